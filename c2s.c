@@ -1,0 +1,621 @@
+/*
+ * c2s.c - one client stream (RFC 6120): header and features, SASL,
+ * stream restart, resource binding, then stanzas to route.c.
+ *
+ * States: HEADER (waiting for <stream:stream>), AUTH (SASL), BIND
+ * (authenticated, restarted stream, no resource yet), OPEN (bound),
+ * CLOSED (stream error or close sent; input ignored).
+ */
+#include "c2s.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "buf.h"
+#include "config.h"
+#include "jid.h"
+#include "log.h"
+#include "route.h"
+#include "sasl.h"
+#include "server.h"
+#include "stanza.h"
+#include "tls.h"
+#include "xml.h"
+
+#define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
+#define NS_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
+#define C2S_MAX_AUTH_FAILURES	3
+
+enum c2s_state {
+	C2S_HEADER,
+	C2S_AUTH,
+	C2S_BIND,
+	C2S_OPEN,
+	C2S_CLOSED,
+};
+
+static const char *const state_names[] = {
+	"header", "auth", "bind", "open", "closed"
+};
+
+struct c2s {
+	struct conn		*conn;
+	struct xml_parser	*parser;
+	struct sasl_server	*sasl;
+	char			*user;		/* bare JID once authenticated */
+	char			*jid;		/* full JID once bound */
+	enum c2s_state		 state;
+	unsigned		 header_sent:1;
+	unsigned		 restart:1;	/* reset the parser after this stanza */
+	unsigned		 available:1;
+	unsigned		 registered:1;	/* in the routing table */
+	int			 priority;
+	unsigned		 auth_failures;
+	time_t			 started;
+	time_t			 last_input;
+};
+
+static struct xml_limits c2s_limits;
+static struct buf scratch;		/* serializing, reused */
+
+static int c2s_on_header(void *ud, const struct xml_node *header);
+static int c2s_on_stanza(void *ud, struct xml_node *stanza);
+static int c2s_on_close(void *ud);
+
+static const struct xml_callbacks c2s_callbacks = {
+	c2s_on_header, c2s_on_stanza, c2s_on_close
+};
+
+void
+c2s_init(void)
+{
+	const struct config *cfg = config_get();
+
+	xml_limits_default(&c2s_limits);
+	c2s_limits.max_stanza_bytes = cfg->max_stanza_bytes;
+	c2s_limits.max_depth = cfg->max_depth;
+	c2s_limits.max_attrs = cfg->max_attrs;
+	buf_init(&scratch, 0);
+}
+
+static void
+c2s_enter(struct c2s *s, enum c2s_state state)
+{
+	log_debug("c2s %lu state %s -> %s", conn_id(s->conn),
+	    state_names[s->state], state_names[state]);
+	s->state = state;
+}
+
+struct c2s *
+c2s_new(struct conn *c)
+{
+	struct c2s *s = xcalloc(1, sizeof(*s));
+
+	s->conn = c;
+	s->state = C2S_HEADER;
+	s->started = s->last_input = server_now();
+	return s;
+}
+
+static void
+c2s_write(struct c2s *s, const char *text)
+{
+	conn_write(s->conn, text, strlen(text));
+}
+
+void
+c2s_send(struct c2s *s, const char *data, size_t len)
+{
+	if (s->state != C2S_CLOSED)
+		conn_write(s->conn, data, len);
+}
+
+void
+c2s_send_stanza(struct c2s *s, const struct xml_node *stanza)
+{
+	buf_reset(&scratch);
+	xml_serialize(stanza, XML_NS_CLIENT, &scratch);
+	c2s_send(s, scratch.data, scratch.len);
+}
+
+const char *
+c2s_jid(const struct c2s *s)
+{
+	return s->jid;
+}
+
+int
+c2s_available(const struct c2s *s)
+{
+	return s->available;
+}
+
+int
+c2s_priority(const struct c2s *s)
+{
+	return s->priority;
+}
+
+/* Our half of the stream header, once. */
+static void
+c2s_send_header(struct c2s *s)
+{
+	const struct config *cfg = config_get();
+	unsigned char rnd[8];
+	char id[17];
+	int i;
+
+	if (s->header_sent)
+		return;
+	s->header_sent = 1;
+	if (tls_random(rnd, sizeof(rnd)) != 0)
+		memset(rnd, 0, sizeof(rnd));
+	for (i = 0; i < 8; i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	buf_reset(&scratch);
+	buf_puts(&scratch, "<?xml version='1.0'?><stream:stream xmlns='"
+	    XML_NS_CLIENT "' xmlns:stream='" XML_NS_STREAM "' id='");
+	buf_puts(&scratch, id);
+	buf_puts(&scratch, "' from='");
+	xml_escape(&scratch, cfg->domain, strlen(cfg->domain), 1);
+	buf_puts(&scratch, "' version='1.0' xml:lang='en'>");
+	conn_write(s->conn, scratch.data, scratch.len);
+}
+
+/*
+ * Send a stream error and close (RFC 6120 §4.9): the header first if we
+ * never sent one, then the error and </stream:stream>.
+ */
+static void
+c2s_stream_error(struct c2s *s, const char *cond, const char *text)
+{
+	if (s->state == C2S_CLOSED)
+		return;
+	log_info("c2s %lu stream error %s%s%s", conn_id(s->conn), cond,
+	    text ? ": " : "", text ? text : "");
+	c2s_send_header(s);
+	buf_reset(&scratch);
+	buf_printf(&scratch, "<stream:error><%s xmlns='" NS_STREAMS "'/>",
+	    cond);
+	if (text != NULL) {
+		buf_puts(&scratch, "<text xmlns='" NS_STREAMS "'>");
+		xml_escape(&scratch, text, strlen(text), 0);
+		buf_puts(&scratch, "</text>");
+	}
+	buf_puts(&scratch, "</stream:error></stream:stream>");
+	conn_write(s->conn, scratch.data, scratch.len);
+	c2s_enter(s, C2S_CLOSED);
+	conn_close(s->conn, cond);
+}
+
+static int
+plain_allowed(const struct c2s *s)
+{
+	int allow = config_get()->allow_plain_unencrypted;
+
+	if (conn_is_encrypted(s->conn))
+		return 1;
+	return allow > 0 || (allow < 0 && conn_is_loopback(s->conn));
+}
+
+static void
+c2s_send_features(struct c2s *s)
+{
+	const char *const *mech;
+
+	buf_reset(&scratch);
+	buf_puts(&scratch, "<stream:features>");
+	if (s->state == C2S_AUTH) {
+		buf_puts(&scratch, "<mechanisms xmlns='" NS_SASL "'>");
+		for (mech = sasl_mechanisms(plain_allowed(s)); *mech; mech++)
+			buf_printf(&scratch, "<mechanism>%s</mechanism>",
+			    *mech);
+		buf_puts(&scratch, "</mechanisms>");
+	} else {
+		buf_puts(&scratch, "<bind xmlns='" NS_BIND "'/>"
+		    "<session xmlns='" NS_SESSION "'><optional/></session>");
+	}
+	buf_puts(&scratch, "</stream:features>");
+	conn_write(s->conn, scratch.data, scratch.len);
+}
+
+static int
+c2s_on_header(void *ud, const struct xml_node *header)
+{
+	struct c2s *s = ud;
+	const struct config *cfg = config_get();
+	const char *to = xml_attr(header, "to");
+	const char *version = xml_attr(header, "version");
+	char dom[JID_MAX + 1];
+
+	if (s->state == C2S_CLOSED)
+		return 1;
+	c2s_send_header(s);
+	/* RFC 6120 §4.8.1: the content namespace must be jabber:client. */
+	if (strcmp(header->name, "stream") != 0 ||
+	    strcmp(header->ns, XML_NS_STREAM) != 0) {
+		c2s_stream_error(s, "invalid-namespace", NULL);
+		return 1;
+	}
+	if (to == NULL || jid_canon(to, dom, sizeof(dom)) != 0 ||
+	    strcmp(dom, cfg->domain) != 0) {
+		c2s_stream_error(s, "host-unknown", NULL);
+		return 1;
+	}
+	if (version != NULL && strtoul(version, NULL, 10) > 1) {
+		c2s_stream_error(s, "unsupported-version", NULL);
+		return 1;
+	}
+	if (s->state == C2S_HEADER)
+		c2s_enter(s, C2S_AUTH);
+	c2s_send_features(s);
+	return 0;
+}
+
+static int
+c2s_on_close(void *ud)
+{
+	struct c2s *s = ud;
+
+	if (s->state != C2S_CLOSED) {
+		c2s_write(s, "</stream:stream>");
+		c2s_enter(s, C2S_CLOSED);
+		conn_close(s->conn, "stream closed by client");
+	}
+	return 1;
+}
+
+/* ---- SASL ---- */
+
+static int
+c2s_lookup_creds(void *ud, const char *username, struct sasl_creds *out)
+{
+	const struct config *cfg = config_get();
+	char bare[JID_MAX + 1];
+	char local[JID_PART_MAX + 1];
+
+	(void)ud;
+	if (jid_local_canon(username, local, sizeof(local)) != 0)
+		return -1;
+	if ((size_t)snprintf(bare, sizeof(bare), "%s@%s", local,
+	    cfg->domain) >= sizeof(bare))
+		return -1;
+	return account_creds(bare, out);
+}
+
+static void
+c2s_sasl_reply(struct c2s *s, enum sasl_result r, struct buf *out)
+{
+	const struct config *cfg = config_get();
+	char local[JID_PART_MAX + 1];
+
+	buf_reset(&scratch);
+	switch (r) {
+	case SASL_CONTINUE:
+		buf_printf(&scratch, "<challenge xmlns='" NS_SASL "'>%s"
+		    "</challenge>", out->len ? out->data : "");
+		break;
+	case SASL_SUCCESS:
+		if (jid_local_canon(sasl_username(s->sasl), local,
+		    sizeof(local)) != 0) {
+			c2s_stream_error(s, "internal-server-error", NULL);
+			return;
+		}
+		free(s->user);
+		s->user = xmalloc(strlen(local) + strlen(cfg->domain) + 2);
+		sprintf(s->user, "%s@%s", local, cfg->domain);
+		buf_printf(&scratch, "<success xmlns='" NS_SASL "'>%s</success>",
+		    out->len ? out->data : "");
+		log_info("c2s %lu authenticated user=%s", conn_id(s->conn),
+		    s->user);
+		sasl_server_free(s->sasl);
+		s->sasl = NULL;
+		/* RFC 6120 §6.4.6: the client restarts the stream. */
+		s->restart = 1;
+		c2s_enter(s, C2S_BIND);
+		s->header_sent = 0;
+		break;
+	case SASL_FAILURE:
+		buf_printf(&scratch, "<failure xmlns='" NS_SASL "'><%s/>"
+		    "</failure>", sasl_condition(s->sasl));
+		sasl_server_free(s->sasl);
+		s->sasl = NULL;
+		log_info("c2s %lu authentication failed", conn_id(s->conn));
+		s->auth_failures++;
+		break;
+	}
+	conn_write(s->conn, scratch.data, scratch.len);
+	if (s->auth_failures >= C2S_MAX_AUTH_FAILURES)
+		c2s_stream_error(s, "policy-violation",
+		    "Too many failed authentication attempts");
+}
+
+static void
+c2s_sasl_failure(struct c2s *s, const char *cond)
+{
+	buf_reset(&scratch);
+	buf_printf(&scratch, "<failure xmlns='" NS_SASL "'><%s/></failure>",
+	    cond);
+	conn_write(s->conn, scratch.data, scratch.len);
+}
+
+static void
+c2s_handle_sasl(struct c2s *s, struct xml_node *el)
+{
+	const char *mech;
+	const char *text = xml_text(el);
+	struct buf out;
+	enum sasl_result r;
+
+	if (strcmp(el->name, "auth") == 0) {
+		if (s->sasl != NULL) {
+			sasl_server_free(s->sasl);
+			s->sasl = NULL;
+		}
+		mech = xml_attr(el, "mechanism");
+		if (mech == NULL) {
+			c2s_sasl_failure(s, "invalid-mechanism");
+			return;
+		}
+		s->sasl = sasl_server_new(mech, plain_allowed(s),
+		    c2s_lookup_creds, s);
+		if (s->sasl == NULL) {
+			c2s_sasl_failure(s, "invalid-mechanism");
+			return;
+		}
+	} else if (strcmp(el->name, "response") == 0) {
+		if (s->sasl == NULL) {
+			c2s_sasl_failure(s, "malformed-request");
+			return;
+		}
+	} else if (strcmp(el->name, "abort") == 0) {
+		if (s->sasl != NULL) {
+			sasl_server_free(s->sasl);
+			s->sasl = NULL;
+		}
+		c2s_sasl_failure(s, "aborted");
+		return;
+	} else {
+		c2s_stream_error(s, "unsupported-stanza-type", NULL);
+		return;
+	}
+	buf_init(&out, 0);
+	r = sasl_server_step(s->sasl, text, strlen(text), &out);
+	c2s_sasl_reply(s, r, &out);
+	buf_free(&out);
+}
+
+/* ---- binding ---- */
+
+static void
+c2s_random_resource(char *out, size_t cap)
+{
+	unsigned char rnd[6];
+	size_t i;
+
+	if (tls_random(rnd, sizeof(rnd)) != 0)
+		memset(rnd, 0x5a, sizeof(rnd));
+	snprintf(out, cap, "uxmppd-");
+	for (i = 0; i < sizeof(rnd) && strlen(out) + 3 <= cap; i++)
+		snprintf(out + strlen(out), 3, "%02x", rnd[i]);
+}
+
+static void
+c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
+{
+	struct xml_node *reply, *res_el, *b;
+	const char *res = NULL;
+	char gen[32], full[JID_MAX + 1], raw[JID_MAX + 2];
+
+	res_el = xml_child(bind, "resource", NS_BIND);
+	if (res_el != NULL && *xml_text(res_el) != '\0')
+		res = xml_text(res_el);
+	if (res == NULL) {
+		c2s_random_resource(gen, sizeof(gen));
+		res = gen;
+	}
+	if ((size_t)snprintf(raw, sizeof(raw), "%s/%s", s->user, res) >=
+	    sizeof(raw) || jid_canon(raw, full, sizeof(full)) != 0 ||
+	    jid_resource(full) == NULL) {
+		reply = stanza_error_reply(iq, "modify", "bad-request", NULL);
+		c2s_send_stanza(s, reply);
+		xml_free(reply);
+		return;
+	}
+	s->jid = xstrdup(full);
+	c2s_enter(s, C2S_OPEN);
+	route_session_add(s);
+	s->registered = 1;
+	log_info("c2s %lu bound jid=%s", conn_id(s->conn), s->jid);
+	reply = stanza_result(iq);
+	b = xml_add(reply, "bind", NS_BIND);
+	xml_add_text_child(b, "jid", NULL, s->jid);
+	xml_set_attr(reply, "to", s->jid);
+	c2s_send_stanza(s, reply);
+	xml_free(reply);
+}
+
+void
+c2s_replaced(struct c2s *s)
+{
+	s->registered = 0;
+	c2s_stream_error(s, "conflict", "Replaced by new connection");
+}
+
+/* Stanzas between SASL success and bind: bind, session, nothing else. */
+static void
+c2s_handle_prebind(struct c2s *s, struct xml_node *st)
+{
+	struct xml_node *bind, *reply;
+	const char *type = xml_attr(st, "type");
+
+	if (strcmp(st->name, "iq") != 0 || strcmp(st->ns, XML_NS_CLIENT) != 0) {
+		c2s_stream_error(s, "not-authorized", NULL);
+		return;
+	}
+	bind = xml_child(st, "bind", NS_BIND);
+	if (bind != NULL && type != NULL && strcmp(type, "set") == 0) {
+		c2s_handle_bind(s, st, bind);
+		return;
+	}
+	reply = stanza_error_reply(st, "cancel", "not-allowed", NULL);
+	c2s_send_stanza(s, reply);
+	xml_free(reply);
+}
+
+/* A stanza from a bound client: validate, stamp 'from', route. */
+static void
+c2s_handle_stanza(struct c2s *s, struct xml_node *st)
+{
+	const char *from = xml_attr(st, "from");
+	char canon[JID_MAX + 1];
+
+	if (strcmp(st->ns, XML_NS_CLIENT) != 0 ||
+	    (strcmp(st->name, "message") != 0 &&
+	    strcmp(st->name, "presence") != 0 &&
+	    strcmp(st->name, "iq") != 0)) {
+		c2s_stream_error(s, "unsupported-stanza-type", NULL);
+		return;
+	}
+	/* RFC 6120 §8.1.2.1: a 'from' must be the session's own JID. */
+	if (from != NULL && (jid_canon(from, canon, sizeof(canon)) != 0 ||
+	    (strcmp(canon, s->jid) != 0 && strcmp(canon, s->user) != 0))) {
+		c2s_stream_error(s, "invalid-from", NULL);
+		return;
+	}
+	xml_set_attr(st, "from", s->jid);
+	if (strcmp(st->name, "presence") == 0 && xml_attr(st, "to") == NULL) {
+		const char *type = xml_attr(st, "type");
+		struct xml_node *prio = xml_child(st, "priority", NULL);
+
+		if (type == NULL) {
+			s->priority = prio ? atoi(xml_text(prio)) : 0;
+			if (s->priority > 127 || s->priority < -128)
+				s->priority = 0;
+		}
+	}
+	route_from_client(s, st);
+}
+
+/* Called by route.c when the broadcast presence changes. */
+void
+c2s_set_available(struct c2s *s, int available)
+{
+	s->available = available ? 1 : 0;
+}
+
+static int
+c2s_on_stanza(void *ud, struct xml_node *st)
+{
+	struct c2s *s = ud;
+	int stop;
+
+	switch (s->state) {
+	case C2S_AUTH:
+		if (strcmp(st->ns, NS_SASL) == 0)
+			c2s_handle_sasl(s, st);
+		else
+			c2s_stream_error(s, "not-authorized", NULL);
+		break;
+	case C2S_BIND:
+		c2s_handle_prebind(s, st);
+		break;
+	case C2S_OPEN:
+		c2s_handle_stanza(s, st);
+		break;
+	default:
+		break;
+	}
+	xml_free(st);
+	stop = s->restart || s->state == C2S_CLOSED;
+	return stop;
+}
+
+void
+c2s_input(struct c2s *s, const char *data, size_t len)
+{
+	size_t used;
+	int rc;
+
+	s->last_input = server_now();
+	while (len > 0 && s->state != C2S_CLOSED) {
+		if (s->parser == NULL)
+			s->parser = xml_parser_new(&c2s_limits, &c2s_callbacks,
+			    s, 1);
+		used = 0;
+		rc = xml_feed(s->parser, data, len, &used);
+		if (rc < 0) {
+			c2s_stream_error(s, xml_error_condition(rc),
+			    xml_strerror(rc));
+			return;
+		}
+		if (rc == XML_STOPPED) {
+			data += used;
+			len -= used;
+			if (s->restart) {
+				s->restart = 0;
+				xml_parser_reset(s->parser);
+			}
+			continue;
+		}
+		break;
+	}
+}
+
+void
+c2s_eof(struct c2s *s)
+{
+	if (s->state != C2S_CLOSED)
+		c2s_enter(s, C2S_CLOSED);
+}
+
+void
+c2s_output_overflow(struct c2s *s)
+{
+	if (s->state == C2S_CLOSED)
+		return;
+	/* The queue was just emptied: there is room for the error. */
+	c2s_stream_error(s, "policy-violation", "Output queue overflow");
+}
+
+void
+c2s_tick(struct c2s *s)
+{
+	const struct config *cfg = config_get();
+	time_t now = server_now();
+
+	if (s->state == C2S_CLOSED)
+		return;
+	if (s->state != C2S_OPEN && cfg->auth_timeout_s > 0 &&
+	    now - s->started >= (time_t)cfg->auth_timeout_s) {
+		c2s_stream_error(s, "connection-timeout", NULL);
+		return;
+	}
+	if (cfg->idle_timeout_s > 0 &&
+	    now - s->last_input >= (time_t)cfg->idle_timeout_s)
+		c2s_stream_error(s, "connection-timeout", NULL);
+}
+
+void
+c2s_shutdown(struct c2s *s)
+{
+	c2s_stream_error(s, "system-shutdown", NULL);
+}
+
+void
+c2s_free(struct c2s *s)
+{
+	if (s->registered)
+		route_session_remove(s);
+	if (s->sasl != NULL)
+		sasl_server_free(s->sasl);
+	if (s->parser != NULL)
+		xml_parser_free(s->parser);
+	free(s->user);
+	free(s->jid);
+	free(s);
+}

@@ -1,0 +1,47 @@
+/*
+ * c2s.h - client-to-server streams (RFC 6120): stream negotiation, SASL,
+ * resource binding, stanza dispatch and local routing (route.h).
+ */
+#ifndef UXMPPD_C2S_H
+#define UXMPPD_C2S_H
+
+#include <stddef.h>
+
+struct conn;
+struct c2s;
+
+/* Start once at server start, after config and store. */
+void	c2s_init(void);
+/* A new client connection.  Caller (server.c) frees with c2s_free(). */
+struct c2s *c2s_new(struct conn *c);
+/* Bytes from the peer. */
+void	c2s_input(struct c2s *s, const char *data, size_t len);
+/* The peer closed its side (EOF) or the socket failed. */
+void	c2s_eof(struct c2s *s);
+/* The output queue passed its cap: a stream error, then close. */
+void	c2s_output_overflow(struct c2s *s);
+/* Once a second: timeouts. */
+void	c2s_tick(struct c2s *s);
+/* Server shutting down: <system-shutdown/> and the stream close. */
+void	c2s_shutdown(struct c2s *s);
+/* Release everything; the session leaves the routing table. */
+void	c2s_free(struct c2s *s);
+
+#endif
+
+/* ---- for route.c: what a bound session offers ---- */
+
+/* Queue a serialized stanza for this session. */
+void	c2s_send(struct c2s *s, const char *data, size_t len);
+/* Serialize and queue a stanza for this session. */
+struct xml_node;
+void	c2s_send_stanza(struct c2s *s, const struct xml_node *stanza);
+/* The session's full JID (NULL before bind).  Borrowed. */
+const char *c2s_jid(const struct c2s *s);
+/* Has the session sent available presence, and with which priority? */
+int	c2s_available(const struct c2s *s);
+int	c2s_priority(const struct c2s *s);
+/* Replaced by a new session for the same full JID: <conflict/>. */
+void	c2s_replaced(struct c2s *s);
+/* Record whether the session's broadcast presence is available. */
+void	c2s_set_available(struct c2s *s, int available);

@@ -1,0 +1,48 @@
+/*
+ * config.h - the server configuration: embedded defaults, a `key = value`
+ * file, and the one place every tunable limit is named.
+ */
+#ifndef UXMPPD_CONFIG_H
+#define UXMPPD_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_MAX_LISTEN	8
+#define CONFIG_MAX_ADMINS	32
+
+struct config {
+	char	 domain[256];		/* "localhost" */
+	char	 muc_domain[256 + 16];	/* "conference.<domain>" */
+	char	 c2s_listen[CONFIG_MAX_LISTEN][80]; /* "127.0.0.1:5222" */
+	int	 c2s_listen_count;
+	char	 data_dir[512];		/* "./data" */
+	char	 log_file[512];		/* "" = stderr */
+	char	 log_level[16];		/* "info" */
+	int	 allow_plain_unencrypted; /* -1 = loopback only (default) */
+	char	 admins[CONFIG_MAX_ADMINS][256]; /* bare JIDs */
+	int	 admin_count;
+	unsigned scram_iterations;	/* 4096 */
+	char	 store_sync[16];	/* "always" | "batch" | "none" */
+	unsigned store_batch_ms;	/* 50 */
+	size_t	 max_stanza_bytes;	/* 262144 */
+	unsigned max_depth;		/* 32 */
+	unsigned max_attrs;		/* 64 */
+	size_t	 max_output_bytes;	/* 1 MiB: unsent output cap */
+	unsigned auth_timeout_s;	/* 30: pre-authentication timeout */
+	unsigned idle_timeout_s;	/* 0 = none */
+	unsigned max_clients;		/* 19000 */
+	unsigned muc_history_default;	/* 20 messages */
+	unsigned muc_max_rooms;		/* 10000 */
+	unsigned muc_max_occupants;	/* default max users per room, 200 */
+	int	 allow_registration;	/* XEP-0077 in-band account creation, 0 */
+};
+
+/* The configuration in force.  Borrowed; valid until the next reload. */
+const struct config *config_get(void);
+/* Load defaults, then path when not NULL.  On error prints file:line and
+ * the reason into err and returns -1 (the config in force is unchanged). */
+int	config_load(const char *path, char *err, size_t errlen);
+/* Is bare JID a service administrator (key `admins`)? */
+int	config_is_admin(const char *bare_jid);
+
+#endif

@@ -1,0 +1,4350 @@
+/*
+ * muc.c - the multi-user chat service (XEP-0045) at conference.<domain>.
+ *
+ * Protocol only: stanzas come in through muc_handle() with 'from' stamped
+ * by the server, and leave through route.h.  Where XEP-0045 leaves a
+ * choice, behaviour follows Prosody (its scenario files are our
+ * conformance target): the order of <status/> and <item/> children, the
+ * affiliation-change message for non-occupants, the room lock until the
+ * first configuration, the subject message on join.
+ *
+ * Model: rooms live in a hash table keyed by bare room JID.  A room holds
+ * its configuration, its affiliation list (with reserved nicknames), its
+ * occupants and a ring of prepared history messages.  An occupant is one
+ * nickname; it holds one or more sessions (real full JIDs of one bare JID)
+ * with the last presence each sent, filtered and stamped with the
+ * occupant JID.  Persistent rooms keep their configuration and
+ * affiliations in the store (kinds "muc_room" and "muc_aff").
+ *
+ * Fan-out: a stanza for many recipients is serialized once with
+ * route_prepare() and sent per session with route_prepared_send(); at most
+ * a handful of variants (full JIDs / anonymous / self) are built.
+ */
+#include "muc.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+#include "jid.h"
+#include "log.h"
+#include "route.h"
+#include "sasl.h"
+#include "store.h"
+#include "tls.h"
+#include "xml.h"
+
+#define NS_MUC		"http://jabber.org/protocol/muc"
+#define NS_MUC_USER	"http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN	"http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER	"http://jabber.org/protocol/muc#owner"
+#define NS_MUC_UNIQUE	"http://jabber.org/protocol/muc#unique"
+#define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_DATA		"jabber:x:data"
+#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
+#define NS_REGISTER	"jabber:iq:register"
+#define NS_COMMANDS	"http://jabber.org/protocol/commands"
+#define NS_DELAY	"urn:xmpp:delay"
+#define NS_OCCUPANT_ID	"urn:xmpp:occupant-id:0"
+#define NS_PING		"urn:xmpp:ping"
+#define NS_HINTS	"urn:xmpp:hints"
+#define FORM_ROOMCONFIG	"http://jabber.org/protocol/muc#roomconfig"
+#define FORM_ROOMINFO	"http://jabber.org/protocol/muc#roominfo"
+#define FORM_REGISTER	"http://jabber.org/protocol/muc#register"
+#define FORM_REQUEST	"http://jabber.org/protocol/muc#request"
+#define NODE_DESTROY	"http://prosody.im/protocol/muc#destroy"
+
+#define MUC_ROOM_BUCKETS	4096
+#define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
+#define MUC_HISTORY_MAX		1000	/* cap on muc#roomconfig_historylength */
+#define MUC_TEXT_MAX		1024	/* room name, description, subject... */
+
+enum muc_aff { AFF_OUTCAST = -1, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
+enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
+enum muc_allowpm { PM_ANYONE, PM_PARTICIPANTS, PM_MODERATORS, PM_NONE };
+
+/* Views of an occupant's presence (who may see which JIDs). */
+enum muc_view { VIEW_FULL, VIEW_ANON, VIEW_SELF };
+
+struct muc_affent {
+	char	*jid;		/* bare JID (or a domain, for host bans) */
+	int	 aff;		/* enum muc_aff, never AFF_NONE */
+	char	*nick;		/* reserved nickname, or NULL */
+	char	*reason;	/* reason given with the last change, or NULL */
+};
+
+struct muc_session {
+	char	*jid;		/* real full JID */
+	struct xml_node *pres;	/* last presence: filtered, from = occupant JID */
+	int	 gone;		/* left; dropped once the change is published */
+};
+
+struct muc_occupant {
+	char	*nick;		/* nickname (resource of the occupant JID) */
+	char	*bare;		/* real bare JID */
+	int	 role;		/* enum muc_role */
+	struct muc_session *sess;
+	size_t	 nsess, capsess;
+	char	 id[48];	/* XEP-0421 occupant-id */
+};
+
+struct muc_hist {
+	struct route_prepared p;	/* message with delay, without 'to' */
+	time_t	 ts;
+};
+
+struct muc_room {
+	struct muc_room *next;	/* hash chain */
+	char	*jid;		/* bare room JID */
+	/* configuration (muc#roomconfig) */
+	char	*name, *desc, *lang, *password;
+	int	 persistent, public, members_only, moderated, whois_anyone;
+	int	 changesubject, allow_invites, allowpm;
+	unsigned max_users;		/* 0 = no limit */
+	unsigned history_len;		/* messages kept */
+	unsigned history_default;	/* sent when the joiner asks nothing */
+	unsigned bcast;			/* bit (1 << role): presence broadcast */
+	unsigned getmemberlist;		/* bit (1 << role): may get member list */
+	char	*subject, *subject_from;
+	time_t	 subject_time;
+	char	 salt[40];		/* occupant-id and iq id salt */
+	time_t	 locked_until;		/* 0: open; else locked until then */
+	/* state */
+	struct muc_affent *affs;
+	size_t	 naffs, capaffs;
+	struct muc_occupant **occ;
+	size_t	 nocc, capocc;
+	struct muc_hist *hist;		/* ring of history_len entries */
+	size_t	 hist_start, hist_n, hist_cap;
+	int	 busy;			/* >0 while a handler uses the room */
+	int	 destroyed;		/* freed when busy drops to 0 */
+};
+
+static struct muc_room *rooms[MUC_ROOM_BUCKETS];
+static size_t room_count;
+static unsigned long id_counter;
+
+/* Rank helpers for affiliations and roles as text. */
+static const char *
+aff_name(int aff)
+{
+	switch (aff) {
+	case AFF_OUTCAST:
+		return "outcast";
+	case AFF_MEMBER:
+		return "member";
+	case AFF_ADMIN:
+		return "admin";
+	case AFF_OWNER:
+		return "owner";
+	default:
+		return "none";
+	}
+}
+
+static int
+aff_parse(const char *s)
+{
+	if (s == NULL) {
+		return -2;
+	}
+	if (strcmp(s, "outcast") == 0) {
+		return AFF_OUTCAST;
+	} else if (strcmp(s, "none") == 0) {
+		return AFF_NONE;
+	} else if (strcmp(s, "member") == 0) {
+		return AFF_MEMBER;
+	} else if (strcmp(s, "admin") == 0) {
+		return AFF_ADMIN;
+	} else if (strcmp(s, "owner") == 0) {
+		return AFF_OWNER;
+	}
+	return -2;
+}
+
+static const char *
+role_name(int role)
+{
+	switch (role) {
+	case ROLE_VISITOR:
+		return "visitor";
+	case ROLE_PARTICIPANT:
+		return "participant";
+	case ROLE_MODERATOR:
+		return "moderator";
+	default:
+		return "none";
+	}
+}
+
+static int
+role_parse(const char *s)
+{
+	if (s == NULL) {
+		return -1;
+	}
+	if (strcmp(s, "none") == 0) {
+		return ROLE_NONE;
+	} else if (strcmp(s, "visitor") == 0) {
+		return ROLE_VISITOR;
+	} else if (strcmp(s, "participant") == 0) {
+		return ROLE_PARTICIPANT;
+	} else if (strcmp(s, "moderator") == 0) {
+		return ROLE_MODERATOR;
+	}
+	return -1;
+}
+
+static void
+set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = (s != NULL && *s != '\0') ? xstrdup(s) : NULL;
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL) {
+		return a == b;
+	}
+	return strcmp(a, b) == 0;
+}
+
+/* "true"/"1" as XEP-0004 booleans. */
+static int
+parse_bool(const char *s)
+{
+	return s != NULL && (strcmp(s, "1") == 0 || strcmp(s, "true") == 0);
+}
+
+static const char *
+muc_host(void)
+{
+	return config_get()->muc_domain;
+}
+
+/* Bare part of a (canonical) full JID into out. */
+static void
+bare_of(const char *full, char *out, size_t cap)
+{
+	if (jid_bare(full, out, cap) != 0) {
+		snprintf(out, cap, "%s", full);
+	}
+}
+
+/* Format t as an XEP-0082 DateTime (UTC). */
+static void
+fmt_stamp(time_t t, char *out, size_t cap)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Parse an XEP-0082 DateTime; -1 if malformed. */
+static int
+parse_stamp(const char *s, time_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, n = 0, oh, om;
+	long off = 0;
+	const char *p;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
+	    &sec, &n) != 6 || n == 0) {
+		return -1;
+	}
+	p = s + n;
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p)) {
+			p++;
+		}
+	}
+	if (*p == '+' || *p == '-') {
+		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2) {
+			return -1;
+		}
+		off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != '\0') {
+		return -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = timegm(&tm) - off;
+	return 0;
+}
+
+/* Decode one UTF-8 sequence; returns its length (>= 1). */
+static size_t
+utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xE0) == 0xC0 && s[1] != 0) {
+		*cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+		return 2;
+	} else if ((s[0] & 0xF0) == 0xE0 && s[1] != 0 && s[2] != 0) {
+		*cp = ((uint32_t)(s[0] & 0x0F) << 12) |
+		    ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+		return 3;
+	} else if ((s[0] & 0xF8) == 0xF0 && s[1] != 0 && s[2] != 0 &&
+	    s[3] != 0) {
+		*cp = ((uint32_t)(s[0] & 0x07) << 18) |
+		    ((uint32_t)(s[1] & 0x3F) << 12) |
+		    ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+		return 4;
+	}
+	*cp = 0xFFFD;
+	return 1;
+}
+
+/*
+ * Code points stringprep (RFC 3454 table B.1) maps to nothing and PRECIS
+ * disallows as default-ignorable: soft hyphen, joiners, variation
+ * selectors, BOM...  A nickname holding one fails strict validation.
+ */
+static int
+is_ignorable(uint32_t cp)
+{
+	return cp == 0x00AD || cp == 0x034F || cp == 0x1806 ||
+	    (cp >= 0x180B && cp <= 0x180D) ||
+	    (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 ||
+	    (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF ||
+	    (cp >= 0xE0100 && cp <= 0xE01EF);
+}
+
+/* Strict nickname check on top of jid_nick_canon(); 0 or -1. */
+static int
+nick_strict(const char *in, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	uint32_t cp;
+
+	if (jid_nick_canon(in, out, cap) != 0) {
+		return -1;
+	}
+	while (*p != '\0') {
+		p += utf8_next(p, &cp);
+		if (is_ignorable(cp)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* in with the ignorable code points removed (lax preparation, for the
+ * 'from' of an error about a nickname that failed strict validation). */
+static void
+nick_lax(const char *in, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n, len = 0;
+	uint32_t cp;
+
+	while (*p != '\0') {
+		n = utf8_next(p, &cp);
+		if (!is_ignorable(cp) && len + n < cap) {
+			memcpy(out + len, p, n);
+			len += n;
+		}
+		p += n;
+	}
+	out[len] = '\0';
+}
+
+/* ---- stanza helpers ---- */
+
+static struct xml_node *
+stanza_new(const char *name, const char *from, const char *to,
+    const char *type, const char *id)
+{
+	struct xml_node *st = xml_new(name, XML_NS_CLIENT);
+
+	if (from != NULL) {
+		xml_set_attr(st, "from", from);
+	}
+	if (to != NULL) {
+		xml_set_attr(st, "to", to);
+	}
+	if (type != NULL) {
+		xml_set_attr(st, "type", type);
+	}
+	if (id != NULL) {
+		xml_set_attr(st, "id", id);
+	}
+	return st;
+}
+
+/* Route and free. */
+static void
+send_free(struct xml_node *st)
+{
+	route_stanza(st);
+	xml_free(st);
+}
+
+/*
+ * Reply to st with a stanza error (RFC 6120 §8.3) from 'from' (NULL: the
+ * address st was sent to), carrying by= when by is not NULL.  Stanzas of
+ * type error are never answered.
+ */
+static void
+send_error_from(const struct xml_node *st, const char *from,
+    const char *type, const char *cond, const char *text, const char *by)
+{
+	const char *t = xml_attr(st, "type");
+	struct xml_node *r, *e, *c;
+
+	if (t != NULL && strcmp(t, "error") == 0) {
+		return;
+	}
+	if (from == NULL) {
+		from = xml_attr(st, "to");
+	}
+	r = stanza_new(st->name, from, xml_attr(st, "from"), "error",
+	    xml_attr(st, "id"));
+	e = xml_add(r, "error", NULL);
+	xml_set_attr(e, "type", type);
+	if (by != NULL && !str_eq(by, from)) {
+		xml_set_attr(e, "by", by);
+	}
+	c = xml_add(e, cond, NS_STANZAS);
+	(void)c;
+	if (text != NULL) {
+		xml_add_text_child(e, "text", NS_STANZAS, text);
+	}
+	send_free(r);
+}
+
+static void
+send_error(const struct xml_node *st, const char *type, const char *cond,
+    const char *text, const char *by)
+{
+	send_error_from(st, NULL, type, cond, text, by);
+}
+
+/* An empty iq result for iq.  Caller frees. */
+static struct xml_node *
+iq_result(const struct xml_node *iq)
+{
+	return stanza_new("iq", xml_attr(iq, "to"), xml_attr(iq, "from"),
+	    "result", xml_attr(iq, "id"));
+}
+
+/* The first child element of el, skipping text. */
+static struct xml_node *
+first_elem(const struct xml_node *el)
+{
+	struct xml_node *c;
+
+	for (c = el->first_child; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* Copy st's attributes except from/to onto dst. */
+static void
+copy_attrs(struct xml_node *dst, const struct xml_node *st)
+{
+	const struct xml_attr *a;
+
+	for (a = st->attrs; a != NULL; a = a->next) {
+		if (a->ns != NULL && *a->ns != '\0') {
+			xml_set_attr_ns(dst, a->ns, a->prefix, a->name,
+			    a->value);
+		} else if (strcmp(a->name, "from") != 0 &&
+		    strcmp(a->name, "to") != 0 &&
+		    strcmp(a->name, "xmlns") != 0) {
+			xml_set_attr(dst, a->name, a->value);
+		}
+	}
+}
+
+/* Is c one of the MUC payloads we never pass on from clients? */
+static int
+is_muc_payload(const struct xml_node *c)
+{
+	return c->ns != NULL && (strcmp(c->ns, NS_MUC) == 0 ||
+	    strcmp(c->ns, NS_MUC_USER) == 0 ||
+	    strcmp(c->ns, NS_OCCUPANT_ID) == 0);
+}
+
+/* Deep-copy the child elements of src into dst, except MUC payloads. */
+static void
+copy_children_filtered(struct xml_node *dst, const struct xml_node *src)
+{
+	const struct xml_node *c;
+
+	for (c = src->first_child; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT && !is_muc_payload(c)) {
+			xml_copy_into(dst, c);
+		}
+	}
+}
+
+/* A fresh stanza id ("muc" + counter + random). */
+static void
+new_id(char *out, size_t cap)
+{
+	unsigned char r[6];
+
+	if (tls_random(r, sizeof(r)) != 0) {
+		memset(r, 0, sizeof(r));
+	}
+	snprintf(out, cap, "muc%lx-%02x%02x%02x%02x%02x%02x", ++id_counter,
+	    r[0], r[1], r[2], r[3], r[4], r[5]);
+}
+
+/* ---- data forms (XEP-0004) ---- */
+
+/* The <field var='var'/> of form x, or NULL. */
+static const struct xml_node *
+form_field(const struct xml_node *x, const char *var)
+{
+	const struct xml_node *f;
+
+	for (f = xml_child(x, "field", NS_DATA); f != NULL;
+	    f = xml_next(f, "field", NS_DATA)) {
+		if (str_eq(xml_attr(f, "var"), var)) {
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/* First value of a field, "" when it has none, NULL when absent. */
+static const char *
+form_value(const struct xml_node *x, const char *var)
+{
+	const struct xml_node *f = form_field(x, var), *v;
+
+	if (f == NULL) {
+		return NULL;
+	}
+	v = xml_child(f, "value", NS_DATA);
+	return v != NULL ? xml_text(v) : "";
+}
+
+static struct xml_node *
+form_add_field(struct xml_node *x, const char *var, const char *type,
+    const char *label, const char *value)
+{
+	struct xml_node *f = xml_add(x, "field", NULL);
+
+	if (type != NULL) {
+		xml_set_attr(f, "type", type);
+	}
+	if (label != NULL) {
+		xml_set_attr(f, "label", label);
+	}
+	if (var != NULL) {
+		xml_set_attr(f, "var", var);
+	}
+	if (value != NULL) {
+		xml_add_text_child(f, "value", NULL, value);
+	}
+	return f;
+}
+
+static void
+form_add_option(struct xml_node *f, const char *label, const char *value)
+{
+	struct xml_node *o = xml_add(f, "option", NULL);
+
+	if (label != NULL) {
+		xml_set_attr(o, "label", label);
+	}
+	xml_add_text_child(o, "value", NULL, value);
+}
+
+/* ---- rooms, affiliations, occupants ---- */
+
+static unsigned
+hash_str(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s != '\0') {
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	}
+	return h % MUC_ROOM_BUCKETS;
+}
+
+static struct muc_room *
+room_find(const char *jid)
+{
+	struct muc_room *r;
+
+	for (r = rooms[hash_str(jid)]; r != NULL; r = r->next) {
+		if (strcmp(r->jid, jid) == 0 && !r->destroyed) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* A new unlocked room with Prosody's defaults, added to the table. */
+static struct muc_room *
+room_new(const char *jid)
+{
+	struct muc_room *r = xcalloc(1, sizeof(*r));
+	const struct config *cf = config_get();
+	unsigned char rnd[16];
+	size_t i;
+	unsigned h;
+
+	r->jid = xstrdup(jid);
+	r->whois_anyone = 0;
+	r->allowpm = PM_ANYONE;
+	r->max_users = cf->muc_max_occupants;
+	r->history_len = cf->muc_history_default;
+	if (r->history_len > MUC_HISTORY_MAX) {
+		r->history_len = MUC_HISTORY_MAX;
+	}
+	r->history_default = r->history_len;
+	r->bcast = (1u << ROLE_VISITOR) | (1u << ROLE_PARTICIPANT) |
+	    (1u << ROLE_MODERATOR);
+	if (tls_random(rnd, sizeof(rnd)) != 0) {
+		for (i = 0; i < sizeof(rnd); i++) {
+			rnd[i] = (unsigned char)rand();
+		}
+	}
+	for (i = 0; i < sizeof(rnd); i++) {
+		snprintf(r->salt + 2 * i, 3, "%02x", rnd[i]);
+	}
+	h = hash_str(jid);
+	r->next = rooms[h];
+	rooms[h] = r;
+	room_count++;
+	return r;
+}
+
+static void
+occupant_free(struct muc_occupant *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsess; i++) {
+		free(o->sess[i].jid);
+		xml_free(o->sess[i].pres);
+	}
+	free(o->sess);
+	free(o->nick);
+	free(o->bare);
+	free(o);
+}
+
+static void
+hist_clear(struct muc_room *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->hist_n; i++) {
+		route_prepared_free(&r->hist[(r->hist_start + i) %
+		    r->hist_cap].p);
+	}
+	free(r->hist);
+	r->hist = NULL;
+	r->hist_start = r->hist_n = r->hist_cap = 0;
+}
+
+/* Unlink from the table and free everything. */
+static void
+room_free(struct muc_room *r)
+{
+	struct muc_room **pp;
+	size_t i;
+
+	for (pp = &rooms[hash_str(r->jid)]; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			room_count--;
+			break;
+		}
+	}
+	for (i = 0; i < r->nocc; i++) {
+		occupant_free(r->occ[i]);
+	}
+	free(r->occ);
+	for (i = 0; i < r->naffs; i++) {
+		free(r->affs[i].jid);
+		free(r->affs[i].nick);
+		free(r->affs[i].reason);
+	}
+	free(r->affs);
+	hist_clear(r);
+	free(r->name);
+	free(r->desc);
+	free(r->lang);
+	free(r->password);
+	free(r->subject);
+	free(r->subject_from);
+	free(r->jid);
+	free(r);
+}
+
+static int
+room_locked(struct muc_room *r)
+{
+	if (r->locked_until != 0 && time(NULL) >= r->locked_until) {
+		r->locked_until = 0;
+	}
+	return r->locked_until != 0;
+}
+
+static struct muc_affent *
+aff_find(const struct muc_room *r, const char *bare)
+{
+	size_t i;
+
+	for (i = 0; i < r->naffs; i++) {
+		if (strcmp(r->affs[i].jid, bare) == 0) {
+			return &r->affs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Affiliation of a (full or bare) real JID: service admins are owners
+ * everywhere; a banned domain bans its users. */
+static int
+get_aff(const struct muc_room *r, const char *jid)
+{
+	char bare[JID_MAX + 1], dom[JID_MAX + 1];
+	const struct muc_affent *a;
+
+	bare_of(jid, bare, sizeof(bare));
+	if (config_is_admin(bare)) {
+		return AFF_OWNER;
+	}
+	a = aff_find(r, bare);
+	if (a != NULL) {
+		return a->aff;
+	}
+	if (jid_domain(bare, dom, sizeof(dom)) == 0) {
+		a = aff_find(r, dom);
+		if (a != NULL && a->aff == AFF_OUTCAST) {
+			return AFF_OUTCAST;
+		}
+	}
+	return AFF_NONE;
+}
+
+/* Default role for an affiliation (Prosody's muc-get-default-role). */
+static int
+default_role(const struct muc_room *r, int aff)
+{
+	if (aff >= AFF_ADMIN) {
+		return ROLE_MODERATOR;
+	}
+	if (aff == AFF_OUTCAST) {
+		return ROLE_NONE;
+	}
+	if (aff == AFF_NONE && r->members_only) {
+		return ROLE_NONE;
+	}
+	if (aff == AFF_NONE && r->moderated) {
+		return ROLE_VISITOR;
+	}
+	return ROLE_PARTICIPANT;
+}
+
+/* The bare JID that reserved nick, or NULL. */
+static const char *
+nick_owner(const struct muc_room *r, const char *nick)
+{
+	size_t i;
+
+	for (i = 0; i < r->naffs; i++) {
+		if (r->affs[i].nick != NULL &&
+		    strcmp(r->affs[i].nick, nick) == 0) {
+			return r->affs[i].jid;
+		}
+	}
+	return NULL;
+}
+
+static const char *
+reserved_nick(const struct muc_room *r, const char *bare)
+{
+	const struct muc_affent *a = aff_find(r, bare);
+
+	return a != NULL ? a->nick : NULL;
+}
+
+static struct muc_occupant *
+occ_by_nick(const struct muc_room *r, const char *nick)
+{
+	size_t i;
+
+	for (i = 0; i < r->nocc; i++) {
+		if (strcmp(r->occ[i]->nick, nick) == 0) {
+			return r->occ[i];
+		}
+	}
+	return NULL;
+}
+
+static struct muc_session *
+occ_session(const struct muc_occupant *o, const char *full)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsess; i++) {
+		if (strcmp(o->sess[i].jid, full) == 0) {
+			return &o->sess[i];
+		}
+	}
+	return NULL;
+}
+
+/* The occupant a real full JID is in (a live session), or NULL. */
+static struct muc_occupant *
+occ_by_real(const struct muc_room *r, const char *full)
+{
+	struct muc_session *s;
+	size_t i;
+
+	for (i = 0; i < r->nocc; i++) {
+		s = occ_session(r->occ[i], full);
+		if (s != NULL && !s->gone) {
+			return r->occ[i];
+		}
+	}
+	return NULL;
+}
+
+static size_t
+occ_live_sessions(const struct muc_occupant *o)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < o->nsess; i++) {
+		n += !o->sess[i].gone;
+	}
+	return n;
+}
+
+/* Primary session: the first live one, else the first (leaving) one. */
+static struct muc_session *
+occ_primary(const struct muc_occupant *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsess; i++) {
+		if (!o->sess[i].gone) {
+			return &o->sess[i];
+		}
+	}
+	return o->nsess > 0 ? &o->sess[0] : NULL;
+}
+
+static void
+occ_compute_id(const struct muc_room *r, struct muc_occupant *o)
+{
+	unsigned char mac[32];
+	struct buf b;
+
+	o->id[0] = '\0';
+	if (tls_hmac(TLS_MD_SHA256, o->bare, strlen(o->bare), r->salt,
+	    strlen(r->salt), mac) != 0) {
+		return;
+	}
+	buf_init(&b, 0);
+	sasl_b64_encode(mac, sizeof(mac), &b);
+	if (!b.err && b.len < sizeof(o->id)) {
+		memcpy(o->id, b.data, b.len);
+		o->id[b.len] = '\0';
+	}
+	buf_free(&b);
+}
+
+static struct muc_occupant *
+occ_new(const struct muc_room *r, const char *nick, const char *bare,
+    int role)
+{
+	struct muc_occupant *o = xcalloc(1, sizeof(*o));
+
+	o->nick = xstrdup(nick);
+	o->bare = xstrdup(bare);
+	o->role = role;
+	occ_compute_id(r, o);
+	return o;
+}
+
+static void
+occ_insert(struct muc_room *r, struct muc_occupant *o)
+{
+	if (r->nocc == r->capocc) {
+		r->capocc = r->capocc ? r->capocc * 2 : 8;
+		r->occ = xrealloc(r->occ, r->capocc * sizeof(*r->occ));
+	}
+	r->occ[r->nocc++] = o;
+}
+
+/* Remove o from the room (keeps the order of the others) and free it. */
+static void
+occ_remove(struct muc_room *r, struct muc_occupant *o)
+{
+	size_t i;
+
+	for (i = 0; i < r->nocc; i++) {
+		if (r->occ[i] == o) {
+			memmove(&r->occ[i], &r->occ[i + 1],
+			    (r->nocc - i - 1) * sizeof(*r->occ));
+			r->nocc--;
+			break;
+		}
+	}
+	occupant_free(o);
+}
+
+/*
+ * The presence a session sent, as kept: MUC payloads filtered out, from =
+ * the occupant JID, our occupant-id added.  Caller frees.
+ */
+static struct xml_node *
+pres_keep(const struct muc_room *r, const struct muc_occupant *o,
+    const struct xml_node *st, const char *type)
+{
+	struct xml_node *p = xml_new("presence", XML_NS_CLIENT);
+	struct buf from;
+	struct xml_node *oid;
+
+	buf_init(&from, 0);
+	buf_printf(&from, "%s/%s", r->jid, o->nick);
+	if (st != NULL) {
+		copy_attrs(p, st);
+		copy_children_filtered(p, st);
+	}
+	xml_set_attr(p, "from", from.data);
+	xml_set_attr(p, "type", type);
+	if (o->id[0] != '\0') {
+		oid = xml_add(p, "occupant-id", NS_OCCUPANT_ID);
+		xml_set_attr(oid, "id", o->id);
+	}
+	buf_free(&from);
+	return p;
+}
+
+/* Set (or add) the session of real JID full with presence p (owned). */
+static struct muc_session *
+occ_set_session(struct muc_occupant *o, const char *full, struct xml_node *p,
+    int gone)
+{
+	struct muc_session *s = occ_session(o, full);
+
+	if (s == NULL) {
+		if (o->nsess == o->capsess) {
+			o->capsess = o->capsess ? o->capsess * 2 : 2;
+			o->sess = xrealloc(o->sess,
+			    o->capsess * sizeof(*o->sess));
+		}
+		s = &o->sess[o->nsess++];
+		s->jid = xstrdup(full);
+		s->pres = NULL;
+	}
+	xml_free(s->pres);
+	s->pres = p;
+	s->gone = gone;
+	return s;
+}
+
+static void
+occ_drop_session(struct muc_occupant *o, const char *full)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsess; i++) {
+		if (strcmp(o->sess[i].jid, full) == 0) {
+			free(o->sess[i].jid);
+			xml_free(o->sess[i].pres);
+			memmove(&o->sess[i], &o->sess[i + 1],
+			    (o->nsess - i - 1) * sizeof(*o->sess));
+			o->nsess--;
+			return;
+		}
+	}
+}
+
+/* Drop the sessions marked gone; remove the occupant when none is left
+ * or its role is none.  Returns 1 if o was freed. */
+static int
+occ_settle(struct muc_room *r, struct muc_occupant *o)
+{
+	size_t i = 0;
+
+	while (i < o->nsess) {
+		if (o->sess[i].gone) {
+			occ_drop_session(o, o->sess[i].jid);
+		} else {
+			i++;
+		}
+	}
+	if (o->nsess == 0 || o->role == ROLE_NONE) {
+		occ_remove(r, o);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- persistence ---- */
+
+static void
+esc_append(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '\\') {
+			buf_puts(b, "\\\\");
+		} else if (*s == '\n') {
+			buf_puts(b, "\\n");
+		} else if (*s == '\t') {
+			buf_puts(b, "\\t");
+		} else {
+			buf_putc(b, *s);
+		}
+	}
+}
+
+/* Unescape s[0..len) into a new string.  Caller frees. */
+static char *
+unesc(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1);
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len) {
+			i++;
+			out[n++] = s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' :
+			    s[i];
+		} else {
+			out[n++] = s[i];
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static void
+kv_put(struct buf *b, const char *key, const char *val)
+{
+	if (val == NULL) {
+		return;
+	}
+	buf_puts(b, key);
+	buf_putc(b, '\t');
+	esc_append(b, val);
+	buf_putc(b, '\n');
+}
+
+static void
+kv_put_u(struct buf *b, const char *key, unsigned long v)
+{
+	char tmp[32];
+
+	snprintf(tmp, sizeof(tmp), "%lu", v);
+	kv_put(b, key, tmp);
+}
+
+static void
+aff_key(const struct muc_room *r, const char *bare, struct buf *b)
+{
+	buf_printf(b, "%s %s", r->jid, bare);
+}
+
+static void
+store_aff(const struct muc_room *r, const struct muc_affent *a)
+{
+	struct buf k, v;
+
+	buf_init(&k, 0);
+	buf_init(&v, 0);
+	aff_key(r, a->jid, &k);
+	buf_puts(&v, aff_name(a->aff));
+	buf_putc(&v, '\t');
+	esc_append(&v, a->nick);
+	buf_putc(&v, '\t');
+	esc_append(&v, a->reason);
+	if (store_put("muc_aff", k.data, v.data) != 0) {
+		log_warn("muc %s: cannot store affiliation", r->jid);
+	}
+	buf_free(&k);
+	buf_free(&v);
+}
+
+static void
+unstore_aff(const struct muc_room *r, const char *bare)
+{
+	struct buf k;
+
+	buf_init(&k, 0);
+	aff_key(r, bare, &k);
+	store_del("muc_aff", k.data);
+	buf_free(&k);
+}
+
+/* Write the room's configuration (persistent rooms only). */
+static void
+room_save(const struct muc_room *r)
+{
+	struct buf v;
+
+	if (!r->persistent) {
+		return;
+	}
+	buf_init(&v, 0);
+	kv_put(&v, "name", r->name);
+	kv_put(&v, "desc", r->desc);
+	kv_put(&v, "lang", r->lang);
+	kv_put(&v, "password", r->password);
+	kv_put_u(&v, "public", (unsigned long)r->public);
+	kv_put_u(&v, "membersonly", (unsigned long)r->members_only);
+	kv_put_u(&v, "moderated", (unsigned long)r->moderated);
+	kv_put_u(&v, "whois", (unsigned long)r->whois_anyone);
+	kv_put_u(&v, "changesubject", (unsigned long)r->changesubject);
+	kv_put_u(&v, "allowinvites", (unsigned long)r->allow_invites);
+	kv_put_u(&v, "allowpm", (unsigned long)r->allowpm);
+	kv_put_u(&v, "maxusers", r->max_users);
+	kv_put_u(&v, "historylength", r->history_len);
+	kv_put_u(&v, "historydefault", r->history_default);
+	kv_put_u(&v, "bcast", r->bcast);
+	kv_put_u(&v, "getmemberlist", r->getmemberlist);
+	kv_put(&v, "subject", r->subject);
+	kv_put(&v, "subject_from", r->subject_from);
+	kv_put_u(&v, "subject_time", (unsigned long)r->subject_time);
+	kv_put(&v, "salt", r->salt);
+	if (v.err || store_put("muc_room", r->jid, v.data) != 0) {
+		log_warn("muc %s: cannot store room", r->jid);
+	}
+	buf_free(&v);
+}
+
+/* Room became persistent: write it all. */
+static void
+room_store_all(const struct muc_room *r)
+{
+	size_t i;
+
+	room_save(r);
+	for (i = 0; i < r->naffs; i++) {
+		store_aff(r, &r->affs[i]);
+	}
+}
+
+struct keylist {
+	char	**keys;
+	size_t	 n, cap;
+};
+
+static int
+collect_key(void *ud, const char *key, const char *value)
+{
+	struct keylist *kl = ud;
+
+	(void)value;
+	if (kl->n == kl->cap) {
+		kl->cap = kl->cap ? kl->cap * 2 : 16;
+		kl->keys = xrealloc(kl->keys, kl->cap * sizeof(*kl->keys));
+	}
+	kl->keys[kl->n++] = xstrdup(key);
+	return 0;
+}
+
+/* Room destroyed or made temporary: forget its records. */
+static void
+room_unstore(const struct muc_room *r)
+{
+	struct keylist kl = { NULL, 0, 0 };
+	struct buf prefix;
+	size_t i;
+
+	store_del("muc_room", r->jid);
+	buf_init(&prefix, 0);
+	buf_printf(&prefix, "%s ", r->jid);
+	store_foreach("muc_aff", prefix.data, collect_key, &kl);
+	for (i = 0; i < kl.n; i++) {
+		store_del("muc_aff", kl.keys[i]);
+		free(kl.keys[i]);
+	}
+	free(kl.keys);
+	buf_free(&prefix);
+}
+
+/*
+ * Set the stored affiliation of bare (AFF_NONE removes it).  nick:
+ * NULL keeps the reserved nickname, "" clears it.  reason NULL keeps.
+ */
+static void
+aff_store_set(struct muc_room *r, const char *bare, int aff,
+    const char *nick, const char *reason)
+{
+	struct muc_affent *a = aff_find(r, bare);
+	size_t i;
+
+	if (aff == AFF_NONE) {
+		if (a == NULL) {
+			return;
+		}
+		i = (size_t)(a - r->affs);
+		if (r->persistent) {
+			unstore_aff(r, bare);
+		}
+		free(a->jid);
+		free(a->nick);
+		free(a->reason);
+		memmove(&r->affs[i], &r->affs[i + 1],
+		    (r->naffs - i - 1) * sizeof(*r->affs));
+		r->naffs--;
+		return;
+	}
+	if (a == NULL) {
+		if (r->naffs == r->capaffs) {
+			r->capaffs = r->capaffs ? r->capaffs * 2 : 8;
+			r->affs = xrealloc(r->affs,
+			    r->capaffs * sizeof(*r->affs));
+		}
+		a = &r->affs[r->naffs++];
+		memset(a, 0, sizeof(*a));
+		a->jid = xstrdup(bare);
+	}
+	a->aff = aff;
+	if (nick != NULL) {
+		set_str(&a->nick, nick);
+	}
+	if (reason != NULL) {
+		set_str(&a->reason, reason);
+	}
+	if (r->persistent) {
+		store_aff(r, a);
+	}
+}
+
+/* ---- presence publication ---- */
+
+struct pubinfo {
+	const char *codes[4];		/* status codes before the items */
+	size_t	 ncodes;
+	const struct xml_node *destroy;	/* <destroy/> to put first */
+	const char *newnick;		/* item nick (303 nick change) */
+	const char *actor;		/* actor's real full JID, or NULL */
+	const char *reason;
+	int	 prev_role;		/* role before the change, -1 unknown */
+	int	 force_unavail;		/* everyone sees it unavailable */
+	int	 omit_gone;		/* leaving sessions get nothing */
+	const char *self_codes[2];	/* extra codes for the self presence */
+	size_t	 nself_codes;
+	const struct muc_occupant *only;	/* probe: just this recipient */
+};
+
+static int
+bcast_role(const struct muc_room *r, int role)
+{
+	return (r->bcast & (1u << role)) != 0;
+}
+
+/* May occupant q see real JIDs (whois)? */
+static int
+can_see_jids(const struct muc_room *r, const struct muc_occupant *q)
+{
+	return r->whois_anyone || q->role == ROLE_MODERATOR;
+}
+
+/* Is the room anonymous for real JID full (Prosody is_anonymous_for)? */
+static int
+anon_for(const struct muc_room *r, const char *full)
+{
+	const struct muc_occupant *q;
+
+	if (r->whois_anyone || get_aff(r, full) >= AFF_ADMIN) {
+		return 0;
+	}
+	q = occ_by_real(r, full);
+	return !(q != NULL && q->role == ROLE_MODERATOR);
+}
+
+static void
+add_status(struct xml_node *x, const char *code)
+{
+	struct xml_node *s = xml_add(x, "status", NULL);
+
+	xml_set_attr(s, "code", code);
+}
+
+/* <item/> in muc#user or muc#admin x/query.  role NULL omits it. */
+static struct xml_node *
+add_item(struct xml_node *x, int aff, const char *role, const char *jid,
+    const char *nick, const char *actor_nick, const char *actor_jid,
+    const char *reason)
+{
+	struct xml_node *it = xml_add(x, "item", NULL), *ac;
+
+	xml_set_attr(it, "affiliation", aff_name(aff));
+	if (role != NULL) {
+		xml_set_attr(it, "role", role);
+	}
+	if (jid != NULL) {
+		xml_set_attr(it, "jid", jid);
+	}
+	if (nick != NULL) {
+		xml_set_attr(it, "nick", nick);
+	}
+	if (actor_nick != NULL || actor_jid != NULL) {
+		ac = xml_add(it, "actor", NULL);
+		if (actor_nick != NULL) {
+			xml_set_attr(ac, "nick", actor_nick);
+		}
+		if (actor_jid != NULL) {
+			xml_set_attr(ac, "jid", actor_jid);
+		}
+	}
+	if (reason != NULL) {
+		xml_add_text_child(it, "reason", NULL, reason);
+	}
+	return it;
+}
+
+/* Append the muc#user <x/> describing o to presence p. */
+static void
+build_x(const struct muc_room *r, const struct muc_occupant *o,
+    const struct pubinfo *pi, struct xml_node *p, enum muc_view view,
+    int self)
+{
+	struct xml_node *x = xml_add(p, "x", NS_MUC_USER);
+	const struct muc_occupant *ao = NULL;
+	const char *actor_nick = NULL;
+	int aff = get_aff(r, o->bare);
+	size_t i;
+
+	if (pi->destroy != NULL) {
+		xml_copy_into(x, pi->destroy);
+	}
+	for (i = 0; i < pi->ncodes; i++) {
+		add_status(x, pi->codes[i]);
+	}
+	if (self) {
+		for (i = 0; i < pi->nself_codes; i++) {
+			add_status(x, pi->self_codes[i]);
+		}
+	}
+	if (pi->actor != NULL) {
+		ao = occ_by_real(r, pi->actor);
+		actor_nick = ao != NULL ? ao->nick : NULL;
+	}
+	if (view == VIEW_ANON) {
+		add_item(x, aff, role_name(o->role), NULL, pi->newnick,
+		    actor_nick, NULL, pi->reason);
+	} else {
+		for (i = 0; i < o->nsess; i++) {
+			if (pi->omit_gone && o->sess[i].gone) {
+				continue;
+			}
+			add_item(x, aff, role_name(o->role), o->sess[i].jid,
+			    pi->newnick, actor_nick,
+			    view == VIEW_FULL ? pi->actor : NULL, pi->reason);
+		}
+	}
+	if (self) {
+		add_status(x, "110");
+	}
+}
+
+/* The presence others see for o, without the muc#user x.  Caller frees. */
+static struct xml_node *
+pub_base(const struct muc_room *r, const struct muc_occupant *o,
+    const struct pubinfo *pi)
+{
+	const struct muc_session *prim = occ_primary(o);
+	int unavail;
+
+	if (prim != NULL && prim->pres != NULL && !pi->force_unavail) {
+		unavail = str_eq(xml_attr(prim->pres, "type"), "unavailable");
+		if (o->role != ROLE_NONE || unavail) {
+			return xml_clone(prim->pres);
+		}
+	}
+	return pres_keep(r, o, NULL, "unavailable");
+}
+
+struct variant {
+	struct xml_node *st;
+	struct route_prepared p;
+	int	 ready;
+};
+
+static struct variant *
+get_variant(struct variant v[3][2], const struct muc_room *r,
+    const struct muc_occupant *o, const struct pubinfo *pi,
+    const struct xml_node *base, enum muc_view view, int unavail)
+{
+	struct variant *vv = &v[view][unavail];
+
+	if (!vv->ready) {
+		vv->st = xml_clone(base);
+		if (unavail) {
+			xml_set_attr(vv->st, "type", "unavailable");
+		}
+		build_x(r, o, pi, vv->st, view, 0);
+		route_prepare(&vv->p, vv->st);
+		vv->ready = 1;
+	}
+	return vv;
+}
+
+static void
+send_prepared_to_occ(const struct route_prepared *p,
+    const struct muc_occupant *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nsess; i++) {
+		if (!q->sess[i].gone) {
+			route_prepared_send(p, q->sess[i].jid);
+		}
+	}
+}
+
+/*
+ * Tell the room about o's presence (Prosody publicise_occupant_status):
+ * others get the full, anonymous or same-user view, as whois and
+ * presence broadcast allow; o's own sessions get their own presence with
+ * status 110.
+ */
+static void
+publicise(struct muc_room *r, struct muc_occupant *o,
+    const struct pubinfo *pi)
+{
+	struct variant v[3][2];
+	struct xml_node *base, *st;
+	struct muc_occupant *q;
+	enum muc_view view;
+	int unavail;
+	size_t i, j;
+
+	memset(v, 0, sizeof(v));
+	base = pub_base(r, o, pi);
+	for (i = 0; i < r->nocc; i++) {
+		q = r->occ[i];
+		if (q == o || (pi->only != NULL && q != pi->only)) {
+			continue;
+		}
+		if (pi->only != NULL || bcast_role(r, o->role) ||
+		    pi->force_unavail) {
+			unavail = 0;
+		} else if (pi->prev_role >= 0 &&
+		    bcast_role(r, pi->prev_role)) {
+			unavail = 1;
+		} else {
+			continue;
+		}
+		if (can_see_jids(r, q)) {
+			view = VIEW_FULL;
+		} else if (strcmp(q->bare, o->bare) == 0) {
+			view = VIEW_SELF;
+		} else {
+			view = VIEW_ANON;
+		}
+		send_prepared_to_occ(&get_variant(v, r, o, pi, base, view,
+		    unavail)->p, q);
+	}
+	if (pi->only == o) {
+		/* a probe of oneself: the view without status 110 */
+		view = can_see_jids(r, o) ? VIEW_FULL : VIEW_SELF;
+		send_prepared_to_occ(&get_variant(v, r, o, pi, base, view,
+		    0)->p, o);
+	} else if (pi->only == NULL) {
+		for (j = 0; j < o->nsess; j++) {
+			if (pi->omit_gone && o->sess[j].gone) {
+				continue;
+			}
+			if (o->role == ROLE_NONE || o->sess[j].pres == NULL) {
+				st = xml_clone(base);
+			} else {
+				st = xml_clone(o->sess[j].pres);
+			}
+			build_x(r, o, pi, st, VIEW_SELF, 1);
+			xml_set_attr(st, "to", o->sess[j].jid);
+			send_free(st);
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < 2; j++) {
+			if (v[i][j].ready) {
+				route_prepared_free(&v[i][j].p);
+				xml_free(v[i][j].st);
+			}
+		}
+	}
+	xml_free(base);
+}
+
+/* Presences of the room's occupants (and, when presence for role none is
+ * broadcast, of affiliated users who are away) to a joining session. */
+static void
+send_occupant_list(const struct muc_room *r, const char *to)
+{
+	char to_bare[JID_MAX + 1];
+	const struct muc_occupant *q;
+	const struct muc_session *prim;
+	const struct muc_affent *a;
+	struct xml_node *p, *x;
+	struct pubinfo pi;
+	int anon = anon_for(r, to);
+	size_t i, k;
+	struct buf from;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.prev_role = -1;
+	bare_of(to, to_bare, sizeof(to_bare));
+	for (i = 0; i < r->nocc; i++) {
+		q = r->occ[i];
+		if (occ_session(q, to) != NULL) {
+			continue;
+		}
+		if (strcmp(to_bare, q->bare) != 0 && !bcast_role(r, q->role)) {
+			continue;
+		}
+		prim = occ_primary(q);
+		p = (prim != NULL && prim->pres != NULL) ?
+		    xml_clone(prim->pres) : pres_keep(r, q, NULL, NULL);
+		xml_set_attr(p, "to", to);
+		build_x(r, q, &pi, p, (anon && strcmp(to_bare, q->bare) != 0) ?
+		    VIEW_ANON : VIEW_SELF, 0);
+		send_free(p);
+	}
+	if (!bcast_role(r, ROLE_NONE)) {
+		return;
+	}
+	buf_init(&from, 0);
+	for (i = 0; i < r->naffs; i++) {
+		a = &r->affs[i];
+		if (a->nick == NULL && anon) {
+			continue;
+		}
+		for (k = 0; k < r->nocc; k++) {
+			if (strcmp(r->occ[k]->bare, a->jid) == 0) {
+				break;
+			}
+		}
+		if (k < r->nocc) {
+			continue;
+		}
+		buf_reset(&from);
+		if (a->nick != NULL) {
+			buf_printf(&from, "%s/%s", r->jid, a->nick);
+		} else {
+			buf_puts(&from, r->jid);
+		}
+		p = stanza_new("presence", from.data, to, "unavailable", NULL);
+		x = xml_add(p, "x", NS_MUC_USER);
+		add_item(x, a->aff, "none", anon ? NULL : a->jid, a->nick,
+		    NULL, NULL, NULL);
+		send_free(p);
+	}
+	buf_free(&from);
+}
+
+/* Send st (no 'to') to every live session of occupants with at least
+ * min_role. */
+static void
+broadcast(const struct muc_room *r, const struct xml_node *st, int min_role)
+{
+	struct route_prepared p;
+	size_t i;
+
+	route_prepare(&p, st);
+	for (i = 0; i < r->nocc; i++) {
+		if (r->occ[i]->role >= min_role) {
+			send_prepared_to_occ(&p, r->occ[i]);
+		}
+	}
+	route_prepared_free(&p);
+}
+
+/* ---- history and subject ---- */
+
+static struct muc_hist *
+hist_at(const struct muc_room *r, size_t i)
+{
+	return &r->hist[(r->hist_start + i) % r->hist_cap];
+}
+
+/* Keep at most n messages. */
+static void
+hist_resize(struct muc_room *r, size_t n)
+{
+	struct muc_hist *nh;
+	size_t i, keep, skip;
+
+	if (n == r->hist_cap) {
+		return;
+	}
+	keep = r->hist_n < n ? r->hist_n : n;
+	skip = r->hist_n - keep;
+	nh = n > 0 ? xcalloc(n, sizeof(*nh)) : NULL;
+	for (i = 0; i < r->hist_n; i++) {
+		if (i < skip) {
+			route_prepared_free(&hist_at(r, i)->p);
+		} else {
+			nh[i - skip] = *hist_at(r, i);
+		}
+	}
+	free(r->hist);
+	r->hist = nh;
+	r->hist_cap = n;
+	r->hist_start = 0;
+	r->hist_n = keep;
+}
+
+/* Is a groupchat message worth keeping (Prosody muc-message-is-historic)? */
+static int
+is_historic(const struct xml_node *m)
+{
+	const struct xml_node *c;
+
+	if (xml_child(m, "no-store", NS_HINTS) != NULL ||
+	    xml_child(m, "no-permanent-store", NS_HINTS) != NULL) {
+		return 0;
+	}
+	if (xml_child(m, "store", NS_HINTS) != NULL ||
+	    xml_child(m, "body", NULL) != NULL ||
+	    xml_child(m, "encryption", "urn:xmpp:eme:0") != NULL) {
+		return 1;
+	}
+	for (c = m->first_child; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT &&
+		    str_eq(c->ns, "urn:xmpp:chat-markers:0")) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+add_delay(struct xml_node *st, const char *from, time_t t)
+{
+	struct xml_node *d = xml_add(st, "delay", NS_DELAY);
+	char stamp[32];
+
+	fmt_stamp(t, stamp, sizeof(stamp));
+	xml_set_attr(d, "from", from);
+	xml_set_attr(d, "stamp", stamp);
+}
+
+static void
+hist_add(struct muc_room *r, const struct xml_node *msg)
+{
+	struct muc_hist *h;
+	struct xml_node *c;
+	time_t now = time(NULL);
+
+	if (r->history_len == 0) {
+		return;
+	}
+	hist_resize(r, r->history_len);
+	if (r->hist_n == r->hist_cap) {
+		route_prepared_free(&hist_at(r, 0)->p);
+		r->hist_start = (r->hist_start + 1) % r->hist_cap;
+		r->hist_n--;
+	}
+	h = hist_at(r, r->hist_n);
+	c = xml_clone(msg);
+	add_delay(c, r->jid, now);
+	route_prepare(&h->p, c);
+	h->ts = now;
+	xml_free(c);
+	r->hist_n++;
+}
+
+/* Discussion history for a joining session (XEP-0045 §7.2.15). */
+static void
+send_history(const struct muc_room *r, const struct xml_node *join,
+    const char *to)
+{
+	const struct xml_node *x = xml_child(join, "x", NS_MUC), *h = NULL;
+	const char *s;
+	long maxchars = -1, maxstanzas = -1;
+	time_t since = 0, t;
+	size_t n = 0, chars = 0, i, tolen = strlen(to);
+	int have = 0;
+
+	if (x != NULL) {
+		h = xml_child(x, "history", NS_MUC);
+	}
+	if (h != NULL) {
+		if ((s = xml_attr(h, "maxchars")) != NULL) {
+			maxchars = strtol(s, NULL, 10);
+			have = 1;
+		}
+		if ((s = xml_attr(h, "maxstanzas")) != NULL) {
+			maxstanzas = strtol(s, NULL, 10);
+			have = 1;
+		}
+		if ((s = xml_attr(h, "since")) != NULL &&
+		    parse_stamp(s, &t) == 0) {
+			since = t;
+			have = 1;
+		}
+		if ((s = xml_attr(h, "seconds")) != NULL) {
+			t = time(NULL) - strtol(s, NULL, 10);
+			if (t > since) {
+				since = t;
+			}
+			have = 1;
+		}
+	}
+	if (!have) {
+		maxstanzas = (long)r->history_default;
+	}
+	while (n < r->hist_n) {
+		const struct muc_hist *e = hist_at(r, r->hist_n - 1 - n);
+
+		if (maxchars >= 0) {
+			chars += e->p.bytes.len + tolen + 6;
+			if ((long)chars > maxchars) {
+				break;
+			}
+		}
+		if (since != 0 && e->ts < since) {
+			break;
+		}
+		if (maxstanzas >= 0 && (long)n + 1 > maxstanzas) {
+			break;
+		}
+		n++;
+	}
+	for (i = r->hist_n - n; i < r->hist_n; i++) {
+		route_prepared_send(&hist_at(r, i)->p, to);
+	}
+}
+
+static struct xml_node *
+subject_msg(const struct muc_room *r, const char *from, const char *subject)
+{
+	struct xml_node *m = stanza_new("message", from, NULL, "groupchat",
+	    NULL);
+	struct xml_node *s = xml_add(m, "subject", NULL);
+
+	if (subject != NULL) {
+		xml_add_text(s, subject, strlen(subject));
+	}
+	(void)r;
+	return m;
+}
+
+static void
+send_subject(const struct muc_room *r, const char *to)
+{
+	struct xml_node *m = subject_msg(r,
+	    r->subject_from != NULL ? r->subject_from : r->jid, r->subject);
+
+	xml_set_attr(m, "to", to);
+	if (r->subject_time != 0) {
+		add_delay(m, r->jid, r->subject_time);
+	}
+	send_free(m);
+}
+
+/* ---- leaving and destroying ---- */
+
+static void room_destroy(struct muc_room *r, const char *newjid,
+    const char *reason, const char *password);
+
+/* A room with no occupants that is not persistent goes away. */
+static void
+room_gc(struct muc_room *r)
+{
+	if (r->destroyed || r->nocc > 0 || r->persistent) {
+		return;
+	}
+	log_debug("muc %s empty, destroyed", r->jid);
+	r->destroyed = 1;
+}
+
+/* Free rooms marked destroyed once no handler uses them. */
+static void
+room_release(struct muc_room *r)
+{
+	if (r->busy > 0) {
+		r->busy--;
+	}
+	if (r->busy == 0 && r->destroyed) {
+		room_free(r);
+	}
+}
+
+/*
+ * Change o's role (Prosody set_role with a known actor or none): publish
+ * with status 307 when the occupant is removed.  o may be freed.
+ */
+static void
+apply_role(struct muc_room *r, struct muc_occupant *o, int role,
+    const char *actor, const char *reason, const char *code)
+{
+	struct pubinfo pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.prev_role = o->role;
+	pi.actor = actor;
+	pi.reason = reason;
+	if (role == ROLE_NONE) {
+		pi.codes[pi.ncodes++] = code != NULL ? code : "307";
+	}
+	o->role = role;
+	publicise(r, o, &pi);
+	if (role == ROLE_NONE) {
+		occ_remove(r, o);
+	}
+}
+
+/*
+ * An occupant session sent an error (presence error, or a message error
+ * of a kind that means it is gone): take it out (Prosody
+ * handle_kickable), status 333 when it was the last session.
+ */
+static void
+kick_errored(struct muc_room *r, const struct xml_node *st, const char *from)
+{
+	struct muc_occupant *o = occ_by_real(r, from);
+	const struct xml_node *e, *c, *t = NULL;
+	const char *cond = NULL;
+	struct xml_node *p;
+	struct pubinfo pi;
+	struct buf msg;
+	int last;
+	char *q;
+
+	if (o == NULL) {
+		return;
+	}
+	e = xml_child(st, "error", NULL);
+	if (e != NULL) {
+		for (c = e->first_child; c != NULL; c = c->next) {
+			if (c->type != XML_ELEMENT ||
+			    !str_eq(c->ns, NS_STANZAS)) {
+				continue;
+			}
+			if (strcmp(c->name, "text") == 0) {
+				t = c;
+			} else if (cond == NULL) {
+				cond = c->name;
+			}
+		}
+	}
+	buf_init(&msg, 0);
+	buf_puts(&msg, "Kicked: ");
+	if (cond != NULL) {
+		q = xstrdup(cond);
+		for (char *z = q; *z != '\0'; z++) {
+			if (*z == '-') {
+				*z = ' ';
+			}
+		}
+		buf_puts(&msg, q);
+		free(q);
+	} else {
+		buf_puts(&msg, "presence error");
+	}
+	if (t != NULL && r->whois_anyone) {
+		buf_printf(&msg, ": %s", xml_text(t));
+	}
+	p = pres_keep(r, o, NULL, "unavailable");
+	xml_add_text_child(p, "status", NULL, msg.data);
+	buf_free(&msg);
+	last = occ_live_sessions(o) == 1;
+	occ_set_session(o, from, p, 1);
+	memset(&pi, 0, sizeof(pi));
+	pi.prev_role = o->role;
+	if (last) {
+		o->role = ROLE_NONE;
+		pi.codes[pi.ncodes++] = "333";
+	} else {
+		pi.omit_gone = 1;
+	}
+	publicise(r, o, &pi);
+	occ_settle(r, o);
+	room_gc(r);
+}
+
+/* Presence probe to an occupant JID (Prosody respond_to_probe). */
+static void
+respond_probe(struct muc_room *r, const struct xml_node *st,
+    const char *from, const char *nick)
+{
+	struct muc_occupant *prober = occ_by_real(r, from), *o;
+	const char *owner;
+	struct xml_node *p, *x;
+	struct pubinfo pi;
+	struct buf fj;
+
+	if (prober == NULL) {
+		send_error(st, "cancel", "not-acceptable",
+		    "You are not currently connected to this chat", r->jid);
+		return;
+	}
+	o = occ_by_nick(r, nick);
+	if (o != NULL) {
+		memset(&pi, 0, sizeof(pi));
+		pi.prev_role = -1;
+		pi.only = prober;
+		publicise(r, o, &pi);
+		return;
+	}
+	owner = nick_owner(r, nick);
+	if (owner == NULL) {
+		return;
+	}
+	buf_init(&fj, 0);
+	buf_printf(&fj, "%s/%s", r->jid, nick);
+	p = stanza_new("presence", fj.data, from, "unavailable", NULL);
+	x = xml_add(p, "x", NS_MUC_USER);
+	add_item(x, get_aff(r, owner), "none", anon_for(r, from) ? NULL : owner,
+	    nick, NULL, NULL, NULL);
+	send_free(p);
+	buf_free(&fj);
+}
+
+/* Does nick hold something other than white space? */
+static int
+nick_visible(const char *nick)
+{
+	for (; *nick != '\0'; nick++) {
+		if (!isspace((unsigned char)*nick)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Checks before an occupant appears under nick (join or nick change);
+ * replies with the error and returns -1 when refused.
+ */
+static int
+check_nick_use(struct muc_room *r, const struct xml_node *st,
+    const char *from_bare, const char *nick)
+{
+	const char *owner;
+
+	if (!nick_visible(nick)) {
+		send_error(st, "modify", "not-allowed",
+		    "Invisible Nicknames are forbidden", r->jid);
+		return -1;
+	}
+	owner = nick_owner(r, nick);
+	if (owner != NULL && strcmp(owner, from_bare) != 0) {
+		send_error(st, "cancel", "conflict", NULL, r->jid);
+		return -1;
+	}
+	return 0;
+}
+
+/* After a join: history, then the subject (XEP-0045 §7.2.15-16). */
+static void
+send_join_tail(const struct muc_room *r, const struct xml_node *st,
+    const char *from)
+{
+	send_history(r, st, from);
+	send_subject(r, from);
+}
+
+/* First presence to a room that does not exist: create it (§10.1.1). */
+static void
+room_create(const char *room_jid, const struct xml_node *st,
+    const char *from, const char *nick)
+{
+	char bare[JID_MAX + 1];
+	const struct xml_node *x = xml_child(st, "x", NS_MUC), *pw;
+	struct muc_room *r;
+	struct muc_occupant *o;
+	struct pubinfo pi;
+
+	if (room_count >= config_get()->muc_max_rooms) {
+		send_error(st, "wait", "resource-constraint", NULL,
+		    muc_host());
+		return;
+	}
+	bare_of(from, bare, sizeof(bare));
+	if (!nick_visible(nick)) {
+		send_error(st, "modify", "not-allowed",
+		    "Invisible Nicknames are forbidden", NULL);
+		return;
+	}
+	r = room_new(room_jid);
+	r->locked_until = time(NULL) + MUC_LOCK_TIMEOUT_S;
+	pw = x != NULL ? xml_child(x, "password", NS_MUC) : NULL;
+	if (pw != NULL) {
+		set_str(&r->password, xml_text(pw));
+	}
+	aff_store_set(r, bare, AFF_OWNER, NULL, NULL);
+	o = occ_new(r, nick, bare, ROLE_MODERATOR);
+	occ_set_session(o, from, pres_keep(r, o, st, NULL), 0);
+	occ_insert(r, o);
+	log_info("muc %s created by %s", r->jid, bare);
+	memset(&pi, 0, sizeof(pi));
+	pi.prev_role = -1;
+	pi.codes[pi.ncodes++] = "201";
+	if (r->whois_anyone) {
+		pi.codes[pi.ncodes++] = "100";
+	}
+	publicise(r, o, &pi);
+	send_join_tail(r, st, from);
+}
+
+/* Room full for this user (§7.2.10)?  Admins and owners always fit. */
+static int
+room_full(const struct muc_room *r, int aff)
+{
+	return r->max_users != 0 && r->nocc >= r->max_users &&
+	    aff < AFF_ADMIN;
+}
+
+/*
+ * Available or unavailable presence to an occupant JID: join, presence
+ * update, nick change, leave (Prosody handle_normal_presence).
+ */
+static void
+occupant_presence(struct muc_room *r, const struct xml_node *st,
+    const char *from, const char *nick_raw)
+{
+	const char *type = xml_attr(st, "type");
+	const struct xml_node *muc_x = xml_child(st, "x", NS_MUC);
+	char nick[JID_PART_MAX + 1], lax[2 * JID_MAX + 2], bare[JID_MAX + 1];
+	struct muc_occupant *orig, *dest;
+	struct xml_node *p, *x;
+	struct pubinfo pi;
+	int unavail = str_eq(type, "unavailable");
+	int is_first = 0, is_last = 0, aff, orig_role = -1, join;
+	const struct xml_node *pw;
+	struct buf fj;
+
+	bare_of(from, bare, sizeof(bare));
+	orig = occ_by_real(r, from);
+	if (orig == NULL && muc_x == NULL && type == NULL) {
+		send_error(st, "cancel", "item-not-found",
+		    "You are not currently connected to this chat", r->jid);
+		return;
+	}
+	if (unavail) {
+		if (orig == NULL) {
+			return;
+		}
+		dest = NULL;
+	} else {
+		if (nick_strict(nick_raw, nick, sizeof(nick)) != 0) {
+			nick_lax(nick_raw, nick, sizeof(nick));
+			snprintf(lax, sizeof(lax), "%s/%s", r->jid, nick);
+			send_error_from(st, lax, "modify", "jid-malformed",
+			    "Nickname must pass strict validation", r->jid);
+			return;
+		}
+		if (orig != NULL && strcmp(orig->nick, nick) == 0) {
+			dest = orig;
+		} else {
+			dest = occ_by_nick(r, nick);
+			is_first = dest == NULL;
+		}
+	}
+	if (orig != NULL) {
+		orig_role = orig->role;
+		is_last = occ_live_sessions(orig) == 1;
+	}
+	aff = get_aff(r, from);
+	if (orig == NULL) {
+		/* pre-join checks, in Prosody's order */
+		if (check_nick_use(r, st, bare, nick) != 0) {
+			return;
+		}
+		if (r->members_only && aff <= AFF_NONE) {
+			send_error(st, "auth", "registration-required", NULL,
+			    r->jid);
+			return;
+		}
+		if (aff == AFF_OUTCAST) {
+			send_error(st, "auth", "forbidden", NULL, r->jid);
+			return;
+		}
+		pw = muc_x != NULL ? xml_child(muc_x, "password", NS_MUC) :
+		    NULL;
+		if (r->password != NULL && muc_x != NULL && (pw == NULL ||
+		    strcmp(xml_text(pw), r->password) != 0)) {
+			send_error(st, "auth", "not-authorized", NULL, r->jid);
+			return;
+		}
+		if (room_locked(r)) {
+			send_error(st, "cancel", "item-not-found", NULL,
+			    muc_host());
+			return;
+		}
+		if (is_first && room_full(r, aff)) {
+			send_error(st, "wait", "service-unavailable", NULL,
+			    r->jid);
+			return;
+		}
+	} else if (!unavail && dest != orig) {
+		if (check_nick_use(r, st, bare, nick) != 0) {
+			return;
+		}
+	}
+	if (dest != NULL && !is_first && strcmp(dest->bare, bare) != 0) {
+		send_error(st, "cancel", "conflict", NULL, r->jid);
+		return;
+	}
+
+	/* the original occupant: leaving or changing nick */
+	if (orig != NULL && orig != dest) {
+		memset(&pi, 0, sizeof(pi));
+		pi.prev_role = orig_role;
+		if (unavail) {
+			if (is_last) {
+				orig->role = ROLE_NONE;
+			}
+			occ_set_session(orig, from,
+			    pres_keep(r, orig, st, "unavailable"), 1);
+		} else {
+			p = pres_keep(r, orig, NULL, "unavailable");
+			if (!is_first) {
+				/* merging into a pre-existing session (dest) */
+				buf_init(&fj, 0);
+				buf_printf(&fj, "%s/%s", r->jid, dest->nick);
+				x = stanza_new("presence", fj.data, from,
+				    "unavailable", NULL);
+				buf_reset(&fj);
+				buf_printf(&fj, "you are joining pre-existing "
+				    "session %s", dest->nick);
+				xml_add_text_child(x, "status", NULL, fj.data);
+				add_item(xml_add(x, "x", NS_MUC_USER), aff,
+				    "none", NULL, NULL, NULL, NULL, NULL);
+				send_free(x);
+				buf_free(&fj);
+			}
+			if (is_first && is_last) {
+				occ_set_session(orig, from, p, 1);
+				pi.codes[pi.ncodes++] = "303";
+				pi.newnick = nick;
+			} else {
+				/* the session alone sees its nick change */
+				x = xml_add(p, "x", NS_MUC_USER);
+				add_item(x, aff, role_name(orig->role), from,
+				    nick, NULL, NULL, NULL);
+				add_status(x, "303");
+				add_status(x, "110");
+				xml_set_attr(p, "to", from);
+				send_free(p);
+				occ_drop_session(orig, from);
+			}
+		}
+		publicise(r, orig, &pi);
+		if (occ_settle(r, orig)) {
+			orig = NULL;
+		}
+	}
+	if (unavail) {
+		room_gc(r);
+		return;
+	}
+
+	/* the destination occupant */
+	join = orig == NULL || muc_x != NULL;
+	if (is_first) {
+		dest = occ_new(r, nick, bare, orig_role >= 0 ? orig_role :
+		    default_role(r, aff));
+		occ_insert(r, dest);
+	}
+	occ_set_session(dest, from, pres_keep(r, dest, st, NULL), 0);
+	if (join) {
+		send_occupant_list(r, from);
+	}
+	memset(&pi, 0, sizeof(pi));
+	pi.prev_role = orig_role;
+	if (orig_role < 0 && !is_first) {
+		pi.prev_role = dest->role;
+	}
+	if (orig_role < 0 && r->whois_anyone) {
+		pi.self_codes[pi.nself_codes++] = "100";
+	}
+	publicise(r, dest, &pi);
+	if (orig != NULL && orig != dest) {
+		/* the session left a multi-session nick: show it again */
+		const struct muc_session *prim = occ_primary(orig);
+
+		if (prim != NULL && prim->pres != NULL) {
+			struct pubinfo pj;
+
+			memset(&pj, 0, sizeof(pj));
+			p = xml_clone(prim->pres);
+			xml_set_attr(p, "to", from);
+			build_x(r, orig, &pj, p, VIEW_SELF, 0);
+			send_free(p);
+		}
+	}
+	if (join) {
+		send_join_tail(r, st, from);
+	}
+}
+
+/* Presence to an occupant JID, any type. */
+static void
+room_presence(struct muc_room *r, const struct xml_node *st,
+    const char *from, const char *nick_raw)
+{
+	const char *type = xml_attr(st, "type");
+	char nick[JID_PART_MAX + 1];
+
+	if (type == NULL || strcmp(type, "unavailable") == 0) {
+		occupant_presence(r, st, from, nick_raw);
+	} else if (strcmp(type, "error") == 0) {
+		kick_errored(r, st, from);
+	} else if (strcmp(type, "probe") == 0) {
+		if (jid_nick_canon(nick_raw, nick, sizeof(nick)) == 0) {
+			respond_probe(r, st, from, nick);
+		}
+	} else if (strcmp(type, "result") != 0 &&
+	    strcmp(type, "visible") != 0 && strcmp(type, "invisible") != 0) {
+		send_error(st, "modify", "bad-request", NULL, r->jid);
+	}
+}
+
+/* Unavailable presence to everyone: the room goes away (§10.9). */
+static void
+room_destroy(struct muc_room *r, const char *newjid, const char *reason,
+    const char *password)
+{
+	struct xml_node *d = xml_new("destroy", NS_MUC_USER);
+	struct pubinfo pi;
+	struct muc_occupant *o, **occ;
+	size_t i, nocc;
+
+	if (newjid != NULL) {
+		xml_set_attr(d, "jid", newjid);
+	}
+	if (reason != NULL) {
+		xml_add_text_child(d, "reason", NULL, reason);
+	}
+	if (password != NULL) {
+		xml_add_text_child(d, "password", NULL, password);
+	}
+	memset(&pi, 0, sizeof(pi));
+	pi.destroy = d;
+	/* everyone is out first, so each occupant hears only of itself */
+	occ = r->occ;
+	nocc = r->nocc;
+	r->occ = NULL;
+	r->nocc = r->capocc = 0;
+	for (i = 0; i < nocc; i++) {
+		o = occ[i];
+		pi.prev_role = o->role;
+		o->role = ROLE_NONE;
+		publicise(r, o, &pi);
+		occupant_free(o);
+	}
+	free(occ);
+	xml_free(d);
+	room_unstore(r);
+	log_info("muc %s destroyed", r->jid);
+	r->destroyed = 1;
+}
+
+/* ---- affiliations and roles (§9, §10) ---- */
+
+struct muc_err {
+	const char *type;
+	const char *cond;
+	const char *text;
+};
+
+static int
+fail(struct muc_err *e, const char *type, const char *cond)
+{
+	e->type = type;
+	e->cond = cond;
+	e->text = NULL;
+	return -1;
+}
+
+static void send_occupant_list_except(const struct muc_room *r,
+    const char *to, const char *except_bare);
+
+/*
+ * Change the affiliation of bare JID jid (Prosody set_affiliation).
+ * actor: the real full JID asking, or NULL for the service itself.  nick:
+ * NULL keeps a reserved nickname, "" drops it, else reserves it.  The
+ * occupants concerned are told (kicked with 301/321 when they lose their
+ * role); when none is in the room, the room hears the change by message.
+ */
+static int
+set_affiliation(struct muc_room *r, const char *actor, const char *jid,
+    int aff, const char *reason, const char *nick, struct muc_err *e)
+{
+	struct muc_affent *cur = aff_find(r, jid);
+	int target = cur != NULL ? cur->aff : AFF_NONE;
+	int downgrade = target > aff, actor_aff, role, is_host;
+	char abare[JID_MAX + 1], dom[JID_MAX + 1];
+	struct muc_occupant **upd = NULL;
+	int *old = NULL;
+	size_t nupd = 0, i, k;
+	struct pubinfo pi;
+	struct xml_node *m, *x;
+
+	if (aff != AFF_OWNER && config_is_admin(jid)) {
+		return fail(e, "modify", "not-acceptable");
+	}
+	if (actor != NULL) {
+		actor_aff = get_aff(r, actor);
+		bare_of(actor, abare, sizeof(abare));
+		if (actor_aff == AFF_OWNER) {
+			if (strcmp(abare, jid) == 0 && downgrade) {
+				for (i = 0; i < r->naffs; i++) {
+					if (r->affs[i].aff == AFF_OWNER &&
+					    strcmp(r->affs[i].jid, jid) != 0) {
+						break;
+					}
+				}
+				if (i == r->naffs) {
+					return fail(e, "cancel", "conflict");
+				}
+			}
+		} else if (aff == AFF_OWNER || aff == AFF_ADMIN ||
+		    actor_aff != AFF_ADMIN || target == AFF_OWNER ||
+		    target == AFF_ADMIN) {
+			return fail(e, "cancel", "not-allowed");
+		}
+	}
+	is_host = strchr(jid, '@') == NULL;
+	aff_store_set(r, jid, aff, aff == AFF_NONE ? NULL : nick,
+	    reason != NULL ? reason : "");
+	r->busy++;
+
+	role = default_role(r, aff);
+	if (r->nocc > 0) {
+		upd = xcalloc(r->nocc, sizeof(*upd));
+		old = xcalloc(r->nocc, sizeof(*old));
+	}
+	for (i = 0; i < r->nocc; i++) {
+		struct muc_occupant *o = r->occ[i];
+
+		if (strcmp(o->bare, jid) != 0 && !(is_host &&
+		    aff == AFF_OUTCAST && jid_domain(o->bare, dom,
+		    sizeof(dom)) == 0 && strcmp(dom, jid) == 0)) {
+			continue;
+		}
+		upd[nupd] = o;
+		old[nupd++] = o->role;
+		if (o->role != role && (downgrade || o->role < role)) {
+			o->role = role;
+		}
+	}
+	memset(&pi, 0, sizeof(pi));
+	if (role == ROLE_NONE) {
+		pi.codes[pi.ncodes++] = aff == AFF_OUTCAST ? "301" : "321";
+	}
+	pi.actor = actor;
+	pi.reason = reason;
+	for (i = 0; i < nupd; i++) {
+		struct muc_occupant *o = upd[i];
+
+		pi.prev_role = old[i];
+		publicise(r, o, &pi);
+		if (o->role == ROLE_NONE) {
+			occ_remove(r, o);
+		} else if (!r->whois_anyone && (old[i] == ROLE_MODERATOR) !=
+		    (o->role == ROLE_MODERATOR)) {
+			/* JID visibility changed: send the room again */
+			for (k = 0; k < o->nsess; k++) {
+				send_occupant_list_except(r, o->sess[k].jid,
+				    o->bare);
+			}
+		}
+	}
+	if (nupd == 0) {
+		/* XEP-0045 example 195: tell the room */
+		m = stanza_new("message", r->jid, NULL, NULL, NULL);
+		x = xml_add(m, "x", NS_MUC_USER);
+		for (i = 0; i < pi.ncodes; i++) {
+			add_status(x, pi.codes[i]);
+		}
+		add_item(x, aff, NULL, jid, NULL, NULL, NULL, reason);
+		broadcast(r, m, r->whois_anyone ? ROLE_NONE : ROLE_MODERATOR);
+		xml_free(m);
+	}
+	free(upd);
+	free(old);
+	r->busy--;
+	return 0;
+}
+
+/* Prosody may_set_role + set_role. */
+static int
+set_role(struct muc_room *r, const char *actor, struct muc_occupant *o,
+    int role, const char *reason, struct muc_err *e)
+{
+	int actor_aff, occ_aff;
+	struct muc_occupant *ao;
+
+	if (actor != NULL) {
+		actor_aff = get_aff(r, actor);
+		occ_aff = get_aff(r, o->bare);
+		if (actor_aff < occ_aff) {
+			return fail(e, "cancel", "not-allowed");
+		}
+		if ((o->role == ROLE_MODERATOR || role == ROLE_MODERATOR) &&
+		    actor_aff < AFF_ADMIN) {
+			return fail(e, "cancel", "not-allowed");
+		}
+		ao = occ_by_real(r, actor);
+		if (ao == NULL || ao->role != ROLE_MODERATOR) {
+			return fail(e, "cancel", "not-allowed");
+		}
+	}
+	apply_role(r, o, role, actor, reason, NULL);
+	return 0;
+}
+
+static void
+send_occupant_list_except(const struct muc_room *r, const char *to,
+    const char *except_bare)
+{
+	char to_bare[JID_MAX + 1];
+	const struct muc_occupant *q;
+	const struct muc_session *prim;
+	struct xml_node *p;
+	struct pubinfo pi;
+	int anon = anon_for(r, to);
+	size_t i;
+
+	memset(&pi, 0, sizeof(pi));
+	bare_of(to, to_bare, sizeof(to_bare));
+	for (i = 0; i < r->nocc; i++) {
+		q = r->occ[i];
+		if (strcmp(q->bare, except_bare) == 0 ||
+		    !bcast_role(r, q->role)) {
+			continue;
+		}
+		prim = occ_primary(q);
+		if (prim == NULL || prim->pres == NULL) {
+			continue;
+		}
+		p = xml_clone(prim->pres);
+		xml_set_attr(p, "to", to);
+		build_x(r, q, &pi, p, anon ? VIEW_ANON : VIEW_SELF, 0);
+		send_free(p);
+	}
+}
+
+static void
+reply_err(const struct xml_node *st, const struct muc_err *e)
+{
+	send_error(st, e->type, e->cond, e->text, NULL);
+}
+
+/* Validate a bare JID from an admin item into out; -1 with e filled. */
+static int
+item_jid(const char *in, char *out, size_t cap, struct muc_err *e)
+{
+	if (jid_canon(in, out, cap) != 0) {
+		return fail(e, "modify", "jid-malformed");
+	}
+	if (jid_resource(out) != NULL) {
+		fail(e, "modify", "jid-malformed");
+		e->text = "Bare JID expected, got full JID";
+		return -1;
+	}
+	return 0;
+}
+
+/* One <item/> of a muc#admin set (Prosody handle_admin_query_set). */
+static int
+admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
+    struct muc_err *e)
+{
+	const char *ajid = xml_attr(it, "jid"), *anick = xml_attr(it, "nick");
+	const char *saff = xml_attr(it, "affiliation");
+	const char *srole = xml_attr(it, "role");
+	const struct xml_node *rn = xml_child(it, "reason", NULL);
+	const char *reason = rn != NULL ? xml_text(rn) : NULL;
+	char jid[JID_MAX + 1], nick[JID_PART_MAX + 1];
+	struct muc_occupant *o;
+	int aff, role;
+	size_t i;
+
+	jid[0] = nick[0] = '\0';
+	if (ajid != NULL && item_jid(ajid, jid, sizeof(jid), e) != 0) {
+		return -1;
+	}
+	if (anick != NULL && jid_nick_canon(anick, nick, sizeof(nick)) != 0) {
+		fail(e, "modify", "jid-malformed");
+		e->text = "invalid nickname";
+		return -1;
+	}
+	if (ajid == NULL && anick != NULL) {
+		o = occ_by_nick(r, nick);
+		if (o != NULL) {
+			snprintf(jid, sizeof(jid), "%s", o->bare);
+			ajid = jid;
+		}
+	} else if (srole != NULL && anick == NULL && ajid != NULL) {
+		for (i = 0; i < r->nocc; i++) {
+			if (strcmp(r->occ[i]->bare, jid) == 0) {
+				snprintf(nick, sizeof(nick), "%s",
+				    r->occ[i]->nick);
+				anick = nick;
+				break;
+			}
+		}
+	}
+	if (saff != NULL && ajid != NULL && srole == NULL) {
+		aff = aff_parse(saff);
+		if (aff < AFF_OUTCAST) {
+			return fail(e, "modify", "not-acceptable");
+		}
+		if (anick != NULL) {
+			o = occ_by_nick(r, nick);
+			if (o != NULL && strcmp(o->bare, jid) != 0) {
+				apply_role(r, o, ROLE_NONE, NULL,
+				    "This nickname is reserved", NULL);
+			}
+		}
+		return set_affiliation(r, from, jid, aff, reason,
+		    anick != NULL ? nick : NULL, e);
+	}
+	if (srole != NULL && anick != NULL && saff == NULL) {
+		o = occ_by_nick(r, nick);
+		if (o == NULL) {
+			return fail(e, "modify", "item-not-found");
+		}
+		role = role_parse(srole);
+		if (role < 0) {
+			return fail(e, "modify", "not-acceptable");
+		}
+		return set_role(r, from, o, role, reason, e);
+	}
+	return fail(e, "cancel", "bad-request");
+}
+
+static void
+admin_set(struct muc_room *r, const struct xml_node *iq, const char *from,
+    const struct xml_node *q)
+{
+	const struct xml_node *it = xml_child(q, "item", NS_MUC_ADMIN);
+	struct muc_err e;
+
+	if (it == NULL) {
+		send_error(iq, "cancel", "bad-request", NULL, NULL);
+		return;
+	}
+	for (; it != NULL; it = xml_next(it, "item", NS_MUC_ADMIN)) {
+		if (admin_item(r, from, it, &e) != 0) {
+			reply_err(iq, &e);
+			return;
+		}
+	}
+	send_free(iq_result(iq));
+}
+
+static void
+admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
+    const struct xml_node *q)
+{
+	const struct xml_node *it = xml_child(q, "item", NS_MUC_ADMIN);
+	const char *saff = it != NULL ? xml_attr(it, "affiliation") : NULL;
+	const char *srole = it != NULL ? xml_attr(it, "role") : NULL;
+	struct muc_occupant *me = occ_by_real(r, from), *o;
+	int ra = get_aff(r, from), want, myrole, allowed;
+	struct xml_node *res, *rq, *item;
+	struct pubinfo pi;
+	size_t i, k;
+
+	myrole = me != NULL ? me->role : default_role(r, ra);
+	if (saff != NULL && srole == NULL && aff_parse(saff) >= AFF_OUTCAST) {
+		want = aff_parse(saff);
+		allowed = (ra >= AFF_ADMIN && ra >= want) ||
+		    (r->members_only && r->whois_anyone && ra >= AFF_MEMBER) ||
+		    (want == AFF_MEMBER && me != NULL &&
+		    (r->getmemberlist & (1u << me->role)) != 0);
+		if (!allowed) {
+			send_error(iq, "auth", "forbidden", NULL, NULL);
+			return;
+		}
+		res = iq_result(iq);
+		rq = xml_add(res, "query", NS_MUC_ADMIN);
+		for (i = 0; i < r->naffs; i++) {
+			if (r->affs[i].aff != want) {
+				continue;
+			}
+			item = add_item(rq, want, NULL, r->affs[i].jid,
+			    r->affs[i].nick, NULL, NULL,
+			    want == AFF_OUTCAST ? r->affs[i].reason : NULL);
+			(void)item;
+		}
+		send_free(res);
+		return;
+	}
+	if (srole != NULL && saff == NULL && role_parse(srole) >= 0) {
+		want = role_parse(srole);
+		if (myrole < ROLE_MODERATOR) {
+			send_error(iq, "auth", "forbidden", NULL, NULL);
+			return;
+		}
+		res = iq_result(iq);
+		rq = xml_add(res, "query", NS_MUC_ADMIN);
+		memset(&pi, 0, sizeof(pi));
+		for (i = 0; i < r->nocc; i++) {
+			o = r->occ[i];
+			if (o->role != want) {
+				continue;
+			}
+			for (k = 0; k < o->nsess; k++) {
+				add_item(rq, get_aff(r, o->bare),
+				    role_name(o->role), o->sess[k].jid,
+				    o->nick, NULL, NULL, NULL);
+			}
+		}
+		send_free(res);
+		return;
+	}
+	send_error(iq, "cancel", "bad-request", NULL, NULL);
+}
+
+/* ---- configuration (§10.2) ---- */
+
+static const char *const allowpm_names[] = {
+	"anyone", "participants", "moderators", "none"
+};
+
+static void
+add_role_options(struct xml_node *f, int with_none)
+{
+	if (with_none) {
+		form_add_option(f, "None", "none");
+	}
+	form_add_option(f, "Visitor", "visitor");
+	form_add_option(f, "Participant", "participant");
+	form_add_option(f, "Moderator", "moderator");
+}
+
+static void
+add_role_values(struct xml_node *f, unsigned mask)
+{
+	int role;
+
+	for (role = ROLE_NONE; role <= ROLE_MODERATOR; role++) {
+		if (mask & (1u << role)) {
+			xml_add_text_child(f, "value", NULL, role_name(role));
+		}
+	}
+}
+
+static void
+config_form(const struct muc_room *r, struct xml_node *parent)
+{
+	struct xml_node *x = xml_add(parent, "x", NS_DATA), *f;
+	char tmp[64];
+	struct buf t;
+	size_t i;
+
+	xml_set_attr(x, "type", "form");
+	buf_init(&t, 0);
+	buf_printf(&t, "Configuration for %s", r->jid);
+	xml_add_text_child(x, "title", NULL, t.data);
+	buf_free(&t);
+	xml_add_text_child(x, "instructions", NULL,
+	    "Complete and submit this form to configure the room.");
+	form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_ROOMCONFIG);
+	form_add_field(x, NULL, "fixed", NULL, "Room information");
+	form_add_field(x, "muc#roomconfig_roomname", "text-single", "Title",
+	    r->name != NULL ? r->name : "");
+	form_add_field(x, "muc#roomconfig_roomdesc", "text-single",
+	    "Description", r->desc != NULL ? r->desc : "");
+	form_add_field(x, "muc#roomconfig_lang", "text-single",
+	    "Language tag for room (e.g. 'en', 'de', 'fr' etc.)",
+	    r->lang != NULL ? r->lang : "");
+	form_add_field(x, "muc#roomconfig_persistentroom", "boolean",
+	    "Persistent (room should remain even when it is empty)",
+	    r->persistent ? "1" : "0");
+	form_add_field(x, "muc#roomconfig_publicroom", "boolean",
+	    "Include room information in public lists",
+	    r->public ? "1" : "0");
+	form_add_field(x, NULL, "fixed", NULL, "Access to the room");
+	form_add_field(x, "muc#roomconfig_roomsecret", "text-private",
+	    "Password", r->password != NULL ? r->password : "");
+	form_add_field(x, "muc#roomconfig_membersonly", "boolean",
+	    "Only allow members to join", r->members_only ? "1" : "0");
+	form_add_field(x, "muc#roomconfig_allowinvites", "boolean",
+	    "Allow members to invite new members",
+	    r->allow_invites ? "1" : "0");
+	if (r->max_users != 0) {
+		snprintf(tmp, sizeof(tmp), "%u", r->max_users);
+	} else {
+		snprintf(tmp, sizeof(tmp), "none");
+	}
+	f = form_add_field(x, "muc#roomconfig_maxusers", "list-single",
+	    "Maximum number of occupants", tmp);
+	{
+		static const char *const opts[] = { "5", "10", "20", "30",
+		    "50", "100", "200", "500", "1000" };
+
+		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+			form_add_option(f, NULL, opts[i]);
+		}
+		form_add_option(f, "No limit", "none");
+	}
+	form_add_field(x, NULL, "fixed", NULL, "Permissions in the room");
+	form_add_field(x, "muc#roomconfig_changesubject", "boolean",
+	    "Allow anyone to set the room's subject",
+	    r->changesubject ? "1" : "0");
+	form_add_field(x, "muc#roomconfig_moderatedroom", "boolean",
+	    "Moderated (require permission to speak)",
+	    r->moderated ? "1" : "0");
+	f = form_add_field(x, "muc#roomconfig_whois", "list-single",
+	    "Addresses (JIDs) of room occupants may be viewed by:",
+	    r->whois_anyone ? "anyone" : "moderators");
+	form_add_option(f, "Moderators only", "moderators");
+	form_add_option(f, "Anyone", "anyone");
+	f = form_add_field(x, "muc#roomconfig_allowpm", "list-single",
+	    "Who may send private messages", allowpm_names[r->allowpm]);
+	form_add_option(f, "Anyone", "anyone");
+	form_add_option(f, "Anyone with voice", "participants");
+	form_add_option(f, "Moderators only", "moderators");
+	form_add_option(f, "Nobody", "none");
+	f = form_add_field(x, "muc#roomconfig_presencebroadcast",
+	    "list-multi", "Only show participants with roles:", NULL);
+	add_role_values(f, r->bcast);
+	add_role_options(f, 1);
+	f = form_add_field(x, "muc#roomconfig_getmemberlist", "list-multi",
+	    "Roles that may retrieve the member list", NULL);
+	add_role_values(f, r->getmemberlist);
+	add_role_options(f, 0);
+	form_add_field(x, NULL, "fixed", NULL, "Other options");
+	snprintf(tmp, sizeof(tmp), "%u", r->history_len);
+	f = form_add_field(x, "muc#roomconfig_historylength", "text-single",
+	    "Maximum number of history messages returned by room", tmp);
+	snprintf(tmp, sizeof(tmp), "%u", r->history_default);
+	form_add_field(x, "muc#roomconfig_defaulthistorymessages",
+	    "text-single",
+	    "Default number of history messages returned by room", tmp);
+}
+
+/* Set a string option; 1 when it changed. */
+static int
+opt_str(char **dst, const char *val)
+{
+	const char *v = (val != NULL && *val != '\0') ? val : NULL;
+
+	if (str_eq(*dst, v)) {
+		return 0;
+	}
+	set_str(dst, v);
+	return 1;
+}
+
+static int
+opt_bool(int *dst, const char *val)
+{
+	int v = parse_bool(val);
+
+	if (*dst == v) {
+		return 0;
+	}
+	*dst = v;
+	return 1;
+}
+
+/* Roles of a list-multi field as a mask. */
+static unsigned
+field_roles(const struct xml_node *f)
+{
+	const struct xml_node *v;
+	unsigned mask = 0;
+	int role;
+
+	for (v = xml_child(f, "value", NS_DATA); v != NULL;
+	    v = xml_next(v, "value", NS_DATA)) {
+		role = role_parse(xml_text(v));
+		if (role >= 0) {
+			mask |= 1u << role;
+		}
+	}
+	return mask;
+}
+
+/* Presence broadcast changed: announce or hide occupants. */
+static void
+bcast_changed(struct muc_room *r, unsigned old)
+{
+	struct pubinfo pi;
+	size_t i;
+	int was, is;
+
+	for (i = 0; i < r->nocc; i++) {
+		struct muc_occupant *o = r->occ[i];
+
+		was = (old & (1u << o->role)) != 0;
+		is = bcast_role(r, o->role);
+		if (was == is) {
+			continue;
+		}
+		memset(&pi, 0, sizeof(pi));
+		pi.prev_role = -1;
+		pi.force_unavail = was && !is;
+		publicise(r, o, &pi);
+	}
+}
+
+/* Room became members-only: out with non-members (status 322). */
+static void
+kick_nonmembers(struct muc_room *r)
+{
+	struct pubinfo pi;
+	size_t i = 0;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.codes[pi.ncodes++] = "322";
+	while (i < r->nocc) {
+		struct muc_occupant *o = r->occ[i];
+
+		if (get_aff(r, o->bare) > AFF_NONE) {
+			i++;
+			continue;
+		}
+		pi.prev_role = o->role;
+		o->role = ROLE_NONE;
+		publicise(r, o, &pi);
+		occ_remove(r, o);
+	}
+}
+
+/* Apply a submitted muc#roomconfig form; fills the status codes. */
+static void
+config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
+    int *cwhois)
+{
+	const struct xml_node *f;
+	const char *v;
+	unsigned long n;
+	unsigned mask;
+	int i, was_persistent = r->persistent, was_mo = r->members_only;
+
+	if ((v = form_value(x, "muc#roomconfig_roomname")) != NULL) {
+		*c104 |= opt_str(&r->name, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_roomdesc")) != NULL) {
+		*c104 |= opt_str(&r->desc, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_lang")) != NULL) {
+		*c104 |= opt_str(&r->lang, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_persistentroom")) != NULL) {
+		*c104 |= opt_bool(&r->persistent, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_publicroom")) != NULL) {
+		*c104 |= opt_bool(&r->public, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_roomsecret")) != NULL) {
+		*c104 |= opt_str(&r->password, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_passwordprotectedroom")) !=
+	    NULL && !parse_bool(v) && r->password != NULL) {
+		set_str(&r->password, NULL);
+		*c104 = 1;
+	}
+	if ((v = form_value(x, "muc#roomconfig_allowinvites")) != NULL) {
+		*c104 |= opt_bool(&r->allow_invites, v);
+	}
+	if ((v = form_value(x,
+	    "{http://prosody.im/protocol/muc}roomconfig_allowmemberinvites")) !=
+	    NULL) {
+		*c104 |= opt_bool(&r->allow_invites, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_maxusers")) != NULL) {
+		n = (strcmp(v, "none") == 0 || *v == '\0') ? 0 :
+		    strtoul(v, NULL, 10);
+		if (n != r->max_users && n <= 1000000) {
+			r->max_users = (unsigned)n;
+			*c104 = 1;
+		}
+	}
+	if ((v = form_value(x, "muc#roomconfig_changesubject")) != NULL) {
+		*c104 |= opt_bool(&r->changesubject, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_moderatedroom")) != NULL) {
+		*c104 |= opt_bool(&r->moderated, v);
+	}
+	if ((v = form_value(x, "muc#roomconfig_whois")) != NULL &&
+	    (strcmp(v, "anyone") == 0 || strcmp(v, "moderators") == 0)) {
+		i = strcmp(v, "anyone") == 0;
+		if (i != r->whois_anyone) {
+			r->whois_anyone = i;
+			*cwhois = i ? 172 : 173;
+		}
+	}
+	if ((v = form_value(x, "muc#roomconfig_allowpm")) != NULL) {
+		for (i = 0; i < 4; i++) {
+			if (strcmp(v, allowpm_names[i]) == 0 &&
+			    r->allowpm != i) {
+				r->allowpm = i;
+				*c104 = 1;
+			}
+		}
+	}
+	if ((v = form_value(x, "muc#roomconfig_historylength")) != NULL &&
+	    *v != '\0') {
+		n = strtoul(v, NULL, 10);
+		if (n > MUC_HISTORY_MAX) {
+			n = MUC_HISTORY_MAX;
+		}
+		if (n != r->history_len) {
+			r->history_len = (unsigned)n;
+			if (r->history_default > n) {
+				r->history_default = (unsigned)n;
+			}
+			hist_resize(r, n);
+			*c104 = 1;
+		}
+	}
+	if ((v = form_value(x, "muc#roomconfig_defaulthistorymessages")) !=
+	    NULL && *v != '\0') {
+		n = strtoul(v, NULL, 10);
+		if (n > r->history_len) {
+			n = r->history_len;
+		}
+		if (n != r->history_default) {
+			r->history_default = (unsigned)n;
+			*c104 = 1;
+		}
+	}
+	if ((f = form_field(x, "muc#roomconfig_getmemberlist")) != NULL) {
+		mask = field_roles(f);
+		if (mask != r->getmemberlist) {
+			r->getmemberlist = mask;
+			*c104 = 1;
+		}
+	}
+	if ((v = form_value(x, "muc#roomconfig_membersonly")) != NULL) {
+		*c104 |= opt_bool(&r->members_only, v);
+	}
+	if ((f = form_field(x, "muc#roomconfig_presencebroadcast")) != NULL) {
+		mask = field_roles(f);
+		if (mask != r->bcast) {
+			unsigned old = r->bcast;
+
+			r->bcast = mask;
+			bcast_changed(r, old);
+			*c104 = 1;
+		}
+	}
+	if (r->members_only && !was_mo) {
+		kick_nonmembers(r);
+	}
+	if (r->persistent && !was_persistent) {
+		room_store_all(r);
+	} else if (!r->persistent && was_persistent) {
+		room_unstore(r);
+	}
+}
+
+static void
+owner_get(struct muc_room *r, const struct xml_node *iq, const char *from)
+{
+	struct xml_node *res;
+
+	if (get_aff(r, from) != AFF_OWNER) {
+		send_error(iq, "auth", "forbidden",
+		    "Only owners can configure rooms", NULL);
+		return;
+	}
+	res = iq_result(iq);
+	config_form(r, xml_add(res, "query", NS_MUC_OWNER));
+	send_free(res);
+}
+
+static void
+owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
+    const struct xml_node *q)
+{
+	const struct xml_node *c = first_elem(q), *t;
+	const char *ft, *type, *reason, *pw;
+	struct xml_node *m, *x;
+	int c104 = 0, cwhois = 0;
+	char code[8];
+	char newjid[JID_MAX + 1];
+
+	if (get_aff(r, from) != AFF_OWNER) {
+		send_error(iq, "auth", "forbidden",
+		    "Only owners can configure rooms", NULL);
+		return;
+	}
+	if (c == NULL) {
+		send_error(iq, "modify", "bad-request", NULL, NULL);
+		return;
+	}
+	if (strcmp(c->name, "destroy") == 0) {
+		t = xml_child(c, "reason", NULL);
+		reason = t != NULL ? xml_text(t) : NULL;
+		t = xml_child(c, "password", NULL);
+		pw = t != NULL ? xml_text(t) : NULL;
+		newjid[0] = '\0';
+		if (xml_attr(c, "jid") != NULL && jid_canon(xml_attr(c, "jid"),
+		    newjid, sizeof(newjid)) != 0) {
+			send_error(iq, "modify", "jid-malformed", NULL, NULL);
+			return;
+		}
+		room_destroy(r, newjid[0] != '\0' ? newjid : NULL, reason, pw);
+		send_free(iq_result(iq));
+		return;
+	}
+	if (strcmp(c->name, "x") != 0 || !str_eq(c->ns, NS_DATA)) {
+		send_error(iq, "cancel", "service-unavailable", NULL, NULL);
+		return;
+	}
+	type = xml_attr(c, "type");
+	if (str_eq(type, "cancel")) {
+		send_free(iq_result(iq));
+		if (room_locked(r)) {
+			/* §10.1.3: cancelling the initial configuration */
+			room_destroy(r, NULL, NULL, NULL);
+		}
+		return;
+	}
+	if (!str_eq(type, "submit")) {
+		send_error(iq, "cancel", "bad-request", "Not a submitted form",
+		    NULL);
+		return;
+	}
+	if (first_elem(c) != NULL) {
+		ft = form_value(c, "FORM_TYPE");
+		if (!str_eq(ft, FORM_ROOMCONFIG)) {
+			send_error(iq, "cancel", "bad-request",
+			    "Form is not of type room configuration", NULL);
+			return;
+		}
+		config_apply(r, c, &c104, &cwhois);
+	}
+	r->locked_until = 0;
+	room_save(r);
+	send_free(iq_result(iq));
+	if (c104 || cwhois) {
+		m = stanza_new("message", r->jid, NULL, "groupchat", NULL);
+		x = xml_add(m, "x", NS_MUC_USER);
+		if (c104) {
+			add_status(x, "104");
+		}
+		if (cwhois) {
+			snprintf(code, sizeof(code), "%d", cwhois);
+			add_status(x, code);
+		}
+		broadcast(r, m, ROLE_NONE);
+		xml_free(m);
+	}
+	room_gc(r);
+}
+
+/* ---- registration (§7.10) ---- */
+
+static void
+register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
+    const struct xml_node *q)
+{
+	char bare[JID_MAX + 1], nick[JID_PART_MAX + 1];
+	int aff = get_aff(r, from);
+	const char *type = xml_attr(iq, "type"), *mine, *v, *owner;
+	const struct xml_node *x;
+	struct xml_node *res, *rq, *fx, *f;
+	struct muc_occupant *o;
+	struct muc_err e;
+
+	bare_of(from, bare, sizeof(bare));
+	if (aff == AFF_OUTCAST) {
+		send_error(iq, "auth", "forbidden", NULL, NULL);
+		return;
+	}
+	if (aff == AFF_NONE) {
+		send_error(iq, "auth", "registration-required", NULL, NULL);
+		return;
+	}
+	mine = reserved_nick(r, bare);
+	if (str_eq(type, "get")) {
+		res = iq_result(iq);
+		rq = xml_add(res, "query", NS_REGISTER);
+		if (mine != NULL) {
+			xml_add(rq, "registered", NULL);
+			xml_add_text_child(rq, "username", NULL, mine);
+		} else {
+			fx = xml_add(rq, "x", NS_DATA);
+			xml_set_attr(fx, "type", "form");
+			form_add_field(fx, "FORM_TYPE", "hidden", NULL,
+			    FORM_REGISTER);
+			f = form_add_field(fx, "muc#register_roomnick",
+			    "text-single", "Nickname", NULL);
+			xml_add(f, "required", NULL);
+		}
+		send_free(res);
+		return;
+	}
+	if (!str_eq(type, "set")) {
+		return;
+	}
+	if (xml_child(q, "remove", NULL) != NULL) {
+		if (set_affiliation(r, NULL, bare, aff == AFF_MEMBER ?
+		    AFF_NONE : aff, NULL, "", &e) != 0) {
+			reply_err(iq, &e);
+			return;
+		}
+		send_free(iq_result(iq));
+		return;
+	}
+	x = xml_child(q, "x", NS_DATA);
+	if (x == NULL) {
+		send_error(iq, "modify", "bad-request", "Missing dataform",
+		    NULL);
+		return;
+	}
+	if (!str_eq(form_value(x, "FORM_TYPE"), FORM_REGISTER)) {
+		send_error(iq, "modify", "bad-request", "Error in form", NULL);
+		return;
+	}
+	v = form_value(x, "muc#register_roomnick");
+	if (v == NULL || nick_strict(v, nick, sizeof(nick)) != 0) {
+		send_error(iq, "modify", "bad-request", "Invalid Nickname",
+		    NULL);
+		return;
+	}
+	o = occ_by_nick(r, nick);
+	owner = nick_owner(r, nick);
+	if ((o != NULL && strcmp(o->bare, bare) != 0) ||
+	    (owner != NULL && strcmp(owner, bare) != 0)) {
+		send_error(iq, "cancel", "conflict", NULL, NULL);
+		return;
+	}
+	if (!str_eq(mine, nick) && set_affiliation(r, NULL, bare,
+	    aff > AFF_NONE ? aff : AFF_MEMBER, NULL, nick, &e) != 0) {
+		reply_err(iq, &e);
+		return;
+	}
+	send_free(iq_result(iq));
+}
+
+/* ---- discovery (§6) ---- */
+
+static void
+add_feature(struct xml_node *q, const char *var)
+{
+	xml_set_attr(xml_add(q, "feature", NULL), "var", var);
+}
+
+static void
+room_disco_info(struct muc_room *r, const struct xml_node *iq,
+    const char *from, const struct xml_node *q)
+{
+	const char *node = xml_attr(q, "node");
+	struct xml_node *res, *rq, *id, *x;
+	char bare[JID_MAX + 1], tmp[32];
+	const char *nick;
+
+	res = iq_result(iq);
+	rq = xml_add(res, "query", NS_DISCO_INFO);
+	if (node != NULL && *node != '\0') {
+		xml_set_attr(rq, "node", node);
+		if (strcmp(node, "x-roomuser-item") == 0) {
+			bare_of(from, bare, sizeof(bare));
+			nick = reserved_nick(r, bare);
+			if (nick != NULL) {
+				id = xml_add(rq, "identity", NULL);
+				xml_set_attr(id, "category", "conference");
+				xml_set_attr(id, "name", nick);
+				xml_set_attr(id, "type", "text");
+			}
+			send_free(res);
+		} else {
+			xml_free(res);
+			send_error(iq, "cancel", "item-not-found", NULL, NULL);
+		}
+		return;
+	}
+	id = xml_add(rq, "identity", NULL);
+	xml_set_attr(id, "category", "conference");
+	xml_set_attr(id, "type", "text");
+	if (r->name != NULL) {
+		xml_set_attr(id, "name", r->name);
+	}
+	add_feature(rq, NS_DISCO_INFO);
+	add_feature(rq, NS_MUC);
+	add_feature(rq, "http://jabber.org/protocol/muc#stable_id");
+	add_feature(rq, "http://jabber.org/protocol/muc#self-ping-optimization");
+	add_feature(rq, NS_OCCUPANT_ID);
+	add_feature(rq, "http://jabber.org/protocol/muc#request");
+	add_feature(rq, NS_REGISTER);
+	add_feature(rq, r->persistent ? "muc_persistent" : "muc_temporary");
+	add_feature(rq, r->public ? "muc_public" : "muc_hidden");
+	add_feature(rq, r->members_only ? "muc_membersonly" : "muc_open");
+	add_feature(rq, r->moderated ? "muc_moderated" : "muc_unmoderated");
+	add_feature(rq, r->password != NULL ? "muc_passwordprotected" :
+	    "muc_unsecured");
+	add_feature(rq, r->whois_anyone ? "muc_nonanonymous" :
+	    "muc_semianonymous");
+	x = xml_add(rq, "x", NS_DATA);
+	xml_set_attr(x, "type", "result");
+	form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_ROOMINFO);
+	form_add_field(x, "muc#roomconfig_roomname", NULL, "Title",
+	    r->name != NULL ? r->name : "");
+	form_add_field(x, "muc#roominfo_description", NULL, "Description",
+	    r->desc != NULL ? r->desc : "");
+	form_add_field(x, "muc#roominfo_lang", NULL, "Language",
+	    r->lang != NULL ? r->lang : "");
+	snprintf(tmp, sizeof(tmp), "%zu", r->nocc);
+	form_add_field(x, "muc#roominfo_occupants", NULL,
+	    "Number of occupants", tmp);
+	form_add_field(x, "muc#roominfo_subject", NULL, "Subject",
+	    r->subject != NULL ? r->subject : "");
+	form_add_field(x, "muc#roomconfig_changesubject", "boolean", NULL,
+	    r->changesubject ? "1" : "0");
+	form_add_field(x, "muc#roomconfig_allowinvites", "boolean",
+	    "Allow users to invite other users",
+	    (!r->members_only || r->allow_invites) ? "1" : "0");
+	snprintf(tmp, sizeof(tmp), "%u", r->max_users);
+	if (r->max_users != 0) {
+		form_add_field(x, "muc#roominfo_maxusers", NULL,
+		    "Maximum number of occupants", tmp);
+	}
+	send_free(res);
+}
+
+/* Occupants as items: to occupants, or to anyone when the room is
+ * public and presence is broadcast (§6.5). */
+static void
+room_disco_items(struct muc_room *r, const struct xml_node *iq,
+    const char *from)
+{
+	struct xml_node *res = iq_result(iq), *rq, *it;
+	int member = occ_by_real(r, from) != NULL;
+	struct buf j;
+	size_t i;
+
+	rq = xml_add(res, "query", NS_DISCO_ITEMS);
+	buf_init(&j, 0);
+	for (i = 0; member || r->public ? i < r->nocc : 0; i++) {
+		if (!bcast_role(r, r->occ[i]->role)) {
+			continue;
+		}
+		buf_reset(&j);
+		buf_printf(&j, "%s/%s", r->jid, r->occ[i]->nick);
+		it = xml_add(rq, "item", NULL);
+		xml_set_attr(it, "jid", j.data);
+	}
+	buf_free(&j);
+	send_free(res);
+}
+
+/* ---- messages (§7.4, §7.5, §7.8, §8.6) ---- */
+
+/* Error conditions in a message error that mean the client is gone. */
+static int
+is_kickable_error(const struct xml_node *st)
+{
+	static const char *const conds[] = { "gone", "internal-server-error",
+	    "item-not-found", "jid-malformed", "recipient-unavailable",
+	    "redirect", "remote-server-not-found", "remote-server-timeout",
+	    "service-unavailable" };
+	const struct xml_node *e = xml_child(st, "error", NULL), *c;
+	size_t i;
+
+	if (e == NULL) {
+		return 1;
+	}
+	for (c = e->first_child; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT || !str_eq(c->ns, NS_STANZAS) ||
+		    strcmp(c->name, "text") == 0) {
+			continue;
+		}
+		for (i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+			if (strcmp(c->name, conds[i]) == 0) {
+				return 1;
+			}
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static void
+add_occupant_id(struct xml_node *st, const struct muc_occupant *o)
+{
+	if (o->id[0] != '\0') {
+		xml_set_attr(xml_add(st, "occupant-id", NS_OCCUPANT_ID), "id",
+		    o->id);
+	}
+}
+
+static void
+set_subject(struct muc_room *r, const char *from, const char *subject)
+{
+	struct xml_node *m;
+
+	if (subject != NULL && *subject == '\0') {
+		subject = NULL;
+	}
+	if (str_eq(r->subject, subject) && str_eq(r->subject_from, from)) {
+		return;
+	}
+	set_str(&r->subject, subject);
+	set_str(&r->subject_from, from);
+	r->subject_time = time(NULL);
+	m = subject_msg(r, from, subject);
+	broadcast(r, m, ROLE_NONE);
+	xml_free(m);
+	room_save(r);
+}
+
+static void
+groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
+{
+	struct muc_occupant *o = occ_by_real(r, from);
+	int role = o != NULL ? o->role : ROLE_NONE;
+	const struct xml_node *subj, *c;
+	struct xml_node *m;
+	char id[64];
+	struct buf nj;
+
+	if (role == ROLE_NONE) {
+		send_error(st, "cancel", "not-acceptable",
+		    "You are not currently connected to this chat", NULL);
+		return;
+	}
+	if (role == ROLE_VISITOR) {
+		send_error(st, "auth", "forbidden",
+		    "You do not currently have permission to speak in this "
+		    "chat", NULL);
+		return;
+	}
+	buf_init(&nj, 0);
+	buf_printf(&nj, "%s/%s", r->jid, o->nick);
+	subj = xml_child(st, "subject", NULL);
+	if (subj != NULL && xml_child(st, "body", NULL) == NULL &&
+	    xml_child(st, "thread", NULL) == NULL) {
+		/* §8.1: a subject change */
+		if (role == ROLE_MODERATOR || r->changesubject) {
+			set_subject(r, nj.data, xml_text(subj));
+		} else {
+			send_error(st, "auth", "forbidden",
+			    "You are not allowed to change the subject", NULL);
+		}
+		buf_free(&nj);
+		return;
+	}
+	m = xml_new("message", XML_NS_CLIENT);
+	copy_attrs(m, st);
+	xml_set_attr(m, "from", nj.data);
+	if (xml_attr(st, "id") == NULL) {
+		new_id(id, sizeof(id));
+		xml_set_attr(m, "id", id);
+	}
+	for (c = st->first_child; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT ||
+		    str_eq(c->ns, NS_OCCUPANT_ID) ||
+		    (str_eq(c->ns, NS_DELAY) && strcmp(c->name, "delay") == 0 &&
+		    str_eq(xml_attr(c, "from"), r->jid)) ||
+		    (str_eq(c->ns, "jabber:x:delay") &&
+		    str_eq(xml_attr(c, "from"), r->jid))) {
+			continue;
+		}
+		xml_copy_into(m, c);
+	}
+	add_occupant_id(m, o);
+	broadcast(r, m, ROLE_NONE);
+	if (is_historic(m)) {
+		hist_add(r, m);
+	}
+	xml_free(m);
+	buf_free(&nj);
+}
+
+/* Message to an occupant JID: a private message (§7.5). */
+static void
+private_message(struct muc_room *r, const struct xml_node *st,
+    const char *from, const char *nick_raw)
+{
+	struct muc_occupant *s = occ_by_real(r, from), *t;
+	const char *type = xml_attr(st, "type");
+	char nick[JID_PART_MAX + 1];
+	struct route_prepared p;
+	struct xml_node *m;
+	struct buf nj;
+	int ok;
+
+	if (s == NULL) {
+		send_error(st, "cancel", "not-acceptable",
+		    "You are not currently connected to this chat", r->jid);
+		return;
+	}
+	if (str_eq(type, "groupchat")) {
+		send_error(st, "modify", "bad-request", NULL, r->jid);
+		return;
+	}
+	if (str_eq(type, "error") && is_kickable_error(st)) {
+		kick_errored(r, st, from);
+		return;
+	}
+	t = jid_nick_canon(nick_raw, nick, sizeof(nick)) == 0 ?
+	    occ_by_nick(r, nick) : NULL;
+	if (t == NULL) {
+		send_error(st, "cancel", "item-not-found",
+		    "Recipient not in room", r->jid);
+		return;
+	}
+	switch (r->allowpm) {
+	case PM_NONE:
+		ok = 0;
+		break;
+	case PM_MODERATORS:
+		ok = s->role >= ROLE_MODERATOR;
+		break;
+	case PM_PARTICIPANTS:
+		ok = s->role >= ROLE_PARTICIPANT;
+		break;
+	default:
+		ok = 1;
+	}
+	if (!ok) {
+		send_error(st, "cancel", "not-allowed",
+		    "Private messages are not allowed in this room", r->jid);
+		return;
+	}
+	buf_init(&nj, 0);
+	buf_printf(&nj, "%s/%s", r->jid, s->nick);
+	m = xml_new("message", XML_NS_CLIENT);
+	copy_attrs(m, st);
+	xml_set_attr(m, "from", nj.data);
+	copy_children_filtered(m, st);
+	xml_add(m, "x", NS_MUC_USER);
+	add_occupant_id(m, s);
+	route_prepare(&p, m);
+	send_prepared_to_occ(&p, t);
+	route_prepared_free(&p);
+	xml_free(m);
+	buf_free(&nj);
+}
+
+static void
+mediated_invite(struct muc_room *r, const struct xml_node *st,
+    const char *from, const struct xml_node *inv)
+{
+	char to[JID_MAX + 1], tbare[JID_MAX + 1];
+	struct muc_occupant *io = occ_by_real(r, from);
+	int ia = get_aff(r, from), role;
+	const struct xml_node *rn = xml_child(inv, "reason", NULL);
+	const char *reason = rn != NULL ? xml_text(rn) : "";
+	const char *shown = from;
+	struct xml_node *m, *x, *i, *xc;
+	struct buf nj, body, why;
+	struct muc_err e;
+
+	if (jid_canon(xml_attr(inv, "to"), to, sizeof(to)) != 0) {
+		send_error(st, "cancel", "jid-malformed", NULL, NULL);
+		return;
+	}
+	role = io != NULL ? io->role : default_role(r, ia);
+	if (role <= ROLE_VISITOR) {
+		send_error(st, "auth", "forbidden", NULL, NULL);
+		return;
+	}
+	if (r->members_only && ia < (r->allow_invites ? AFF_MEMBER :
+	    AFF_ADMIN)) {
+		send_error(st, "auth", "forbidden", NULL, r->jid);
+		return;
+	}
+	bare_of(to, tbare, sizeof(tbare));
+	buf_init(&nj, 0);
+	if (!r->whois_anyone && io != NULL &&
+	    default_role(r, get_aff(r, tbare)) != ROLE_MODERATOR) {
+		buf_printf(&nj, "%s/%s", r->jid, io->nick);
+		shown = nj.data;
+	}
+	m = xml_new("message", XML_NS_CLIENT);
+	copy_attrs(m, st);
+	xml_set_attr(m, "from", r->jid);
+	xml_set_attr(m, "to", to);
+	copy_children_filtered(m, st);
+	x = xml_add(m, "x", NS_MUC_USER);
+	i = xml_add(x, "invite", NULL);
+	xml_set_attr(i, "from", shown);
+	xml_add_text_child(i, "reason", NULL, reason);
+	if (r->password != NULL) {
+		xml_add_text_child(x, "password", NULL, r->password);
+	}
+	xc = xml_add(m, "x", "jabber:x:conference");
+	xml_set_attr(xc, "jid", r->jid);
+	if (*reason != '\0') {
+		xml_add_text(xc, reason, strlen(reason));
+	}
+	if (xml_child(st, "body", NULL) == NULL) {
+		buf_init(&body, 0);
+		buf_printf(&body, "%s invited you to the room %s", shown,
+		    r->jid);
+		if (*reason != '\0') {
+			buf_printf(&body, " (%s)", reason);
+		}
+		xml_add_text_child(m, "body", NULL, body.data);
+		buf_free(&body);
+	}
+	if (r->members_only && get_aff(r, tbare) <= AFF_NONE) {
+		/* Prosody: an invitation to a members-only room makes the
+		 * invitee a member */
+		buf_init(&why, 0);
+		buf_printf(&why, "Invited by %s", shown);
+		set_affiliation(r, NULL, tbare, AFF_MEMBER, why.data, NULL, &e);
+		buf_free(&why);
+	}
+	send_free(m);
+	buf_free(&nj);
+}
+
+static void
+mediated_decline(struct muc_room *r, const struct xml_node *st,
+    const char *from, const struct xml_node *dec)
+{
+	char to[JID_MAX + 1], tbare[JID_MAX + 1];
+	const struct xml_node *rn = xml_child(dec, "reason", NULL);
+	const char *reason = rn != NULL ? xml_text(rn) : "";
+	struct xml_node *m, *x, *d;
+	struct muc_occupant *o = NULL;
+	struct route_prepared p;
+	struct buf body;
+
+	if (jid_canon(xml_attr(dec, "to"), to, sizeof(to)) != 0) {
+		send_error(st, "cancel", "jid-malformed", NULL, NULL);
+		return;
+	}
+	m = xml_new("message", XML_NS_CLIENT);
+	copy_attrs(m, st);
+	xml_set_attr(m, "from", r->jid);
+	xml_set_attr(m, "to", to);
+	copy_children_filtered(m, st);
+	x = xml_add(m, "x", NS_MUC_USER);
+	d = xml_add(x, "decline", NULL);
+	xml_set_attr(d, "from", from);
+	xml_add_text_child(d, "reason", NULL, reason);
+	if (xml_child(st, "body", NULL) == NULL) {
+		buf_init(&body, 0);
+		buf_printf(&body, "%s declined your invite to the room %s",
+		    from, r->jid);
+		if (*reason != '\0') {
+			buf_printf(&body, " (%s)", reason);
+		}
+		xml_add_text_child(m, "body", NULL, body.data);
+		buf_free(&body);
+	}
+	bare_of(to, tbare, sizeof(tbare));
+	if (strcmp(tbare, r->jid) == 0 && jid_resource(to) != NULL) {
+		o = occ_by_nick(r, jid_resource(to));
+	}
+	if (o != NULL) {
+		route_prepare(&p, m);
+		send_prepared_to_occ(&p, o);
+		route_prepared_free(&p);
+	} else {
+		route_stanza(m);
+	}
+	xml_free(m);
+}
+
+/* Voice request from a visitor, or a moderator's answer (§7.13, §8.6). */
+static void
+voice_request(struct muc_room *r, const struct xml_node *st,
+    const char *from, const struct xml_node *form)
+{
+	struct muc_occupant *o = occ_by_real(r, from), *t = NULL;
+	struct xml_node *m, *x, *f;
+	const char *v;
+	char full[JID_MAX + 1];
+	struct muc_err e;
+
+	if (o == NULL) {
+		send_error(st, "cancel", "not-acceptable",
+		    "You are not currently connected to this chat", r->jid);
+		return;
+	}
+	if (o->role == ROLE_MODERATOR) {
+		if (!parse_bool(form_value(form, "muc#request_allow"))) {
+			return;
+		}
+		v = form_value(form, "muc#jid");
+		if (v != NULL && jid_canon(v, full, sizeof(full)) == 0) {
+			t = occ_by_real(r, full);
+		}
+		v = form_value(form, "muc#roomnick");
+		if (t == NULL && v != NULL) {
+			t = occ_by_nick(r, v);
+		}
+		if (t == NULL || t->role != ROLE_VISITOR) {
+			return;
+		}
+		if (set_role(r, from, t, ROLE_PARTICIPANT, "Voice granted",
+		    &e) != 0) {
+			reply_err(st, &e);
+		}
+		return;
+	}
+	if (o->role != ROLE_VISITOR) {
+		return;
+	}
+	m = stanza_new("message", r->jid, NULL, "normal", NULL);
+	x = xml_add(m, "x", NS_DATA);
+	xml_set_attr(x, "type", "form");
+	xml_add_text_child(x, "title", NULL, "Voice Request");
+	form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_REQUEST);
+	form_add_field(x, "muc#jid", "jid-single", "User ID", from);
+	form_add_field(x, "muc#roomnick", "text-single", "Room nickname",
+	    o->nick);
+	f = form_add_field(x, "muc#role", "list-single", "Requested role",
+	    "participant");
+	add_role_options(f, 1);
+	form_add_field(x, "muc#request_allow", "boolean",
+	    "Grant voice to this person?", "0");
+	broadcast(r, m, ROLE_MODERATOR);
+	xml_free(m);
+}
+
+static void
+room_message(struct muc_room *r, const struct xml_node *st, const char *from)
+{
+	const char *type = xml_attr(st, "type");
+	const struct xml_node *x, *pl, *form;
+
+	if (str_eq(type, "groupchat")) {
+		groupchat(r, st, from);
+		return;
+	}
+	if (str_eq(type, "error")) {
+		if (is_kickable_error(st)) {
+			kick_errored(r, st, from);
+		}
+		return;
+	}
+	if (type == NULL || strcmp(type, "normal") == 0) {
+		x = xml_child(st, "x", NS_MUC_USER);
+		if (x != NULL) {
+			pl = first_elem(x);
+			if (pl != NULL && strcmp(pl->name, "invite") == 0 &&
+			    xml_attr(pl, "to") != NULL) {
+				mediated_invite(r, st, from, pl);
+			} else if (pl != NULL &&
+			    strcmp(pl->name, "decline") == 0 &&
+			    xml_attr(pl, "to") != NULL) {
+				mediated_decline(r, st, from, pl);
+			} else {
+				send_error(st, "cancel", "bad-request", NULL,
+				    NULL);
+			}
+			return;
+		}
+		for (form = xml_child(st, "x", NS_DATA); form != NULL;
+		    form = xml_next(form, "x", NS_DATA)) {
+			if (str_eq(form_value(form, "FORM_TYPE"),
+			    FORM_REQUEST)) {
+				voice_request(r, st, from, form);
+				return;
+			}
+		}
+	}
+	send_error(st, "cancel", "service-unavailable", NULL, NULL);
+}
+
+/* ---- iq ---- */
+
+/* 8 hex digits tying a forwarded iq to the session that sent it. */
+static void
+iq_tag(const struct muc_room *r, const char *full, char out[17])
+{
+	unsigned char mac[32];
+	int i;
+
+	memset(mac, 0, sizeof(mac));
+	tls_hmac(TLS_MD_SHA256, r->salt, strlen(r->salt), full, strlen(full),
+	    mac);
+	for (i = 0; i < 8; i++) {
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+	}
+}
+
+/* iq to an occupant JID: self-ping (XEP-0410) or forwarded (§7.5). */
+static void
+occupant_iq(struct muc_room *r, const struct xml_node *st, const char *from,
+    const char *nick_raw)
+{
+	const char *type = xml_attr(st, "type"), *id = xml_attr(st, "id");
+	struct muc_occupant *me, *t;
+	const struct xml_node *q;
+	struct xml_node *fw;
+	char nick[JID_PART_MAX + 1], tag[17], bare[JID_MAX + 1];
+	const struct muc_session *prim;
+	struct buf nj, nid;
+	size_t i;
+
+	if (jid_nick_canon(nick_raw, nick, sizeof(nick)) != 0) {
+		nick[0] = '\0';
+	}
+	t = occ_by_nick(r, nick);
+	if (str_eq(type, "result") || str_eq(type, "error")) {
+		/* a response: id is "mq" + tag + ":" + original id */
+		me = occ_by_real(r, from);
+		if (t == NULL || me == NULL || id == NULL ||
+		    strncmp(id, "mq", 2) != 0 || strlen(id) < 19 ||
+		    id[18] != ':') {
+			return;
+		}
+		for (i = 0; i < t->nsess; i++) {
+			iq_tag(r, t->sess[i].jid, tag);
+			if (strncmp(id + 2, tag, 16) == 0) {
+				break;
+			}
+		}
+		if (i == t->nsess) {
+			return;
+		}
+		buf_init(&nj, 0);
+		buf_printf(&nj, "%s/%s", r->jid, me->nick);
+		fw = xml_clone(st);
+		xml_set_attr(fw, "from", nj.data);
+		xml_set_attr(fw, "to", t->sess[i].jid);
+		xml_set_attr(fw, "id", id + 19);
+		send_free(fw);
+		buf_free(&nj);
+		return;
+	}
+	me = occ_by_real(r, from);
+	if (me == NULL) {
+		send_error(st, "cancel", "not-acceptable",
+		    "You are not currently connected to this chat", r->jid);
+		return;
+	}
+	if (t == NULL) {
+		send_error(st, "cancel", "item-not-found",
+		    "Recipient not in room", r->jid);
+		return;
+	}
+	q = first_elem(st);
+	if (t == me && str_eq(type, "get") && q != NULL &&
+	    strcmp(q->name, "ping") == 0 && str_eq(q->ns, NS_PING)) {
+		send_free(iq_result(st));
+		return;
+	}
+	prim = occ_primary(t);
+	if (prim == NULL) {
+		return;
+	}
+	buf_init(&nj, 0);
+	buf_init(&nid, 0);
+	buf_printf(&nj, "%s/%s", r->jid, me->nick);
+	iq_tag(r, from, tag);
+	buf_printf(&nid, "mq%s:%s", tag, id != NULL ? id : "");
+	fw = xml_clone(st);
+	xml_set_attr(fw, "from", nj.data);
+	xml_set_attr(fw, "id", nid.data);
+	if (q != NULL && (str_eq(q->ns, "vcard-temp") ||
+	    str_eq(q->ns, "http://jabber.org/protocol/pubsub") ||
+	    str_eq(q->ns, "urn:ietf:params:xml:ns:vcard-4.0"))) {
+		bare_of(prim->jid, bare, sizeof(bare));
+		xml_set_attr(fw, "to", bare);
+	} else {
+		xml_set_attr(fw, "to", prim->jid);
+	}
+	send_free(fw);
+	buf_free(&nj);
+	buf_free(&nid);
+}
+
+static void
+room_iq(struct muc_room *r, const struct xml_node *st, const char *from)
+{
+	const char *type = xml_attr(st, "type");
+	const struct xml_node *q = first_elem(st);
+	int get = str_eq(type, "get"), set = str_eq(type, "set");
+
+	if (!get && !set) {
+		return;
+	}
+	if (q == NULL) {
+		send_error(st, "modify", "bad-request", NULL, NULL);
+		return;
+	}
+	if (get && str_eq(q->ns, NS_DISCO_INFO) &&
+	    strcmp(q->name, "query") == 0) {
+		room_disco_info(r, st, from, q);
+	} else if (get && str_eq(q->ns, NS_DISCO_ITEMS)) {
+		room_disco_items(r, st, from);
+	} else if (str_eq(q->ns, NS_MUC_ADMIN)) {
+		if (get) {
+			admin_get(r, st, from, q);
+		} else {
+			admin_set(r, st, from, q);
+		}
+	} else if (str_eq(q->ns, NS_MUC_OWNER)) {
+		if (get) {
+			owner_get(r, st, from);
+		} else {
+			owner_set(r, st, from, q);
+		}
+	} else if (str_eq(q->ns, NS_REGISTER)) {
+		register_iq(r, st, from, q);
+	} else {
+		send_error(st, "cancel", "service-unavailable", NULL, NULL);
+	}
+}
+
+/* ---- the service itself ---- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Destroy-rooms ad-hoc command (XEP-0050), as Prosody offers it. */
+static void
+svc_command(const struct xml_node *iq, const char *from,
+    const struct xml_node *cmd)
+{
+	char bare[JID_MAX + 1], sid[64], rj[JID_MAX + 1];
+	const char *node = xml_attr(cmd, "node");
+	const char *action = xml_attr(cmd, "action");
+	const struct xml_node *x, *f, *v;
+	struct xml_node *res, *c, *fx, *fl, *ac;
+	struct muc_room *r, **list = NULL;
+	struct buf note;
+	size_t n = 0, i, k;
+	const char **jids;
+
+	bare_of(from, bare, sizeof(bare));
+	if (!str_eq(node, NODE_DESTROY)) {
+		send_error(iq, "cancel", "item-not-found", NULL, NULL);
+		return;
+	}
+	if (!config_is_admin(bare)) {
+		send_error(iq, "auth", "forbidden", NULL, NULL);
+		return;
+	}
+	if (xml_attr(cmd, "sessionid") != NULL) {
+		snprintf(sid, sizeof(sid), "%s", xml_attr(cmd, "sessionid"));
+	} else {
+		new_id(sid, sizeof(sid));
+	}
+	res = iq_result(iq);
+	c = xml_add(res, "command", NS_COMMANDS);
+	xml_set_attr(c, "node", NODE_DESTROY);
+	xml_set_attr(c, "sessionid", sid);
+	if (str_eq(action, "cancel")) {
+		xml_set_attr(c, "status", "canceled");
+		send_free(res);
+		return;
+	}
+	x = xml_child(cmd, "x", NS_DATA);
+	if (x == NULL) {
+		xml_set_attr(c, "status", "executing");
+		ac = xml_add(c, "actions", NULL);
+		xml_set_attr(ac, "execute", "complete");
+		xml_add(ac, "complete", NULL);
+		fx = xml_add(c, "x", NS_DATA);
+		xml_set_attr(fx, "type", "form");
+		xml_add_text_child(fx, "title", NULL, "Destroy rooms");
+		xml_add_text_child(fx, "instructions", NULL,
+		    "Select the rooms to destroy");
+		form_add_field(fx, "FORM_TYPE", "hidden", NULL, NODE_DESTROY);
+		fl = form_add_field(fx, "rooms", "list-multi",
+		    "Rooms to destroy:", NULL);
+		xml_add(fl, "required", NULL);
+		jids = room_count ? xcalloc(room_count, sizeof(*jids)) : NULL;
+		for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
+			for (r = rooms[i]; r != NULL; r = r->next) {
+				if (!r->destroyed && n < room_count) {
+					jids[n++] = r->jid;
+				}
+			}
+		}
+		qsort(jids, n, sizeof(*jids), cmp_str);
+		for (i = 0; i < n; i++) {
+			form_add_option(fl, NULL, jids[i]);
+		}
+		free(jids);
+		send_free(res);
+		return;
+	}
+	buf_init(&note, 0);
+	buf_puts(&note, "The following rooms were destroyed:");
+	f = form_field(x, "rooms");
+	for (v = f != NULL ? xml_child(f, "value", NS_DATA) : NULL; v != NULL;
+	    v = xml_next(v, "value", NS_DATA)) {
+		if (jid_canon(xml_text(v), rj, sizeof(rj)) != 0) {
+			continue;
+		}
+		r = room_find(rj);
+		if (r == NULL) {
+			continue;
+		}
+		r->busy++;
+		room_destroy(r, NULL, NULL, NULL);
+		buf_printf(&note, "\n%s", r->jid);
+		list = xrealloc(list, (n + 1) * sizeof(*list));
+		list[n++] = r;
+	}
+	for (k = 0; k < n; k++) {
+		room_release(list[k]);
+	}
+	free(list);
+	xml_set_attr(c, "status", "completed");
+	fx = xml_add_text_child(c, "note", NULL, note.data);
+	xml_set_attr(fx, "type", "info");
+	buf_free(&note);
+	send_free(res);
+}
+
+static void
+svc_iq(const struct xml_node *st, const char *from)
+{
+	const char *type = xml_attr(st, "type");
+	const struct xml_node *q = first_elem(st);
+	struct xml_node *res, *rq, *id, *it;
+	struct muc_room *r;
+	char bare[JID_MAX + 1], name[40];
+	unsigned char rnd[16];
+	const char *node;
+	size_t i;
+
+	if (!str_eq(type, "get") && !str_eq(type, "set")) {
+		return;
+	}
+	if (q == NULL) {
+		send_error(st, "modify", "bad-request", NULL, NULL);
+		return;
+	}
+	node = xml_attr(q, "node");
+	if (str_eq(type, "get") && str_eq(q->ns, NS_DISCO_INFO) &&
+	    node == NULL) {
+		res = iq_result(st);
+		rq = xml_add(res, "query", NS_DISCO_INFO);
+		id = xml_add(rq, "identity", NULL);
+		xml_set_attr(id, "category", "conference");
+		xml_set_attr(id, "type", "text");
+		xml_set_attr(id, "name", "Chatrooms");
+		add_feature(rq, NS_DISCO_INFO);
+		add_feature(rq, NS_DISCO_ITEMS);
+		add_feature(rq, NS_MUC);
+		add_feature(rq, "http://jabber.org/protocol/muc#stable_id");
+		add_feature(rq, NS_MUC_UNIQUE);
+		add_feature(rq, NS_OCCUPANT_ID);
+		add_feature(rq, NS_COMMANDS);
+		add_feature(rq, NS_PING);
+		send_free(res);
+	} else if (str_eq(type, "get") && str_eq(q->ns, NS_DISCO_ITEMS)) {
+		res = iq_result(st);
+		rq = xml_add(res, "query", NS_DISCO_ITEMS);
+		if (node != NULL) {
+			xml_set_attr(rq, "node", node);
+		}
+		bare_of(from, bare, sizeof(bare));
+		if (str_eq(node, NS_COMMANDS) && config_is_admin(bare)) {
+			it = xml_add(rq, "item", NULL);
+			xml_set_attr(it, "jid", muc_host());
+			xml_set_attr(it, "node", NODE_DESTROY);
+			xml_set_attr(it, "name", "Destroy Rooms");
+		}
+		for (i = 0; node == NULL && i < MUC_ROOM_BUCKETS; i++) {
+			for (r = rooms[i]; r != NULL; r = r->next) {
+				if (r->destroyed || !r->public ||
+				    room_locked(r)) {
+					continue;
+				}
+				it = xml_add(rq, "item", NULL);
+				xml_set_attr(it, "jid", r->jid);
+				if (r->name != NULL) {
+					xml_set_attr(it, "name", r->name);
+				}
+			}
+		}
+		send_free(res);
+	} else if (str_eq(type, "get") && str_eq(q->ns, NS_MUC_UNIQUE)) {
+		if (tls_random(rnd, sizeof(rnd)) != 0) {
+			send_error(st, "wait", "internal-server-error", NULL,
+			    NULL);
+			return;
+		}
+		for (i = 0; i < sizeof(rnd); i++) {
+			snprintf(name + 2 * i, 3, "%02x", rnd[i]);
+		}
+		res = iq_result(st);
+		xml_add_text_child(res, "unique", NS_MUC_UNIQUE, name);
+		send_free(res);
+	} else if (str_eq(type, "get") && str_eq(q->ns, NS_PING)) {
+		send_free(iq_result(st));
+	} else if (str_eq(type, "set") && str_eq(q->ns, NS_COMMANDS) &&
+	    strcmp(q->name, "command") == 0) {
+		svc_command(st, from, q);
+	} else {
+		send_error(st, "cancel", "service-unavailable", NULL, NULL);
+	}
+}
+
+/* ---- entry points ---- */
+
+/*
+ * A stanza for the service, a room or an occupant JID.  Its 'from' is
+ * the sender's full JID (stamped by the server).  Borrowed.  Every reply
+ * leaves through route.h before this returns.
+ */
+void
+muc_handle(const struct xml_node *st)
+{
+	const char *from = xml_attr(st, "from"), *to = xml_attr(st, "to");
+	const char *type = xml_attr(st, "type");
+	char room_jid[JID_MAX + 1], local[JID_PART_MAX + 1];
+	char resource[JID_PART_MAX + 1], host[JID_MAX + 1];
+	struct jid_parts jp;
+	struct muc_room *r;
+	int has_res;
+
+	log_debug("muc stanza %s from=%s to=%s type=%s", st->name,
+	    from != NULL ? from : "-", to != NULL ? to : "-",
+	    type != NULL ? type : "-");
+	if (from == NULL || to == NULL || jid_split(to, &jp) != 0 ||
+	    jp.domain_len >= sizeof(host) || jp.local_len >= sizeof(local) ||
+	    jp.resource_len >= sizeof(resource)) {
+		if (from != NULL && to != NULL) {
+			send_error(st, "modify", "jid-malformed", NULL, NULL);
+		}
+		return;
+	}
+	memcpy(host, jp.domain, jp.domain_len);
+	host[jp.domain_len] = '\0';
+	has_res = jp.resource != NULL;
+	if (has_res) {
+		memcpy(resource, jp.resource, jp.resource_len);
+		resource[jp.resource_len] = '\0';
+	}
+	if (jp.local == NULL) {
+		if (strcmp(st->name, "iq") == 0) {
+			svc_iq(st, from);
+		} else if (strcmp(st->name, "message") == 0 &&
+		    !str_eq(type, "error")) {
+			send_error(st, "cancel", "service-unavailable", NULL,
+			    NULL);
+		}
+		return;
+	}
+	memcpy(local, jp.local, jp.local_len);
+	local[jp.local_len] = '\0';
+	if (jid_local_canon(local, local, sizeof(local)) != 0 ||
+	    (size_t)snprintf(room_jid, sizeof(room_jid), "%s@%s", local,
+	    muc_host()) >= sizeof(room_jid)) {
+		send_error(st, "modify", "jid-malformed", NULL, muc_host());
+		return;
+	}
+	r = room_find(room_jid);
+	if (r == NULL) {
+		if (strcmp(st->name, "presence") == 0 && type == NULL &&
+		    has_res && xml_child(st, "x", NS_MUC) != NULL) {
+			char nick[JID_PART_MAX + 1], lax[2 * JID_MAX + 2];
+
+			if (nick_strict(resource, nick, sizeof(nick)) != 0) {
+				nick_lax(resource, nick, sizeof(nick));
+				snprintf(lax, sizeof(lax), "%s/%s", room_jid,
+				    nick);
+				send_error_from(st, lax, "modify",
+				    "jid-malformed",
+				    "Nickname must pass strict validation",
+				    room_jid);
+				return;
+			}
+			room_create(room_jid, st, from, nick);
+		} else if (!str_eq(type, "error") && !str_eq(type, "result")) {
+			send_error(st, "cancel", "item-not-found", NULL,
+			    muc_host());
+		}
+		return;
+	}
+	r->busy++;
+	if (strcmp(st->name, "presence") == 0) {
+		if (has_res) {
+			room_presence(r, st, from, resource);
+		} else {
+			struct muc_occupant *o = occ_by_real(r, from);
+
+			if (o != NULL) {
+				char *nick = xstrdup(o->nick);
+
+				room_presence(r, st, from, nick);
+				free(nick);
+			}
+		}
+	} else if (strcmp(st->name, "message") == 0) {
+		if (has_res) {
+			private_message(r, st, from, resource);
+		} else {
+			room_message(r, st, from);
+		}
+	} else if (strcmp(st->name, "iq") == 0) {
+		if (has_res) {
+			occupant_iq(r, st, from, resource);
+		} else {
+			room_iq(r, st, from);
+		}
+	}
+	room_gc(r);
+	room_release(r);
+}
+
+/*
+ * A client session ended without leaving its rooms: act as if it sent
+ * unavailable presence (with the status of its last presence) to each.
+ */
+void
+muc_session_gone(const char *full_jid)
+{
+	struct muc_room *r, *next;
+	struct muc_occupant *o;
+	struct muc_session *s;
+	const struct xml_node *status;
+	struct xml_node *p;
+	char *nick;
+	size_t i;
+
+	for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
+		for (r = rooms[i]; r != NULL; r = next) {
+			next = r->next;
+			o = r->destroyed ? NULL : occ_by_real(r, full_jid);
+			if (o == NULL) {
+				continue;
+			}
+			s = occ_session(o, full_jid);
+			p = stanza_new("presence", full_jid, NULL,
+			    "unavailable", NULL);
+			status = s != NULL && s->pres != NULL ?
+			    xml_child(s->pres, "status", NULL) : NULL;
+			if (status != NULL) {
+				xml_copy_into(p, status);
+			}
+			nick = xstrdup(o->nick);
+			r->busy++;
+			occupant_presence(r, p, full_jid, nick);
+			free(nick);
+			xml_free(p);
+			room_gc(r);
+			room_release(r);
+		}
+	}
+}
+
+/*
+ * An account was deleted: drop its affiliations (which takes it out of
+ * members-only rooms with status 321, as Prosody does) and its sessions.
+ */
+void
+muc_account_removed(const char *bare_jid)
+{
+	struct muc_room *r, *next;
+	struct muc_err e;
+	size_t i, k;
+
+	for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
+		for (r = rooms[i]; r != NULL; r = next) {
+			next = r->next;
+			if (r->destroyed) {
+				continue;
+			}
+			r->busy++;
+			if (aff_find(r, bare_jid) != NULL) {
+				set_affiliation(r, NULL, bare_jid, AFF_NONE,
+				    NULL, "", &e);
+			}
+			for (k = 0; k < r->nocc; k++) {
+				struct muc_occupant *o = r->occ[k];
+
+				if (strcmp(o->bare, bare_jid) == 0) {
+					apply_role(r, o, ROLE_NONE, NULL, NULL,
+					    "321");
+					k--;
+				}
+			}
+			room_gc(r);
+			room_release(r);
+		}
+	}
+}
+
+/* ---- start and stop ---- */
+
+static int
+load_room(void *ud, const char *key, const char *value)
+{
+	struct muc_room *r;
+	const char *line, *tab, *nl;
+	char k[32], *v;
+	size_t kl;
+
+	(void)ud;
+	if (room_find(key) != NULL) {
+		return 0;
+	}
+	r = room_new(key);
+	r->persistent = 1;
+	for (line = value; *line != '\0'; line = *nl ? nl + 1 : nl) {
+		nl = strchr(line, '\n');
+		if (nl == NULL) {
+			nl = line + strlen(line);
+		}
+		tab = memchr(line, '\t', (size_t)(nl - line));
+		if (tab == NULL) {
+			continue;
+		}
+		kl = (size_t)(tab - line);
+		if (kl >= sizeof(k)) {
+			continue;
+		}
+		memcpy(k, line, kl);
+		k[kl] = '\0';
+		v = unesc(tab + 1, (size_t)(nl - tab - 1));
+		if (strcmp(k, "name") == 0) {
+			set_str(&r->name, v);
+		} else if (strcmp(k, "desc") == 0) {
+			set_str(&r->desc, v);
+		} else if (strcmp(k, "lang") == 0) {
+			set_str(&r->lang, v);
+		} else if (strcmp(k, "password") == 0) {
+			set_str(&r->password, v);
+		} else if (strcmp(k, "public") == 0) {
+			r->public = atoi(v) != 0;
+		} else if (strcmp(k, "membersonly") == 0) {
+			r->members_only = atoi(v) != 0;
+		} else if (strcmp(k, "moderated") == 0) {
+			r->moderated = atoi(v) != 0;
+		} else if (strcmp(k, "whois") == 0) {
+			r->whois_anyone = atoi(v) != 0;
+		} else if (strcmp(k, "changesubject") == 0) {
+			r->changesubject = atoi(v) != 0;
+		} else if (strcmp(k, "allowinvites") == 0) {
+			r->allow_invites = atoi(v) != 0;
+		} else if (strcmp(k, "allowpm") == 0) {
+			r->allowpm = atoi(v) & 3;
+		} else if (strcmp(k, "maxusers") == 0) {
+			r->max_users = (unsigned)strtoul(v, NULL, 10);
+		} else if (strcmp(k, "historylength") == 0) {
+			r->history_len = (unsigned)strtoul(v, NULL, 10);
+			if (r->history_len > MUC_HISTORY_MAX) {
+				r->history_len = MUC_HISTORY_MAX;
+			}
+		} else if (strcmp(k, "historydefault") == 0) {
+			r->history_default = (unsigned)strtoul(v, NULL, 10);
+		} else if (strcmp(k, "bcast") == 0) {
+			r->bcast = (unsigned)strtoul(v, NULL, 10) & 15;
+		} else if (strcmp(k, "getmemberlist") == 0) {
+			r->getmemberlist = (unsigned)strtoul(v, NULL, 10) & 15;
+		} else if (strcmp(k, "subject") == 0) {
+			set_str(&r->subject, v);
+		} else if (strcmp(k, "subject_from") == 0) {
+			set_str(&r->subject_from, v);
+		} else if (strcmp(k, "subject_time") == 0) {
+			r->subject_time = (time_t)strtoll(v, NULL, 10);
+		} else if (strcmp(k, "salt") == 0 && strlen(v) < sizeof(r->salt)) {
+			snprintf(r->salt, sizeof(r->salt), "%s", v);
+		}
+		free(v);
+	}
+	return 0;
+}
+
+static int
+load_aff(void *ud, const char *key, const char *value)
+{
+	const char *sp = strrchr(key, ' '), *t1, *t2;
+	struct muc_room *r;
+	struct muc_affent *a;
+	char *rj;
+	int aff;
+
+	(void)ud;
+	if (sp == NULL) {
+		return 0;
+	}
+	rj = xstrndup(key, (size_t)(sp - key));
+	r = room_find(rj);
+	free(rj);
+	t1 = strchr(value, '\t');
+	aff = aff_parse(value);
+	if (t1 != NULL) {
+		char *an = xstrndup(value, (size_t)(t1 - value));
+
+		aff = aff_parse(an);
+		free(an);
+	}
+	if (r == NULL || aff < AFF_OUTCAST || aff == AFF_NONE ||
+	    aff_find(r, sp + 1) != NULL) {
+		return 0;
+	}
+	if (r->naffs == r->capaffs) {
+		r->capaffs = r->capaffs ? r->capaffs * 2 : 8;
+		r->affs = xrealloc(r->affs, r->capaffs * sizeof(*r->affs));
+	}
+	a = &r->affs[r->naffs++];
+	memset(a, 0, sizeof(*a));
+	a->jid = xstrdup(sp + 1);
+	a->aff = aff;
+	if (t1 != NULL) {
+		t2 = strchr(t1 + 1, '\t');
+		a->nick = unesc(t1 + 1, t2 != NULL ? (size_t)(t2 - t1 - 1) :
+		    strlen(t1 + 1));
+		if (*a->nick == '\0') {
+			free(a->nick);
+			a->nick = NULL;
+		}
+		if (t2 != NULL) {
+			a->reason = unesc(t2 + 1, strlen(t2 + 1));
+			if (*a->reason == '\0') {
+				free(a->reason);
+				a->reason = NULL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Start the service: load persistent rooms from the store (store_open()
+ * must have run).  0, or -1 with a message logged. */
+int
+muc_init(void)
+{
+	store_foreach("muc_room", NULL, load_room, NULL);
+	store_foreach("muc_aff", NULL, load_aff, NULL);
+	log_info("muc %s: %zu persistent rooms loaded", muc_host(),
+	    room_count);
+	return 0;
+}
+
+/* Free every room (nothing is sent; persistent rooms are in the store). */
+void
+muc_shutdown(void)
+{
+	struct muc_room *r;
+	size_t i;
+
+	for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
+		while ((r = rooms[i]) != NULL) {
+			room_free(r);
+		}
+	}
+	room_count = 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * route.h - delivering stanzas to local sessions (RFC 6121 §8), for the
+ * protocol modules (muc.c, ...) that produce stanzas.
+ */
+#ifndef UXMPPD_ROUTE_H
+#define UXMPPD_ROUTE_H
+
+#include "buf.h"
+#include "xml.h"
+
+/*
+ * Deliver stanza (its 'from' and 'to' set) by the RFC 6121 rules for its
+ * recipient: a local user's bare or full JID, the server, or the MUC
+ * service.  Borrowed: the caller still frees the stanza.
+ */
+void	route_stanza(const struct xml_node *stanza);
+
+/*
+ * Fan-out without rebuilding: serialize a stanza once without its 'to'
+ * attribute, then send the bytes to many full JIDs with only 'to' written
+ * per recipient.  A recipient that is not connected is skipped.
+ */
+struct route_prepared {
+	struct buf	bytes;		/* "<message from=... </message>" */
+	size_t		name_len;	/* length of "<message" */
+};
+/* Serialize stanza (its 'to' attribute is skipped) into p.  Free with
+ * route_prepared_free(). */
+void	route_prepare(struct route_prepared *p, const struct xml_node *stanza);
+void	route_prepared_send(const struct route_prepared *p, const char *to);
+void	route_prepared_free(struct route_prepared *p);
+
+#endif
+
+/* ---- for c2s.c: sessions and client stanzas ---- */
+struct c2s;
+
+/* Register a bound session under its full JID.  An older session with the
+ * same full JID is told it was replaced and unregistered. */
+void	route_session_add(struct c2s *s);
+/* The session is going away: unregister, and broadcast unavailable
+ * presence for it when it was available. */
+void	route_session_remove(struct c2s *s);
+/* A stanza from a bound client session; 'from' is already stamped with
+ * the session's full JID.  Borrowed. */
+void	route_from_client(struct c2s *s, struct xml_node *stanza);
+/* Does a local account exist for this bare JID? */
+int	route_user_exists(const char *bare_jid);
+
+/* ---- for the IM modules (roster.c, blocking.c, services.c) ---- */
+
+/* Send iq to each session of bare that fetched its roster (a roster
+ * push), 'to' set per session.  Borrowed. */
+void	route_roster_push(const char *bare, const struct xml_node *iq);
+/* Send iq to each session of bare that fetched its blocklist. */
+void	route_blocklist_push(const char *bare, const struct xml_node *iq);
+/*
+ * Send the presence of each available resource of local user bare to
+ * 'to': its last presence (with its XEP-0203 delay), or with unavailable
+ * set an unavailable presence from each.  Returns how many were sent.
+ */
+int	route_presence_of(const char *bare, const char *to, int unavailable);
+/* Has local user bare at least one available resource? */
+int	route_user_available(const char *bare);
+/* Account bare was deleted: end each of its sessions except the one with
+ * full JID except (may be NULL), which the caller closes itself. */
+void	route_user_gone(const char *bare, const char *except);

@@ -1,0 +1,1556 @@
+/*
+ * sasl.c - SASL PLAIN (RFC 4616) and SCRAM-SHA-1/-SHA-256 (RFC 5802,
+ * RFC 7677), server and client sides, plus the strict base64 the XMPP
+ * SASL elements carry (RFC 6120 §6.4.2).
+ *
+ * Failure conditions follow RFC 6120 §6.5: malformed-request for syntax
+ * errors, not-authorized for bad credentials or unknown users (the two are
+ * indistinguishable: unknown users get a fake but stable salt in SCRAM and
+ * a full PBKDF2 run in PLAIN), invalid-authzid when the authorization
+ * identity is not the user's own bare JID, temporary-auth-failure when the
+ * credential lookup or the RNG fails.
+ *
+ * Limitation: SASLprep (RFC 4013) is not applied (it needs Unicode
+ * tables); names and passwords are compared as UTF-8 bytes, with the
+ * username normalized as a JID localpart (ASCII case folding).
+ *
+ * Channel binding (-PLUS) is implemented behind sasl_server_new_cb() but
+ * not advertised by sasl_mechanisms() until the TLS layer provides data.
+ */
+#include "sasl.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jid.h"
+#include "tls.h"
+
+enum mech_kind { MECH_PLAIN, MECH_SCRAM };
+
+struct sasl_mech {
+	const char	*name;
+	enum mech_kind	 kind;
+	enum sasl_hash	 hash;
+	int		 plus;		/* needs channel binding */
+};
+
+static const struct sasl_mech mech_table[] = {
+	{ "SCRAM-SHA-256-PLUS", MECH_SCRAM, SASL_SHA256, 1 },
+	{ "SCRAM-SHA-1-PLUS", MECH_SCRAM, SASL_SHA1, 1 },
+	{ "SCRAM-SHA-256", MECH_SCRAM, SASL_SHA256, 0 },
+	{ "SCRAM-SHA-1", MECH_SCRAM, SASL_SHA1, 0 },
+	{ "PLAIN", MECH_PLAIN, SASL_SHA256, 0 },
+};
+
+static const char *const mechs_scram[] = {
+	"SCRAM-SHA-256", "SCRAM-SHA-1", NULL
+};
+static const char *const mechs_all[] = {
+	"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", NULL
+};
+
+#define COND_MALFORMED	"malformed-request"
+#define COND_NOTAUTH	"not-authorized"
+#define COND_AUTHZID	"invalid-authzid"
+#define COND_TEMP	"temporary-auth-failure"
+
+#define NONCE_RAW_LEN	24	/* random bytes; 32 base64 characters */
+
+enum srv_state { SRV_START, SRV_WAIT_INITIAL, SRV_WAIT_FINAL, SRV_DONE };
+enum cli_state { CLI_START, CLI_WAIT_FIRST, CLI_WAIT_FINAL, CLI_DONE };
+
+struct sasl_server {
+	const struct sasl_mech	*mech;
+	sasl_lookup_fn		 lookup;
+	void			*ud;
+	enum srv_state		 state;
+	const char		*cond;		/* after SASL_FAILURE */
+	char			*domain;	/* for authzid; may be NULL */
+	char			*cb_type;	/* -PLUS offered when set */
+	unsigned char		*cb_data;
+	size_t			 cb_len;
+	char			*test_nonce;
+	/* Outcome of the exchange. */
+	char			*username;	/* canonical localpart */
+	int			 success;
+	/* SCRAM state between the two client messages. */
+	char			*authzid;	/* decoded, may be NULL */
+	char			*gs2_header;
+	size_t			 gs2_len;
+	char			*nonce;		/* client + server nonce */
+	struct buf		 auth_msg;
+	struct sasl_scram_keys	 keys;
+	enum sasl_hash		 keys_hash;	/* which hash keys are for */
+	int			 fake;		/* unknown user */
+};
+
+struct sasl_client {
+	const struct sasl_mech	*mech;
+	enum cli_state		 state;
+	char			*username;
+	char			*password;
+	char			*cb_type;
+	unsigned char		*cb_data;
+	size_t			 cb_len;
+	char			*test_nonce;
+	char			*cnonce;
+	char			*gs2_header;
+	struct buf		 first_bare;
+	unsigned char		 server_sig[SASL_KEY_MAX];
+	int			 verified;
+};
+
+static unsigned char	fake_key[32];
+static int		fake_key_set;
+static unsigned		fake_iterations = SASL_ITERATIONS_DEFAULT;
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+static enum tls_md
+hash_md(enum sasl_hash h)
+{
+	return h == SASL_SHA1 ? TLS_MD_SHA1 : TLS_MD_SHA256;
+}
+
+static size_t
+hash_len(enum sasl_hash h)
+{
+	return tls_md_len(hash_md(h));
+}
+
+static size_t
+keys_salt_len(const struct sasl_scram_keys *k)
+{
+	if (k->salt_len == 0 || k->salt_len > SASL_SALT_LEN) {
+		return SASL_SALT_LEN;
+	}
+	return k->salt_len;
+}
+
+/* Wipe a buffer's whole allocation, then free it. */
+static void
+buf_wipe_free(struct buf *b)
+{
+	if (b->data != NULL) {
+		tls_zeroize(b->data, b->cap);
+	}
+	buf_free(b);
+}
+
+static void
+str_wipe_free(char *s)
+{
+	if (s != NULL) {
+		tls_zeroize(s, strlen(s));
+		free(s);
+	}
+}
+
+static const struct sasl_mech *
+mech_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mech_table) / sizeof(mech_table[0]); i++) {
+		if (strcmp(mech_table[i].name, name) == 0) {
+			return &mech_table[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Decode an XMPP SASL payload: "=" is the empty message (RFC 6120
+ * §6.4.2), anything else strict base64.  0, or -1.
+ */
+static int
+payload_decode(const char *in, size_t len, struct buf *out)
+{
+	if (len == 1 && in[0] == '=') {
+		return 0;
+	}
+	if (len > (SASL_MSG_MAX / 3 + 1) * 4) {
+		return -1;
+	}
+	return sasl_b64_decode(in, len, out);
+}
+
+/* A fresh printable nonce (base64 of random bytes) into a new string. */
+static char *
+nonce_new(void)
+{
+	unsigned char raw[NONCE_RAW_LEN];
+	struct buf b;
+	char *s;
+
+	if (tls_random(raw, sizeof(raw)) != 0) {
+		return NULL;
+	}
+	buf_init(&b, 0);
+	sasl_b64_encode(raw, sizeof(raw), &b);
+	s = xstrndup(b.data, b.len);
+	buf_free(&b);
+	return s;
+}
+
+/* RFC 5802 nonce characters: printable ASCII except ','. */
+static int
+nonce_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0) {
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7E || s[i] == ',') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Decode a saslname (RFC 5802 §5.1: "=2C" is ',', "=3D" is '=', any other
+ * '=' is an error) into a new string; NULL if malformed, empty or not
+ * UTF-8.  Caller frees.
+ */
+static char *
+saslname_decode(const char *s, size_t len)
+{
+	char *out;
+	size_t i = 0, o = 0;
+
+	if (len == 0) {
+		return NULL;
+	}
+	out = xmalloc(len + 1);
+	while (i < len) {
+		if (s[i] == ',') {
+			goto bad;
+		}
+		if (s[i] != '=') {
+			out[o++] = s[i++];
+			continue;
+		}
+		if (len - i < 3) {
+			goto bad;
+		}
+		if (s[i + 1] == '2' && s[i + 2] == 'C') {
+			out[o++] = ',';
+		} else if (s[i + 1] == '3' && s[i + 2] == 'D') {
+			out[o++] = '=';
+		} else {
+			goto bad;
+		}
+		i += 3;
+	}
+	out[o] = '\0';
+	if (!jid_utf8_valid(out, o)) {
+		goto bad;
+	}
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* Append s as a saslname (',' and '=' escaped). */
+static void
+saslname_encode(const char *s, struct buf *out)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == ',') {
+			buf_puts(out, "=2C");
+		} else if (*s == '=') {
+			buf_puts(out, "=3D");
+		} else {
+			buf_putc(out, *s);
+		}
+	}
+}
+
+/*
+ * One attribute "x=value" at *p (up to end).  Fills the name and the value
+ * view, and moves *p past the following ',' (or to end).  0, or -1 when
+ * there is no well-formed attribute.
+ */
+static int
+attr_next(const char **p, const char *end, char *name, const char **val,
+    size_t *vlen)
+{
+	const char *s = *p, *comma;
+	unsigned char c;
+
+	if (end - s < 2 || s[1] != '=') {
+		return -1;
+	}
+	c = (unsigned char)s[0];
+	if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+		return -1;
+	}
+	*name = (char)c;
+	*val = s + 2;
+	comma = memchr(s + 2, ',', (size_t)(end - (s + 2)));
+	if (comma == NULL) {
+		*vlen = (size_t)(end - (s + 2));
+		*p = end;
+	} else {
+		*vlen = (size_t)(comma - (s + 2));
+		*p = comma + 1;
+		if (*p == end) {
+			return -1;	/* trailing ',' */
+		}
+	}
+	return 0;
+}
+
+/* Parse a decimal iteration count in 1..SASL_ITERATIONS_MAX; 0 if bad. */
+static unsigned
+iter_parse(const char *s, size_t len)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 10 || s[0] == '0') {
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			return 0;
+		}
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v <= SASL_ITERATIONS_MAX ? (unsigned)v : 0;
+}
+
+/*
+ * SaltedPassword -> ClientKey, StoredKey, ServerKey (RFC 5802 §3) for
+ * hash h.  0, or -1.
+ */
+static int
+scram_keys_from_salted(enum sasl_hash h, const unsigned char *salted,
+    unsigned char *client_key, struct sasl_scram_keys *k)
+{
+	enum tls_md md = hash_md(h);
+	size_t hl = hash_len(h);
+
+	if (tls_hmac(md, salted, hl, "Client Key", 10, client_key) != 0 ||
+	    tls_hash(md, client_key, hl, k->stored_key) != 0 ||
+	    tls_hmac(md, salted, hl, "Server Key", 10, k->server_key) != 0) {
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Derive one hash's keys from password and a given salt (salt_len
+ * 1..SASL_SALT_LEN, iterations 1..SASL_ITERATIONS_MAX) into *out.  0, or
+ * -1 on bad arguments or a crypto failure.
+ */
+int
+sasl_scram_keys_derive(enum sasl_hash h, const char *password,
+    const unsigned char *salt, size_t salt_len, unsigned iterations,
+    struct sasl_scram_keys *out)
+{
+	unsigned char salted[SASL_KEY_MAX], client_key[SASL_KEY_MAX];
+	size_t hl = hash_len(h);
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (salt_len == 0 || salt_len > SASL_SALT_LEN || iterations == 0 ||
+	    iterations > SASL_ITERATIONS_MAX) {
+		return -1;
+	}
+	if (tls_pbkdf2(hash_md(h), password, strlen(password), salt, salt_len,
+	    iterations, salted, hl) != 0) {
+		goto out;
+	}
+	if (scram_keys_from_salted(h, salted, client_key, out) != 0) {
+		goto out;
+	}
+	memcpy(out->salt, salt, salt_len);
+	out->salt_len = (unsigned)salt_len;
+	out->iterations = iterations;
+	rc = 0;
+out:
+	tls_zeroize(salted, sizeof(salted));
+	tls_zeroize(client_key, sizeof(client_key));
+	if (rc != 0) {
+		tls_zeroize(out, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* base64 (RFC 4648 §4, with padding, no whitespace)                   */
+/* ------------------------------------------------------------------ */
+
+static const char b64_alpha[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Append the base64 encoding (with padding) of in[0..len) to out. */
+void
+sasl_b64_encode(const unsigned char *in, size_t len, struct buf *out)
+{
+	char q[4];
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i + 3 <= len; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		q[0] = b64_alpha[v >> 18];
+		q[1] = b64_alpha[(v >> 12) & 63];
+		q[2] = b64_alpha[(v >> 6) & 63];
+		q[3] = b64_alpha[v & 63];
+		buf_append(out, q, 4);
+	}
+	if (len - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		q[0] = b64_alpha[v >> 18];
+		q[1] = b64_alpha[(v >> 12) & 63];
+		q[2] = q[3] = '=';
+		buf_append(out, q, 4);
+	} else if (len - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		q[0] = b64_alpha[v >> 18];
+		q[1] = b64_alpha[(v >> 12) & 63];
+		q[2] = b64_alpha[(v >> 6) & 63];
+		q[3] = '=';
+		buf_append(out, q, 4);
+	}
+}
+
+static int
+b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') {
+		return c - 'A';
+	} else if (c >= 'a' && c <= 'z') {
+		return c - 'a' + 26;
+	} else if (c >= '0' && c <= '9') {
+		return c - '0' + 52;
+	} else if (c == '+') {
+		return 62;
+	} else if (c == '/') {
+		return 63;
+	}
+	return -1;
+}
+
+/*
+ * Strictly decode base64 in[0..len) and append the bytes to out: length
+ * a multiple of 4, padding only at the end, no whitespace, unused bits
+ * zero.  Empty input decodes to nothing.  Returns 0, or -1 on invalid
+ * input or when out refuses the bytes (out is then unchanged, apart from
+ * its sticky err flag).
+ */
+int
+sasl_b64_decode(const char *in, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	unsigned char tmp[3];
+	size_t i, pad = 0, start = out->len;
+	int v[4], j;
+
+	if (len % 4 != 0) {
+		return -1;
+	}
+	if (len > 0 && p[len - 1] == '=') {
+		pad = (len > 1 && p[len - 2] == '=') ? 2 : 1;
+	}
+	/* Validate everything first so out never holds a partial result. */
+	for (i = 0; i < len - pad; i++) {
+		if (b64_val(p[i]) < 0) {
+			return -1;
+		}
+	}
+	if (pad == 2 && (b64_val(p[len - 3]) & 0x0F) != 0) {
+		return -1;
+	}
+	if (pad == 1 && (b64_val(p[len - 2]) & 0x03) != 0) {
+		return -1;
+	}
+	for (i = 0; i < len; i += 4) {
+		for (j = 0; j < 4; j++) {
+			v[j] = p[i + (size_t)j] == '=' ? 0 : b64_val(p[i + (size_t)j]);
+		}
+		tmp[0] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		tmp[1] = (unsigned char)((v[1] & 0x0F) << 4 | v[2] >> 2);
+		tmp[2] = (unsigned char)((v[2] & 0x03) << 6 | v[3]);
+		buf_append(out, tmp, i + 4 == len ? 3 - pad : 3);
+	}
+	tls_zeroize(tmp, sizeof(tmp));
+	if (out->err) {
+		out->len = start;
+		if (out->data != NULL) {
+			out->data[start] = '\0';
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* credentials                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Derive credentials for both hashes from password with fresh random
+ * salts; iterations 0 means SASL_ITERATIONS_DEFAULT.  Returns 0, or -1
+ * (RNG or crypto failure, iterations above SASL_ITERATIONS_MAX).
+ */
+int
+sasl_creds_make(const char *password, unsigned iterations,
+    struct sasl_creds *out)
+{
+	unsigned char salt[2][SASL_SALT_LEN];
+
+	memset(out, 0, sizeof(*out));
+	if (iterations == 0) {
+		iterations = SASL_ITERATIONS_DEFAULT;
+	}
+	if (tls_random(salt, sizeof(salt)) != 0 ||
+	    sasl_scram_keys_derive(SASL_SHA1, password, salt[0],
+	    SASL_SALT_LEN, iterations, &out->sha1) != 0 ||
+	    sasl_scram_keys_derive(SASL_SHA256, password, salt[1],
+	    SASL_SALT_LEN, iterations, &out->sha256) != 0) {
+		tls_zeroize(out, sizeof(*out));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+keys_format(const char *name, enum sasl_hash h,
+    const struct sasl_scram_keys *k, struct buf *out)
+{
+	buf_printf(out, "%s:%u:", name, k->iterations);
+	sasl_b64_encode(k->salt, keys_salt_len(k), out);
+	buf_putc(out, ':');
+	sasl_b64_encode(k->stored_key, hash_len(h), out);
+	buf_putc(out, ':');
+	sasl_b64_encode(k->server_key, hash_len(h), out);
+}
+
+/*
+ * Append the storage form "sha1:ITER:SALT:STORED:SERVER sha256:..." (base64
+ * fields; a hash with iterations 0 is left out) to out.
+ */
+void
+sasl_creds_format(const struct sasl_creds *c, struct buf *out)
+{
+	int any = 0;
+
+	if (c->sha1.iterations != 0) {
+		keys_format("sha1", SASL_SHA1, &c->sha1, out);
+		any = 1;
+	}
+	if (c->sha256.iterations != 0) {
+		if (any) {
+			buf_putc(out, ' ');
+		}
+		keys_format("sha256", SASL_SHA256, &c->sha256, out);
+	}
+}
+
+/* Decode one base64 field of exactly want bytes (or 1..want if !exact). */
+static int
+field_decode(const char *s, size_t len, unsigned char *dst, size_t want,
+    int exact)
+{
+	struct buf b;
+	int rc = -1;
+
+	buf_init(&b, want);
+	if (sasl_b64_decode(s, len, &b) == 0 && b.len > 0 &&
+	    (b.len == want || (!exact && b.len <= want))) {
+		memcpy(dst, b.data, b.len);
+		rc = (int)b.len;
+	}
+	buf_wipe_free(&b);
+	return rc;
+}
+
+/* Parse one "NAME:ITER:SALT:STORED:SERVER" of len bytes.  0, or -1. */
+static int
+keys_parse(const char *s, size_t len, struct sasl_creds *out)
+{
+	const char *f[5], *end = s + len, *p = s, *colon;
+	size_t flen[5];
+	struct sasl_scram_keys *k;
+	enum sasl_hash h;
+	int i, n;
+
+	for (i = 0; i < 5; i++) {
+		colon = memchr(p, ':', (size_t)(end - p));
+		if ((colon == NULL) != (i == 4)) {
+			return -1;
+		}
+		f[i] = p;
+		flen[i] = (size_t)((colon != NULL ? colon : end) - p);
+		p = colon != NULL ? colon + 1 : end;
+	}
+	if (flen[0] == 4 && memcmp(f[0], "sha1", 4) == 0) {
+		h = SASL_SHA1;
+		k = &out->sha1;
+	} else if (flen[0] == 6 && memcmp(f[0], "sha256", 6) == 0) {
+		h = SASL_SHA256;
+		k = &out->sha256;
+	} else {
+		return -1;
+	}
+	if (k->iterations != 0) {
+		return -1;	/* the same hash twice */
+	}
+	k->iterations = iter_parse(f[1], flen[1]);
+	n = field_decode(f[2], flen[2], k->salt, SASL_SALT_LEN, 0);
+	if (k->iterations == 0 || n < 0 ||
+	    field_decode(f[3], flen[3], k->stored_key, hash_len(h), 1) < 0 ||
+	    field_decode(f[4], flen[4], k->server_key, hash_len(h), 1) < 0) {
+		return -1;
+	}
+	k->salt_len = (unsigned)n;
+	return 0;
+}
+
+/*
+ * Parse the storage form written by sasl_creds_format into *out: one or
+ * both hashes, each at most once, separated by one space.  0, or -1 on
+ * malformed input (*out is then zeroed).
+ */
+int
+sasl_creds_parse(const char *s, struct sasl_creds *out)
+{
+	const char *sp;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		sp = strchr(s, ' ');
+		len = sp != NULL ? (size_t)(sp - s) : strlen(s);
+		if (keys_parse(s, len, out) != 0) {
+			tls_zeroize(out, sizeof(*out));
+			return -1;
+		}
+		if (sp == NULL) {
+			break;
+		}
+		s = sp + 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* server                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Offered mechanisms, in preference order; NULL-terminated, static. */
+const char *const *
+sasl_mechanisms(int allow_plain)
+{
+	return allow_plain ? mechs_all : mechs_scram;
+}
+
+/*
+ * Set the key for fake salts (see sasl.h).  Keys longer than 32 bytes are
+ * hashed down.
+ */
+void
+sasl_set_fake_salt_key(const void *key, size_t len)
+{
+	if (len <= sizeof(fake_key)) {
+		memset(fake_key, 0, sizeof(fake_key));
+		memcpy(fake_key, key, len);
+	} else if (tls_hash(TLS_MD_SHA256, key, len, fake_key) != 0) {
+		return;
+	}
+	fake_key_set = 1;
+}
+
+/* Iteration count for unknown users (0: SASL_ITERATIONS_DEFAULT; capped
+ * at SASL_ITERATIONS_MAX). */
+void
+sasl_set_fake_iterations(unsigned iterations)
+{
+	if (iterations == 0) {
+		iterations = SASL_ITERATIONS_DEFAULT;
+	}
+	fake_iterations = iterations > SASL_ITERATIONS_MAX ?
+	    SASL_ITERATIONS_MAX : iterations;
+}
+
+/*
+ * Start a server exchange with channel binding data cb (NULL when the
+ * stream has none; -PLUS mechanisms are then refused).  NULL if mech is
+ * unknown or not allowed.  Caller frees with sasl_server_free().
+ */
+struct sasl_server *
+sasl_server_new_cb(const char *mech, int allow_plain, const struct sasl_cb *cb,
+    sasl_lookup_fn lookup, void *ud)
+{
+	const struct sasl_mech *m = mech != NULL ? mech_find(mech) : NULL;
+	struct sasl_server *s;
+
+	if (m == NULL || lookup == NULL ||
+	    (m->kind == MECH_PLAIN && !allow_plain) ||
+	    (m->plus && (cb == NULL || cb->type == NULL))) {
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->mech = m;
+	s->lookup = lookup;
+	s->ud = ud;
+	s->state = SRV_START;
+	buf_init(&s->auth_msg, 3 * SASL_MSG_MAX);
+	if (cb != NULL && cb->type != NULL) {
+		s->cb_type = xstrdup(cb->type);
+		s->cb_data = xmalloc(cb->len);
+		if (cb->len > 0) {
+			memcpy(s->cb_data, cb->data, cb->len);
+		}
+		s->cb_len = cb->len;
+	}
+	return s;
+}
+
+/*
+ * Start a server exchange for mech without channel binding.  NULL if the
+ * mechanism is unknown or not allowed.  Caller frees with
+ * sasl_server_free().
+ */
+struct sasl_server *
+sasl_server_new(const char *mech, int allow_plain, sasl_lookup_fn lookup,
+    void *ud)
+{
+	return sasl_server_new_cb(mech, allow_plain, NULL, lookup, ud);
+}
+
+/* Remember the stream's domain (copied) for authzid checks. */
+void
+sasl_server_set_domain(struct sasl_server *s, const char *domain)
+{
+	free(s->domain);
+	s->domain = domain != NULL ? xstrdup(domain) : NULL;
+}
+
+/* Test only: use nonce_suffix as the server's nonce part (copied). */
+void
+sasl_server_set_nonce_for_test(struct sasl_server *s, const char *nonce_suffix)
+{
+	free(s->test_nonce);
+	s->test_nonce = xstrdup(nonce_suffix);
+}
+
+static enum sasl_result
+srv_fail(struct sasl_server *s, const char *cond)
+{
+	s->cond = cond;
+	s->state = SRV_DONE;
+	s->success = 0;
+	free(s->username);
+	s->username = NULL;
+	return SASL_FAILURE;
+}
+
+/*
+ * Is authzid acceptable for the user with canonical localpart local?
+ * Empty/NULL is; otherwise it must be the bare JID local@domain.
+ */
+static int
+authzid_ok(const struct sasl_server *s, const char *local,
+    const char *authzid)
+{
+	char canon[JID_MAX + 1], domain[JID_PART_MAX + 1];
+	size_t ll;
+
+	if (authzid == NULL || authzid[0] == '\0') {
+		return 1;
+	}
+	if (s->domain == NULL || jid_canon(authzid, canon, sizeof(canon)) != 0 ||
+	    jid_canon(s->domain, domain, sizeof(domain)) != 0) {
+		return 0;
+	}
+	ll = strlen(local);
+	return strncmp(canon, local, ll) == 0 && canon[ll] == '@' &&
+	    strcmp(canon + ll + 1, domain) == 0;
+}
+
+/*
+ * Look the user up.  Fills s->username and s->keys, or sets s->fake with
+ * a fake salt for unknown users.  0, or -1 on an internal failure.
+ */
+static int
+srv_lookup(struct sasl_server *s, const char *authcid)
+{
+	char local[JID_PART_MAX + 1];
+	struct sasl_creds creds;
+	const struct sasl_scram_keys *k;
+	unsigned char mac[32];
+	struct buf msg;
+	int rc;
+
+	memset(&creds, 0, sizeof(creds));
+	memset(&s->keys, 0, sizeof(s->keys));
+	s->keys_hash = s->mech->hash;
+	s->fake = 1;
+	rc = SASL_LOOKUP_NOUSER;
+	if (jid_local_canon(authcid, local, sizeof(local)) == 0) {
+		s->username = xstrdup(local);
+		rc = s->lookup(s->ud, local, &creds);
+	}
+	if (rc == SASL_LOOKUP_OK) {
+		if (s->mech->kind == MECH_PLAIN) {
+			s->keys_hash = creds.sha256.iterations != 0 ?
+			    SASL_SHA256 : SASL_SHA1;
+		} else {
+			s->keys_hash = s->mech->hash;
+		}
+		k = s->keys_hash == SASL_SHA1 ? &creds.sha1 : &creds.sha256;
+		if (k->iterations != 0 && k->iterations <= SASL_ITERATIONS_MAX) {
+			s->keys = *k;
+			s->fake = 0;
+		}
+	} else if (rc != SASL_LOOKUP_NOUSER) {
+		tls_zeroize(&creds, sizeof(creds));
+		return -1;
+	}
+	tls_zeroize(&creds, sizeof(creds));
+	if (!s->fake) {
+		return 0;
+	}
+	/*
+	 * Unknown user: a salt that is stable for this name and looks like a
+	 * real one, so probing cannot tell users apart (keys stay zero and
+	 * never verify).
+	 */
+	if (!fake_key_set) {
+		if (tls_random(fake_key, sizeof(fake_key)) != 0) {
+			return -1;
+		}
+		fake_key_set = 1;
+	}
+	buf_init(&msg, 0);
+	buf_printf(&msg, "%s", s->mech->hash == SASL_SHA1 ? "sha1" : "sha256");
+	buf_append(&msg, "", 1);
+	buf_puts(&msg, authcid);
+	rc = tls_hmac(TLS_MD_SHA256, fake_key, sizeof(fake_key), msg.data,
+	    msg.len, mac);
+	buf_free(&msg);
+	if (rc != 0) {
+		return -1;
+	}
+	memcpy(s->keys.salt, mac, SASL_SALT_LEN);
+	s->keys.salt_len = SASL_SALT_LEN;
+	s->keys.iterations = fake_iterations;
+	return 0;
+}
+
+/*
+ * Does password match s->keys (derive StoredKey with the stored salt)?
+ * Always runs the full derivation, also for fake users.  1 or 0.
+ */
+static int
+srv_password_ok(const struct sasl_server *s, const char *password)
+{
+	struct sasl_scram_keys k;
+	enum sasl_hash h;
+	size_t hl;
+	int ok;
+
+	h = s->keys_hash;
+	hl = hash_len(h);
+	if (sasl_scram_keys_derive(h, password, s->keys.salt,
+	    keys_salt_len(&s->keys), s->keys.iterations, &k) != 0) {
+		return 0;
+	}
+	ok = tls_memcmp_ct(k.stored_key, s->keys.stored_key, hl) == 0 &&
+	    !s->fake;
+	tls_zeroize(&k, sizeof(k));
+	return ok;
+}
+
+/* PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd. */
+static enum sasl_result
+plain_step(struct sasl_server *s, const char *in, size_t in_len)
+{
+	const char *data, *end, *nul1, *nul2, *authcid, *pw;
+	enum sasl_result r;
+	struct buf msg;
+
+	if (s->state == SRV_START && in_len == 0) {
+		/* No initial response: send an empty challenge. */
+		s->state = SRV_WAIT_INITIAL;
+		return SASL_CONTINUE;
+	}
+	buf_init(&msg, SASL_MSG_MAX);
+	if (payload_decode(in, in_len, &msg) != 0 || msg.len == 0) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	data = msg.data;
+	end = data + msg.len;
+	nul1 = memchr(data, '\0', msg.len);
+	nul2 = nul1 != NULL ? memchr(nul1 + 1, '\0',
+	    (size_t)(end - (nul1 + 1))) : NULL;
+	if (nul2 == NULL ||
+	    memchr(nul2 + 1, '\0', (size_t)(end - (nul2 + 1))) != NULL) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	authcid = nul1 + 1;
+	pw = nul2 + 1;		/* NUL-terminated by the buffer */
+	if (nul2 == authcid || pw == end ||
+	    !jid_utf8_valid(data, (size_t)(nul1 - data)) ||
+	    !jid_utf8_valid(authcid, (size_t)(nul2 - authcid)) ||
+	    !jid_utf8_valid(pw, (size_t)(end - pw))) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	if (srv_lookup(s, authcid) != 0) {
+		r = srv_fail(s, COND_TEMP);
+		goto out;
+	}
+	if (!srv_password_ok(s, pw)) {
+		r = srv_fail(s, COND_NOTAUTH);
+		goto out;
+	}
+	if (!authzid_ok(s, s->username, data)) {
+		r = srv_fail(s, COND_AUTHZID);
+		goto out;
+	}
+	s->state = SRV_DONE;
+	s->success = 1;
+	r = SASL_SUCCESS;
+out:
+	buf_wipe_free(&msg);
+	return r;
+}
+
+/* RFC 5802 cb-name: 1*(ALPHA / DIGIT / "." / "-"). */
+static int
+cbname_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0) {
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		    s[i] == '-')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* SCRAM client-first-message -> server-first-message (RFC 5802 §5.1). */
+static enum sasl_result
+scram_first(struct sasl_server *s, const char *msg, size_t len,
+    struct buf *out)
+{
+	const char *p = msg, *end = msg + len, *comma, *val, *bare;
+	const char *cbname = NULL, *cnonce;
+	size_t vlen, cbname_len = 0, cnonce_len;
+	char name, flag, *authcid = NULL, *snonce = NULL;
+	struct buf sf;
+	enum sasl_result r = SASL_FAILURE;
+
+	buf_init(&sf, SASL_MSG_MAX);
+	if (len == 0 || memchr(msg, '\0', len) != NULL) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	/* gs2-header = gs2-cbind-flag "," [ authzid ] "," */
+	flag = msg[0];
+	if ((flag == 'n' || flag == 'y') && len >= 2 && msg[1] == ',') {
+		p = msg + 2;
+	} else if (flag == 'p' && len >= 2 && msg[1] == '=') {
+		cbname = msg + 2;
+		comma = memchr(cbname, ',', (size_t)(end - cbname));
+		cbname_len = comma != NULL ? (size_t)(comma - cbname) : 0;
+		if (!cbname_valid(cbname, cbname_len)) {
+			r = srv_fail(s, COND_MALFORMED);
+			goto out;
+		}
+		p = comma + 1;
+	} else {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	if (p < end && *p == 'a') {
+		comma = memchr(p, ',', (size_t)(end - p));
+		if (end - p < 2 || p[1] != '=' || comma == NULL ||
+		    (s->authzid = saslname_decode(p + 2,
+		    (size_t)(comma - (p + 2)))) == NULL) {
+			r = srv_fail(s, COND_MALFORMED);
+			goto out;
+		}
+		p = comma;
+	}
+	if (p >= end || *p != ',') {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	p++;
+	s->gs2_len = (size_t)(p - msg);
+	s->gs2_header = xstrndup(msg, s->gs2_len);
+
+	/* client-first-message-bare; "m=" is a mandatory extension we do not
+	 * know, so authentication must fail (RFC 5802 §5.1). */
+	bare = p;
+	if (attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'n' ||
+	    (authcid = saslname_decode(val, vlen)) == NULL ||
+	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'r' ||
+	    !nonce_valid(val, vlen)) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	cnonce = val;
+	cnonce_len = vlen;
+	while (p < end) {
+		if (attr_next(&p, end, &name, &val, &vlen) != 0) {
+			r = srv_fail(s, COND_MALFORMED);
+			goto out;
+		}
+	}
+
+	/* Channel binding flag (RFC 5802 §6). */
+	if (flag == 'p') {
+		if (!s->mech->plus) {
+			/* -PLUS is not offered: refuse to bind. */
+			r = srv_fail(s, COND_MALFORMED);
+			goto out;
+		}
+		if (strlen(s->cb_type) != cbname_len ||
+		    memcmp(s->cb_type, cbname, cbname_len) != 0) {
+			r = srv_fail(s, COND_NOTAUTH);
+			goto out;
+		}
+	} else if (s->mech->plus) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	} else if (flag == 'y' && s->cb_type != NULL) {
+		/* The client thinks we lack binding, but we offered it:
+		 * a downgrade. */
+		r = srv_fail(s, COND_NOTAUTH);
+		goto out;
+	}
+
+	if (srv_lookup(s, authcid) != 0) {
+		r = srv_fail(s, COND_TEMP);
+		goto out;
+	}
+	snonce = s->test_nonce != NULL ? xstrdup(s->test_nonce) : nonce_new();
+	if (snonce == NULL) {
+		r = srv_fail(s, COND_TEMP);
+		goto out;
+	}
+	s->nonce = xmalloc(cnonce_len + strlen(snonce) + 1);
+	memcpy(s->nonce, cnonce, cnonce_len);
+	strcpy(s->nonce + cnonce_len, snonce);
+
+	buf_printf(&sf, "r=%s,s=", s->nonce);
+	sasl_b64_encode(s->keys.salt, keys_salt_len(&s->keys), &sf);
+	buf_printf(&sf, ",i=%u", s->keys.iterations);
+	buf_append(&s->auth_msg, bare, (size_t)(end - bare));
+	buf_putc(&s->auth_msg, ',');
+	buf_append(&s->auth_msg, sf.data, sf.len);
+	if (sf.err || s->auth_msg.err) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	sasl_b64_encode((const unsigned char *)sf.data, sf.len, out);
+	s->state = SRV_WAIT_FINAL;
+	r = SASL_CONTINUE;
+out:
+	free(authcid);
+	free(snonce);
+	buf_free(&sf);
+	return r;
+}
+
+/* SCRAM client-final-message -> server-final-message (RFC 5802 §5.1). */
+static enum sasl_result
+scram_final(struct sasl_server *s, const char *msg, size_t len,
+    struct buf *out)
+{
+	const char *p = msg, *end = msg + len, *val, *q, *proof_attr = NULL;
+	const char *cval, *rval, *pval = NULL;
+	size_t vlen, clen, rlen, plen = 0, hl = hash_len(s->mech->hash), i;
+	enum tls_md md = hash_md(s->mech->hash);
+	unsigned char sig[SASL_KEY_MAX], key[SASL_KEY_MAX], h[SASL_KEY_MAX];
+	struct buf cb, proof, v;
+	enum sasl_result r = SASL_FAILURE;
+	char name;
+	int ok;
+
+	buf_init(&cb, SASL_MSG_MAX);
+	buf_init(&proof, SASL_KEY_MAX);
+	buf_init(&v, 0);
+	if (len == 0 || memchr(msg, '\0', len) != NULL ||
+	    attr_next(&p, end, &name, &cval, &clen) != 0 || name != 'c' ||
+	    attr_next(&p, end, &name, &rval, &rlen) != 0 || name != 'r') {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	while (p < end) {
+		q = p;
+		if (attr_next(&p, end, &name, &val, &vlen) != 0 ||
+		    pval != NULL) {
+			r = srv_fail(s, COND_MALFORMED);
+			goto out;
+		}
+		if (name == 'p') {
+			proof_attr = q;
+			pval = val;
+			plen = vlen;
+		}
+	}
+	if (pval == NULL || sasl_b64_decode(cval, clen, &cb) != 0 ||
+	    sasl_b64_decode(pval, plen, &proof) != 0 || proof.len != hl) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	/* c= carries the gs2 header plus, for -PLUS, the binding data. */
+	if (cb.len != s->gs2_len + (s->mech->plus ? s->cb_len : 0) ||
+	    memcmp(cb.data, s->gs2_header, s->gs2_len) != 0 ||
+	    (s->mech->plus && s->cb_len > 0 &&
+	    memcmp(cb.data + s->gs2_len, s->cb_data, s->cb_len) != 0)) {
+		r = srv_fail(s, COND_NOTAUTH);
+		goto out;
+	}
+	if (rlen != strlen(s->nonce) || memcmp(rval, s->nonce, rlen) != 0) {
+		r = srv_fail(s, COND_NOTAUTH);
+		goto out;
+	}
+	/* AuthMessage = bare "," server-first "," final-without-proof */
+	buf_putc(&s->auth_msg, ',');
+	buf_append(&s->auth_msg, msg, (size_t)(proof_attr - 1 - msg));
+	if (s->auth_msg.err) {
+		r = srv_fail(s, COND_MALFORMED);
+		goto out;
+	}
+	/* ClientKey = proof XOR HMAC(StoredKey, AuthMessage);
+	 * valid when H(ClientKey) == StoredKey. */
+	if (tls_hmac(md, s->keys.stored_key, hl, s->auth_msg.data,
+	    s->auth_msg.len, sig) != 0) {
+		r = srv_fail(s, COND_TEMP);
+		goto out;
+	}
+	for (i = 0; i < hl; i++) {
+		key[i] = (unsigned char)proof.data[i] ^ sig[i];
+	}
+	if (tls_hash(md, key, hl, h) != 0) {
+		r = srv_fail(s, COND_TEMP);
+		goto out;
+	}
+	ok = tls_memcmp_ct(h, s->keys.stored_key, hl) == 0;
+	if (!ok || s->fake) {
+		r = srv_fail(s, COND_NOTAUTH);
+		goto out;
+	}
+	if (!authzid_ok(s, s->username, s->authzid)) {
+		r = srv_fail(s, COND_AUTHZID);
+		goto out;
+	}
+	if (tls_hmac(md, s->keys.server_key, hl, s->auth_msg.data,
+	    s->auth_msg.len, sig) != 0) {
+		r = srv_fail(s, COND_TEMP);
+		goto out;
+	}
+	buf_puts(&v, "v=");
+	sasl_b64_encode(sig, hl, &v);
+	sasl_b64_encode((const unsigned char *)v.data, v.len, out);
+	s->state = SRV_DONE;
+	s->success = 1;
+	r = SASL_SUCCESS;
+out:
+	tls_zeroize(sig, sizeof(sig));
+	tls_zeroize(key, sizeof(key));
+	tls_zeroize(h, sizeof(h));
+	buf_wipe_free(&proof);
+	buf_free(&cb);
+	buf_free(&v);
+	return r;
+}
+
+/*
+ * One server step: in is the base64 text of <auth/> or <response/> (empty
+ * for no initial response, "=" for an empty one).  Output (base64,
+ * possibly empty) is appended to out.  After SASL_FAILURE see
+ * sasl_condition(); any step after the exchange ended fails.
+ */
+enum sasl_result
+sasl_server_step(struct sasl_server *s, const char *in, size_t in_len,
+    struct buf *out)
+{
+	struct buf msg;
+	enum sasl_result r;
+
+	if (in == NULL) {
+		in = "";
+		in_len = 0;
+	}
+	if (s->state == SRV_DONE) {
+		return srv_fail(s, s->cond != NULL ? s->cond : COND_MALFORMED);
+	}
+	if (s->mech->kind == MECH_PLAIN) {
+		return plain_step(s, in, in_len);
+	}
+	if (s->state == SRV_START && in_len == 0) {
+		s->state = SRV_WAIT_INITIAL;
+		return SASL_CONTINUE;
+	}
+	buf_init(&msg, SASL_MSG_MAX);
+	if (payload_decode(in, in_len, &msg) != 0) {
+		r = srv_fail(s, COND_MALFORMED);
+	} else if (s->state == SRV_WAIT_FINAL) {
+		r = scram_final(s, msg.data, msg.len, out);
+	} else {
+		r = scram_first(s, msg.data, msg.len, out);
+	}
+	buf_wipe_free(&msg);
+	return r;
+}
+
+/* RFC 6120 §6.5 condition after SASL_FAILURE ("not-authorized" if none). */
+const char *
+sasl_condition(const struct sasl_server *s)
+{
+	return s->cond != NULL ? s->cond : COND_NOTAUTH;
+}
+
+/* After SASL_SUCCESS: the canonical localpart; NULL before.  Borrowed,
+ * valid until sasl_server_free(). */
+const char *
+sasl_username(const struct sasl_server *s)
+{
+	return s->success ? s->username : NULL;
+}
+
+/* Free a server exchange and wipe its secrets; NULL is ignored. */
+void
+sasl_server_free(struct sasl_server *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	free(s->domain);
+	free(s->cb_type);
+	if (s->cb_data != NULL) {
+		tls_zeroize(s->cb_data, s->cb_len);
+		free(s->cb_data);
+	}
+	free(s->test_nonce);
+	free(s->username);
+	free(s->authzid);
+	free(s->gs2_header);
+	free(s->nonce);
+	buf_free(&s->auth_msg);
+	tls_zeroize(s, sizeof(*s));
+	free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* client                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Start a client exchange for mech as username with password (both
+ * copied), with channel binding data cb or NULL.  NULL if the mechanism
+ * is unknown, or -PLUS without cb.  Caller frees with sasl_client_free().
+ */
+struct sasl_client *
+sasl_client_new_cb(const char *mech, const char *username,
+    const char *password, const struct sasl_cb *cb)
+{
+	const struct sasl_mech *m = mech != NULL ? mech_find(mech) : NULL;
+	struct sasl_client *c;
+
+	if (m == NULL || username == NULL || password == NULL ||
+	    (m->plus && (cb == NULL || cb->type == NULL))) {
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->mech = m;
+	c->state = CLI_START;
+	c->username = xstrdup(username);
+	c->password = xstrdup(password);
+	buf_init(&c->first_bare, SASL_MSG_MAX);
+	if (cb != NULL && cb->type != NULL) {
+		c->cb_type = xstrdup(cb->type);
+		c->cb_data = xmalloc(cb->len);
+		if (cb->len > 0) {
+			memcpy(c->cb_data, cb->data, cb->len);
+		}
+		c->cb_len = cb->len;
+	}
+	return c;
+}
+
+/* Start a client exchange without channel binding; NULL if unknown.
+ * Caller frees with sasl_client_free(). */
+struct sasl_client *
+sasl_client_new(const char *mech, const char *username, const char *password)
+{
+	return sasl_client_new_cb(mech, username, password, NULL);
+}
+
+/* Test only: use nonce as the client nonce (copied). */
+void
+sasl_client_set_nonce_for_test(struct sasl_client *c, const char *nonce)
+{
+	free(c->test_nonce);
+	c->test_nonce = xstrdup(nonce);
+}
+
+static enum sasl_result
+cli_fail(struct sasl_client *c)
+{
+	c->state = CLI_DONE;
+	c->verified = 0;
+	return SASL_FAILURE;
+}
+
+/* Build the client-first-message. */
+static enum sasl_result
+cli_scram_first(struct sasl_client *c, struct buf *out)
+{
+	struct buf msg;
+
+	c->cnonce = c->test_nonce != NULL ? xstrdup(c->test_nonce) :
+	    nonce_new();
+	if (c->cnonce == NULL) {
+		return cli_fail(c);
+	}
+	buf_init(&msg, 0);
+	if (c->mech->plus) {
+		buf_printf(&msg, "p=%s,,", c->cb_type);
+	} else if (c->cb_type != NULL) {
+		buf_puts(&msg, "y,,");
+	} else {
+		buf_puts(&msg, "n,,");
+	}
+	c->gs2_header = xstrndup(msg.data, msg.len);
+	buf_puts(&c->first_bare, "n=");
+	saslname_encode(c->username, &c->first_bare);
+	buf_printf(&c->first_bare, ",r=%s", c->cnonce);
+	buf_append(&msg, c->first_bare.data, c->first_bare.len);
+	if (c->first_bare.err) {
+		buf_free(&msg);
+		return cli_fail(c);
+	}
+	sasl_b64_encode((const unsigned char *)msg.data, msg.len, out);
+	buf_free(&msg);
+	c->state = CLI_WAIT_FIRST;
+	return SASL_CONTINUE;
+}
+
+/* server-first-message -> client-final-message. */
+static enum sasl_result
+cli_scram_final(struct sasl_client *c, const char *msg, size_t len,
+    struct buf *out)
+{
+	const char *p = msg, *end = msg + len, *val, *nonce;
+	size_t vlen, nonce_len, hl = hash_len(c->mech->hash), i;
+	size_t cn_len = strlen(c->cnonce);
+	enum tls_md md = hash_md(c->mech->hash);
+	unsigned char salted[SASL_KEY_MAX], ckey[SASL_KEY_MAX];
+	unsigned char stored[SASL_KEY_MAX], skey[SASL_KEY_MAX];
+	unsigned char sig[SASL_KEY_MAX];
+	struct buf salt, am, wp, cbind;
+	enum sasl_result r = SASL_FAILURE;
+	unsigned iter;
+	char name;
+
+	buf_init(&salt, SASL_MSG_MAX);
+	buf_init(&am, 0);
+	buf_init(&wp, 0);
+	buf_init(&cbind, 0);
+	if (len == 0 || memchr(msg, '\0', len) != NULL ||
+	    attr_next(&p, end, &name, &nonce, &nonce_len) != 0 ||
+	    name != 'r' || nonce_len <= cn_len ||
+	    memcmp(nonce, c->cnonce, cn_len) != 0 ||
+	    !nonce_valid(nonce, nonce_len) ||
+	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 's' ||
+	    sasl_b64_decode(val, vlen, &salt) != 0 || salt.len == 0 ||
+	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'i' ||
+	    (iter = iter_parse(val, vlen)) == 0) {
+		goto out;
+	}
+	while (p < end) {
+		if (attr_next(&p, end, &name, &val, &vlen) != 0) {
+			goto out;
+		}
+	}
+	if (tls_pbkdf2(md, c->password, strlen(c->password),
+	    (const unsigned char *)salt.data, salt.len, iter, salted, hl) != 0 ||
+	    tls_hmac(md, salted, hl, "Client Key", 10, ckey) != 0 ||
+	    tls_hash(md, ckey, hl, stored) != 0 ||
+	    tls_hmac(md, salted, hl, "Server Key", 10, skey) != 0) {
+		goto out;
+	}
+	buf_puts(&cbind, c->gs2_header);
+	if (c->mech->plus && c->cb_len > 0) {
+		buf_append(&cbind, c->cb_data, c->cb_len);
+	}
+	buf_puts(&wp, "c=");
+	sasl_b64_encode((const unsigned char *)cbind.data, cbind.len, &wp);
+	buf_puts(&wp, ",r=");
+	buf_append(&wp, nonce, nonce_len);
+	buf_append(&am, c->first_bare.data, c->first_bare.len);
+	buf_putc(&am, ',');
+	buf_append(&am, msg, len);
+	buf_putc(&am, ',');
+	buf_append(&am, wp.data, wp.len);
+	if (tls_hmac(md, stored, hl, am.data, am.len, sig) != 0) {
+		goto out;
+	}
+	for (i = 0; i < hl; i++) {
+		sig[i] ^= ckey[i];	/* ClientProof */
+	}
+	buf_puts(&wp, ",p=");
+	sasl_b64_encode(sig, hl, &wp);
+	if (tls_hmac(md, skey, hl, am.data, am.len, c->server_sig) != 0 ||
+	    wp.err) {
+		goto out;
+	}
+	sasl_b64_encode((const unsigned char *)wp.data, wp.len, out);
+	c->state = CLI_WAIT_FINAL;
+	r = SASL_CONTINUE;
+out:
+	tls_zeroize(salted, sizeof(salted));
+	tls_zeroize(ckey, sizeof(ckey));
+	tls_zeroize(stored, sizeof(stored));
+	tls_zeroize(skey, sizeof(skey));
+	tls_zeroize(sig, sizeof(sig));
+	buf_free(&salt);
+	buf_free(&am);
+	buf_free(&wp);
+	buf_free(&cbind);
+	return r == SASL_CONTINUE ? r : cli_fail(c);
+}
+
+/* server-final-message: "v=" must match our ServerSignature. */
+static enum sasl_result
+cli_scram_verify(struct sasl_client *c, const char *msg, size_t len)
+{
+	const char *p = msg, *end = msg + len, *val;
+	size_t vlen, hl = hash_len(c->mech->hash);
+	struct buf v;
+	char name;
+	int ok = 0;
+
+	buf_init(&v, SASL_KEY_MAX);
+	if (len > 0 && memchr(msg, '\0', len) == NULL &&
+	    attr_next(&p, end, &name, &val, &vlen) == 0 && name == 'v' &&
+	    sasl_b64_decode(val, vlen, &v) == 0 && v.len == hl &&
+	    tls_memcmp_ct(v.data, c->server_sig, hl) == 0) {
+		ok = 1;
+		while (p < end) {
+			if (attr_next(&p, end, &name, &val, &vlen) != 0) {
+				ok = 0;
+				break;
+			}
+		}
+	}
+	buf_free(&v);
+	if (!ok) {
+		return cli_fail(c);
+	}
+	c->state = CLI_DONE;
+	c->verified = 1;
+	return SASL_SUCCESS;
+}
+
+/*
+ * One client step; see sasl.h.  in NULL (or empty) starts the exchange;
+ * then the server's challenges, and finally the <success/> data, which
+ * for SCRAM must carry a valid server signature (it may also come in a
+ * challenge, then an empty <success/> confirms).  Any other message gives
+ * SASL_FAILURE.
+ */
+enum sasl_result
+sasl_client_step(struct sasl_client *c, const char *in, size_t in_len,
+    struct buf *out)
+{
+	struct buf msg;
+	enum sasl_result r;
+
+	if (in == NULL) {
+		in = "";
+		in_len = 0;
+	}
+	if (c->state == CLI_DONE) {
+		if (c->verified && (in_len == 0 ||
+		    (in_len == 1 && in[0] == '='))) {
+			return SASL_SUCCESS;
+		}
+		return cli_fail(c);
+	}
+	if (c->state == CLI_START) {
+		if (in_len != 0 && !(in_len == 1 && in[0] == '=')) {
+			return cli_fail(c);
+		}
+		if (c->mech->kind == MECH_SCRAM) {
+			return cli_scram_first(c, out);
+		}
+		buf_init(&msg, 0);
+		buf_putc(&msg, '\0');
+		buf_puts(&msg, c->username);
+		buf_putc(&msg, '\0');
+		buf_puts(&msg, c->password);
+		sasl_b64_encode((const unsigned char *)msg.data, msg.len, out);
+		buf_wipe_free(&msg);
+		c->state = CLI_WAIT_FINAL;
+		return SASL_CONTINUE;
+	}
+	buf_init(&msg, SASL_MSG_MAX);
+	if (payload_decode(in, in_len, &msg) != 0) {
+		r = cli_fail(c);
+	} else if (c->mech->kind == MECH_PLAIN) {
+		/* PLAIN success carries no data. */
+		if (msg.len == 0) {
+			c->state = CLI_DONE;
+			c->verified = 1;
+			r = SASL_SUCCESS;
+		} else {
+			r = cli_fail(c);
+		}
+	} else if (c->state == CLI_WAIT_FIRST) {
+		r = cli_scram_final(c, msg.data, msg.len, out);
+	} else {
+		r = cli_scram_verify(c, msg.data, msg.len);
+	}
+	buf_free(&msg);
+	return r;
+}
+
+/* Free a client exchange and wipe the password; NULL is ignored. */
+void
+sasl_client_free(struct sasl_client *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	free(c->username);
+	str_wipe_free(c->password);
+	free(c->cb_type);
+	if (c->cb_data != NULL) {
+		tls_zeroize(c->cb_data, c->cb_len);
+		free(c->cb_data);
+	}
+	free(c->test_nonce);
+	free(c->cnonce);
+	free(c->gs2_header);
+	buf_free(&c->first_bare);
+	tls_zeroize(c, sizeof(*c));
+	free(c);
+}

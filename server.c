@@ -1,0 +1,914 @@
+/*
+ * server.c - main, listeners, signals, the epoll loop, timers and the
+ * connection table.
+ *
+ * One level-triggered epoll loop.  A turn: wait for events (timeout = the
+ * next 1 s tick), read and hand bytes to c2s, run the tick, make the turn's
+ * store changes durable (store_flush), then write the queued output and
+ * free the connections that finished closing.  Writing only after the
+ * flush is what makes every acknowledgement follow its fsync.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "buf.h"
+#include "c2s.h"
+#include "config.h"
+#include "jid.h"
+#include "log.h"
+#include "muc.h"
+#include "store.h"
+
+#define SERVER_READ_CHUNK	16384	/* bytes per read() */
+#define SERVER_MAX_READ_PER_EVENT (4 * SERVER_READ_CHUNK)
+#define SERVER_MAX_WRITE_PER_TURN (256 * 1024)
+#define SERVER_CLOSE_GRACE_S	5	/* wait this long for output to drain */
+#define SERVER_SHUTDOWN_GRACE_S	3
+#define SERVER_MAX_EVENTS	256
+
+enum ev_kind { EV_LISTENER, EV_CONN, EV_SIGNAL };
+
+struct listener {
+	enum ev_kind	 kind;		/* EV_LISTENER; first, see ev_kind_of */
+	int		 fd;
+	int		 paused;	/* accept paused after EMFILE */
+	char		 addr[80];
+};
+
+struct conn {
+	enum ev_kind	 kind;		/* EV_CONN */
+	int		 fd;
+	unsigned long	 id;
+	struct c2s	*c2s;
+	struct buf	 out;
+	unsigned	 loopback:1;
+	unsigned	 closing:1;
+	unsigned	 epollout:1;	/* EPOLLOUT in the interest set */
+	unsigned	 dirty:1;	/* on the dirty list */
+	unsigned	 on_close_list:1;
+	time_t		 close_deadline;
+	struct conn	*prev, *next;	/* all connections */
+	struct conn	*dirty_next;	/* output to write this turn */
+	struct conn	*close_next;	/* closing, free when drained */
+};
+
+static struct {
+	int		 epfd;
+	int		 sigfd;
+	enum ev_kind	 sig_kind;	/* epoll tag for sigfd */
+	struct listener	 listeners[CONFIG_MAX_LISTEN];
+	int		 nlisteners;
+	struct conn	*conns;
+	size_t		 nconns;
+	struct conn	*dirty;
+	struct conn	*closing;
+	unsigned long	 next_id;
+	time_t		 started;
+	time_t		 now;
+	int		 stopping;
+	time_t		 stop_deadline;
+	const char	*config_path;
+} srv;
+
+/* ---- connection API for c2s (server.h) ---- */
+
+void
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (c->fd < 0)
+		return;
+	buf_append(&c->out, data, len);
+	if (c->out.err) {
+		/* Past the cap: this client cannot keep up; drop it. */
+		c->out.err = 0;
+		if (!c->closing) {
+			log_info("c2s %lu output over %zu bytes", c->id,
+			    c->out.max);
+			buf_reset(&c->out);
+			c2s_output_overflow(c->c2s);
+			conn_close(c, "output overflow");
+		}
+		return;
+	}
+	if (!c->dirty) {
+		c->dirty = 1;
+		c->dirty_next = srv.dirty;
+		srv.dirty = c;
+	}
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	struct epoll_event ev;
+
+	if (c->closing)
+		return;
+	log_debug("c2s %lu closing reason=%s", c->id, reason);
+	c->closing = 1;
+	c->close_deadline = srv.now + SERVER_CLOSE_GRACE_S;
+	/* Stop reading: only the queued output matters now. */
+	memset(&ev, 0, sizeof(ev));
+	ev.events = c->epollout ? EPOLLOUT : 0;
+	ev.data.ptr = c;
+	epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (!c->on_close_list) {
+		c->on_close_list = 1;
+		c->close_next = srv.closing;
+		srv.closing = c;
+	}
+}
+
+int
+conn_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+unsigned long
+conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+int
+conn_is_loopback(const struct conn *c)
+{
+	return c->loopback;
+}
+
+int
+conn_is_encrypted(const struct conn *c)
+{
+	(void)c;
+	return 0;
+}
+
+size_t
+conn_pending(const struct conn *c)
+{
+	return c->out.len;
+}
+
+time_t
+server_uptime(void)
+{
+	return srv.now - srv.started;
+}
+
+time_t
+server_now(void)
+{
+	return srv.now;
+}
+
+/* ---- connections ---- */
+
+static void
+conn_set_epollout(struct conn *c, int on)
+{
+	struct epoll_event ev;
+
+	if ((int)c->epollout == on)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (c->closing ? 0 : EPOLLIN) | (on ? EPOLLOUT : 0);
+	ev.data.ptr = c;
+	if (epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->epollout = on;
+}
+
+/* The only place a connection's memory and fd are released. */
+static void
+conn_free(struct conn *c)
+{
+	struct c2s *s = c->c2s;
+
+	/* Unlink first: c2s_free may route presence to other connections. */
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv.conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv.nconns--;
+	c->c2s = NULL;
+	if (s != NULL)
+		c2s_free(s);
+	epoll_ctl(srv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	log_debug("c2s %lu freed", c->id);
+	buf_free(&c->out);
+	free(c);
+}
+
+/* Write what is queued, up to the per-turn cap.  -1 if the socket failed. */
+static int
+conn_flush(struct conn *c)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (c->out.len > 0 && done < SERVER_MAX_WRITE_PER_TURN) {
+		n = write(c->fd, c->out.data, c->out.len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			log_debug("c2s %lu write: %s", c->id, strerror(errno));
+			return -1;
+		}
+		buf_consume(&c->out, (size_t)n);
+		done += (size_t)n;
+	}
+	if (c->out.len == 0) {
+		/* Idle connections hold no output buffer. */
+		buf_free(&c->out);
+		conn_set_epollout(c, 0);
+	} else {
+		conn_set_epollout(c, 1);
+	}
+	return 0;
+}
+
+static void
+conn_read(struct conn *c)
+{
+	char chunk[SERVER_READ_CHUNK];
+	size_t total = 0;
+	ssize_t n;
+
+	while (!c->closing && total < SERVER_MAX_READ_PER_EVENT) {
+		n = read(c->fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			log_debug("c2s %lu read: %s", c->id, strerror(errno));
+			c2s_eof(c->c2s);
+			conn_close(c, "read error");
+			return;
+		}
+		if (n == 0) {
+			c2s_eof(c->c2s);
+			conn_close(c, "eof");
+			return;
+		}
+		total += (size_t)n;
+		c2s_input(c->c2s, chunk, (size_t)n);
+		if ((size_t)n < sizeof(chunk))
+			return;
+	}
+}
+
+static int
+addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			return in6->sin6_addr.s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+static void
+listener_pause(struct listener *l, int pause)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = pause ? 0 : EPOLLIN;
+	ev.data.ptr = l;
+	epoll_ctl(srv.epfd, EPOLL_CTL_MOD, l->fd, &ev);
+	l->paused = pause;
+}
+
+static void
+listener_accept(struct listener *l)
+{
+	const struct config *cfg = config_get();
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct epoll_event ev;
+	struct conn *c;
+	int fd, one = 1;
+
+	for (;;) {
+		sslen = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: stop accepting until the
+				 * next tick rather than spin on a ready fd. */
+				log_warn("accept on %s: %s; pausing", l->addr,
+				    strerror(errno));
+				listener_pause(l, 1);
+			}
+			return;
+		}
+		if (srv.stopping || srv.nconns >= cfg->max_clients) {
+			log_warn("refusing connection: %s",
+			    srv.stopping ? "shutting down" : "max_clients");
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = xcalloc(1, sizeof(*c));
+		c->kind = EV_CONN;
+		c->fd = fd;
+		c->id = ++srv.next_id;
+		c->loopback = addr_is_loopback(&ss);
+		buf_init(&c->out, cfg->max_output_bytes);
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(srv.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			log_warn_errno("epoll_ctl");
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = srv.conns;
+		if (srv.conns != NULL)
+			srv.conns->prev = c;
+		srv.conns = c;
+		srv.nconns++;
+		log_debug("c2s %lu accepted on %s loopback=%d", c->id, l->addr,
+		    c->loopback);
+		c->c2s = c2s_new(c);
+	}
+}
+
+/* Parse "ADDRESS:PORT" ("[::1]:5222" for IPv6) and listen on it. */
+static int
+listener_open(struct listener *l, const char *spec)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (void *)&ss;
+	struct sockaddr_in6 *in6 = (void *)&ss;
+	char host[80];
+	const char *colon = strrchr(spec, ':');
+	size_t hlen;
+	long port;
+	char *end;
+	int fd, one = 1;
+	socklen_t sslen;
+	struct epoll_event ev;
+
+	if (colon == NULL)
+		return -1;
+	hlen = (size_t)(colon - spec);
+	if (hlen >= sizeof(host))
+		return -1;
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 0 || port > 65535)
+		return -1;
+	memset(&ss, 0, sizeof(ss));
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+			return -1;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)port);
+		sslen = sizeof(*in6);
+	} else {
+		if (strcmp(host, "*") == 0 || host[0] == '\0')
+			snprintf(host, sizeof(host), "0.0.0.0");
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return -1;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((unsigned short)port);
+		sslen = sizeof(*in);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
+	    listen(fd, 1024) != 0) {
+		close(fd);
+		return -1;
+	}
+	l->kind = EV_LISTENER;
+	l->fd = fd;
+	snprintf(l->addr, sizeof(l->addr), "%s", spec);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = l;
+	if (epoll_ctl(srv.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- signals ---- */
+
+static void
+server_reload(void)
+{
+	char err[600];
+	enum log_level level;
+
+	if (config_load(srv.config_path, err, sizeof(err)) != 0) {
+		log_err("reload failed, keeping the old configuration: %s",
+		    err);
+	} else {
+		if (log_level_parse(config_get()->log_level, &level) == 0)
+			log_set_level(level);
+		log_info("configuration reloaded (listeners and data_dir "
+		    "take effect at restart)");
+	}
+	log_reopen();
+}
+
+static void
+server_begin_shutdown(void)
+{
+	struct conn *c;
+
+	if (srv.stopping)
+		return;
+	log_info("shutting down: %zu connections", srv.nconns);
+	srv.stopping = 1;
+	srv.stop_deadline = srv.now + SERVER_SHUTDOWN_GRACE_S;
+	for (c = srv.conns; c != NULL; c = c->next) {
+		if (!c->closing)
+			c2s_shutdown(c->c2s);
+	}
+}
+
+static void
+server_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(srv.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			server_reload();
+			break;
+		case SIGTERM:
+		case SIGINT:
+			server_begin_shutdown();
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- the loop ---- */
+
+static void
+server_end_turn(void)
+{
+	struct conn *c, *next, *keep;
+
+	/* Group commit: the turn's changes are durable before any reply. */
+	if (store_flush() != 0)
+		log_err("store flush failed; replies still go out");
+	while (srv.dirty != NULL) {
+		c = srv.dirty;
+		srv.dirty = c->dirty_next;
+		c->dirty = 0;
+		if (c->fd >= 0 && conn_flush(c) != 0 && !c->closing) {
+			c2s_eof(c->c2s);
+			conn_close(c, "write error");
+		}
+	}
+	/* Free closed connections whose output drained (or timed out).
+	 * conn_free can close others, so loop until nothing is freeable. */
+	for (;;) {
+		int freed = 0;
+
+		c = srv.closing;
+		srv.closing = NULL;
+		keep = NULL;
+		for (; c != NULL; c = next) {
+			next = c->close_next;
+			if (c->out.len == 0 || srv.now >= c->close_deadline ||
+			    srv.stopping) {
+				if (c->out.len > 0)
+					conn_flush(c);
+				conn_free(c);
+				freed = 1;
+			} else {
+				c->close_next = keep;
+				keep = c;
+			}
+		}
+		/* conn_free may have queued new closes onto srv.closing. */
+		for (c = keep; c != NULL; c = next) {
+			next = c->close_next;
+			c->close_next = srv.closing;
+			srv.closing = c;
+		}
+		if (!freed)
+			break;
+		if (srv.dirty != NULL) {
+			/* presence from freed sessions: write it now */
+			store_flush();
+			while (srv.dirty != NULL) {
+				c = srv.dirty;
+				srv.dirty = c->dirty_next;
+				c->dirty = 0;
+				if (c->fd >= 0)
+					conn_flush(c);
+			}
+		}
+	}
+}
+
+static void
+server_tick(void)
+{
+	struct conn *c;
+	int i;
+
+	for (i = 0; i < srv.nlisteners; i++) {
+		if (srv.listeners[i].paused)
+			listener_pause(&srv.listeners[i], 0);
+	}
+	for (c = srv.conns; c != NULL; c = c->next) {
+		if (!c->closing)
+			c2s_tick(c->c2s);
+	}
+}
+
+static int
+server_run(void)
+{
+	const struct config *cfg = config_get();
+	struct epoll_event events[SERVER_MAX_EVENTS];
+	struct epoll_event ev;
+	struct timespec ts;
+	sigset_t mask;
+	time_t last_tick;
+	int i, n, timeout_ms;
+
+	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv.epfd < 0)
+		fatal("epoll_create1: %s", strerror(errno));
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	srv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (srv.sigfd < 0)
+		fatal("signalfd: %s", strerror(errno));
+	srv.sig_kind = EV_SIGNAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &srv.sig_kind;
+	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.sigfd, &ev);
+
+	for (i = 0; i < cfg->c2s_listen_count; i++) {
+		if (listener_open(&srv.listeners[i], cfg->c2s_listen[i]) != 0)
+			fatal("cannot listen on %s: %s", cfg->c2s_listen[i],
+			    strerror(errno));
+		srv.nlisteners++;
+		log_info("listening for clients on %s", cfg->c2s_listen[i]);
+	}
+	log_info("uxmppd started: domain %s, MUC %s", cfg->domain,
+	    cfg->muc_domain);
+
+	last_tick = srv.now;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		timeout_ms = 1000 - (int)(ts.tv_nsec / 1000000);
+		if (srv.stopping)
+			timeout_ms = 50;
+		n = epoll_wait(srv.epfd, events, SERVER_MAX_EVENTS,
+		    timeout_ms);
+		if (n < 0 && errno != EINTR)
+			fatal("epoll_wait: %s", strerror(errno));
+		srv.now = time(NULL);
+		for (i = 0; i < n; i++) {
+			enum ev_kind *kind = events[i].data.ptr;
+			struct conn *c;
+
+			if (*kind == EV_SIGNAL) {
+				server_signal();
+			} else if (*kind == EV_LISTENER) {
+				listener_accept((struct listener *)(void *)kind);
+			} else {
+				c = (struct conn *)(void *)kind;
+				if (c->fd < 0)
+					continue;
+				if ((events[i].events & (EPOLLIN | EPOLLHUP |
+				    EPOLLERR)) && !c->closing)
+					conn_read(c);
+				if ((events[i].events & EPOLLOUT) &&
+				    !c->dirty) {
+					c->dirty = 1;
+					c->dirty_next = srv.dirty;
+					srv.dirty = c;
+				}
+				if ((events[i].events & (EPOLLHUP |
+				    EPOLLERR)) && c->closing)
+					c->close_deadline = srv.now;
+			}
+		}
+		if (srv.now != last_tick) {
+			last_tick = srv.now;
+			server_tick();
+		}
+		server_end_turn();
+		if (srv.stopping && (srv.nconns == 0 ||
+		    srv.now >= srv.stop_deadline))
+			break;
+	}
+	while (srv.conns != NULL)
+		conn_free(srv.conns);
+	for (i = 0; i < srv.nlisteners; i++)
+		close(srv.listeners[i].fd);
+	muc_shutdown();
+	store_flush();
+	store_close();
+	close(srv.sigfd);
+	close(srv.epfd);
+	log_info("stopped");
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: uxmppd [-c FILE] [-t] [COMMAND ARGS]\n"
+	    "  (no command)              run the server in the foreground\n"
+	    "  -t                        check the configuration and exit\n"
+	    "  adduser JID [PWFILE]      create an account\n"
+	    "  passwd JID [PWFILE]       change an account's password\n"
+	    "  deluser JID               delete an account\n"
+	    "  store-check               verify the data files\n"
+	    "  store-compact             rewrite the data files compactly\n"
+	    "  store-dump                print the stored records\n"
+	    "The password is read from PWFILE, from a prompt on a terminal,\n"
+	    "or as one line from standard input.\n");
+	exit(2);
+}
+
+/* Read a password: from a file, a terminal prompt (twice), or stdin. */
+static int
+read_password(const char *file, char *out, size_t cap)
+{
+	struct termios old, noecho;
+	char again[1024];
+	FILE *fp;
+	size_t n;
+
+	if (file != NULL) {
+		fp = fopen(file, "r");
+		if (fp == NULL) {
+			fprintf(stderr, "uxmppd: %s: %s\n", file,
+			    strerror(errno));
+			return -1;
+		}
+		if (fgets(out, (int)cap, fp) == NULL)
+			out[0] = '\0';
+		fclose(fp);
+	} else if (isatty(STDIN_FILENO)) {
+		tcgetattr(STDIN_FILENO, &old);
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+		fprintf(stderr, "Password: ");
+		if (fgets(out, (int)cap, stdin) == NULL)
+			out[0] = '\0';
+		fprintf(stderr, "\nAgain: ");
+		if (fgets(again, sizeof(again), stdin) == NULL)
+			again[0] = '\0';
+		fprintf(stderr, "\n");
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		if (strcmp(out, again) != 0) {
+			fprintf(stderr, "uxmppd: passwords differ\n");
+			return -1;
+		}
+	} else if (fgets(out, (int)cap, stdin) == NULL) {
+		out[0] = '\0';
+	}
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "uxmppd: empty password\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_store_or_die(void)
+{
+	const struct config *cfg = config_get();
+	char err[600];
+
+	if (store_open(cfg->data_dir, STORE_SYNC_ALWAYS, 0, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "uxmppd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Canonical bare JID of a local account, or an error message. */
+static int
+account_jid(const char *arg, char *out, size_t cap)
+{
+	const struct config *cfg = config_get();
+	char dom[JID_PART_MAX + 1];
+
+	if (jid_canon(arg, out, cap) != 0 || jid_resource(out) != NULL ||
+	    strchr(out, '@') == NULL) {
+		fprintf(stderr, "uxmppd: not a valid account JID: %s\n", arg);
+		return -1;
+	}
+	if (jid_domain(out, dom, sizeof(dom)) != 0 ||
+	    strcmp(dom, cfg->domain) != 0) {
+		fprintf(stderr, "uxmppd: %s is not on this server's domain "
+		    "%s\n", arg, cfg->domain);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+command_account(const char *cmd, int argc, char **argv)
+{
+	char jid[JID_MAX + 1], pw[1024];
+	int rc = 1;
+
+	if (argc < 1 || argc > 2)
+		usage();
+	if (account_jid(argv[0], jid, sizeof(jid)) != 0)
+		return 1;
+	if (open_store_or_die() != 0)
+		return 1;
+	if (strcmp(cmd, "deluser") == 0) {
+		if (argc != 1)
+			usage();
+		if (account_delete(jid) != 0) {
+			fprintf(stderr, "uxmppd: no such account: %s\n", jid);
+		} else {
+			if (muc_init() == 0) {
+				muc_account_removed(jid);
+				muc_shutdown();
+			}
+			rc = 0;
+		}
+		goto out;
+	}
+	if (strcmp(cmd, "adduser") == 0 && account_exists(jid)) {
+		fprintf(stderr, "uxmppd: account exists: %s\n", jid);
+		goto out;
+	}
+	if (strcmp(cmd, "passwd") == 0 && !account_exists(jid)) {
+		fprintf(stderr, "uxmppd: no such account: %s\n", jid);
+		goto out;
+	}
+	if (read_password(argc == 2 ? argv[1] : NULL, pw, sizeof(pw)) != 0)
+		goto out;
+	if ((strcmp(cmd, "adduser") == 0 ? account_create(jid, pw) :
+	    account_set_password(jid, pw)) != 0) {
+		fprintf(stderr, "uxmppd: could not store the account\n");
+	} else {
+		rc = 0;
+	}
+	memset(pw, 0, sizeof(pw));
+out:
+	if (store_flush() != 0)
+		rc = 1;
+	store_close();
+	if (rc == 0)
+		printf("%s: %s done\n", jid, cmd);
+	return rc;
+}
+
+static int
+command_run(const char *cmd, int argc, char **argv)
+{
+	const struct config *cfg = config_get();
+	int rc;
+
+	if (strcmp(cmd, "adduser") == 0 || strcmp(cmd, "passwd") == 0 ||
+	    strcmp(cmd, "deluser") == 0)
+		return command_account(cmd, argc, argv);
+	if (argc != 0)
+		usage();
+	if (strcmp(cmd, "store-check") == 0)
+		return store_check_cmd(cfg->data_dir);
+	if (strcmp(cmd, "store-dump") == 0)
+		return store_dump_cmd(cfg->data_dir);
+	if (strcmp(cmd, "store-compact") == 0) {
+		if (open_store_or_die() != 0)
+			return 1;
+		rc = store_compact() == 0 ? 0 : 1;
+		store_close();
+		if (rc == 0)
+			printf("store compacted\n");
+		return rc;
+	}
+	usage();
+	return 2;
+}
+
+static enum store_sync
+sync_mode(const char *s)
+{
+	if (strcmp(s, "none") == 0)
+		return STORE_SYNC_NONE;
+	if (strcmp(s, "batch") == 0)
+		return STORE_SYNC_BATCH;
+	return STORE_SYNC_ALWAYS;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct config *cfg;
+	enum log_level level;
+	char err[600];
+	int opt, check_only = 0;
+
+	while ((opt = getopt(argc, argv, "+c:th")) != -1) {
+		switch (opt) {
+		case 'c':
+			srv.config_path = optarg;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (config_load(srv.config_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "uxmppd: %s\n", err);
+		return 1;
+	}
+	cfg = config_get();
+	if (check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (log_level_parse(cfg->log_level, &level) != 0)
+		level = LOG_LEVEL_INFO;
+	if (optind < argc) {
+		log_open(NULL, LOG_LEVEL_WARN);
+		return command_run(argv[optind], argc - optind - 1,
+		    argv + optind + 1);
+	}
+	if (log_open(cfg->log_file, level) != 0) {
+		fprintf(stderr, "uxmppd: cannot open log %s: %s\n",
+		    cfg->log_file, strerror(errno));
+		return 1;
+	}
+	srv.now = srv.started = time(NULL);
+	if (store_open(cfg->data_dir, sync_mode(cfg->store_sync),
+	    cfg->store_batch_ms, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	if (muc_init() != 0)
+		fatal("cannot start the MUC service");
+	c2s_init();
+	return server_run();
+}

@@ -1,0 +1,39 @@
+/*
+ * server.h - what the reactor offers the per-connection protocol code:
+ * queued output, closing, and facts about the transport.
+ *
+ * Output is queued and written at the end of the reactor turn, after the
+ * store has made the turn's changes durable (group commit), so nothing a
+ * handler queues can acknowledge a change that is not yet on disk.
+ */
+#ifndef UXMPPD_SERVER_H
+#define UXMPPD_SERVER_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct conn;
+
+/* Queue bytes for the peer.  Past the output cap the connection is closed
+ * (the c2s layer is told through c2s_output_overflow()). */
+void	conn_write(struct conn *c, const void *data, size_t len);
+/* Stop reading; close once queued output has drained (or after a short
+ * grace period).  reason is logged.  Safe to call more than once. */
+void	conn_close(struct conn *c, const char *reason);
+/* Is the connection closing (no more input will be handled)? */
+int	conn_closing(const struct conn *c);
+/* Connection id for logs. */
+unsigned long conn_id(const struct conn *c);
+/* Did the peer connect over loopback? */
+int	conn_is_loopback(const struct conn *c);
+/* Is the transport encrypted (TLS)? */
+int	conn_is_encrypted(const struct conn *c);
+/* Bytes queued and not yet written. */
+size_t	conn_pending(const struct conn *c);
+
+/* Seconds since the server started (for XEP-0012 uptime). */
+time_t	server_uptime(void);
+/* Wall clock, refreshed once per reactor turn. */
+time_t	server_now(void);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * store.h - durable key/value records in append-only flat files.
+ *
+ * Data is kept as (kind, key) -> value, e.g. ("account", "juliet@localhost")
+ * -> SCRAM credentials, ("aff", "room@conference.localhost juliet@localhost")
+ * -> "member".  Every put and delete is appended as one checksummed line and
+ * the whole live state is held in memory, replayed from the logs at start.
+ *
+ * Durability is by group commit: puts and deletes of one reactor turn are
+ * queued, and store_flush() writes them and fdatasyncs once.  The reactor
+ * calls it before sending the turn's output, so an acknowledgement never
+ * leaves before its change is on disk.
+ */
+#ifndef UXMPPD_STORE_H
+#define UXMPPD_STORE_H
+
+#include <stddef.h>
+
+enum store_sync {
+	STORE_SYNC_ALWAYS,	/* fdatasync in every store_flush() (default) */
+	STORE_SYNC_BATCH,	/* fdatasync at most every batch_ms */
+	STORE_SYNC_NONE,	/* never sync (tests) */
+};
+
+/*
+ * Open (creating if needed) the store in dir, take its lock and replay the
+ * logs.  A torn last record is truncated away with a warning; a corrupt
+ * record elsewhere fails the open.  Returns 0, or -1 with a message in err.
+ */
+int	store_open(const char *dir, enum store_sync sync, unsigned batch_ms,
+	    char *err, size_t errlen);
+/* Flush and close; releases the lock. */
+void	store_close(void);
+
+/* The live value, or NULL.  Borrowed: valid until the next change to that
+ * key or store_close(). */
+const char *store_get(const char *kind, const char *key);
+/* Record a change (queued for the next flush).  value may hold any bytes
+ * except NUL.  Returns 0, or -1 if the store is not open or failed. */
+int	store_put(const char *kind, const char *key, const char *value);
+int	store_del(const char *kind, const char *key);
+
+/* Call fn for every live record of kind whose key starts with key_prefix
+ * (NULL or "" for all), in no particular order.  fn returns non-zero to
+ * stop.  fn must not change the store. */
+void	store_foreach(const char *kind, const char *key_prefix,
+	    int (*fn)(void *ud, const char *key, const char *value), void *ud);
+
+/* Write queued records and sync per the policy; compact if due.
+ * Returns 0, or -1 on an I/O error (logged). */
+int	store_flush(void);
+/* Milliseconds until store_flush() has work to do: 0 when it is due now
+ * (queued records, or a compaction in progress, which runs in steps of
+ * about 10 ms), the time left in the batch window in STORE_SYNC_BATCH
+ * mode, or -1 when nothing waits.  For the reactor's epoll timeout. */
+int	store_flush_due_ms(void);
+/* Rewrite the logs to hold only live records (atomic). 0 or -1. */
+int	store_compact(void);
+/* "always", "batch" or "none" to *out; 0, or -1 if s is none of them. */
+int	store_sync_parse(const char *s, enum store_sync *out);
+
+/* Offline commands: check (explain problems), dump (human-readable), both
+ * print to stdout and return a process exit code. */
+int	store_check_cmd(const char *dir);
+int	store_dump_cmd(const char *dir);
+
+#endif

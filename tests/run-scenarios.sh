@@ -1,0 +1,285 @@
+#!/bin/sh
+# tests/run-scenarios.sh [--selftest] [--prosody] [--keep]
+#                         [--list NAMES --dir DIR] [FILE...]
+#
+# Runs each scenario (.scs, see ../shared/specs/SCANSION.md) against a
+# freshly started server: a new data directory, the accounts of the
+# scenario's [Client] blocks, the server on a free loopback port, the run
+# (tests/scansion), then SIGTERM and a check that the server exited cleanly
+# (status 0, no sanitizer report).  Prints one line per scenario,
+# "PASS name" or "FAIL name: reason", then "N passed, N failed"; exits
+# non-zero on any failure.  Without FILE it runs tests/scenarios/*.scs.
+#
+#   --selftest  judge each file by its "# expect: pass" comment, or else
+#               expect the runner to fail (exit 1) at the first action after
+#               a "# expect-fail-here" comment (anywhere without one); the
+#               server must stay healthy either way.
+#   --prosody   run Prosody 0.12 instead of uxmppd (as root; uses
+#               ../shared/peer-scenarios/prosody-0.12.cfg.lua), to check
+#               the runner against the server the files were written for.
+#   --keep      keep the temporary directories.
+#   --list NAMES --dir DIR
+#               also run DIR/NAME.scs for each name listed in the file
+#               NAMES (one per line, '#' comments); with --dir missing,
+#               say so and skip them (exit 0).
+#
+# Environment: UXMPPD (server binary, default ./uxmppd), SCANSION (runner,
+# default tests/scansion), SCANSION_OPTS (extra runner options, e.g.
+# "--timeout 5" or "-v"), START_TIMEOUT (seconds to wait for the port, 10),
+# STOP_TIMEOUT (seconds to wait for a graceful exit, 10).
+
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+UXMPPD=${UXMPPD:-$ROOT/uxmppd}
+SCANSION=${SCANSION:-$ROOT/tests/scansion}
+SCANSION_OPTS=${SCANSION_OPTS:-}
+START_TIMEOUT=${START_TIMEOUT:-10}
+STOP_TIMEOUT=${STOP_TIMEOUT:-10}
+PROSODY_CFG=${PROSODY_CFG:-$ROOT/../shared/peer-scenarios/prosody-0.12.cfg.lua}
+
+selftest=0
+backend=uxmppd
+keep=0
+list=
+dir=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--list) list=$2; shift 2 ;;
+	--dir) dir=$2; shift 2 ;;
+	--selftest) selftest=1; shift ;;
+	--prosody) backend=prosody; shift ;;
+	--keep) keep=1; shift ;;
+	--) shift; break ;;
+	-*) echo "usage: $0 [--selftest] [--prosody] [--keep] [FILE...]" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+if [ -n "$list" ]; then
+	if [ ! -d "$dir" ]; then
+		echo "run-scenarios: $dir not found; skipping the scenarios listed in $list"
+		exit 0
+	fi
+	names=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$list")
+	if [ -z "$names" ] && [ $# -eq 0 ]; then
+		echo "run-scenarios: no scenario names in $list"
+		echo "0 passed, 0 failed"
+		exit 0
+	fi
+	for n in $names; do
+		set -- "$@" "$dir/$n.scs"
+	done
+elif [ $# -eq 0 ]; then
+	set -- "$ROOT"/tests/scenarios/*.scs
+	if [ ! -e "$1" ]; then
+		echo "no scenarios in $ROOT/tests/scenarios"
+		echo "0 passed, 0 failed"
+		exit 0
+	fi
+fi
+if [ ! -x "$SCANSION" ]; then
+	echo "run-scenarios: $SCANSION missing (run make)" >&2
+	exit 2
+fi
+if [ "$backend" = uxmppd ] && [ ! -x "$UXMPPD" ]; then
+	echo "run-scenarios: $UXMPPD missing (run make)" >&2
+	exit 2
+fi
+
+passed=0
+failed=0
+reason=
+tmp=
+srv_pid=
+port=
+
+# Wait for a child with a timeout; sets st to its exit status, or to
+# "timeout" after killing it with SIGKILL.
+wait_child() {
+	if "$SCANSION" --wait-exit "$1" --timeout "$2" 2>/dev/null; then
+		wait "$1"
+		st=$?
+	else
+		kill -KILL "$1" 2>/dev/null
+		wait "$1"
+		st=timeout
+	fi
+}
+
+uxmppd_setup() {
+	conf=$tmp/uxmppd.conf
+	cat >"$conf" <<EOF
+domain = localhost
+muc_domain = conference.localhost
+c2s_listen = 127.0.0.1:$port
+data_dir = $tmp/data
+admins = admin@localhost
+store_sync = none
+log_level = debug
+log_file = $tmp/uxmppd.log
+EOF
+	mkdir -p "$tmp/data"
+	while read -r jid pass; do
+		if ! printf '%s\n' "$pass" | "$UXMPPD" -c "$conf" adduser "$jid" \
+		    >>"$tmp/adduser.out" 2>&1; then
+			reason="adduser $jid failed: $(tail -n 1 "$tmp/adduser.out")"
+			return 1
+		fi
+	done <"$tmp/accounts"
+	return 0
+}
+
+uxmppd_start() {
+	"$UXMPPD" -c "$tmp/uxmppd.conf" >"$tmp/server.out" 2>&1 &
+	srv_pid=$!
+}
+
+prosody_setup() {
+	mkdir -p "$tmp/certs"
+	chown -R prosody: "$tmp"
+	chmod 755 "$tmp"
+	while read -r jid pass; do
+		user=${jid%@*}
+		host=${jid#*@}
+		if ! SUITE_DATA=$tmp SUITE_PORT=$port prosodyctl \
+		    --config "$PROSODY_CFG" register "$user" "$host" "$pass" \
+		    >>"$tmp/adduser.out" 2>&1; then
+			reason="prosodyctl register $jid failed"
+			return 1
+		fi
+	done <"$tmp/accounts"
+	return 0
+}
+
+prosody_start() {
+	setpriv --reuid=prosody --regid=prosody --init-groups \
+	    env SUITE_DATA="$tmp" SUITE_PORT="$port" \
+	    prosody --config "$PROSODY_CFG" -F >"$tmp/server.out" 2>&1 &
+	srv_pid=$!
+}
+
+server_log() {
+	if [ "$backend" = uxmppd ]; then
+		echo "$tmp/uxmppd.log"
+	else
+		echo "$tmp/prosody.log"
+	fi
+}
+
+# One scenario: sets reason and returns non-zero on failure.
+run_one() {
+	file=$1
+	"$SCANSION" --accounts "$file" >"$tmp/accounts" 2>"$tmp/scansion.out" || {
+		reason="scenario does not parse: $(head -n 1 "$tmp/scansion.out")"
+		return 1
+	}
+	tries=0
+	while :; do
+		tries=$((tries + 1))
+		port=$("$SCANSION" --free-port) || { reason="no free port"; return 1; }
+		rm -rf "$tmp/data"
+		"${backend}_setup" || return 1
+		"${backend}_start"
+		if "$SCANSION" --wait-port "127.0.0.1:$port" --wait-pid "$srv_pid" \
+		    --timeout "$START_TIMEOUT" 2>>"$tmp/scansion.out"; then
+			break
+		fi
+		# Lost a race for the port, or the server did not start.
+		kill -KILL "$srv_pid" 2>/dev/null
+		wait "$srv_pid" 2>/dev/null
+		srv_pid=
+		if [ $tries -ge 3 ]; then
+			reason="server did not start listening on port $port"
+			return 1
+		fi
+	done
+	# shellcheck disable=SC2086
+	"$SCANSION" $SCANSION_OPTS --connect "127.0.0.1:$port" "$file" \
+	    >"$tmp/scansion.out" 2>&1
+	scs_rc=$?
+	kill -TERM "$srv_pid" 2>/dev/null
+	wait_child "$srv_pid" "$STOP_TIMEOUT"
+	srv_pid=
+	srv_st=$st
+	res=0
+	if [ "$selftest" = 1 ]; then
+		expect=$(sed -n 's/^# *expect: *//p' "$file" | head -n 1)
+		case $expect in
+		pass)
+			if [ $scs_rc -ne 0 ]; then
+				reason=$(grep -m 1 '^FAIL' "$tmp/scansion.out" | sed 's/^FAIL [^ ]*: //')
+				[ -n "$reason" ] || reason="runner exit $scs_rc"
+				res=1
+			fi ;;
+		*)
+			# The failing action is the first one after the
+			# "# expect-fail-here" marker.
+			line=$(awk '/^# *expect-fail-here/ { m = 1; next }
+			    m && NF && !/^#/ { print NR; exit }' "$file")
+			fl=$(grep -m 1 '^FAIL' "$tmp/scansion.out")
+			if [ $scs_rc -ne 1 ]; then
+				reason="expected a failure, runner exit $scs_rc"
+				res=1
+			elif [ -n "$line" ] && ! echo "$fl" | grep -q ":$line: "; then
+				reason="expected a failure at line $line, got: $fl"
+				res=1
+			fi ;;
+		esac
+	elif [ $scs_rc -ne 0 ]; then
+		reason=$(grep -m 1 '^FAIL' "$tmp/scansion.out" | sed 's/^FAIL [^ ]*: //')
+		[ -n "$reason" ] || reason="runner exit $scs_rc: $(head -n 1 "$tmp/scansion.out")"
+		res=1
+	fi
+	if [ "$srv_st" = timeout ]; then
+		reason="${reason:+$reason; }server did not exit within ${STOP_TIMEOUT}s of SIGTERM"
+		res=1
+	elif [ "$srv_st" -ne 0 ]; then
+		reason="${reason:+$reason; }server exit status $srv_st"
+		res=1
+	fi
+	if grep -q -E 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' \
+	    "$tmp/server.out" "$(server_log)" 2>/dev/null; then
+		reason="${reason:+$reason; }sanitizer report"
+		res=1
+	fi
+	return $res
+}
+
+cleanup() {
+	if [ -n "$srv_pid" ]; then
+		kill -KILL "$srv_pid" 2>/dev/null
+	fi
+	if [ -n "$tmp" ] && [ "$keep" = 0 ]; then
+		rm -rf "$tmp"
+	fi
+}
+trap 'cleanup; exit 130' INT TERM
+
+for file in "$@"; do
+	name=$(basename "$file" .scs)
+	reason=
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-scs.XXXXXX")
+	if run_one "$file"; then
+		echo "PASS $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name: $reason"
+		failed=$((failed + 1))
+		if [ -s "$tmp/scansion.out" ]; then
+			sed 's/^/    | /' "$tmp/scansion.out" | head -n 40
+		fi
+		log=$(server_log)
+		for f in "$tmp/server.out" "$log"; do
+			if [ -s "$f" ]; then
+				echo "    --- tail of $(basename "$f"):"
+				tail -n 15 "$f" | sed 's/^/    | /'
+			fi
+		done
+		if [ "$keep" = 1 ]; then
+			echo "    (kept $tmp)"
+		fi
+	fi
+	cleanup
+	tmp=
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,603 @@
+/*
+ * test_c2s.c - client streams end to end without sockets: the test plays
+ * the reactor (server.h is implemented here over memory buffers) and feeds
+ * bytes to c2s exactly as a client would send them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "buf.h"
+#include "c2s.h"
+#include "check.h"
+#include "config.h"
+#include "log.h"
+#include "muc.h"
+#include "sasl.h"
+#include "server.h"
+#include "store.h"
+
+/* ---- a fake reactor ---- */
+
+struct conn {
+	struct buf	 out;
+	int		 closing;
+	int		 loopback;
+	unsigned long	 id;
+};
+
+static time_t fake_now = 1000000;
+
+void
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	buf_append(&c->out, data, len);
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	(void)reason;
+	c->closing = 1;
+}
+
+int
+conn_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+unsigned long
+conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+int
+conn_is_loopback(const struct conn *c)
+{
+	return c->loopback;
+}
+
+int
+conn_is_encrypted(const struct conn *c)
+{
+	(void)c;
+	return 0;
+}
+
+size_t
+conn_pending(const struct conn *c)
+{
+	return c->out.len;
+}
+
+time_t
+server_uptime(void)
+{
+	return 42;
+}
+
+time_t
+server_now(void)
+{
+	return fake_now;
+}
+
+/* ---- test clients ---- */
+
+struct client {
+	struct conn	 conn;
+	struct c2s	*s;
+};
+
+static struct client *
+client_new(int loopback)
+{
+	static unsigned long ids;
+	struct client *cl = calloc(1, sizeof(*cl));
+
+	buf_init(&cl->conn.out, 0);
+	cl->conn.loopback = loopback;
+	cl->conn.id = ++ids;
+	cl->s = c2s_new(&cl->conn);
+	return cl;
+}
+
+static void
+client_free(struct client *cl)
+{
+	c2s_free(cl->s);
+	buf_free(&cl->conn.out);
+	free(cl);
+}
+
+static void
+send_str(struct client *cl, const char *s)
+{
+	c2s_input(cl->s, s, strlen(s));
+}
+
+/* Everything the server wrote since the last call; caller frees. */
+static char *
+take(struct client *cl)
+{
+	char *s = strdup(cl->conn.out.len ? cl->conn.out.data : "");
+
+	buf_reset(&cl->conn.out);
+	return s;
+}
+
+static int
+contains(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+#define HEADER "<?xml version='1.0'?><stream:stream to='localhost' " \
+	"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' " \
+	"version='1.0'>"
+
+/* Send the header and expect a stream error with condition cond. */
+static void
+expect_stream_error(const char *input, const char *cond, int line)
+{
+	struct client *cl = client_new(1);
+	char want[128];
+	char *out;
+
+	send_str(cl, input);
+	out = take(cl);
+	snprintf(want, sizeof(want), "<%s xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-streams'/>", cond);
+	if (!contains(out, want) || !contains(out, "</stream:stream>") ||
+	    !cl->conn.closing) {
+		fprintf(stderr, "line %d: expected stream error %s, got: %s\n",
+		    line, cond, out);
+	}
+	CHECK(contains(out, want));
+	CHECK(contains(out, "</stream:stream>"));
+	CHECK(cl->conn.closing);
+	free(out);
+	client_free(cl);
+}
+
+static void
+b64(const char *raw, size_t len, struct buf *out)
+{
+	sasl_b64_encode((const unsigned char *)raw, len, out);
+}
+
+/* PLAIN login through to a bound resource; NULL resource = generated. */
+static struct client *
+login_plain(const char *user, const char *pass, const char *resource)
+{
+	struct client *cl = client_new(1);
+	struct buf auth, msg;
+	char raw[256];
+	size_t n;
+	char *out;
+
+	send_str(cl, HEADER);
+	free(take(cl));
+	n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, user, 0, pass);
+	buf_init(&auth, 0);
+	b64(raw, n, &auth);
+	buf_init(&msg, 0);
+	buf_printf(&msg, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>%s</auth>", auth.data);
+	send_str(cl, msg.data);
+	out = take(cl);
+	CHECK(contains(out, "<success"));
+	free(out);
+	send_str(cl, HEADER);
+	out = take(cl);
+	CHECK(contains(out, "urn:ietf:params:xml:ns:xmpp-bind"));
+	free(out);
+	buf_reset(&msg);
+	if (resource != NULL)
+		buf_printf(&msg, "<iq type='set' id='b1'><bind xmlns='urn:ietf:"
+		    "params:xml:ns:xmpp-bind'><resource>%s</resource></bind>"
+		    "</iq>", resource);
+	else
+		buf_puts(&msg, "<iq type='set' id='b1'><bind xmlns='urn:ietf:"
+		    "params:xml:ns:xmpp-bind'/></iq>");
+	send_str(cl, msg.data);
+	out = take(cl);
+	CHECK(contains(out, "type='result'"));
+	CHECK(contains(out, "<jid>"));
+	free(out);
+	buf_free(&auth);
+	buf_free(&msg);
+	return cl;
+}
+
+static void
+test_stream_errors(void)
+{
+	expect_stream_error("<?xml version='1.0'?><stream:stream to='example.org' "
+	    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+	    "version='1.0'>", "host-unknown", __LINE__);
+	expect_stream_error("<stream:stream xmlns='jabber:client' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+	    "host-unknown", __LINE__);
+	expect_stream_error("<stream:stream to='localhost' xmlns='jabber:client' "
+	    "xmlns:stream='http://wrong.example/streams' version='1.0'>",
+	    "invalid-namespace", __LINE__);
+	expect_stream_error(HEADER "<message><body>x</message>",
+	    "not-well-formed", __LINE__);
+	expect_stream_error(HEADER "<!-- comment -->", "restricted-xml",
+	    __LINE__);
+	expect_stream_error(HEADER "<?pi data?>", "restricted-xml", __LINE__);
+	expect_stream_error("<?xml version='1.0'?><!DOCTYPE foo>",
+	    "restricted-xml", __LINE__);
+	/* undeclared entity: not well-formed (XML 1.0 WFC Entity Declared) */
+	expect_stream_error(HEADER "<message>&ent;</message>",
+	    "not-well-formed", __LINE__);
+	expect_stream_error(HEADER "<message/>", "not-authorized", __LINE__);
+	expect_stream_error(HEADER "<x:y/>", "not-well-formed", __LINE__);
+	expect_stream_error("<stream:stream to='localhost' xmlns='jabber:client' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' version='2.0'>",
+	    "unsupported-version", __LINE__);
+	/* overlong UTF-8 */
+	expect_stream_error(HEADER "<message>\xc0\x80</message>",
+	    "not-well-formed", __LINE__);
+	expect_stream_error(HEADER "garbage", "bad-format", __LINE__);
+}
+
+static void
+test_features_and_mechanisms(void)
+{
+	struct client *cl = client_new(1);
+	char *out;
+
+	send_str(cl, HEADER);
+	out = take(cl);
+	CHECK(contains(out, "<stream:stream"));
+	CHECK(contains(out, "from='localhost'"));
+	CHECK(contains(out, "<mechanism>SCRAM-SHA-256</mechanism>"));
+	CHECK(contains(out, "<mechanism>SCRAM-SHA-1</mechanism>"));
+	CHECK(contains(out, "<mechanism>PLAIN</mechanism>"));
+	free(out);
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='X-UNKNOWN'/>");
+	out = take(cl);
+	CHECK(contains(out, "<invalid-mechanism/>"));
+	free(out);
+	/* RFC 6120 §6.4.2: abort */
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='SCRAM-SHA-1'>biwsbj11c2VyLHI9Znlrbytk</auth>");
+	out = take(cl);
+	CHECK(contains(out, "<challenge"));
+	free(out);
+	send_str(cl, "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+	out = take(cl);
+	CHECK(contains(out, "<aborted/>"));
+	free(out);
+	/* whitespace keep-alives are fine */
+	send_str(cl, "   \n  ");
+	out = take(cl);
+	CHECK(strcmp(out, "") == 0);
+	CHECK(!cl->conn.closing);
+	free(out);
+	client_free(cl);
+
+	/* not loopback, not encrypted: no PLAIN */
+	cl = client_new(0);
+	send_str(cl, HEADER);
+	out = take(cl);
+	CHECK(!contains(out, "<mechanism>PLAIN</mechanism>"));
+	free(out);
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>");
+	out = take(cl);
+	CHECK(contains(out, "<invalid-mechanism/>"));
+	free(out);
+	client_free(cl);
+}
+
+static void
+test_plain_failures(void)
+{
+	struct client *cl = client_new(1);
+	const char *bad = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAd3Jvbmc=</auth>";	/* user/wrong */
+	char *out;
+
+	send_str(cl, HEADER);
+	free(take(cl));
+	send_str(cl, bad);
+	out = take(cl);
+	CHECK(contains(out, "<not-authorized/>"));
+	CHECK(!cl->conn.closing);
+	free(out);
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AG5vYm9keQBwYXNzd29yZA==</auth>"); /* nobody */
+	out = take(cl);
+	CHECK(contains(out, "<not-authorized/>"));
+	free(out);
+	send_str(cl, bad);
+	out = take(cl);
+	CHECK(contains(out, "<policy-violation"));
+	CHECK(cl->conn.closing);
+	free(out);
+	client_free(cl);
+}
+
+static void
+scram_login(const char *mech)
+{
+	struct client *cl = client_new(1);
+	struct sasl_client *sc = sasl_client_new(mech, "user", "password");
+	struct buf resp, msg;
+	char *out, *p, *e;
+
+	CHECK(sc != NULL);
+	send_str(cl, HEADER);
+	free(take(cl));
+	buf_init(&resp, 0);
+	buf_init(&msg, 0);
+	CHECK(sasl_client_step(sc, NULL, 0, &resp) == SASL_CONTINUE);
+	buf_printf(&msg, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='%s'>%s</auth>", mech, resp.data);
+	send_str(cl, msg.data);
+	out = take(cl);
+	p = strstr(out, "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
+	CHECK(p != NULL);
+	if (p == NULL)
+		goto out;
+	p = strchr(p, '>') + 1;
+	e = strchr(p, '<');
+	buf_reset(&resp);
+	CHECK(sasl_client_step(sc, p, (size_t)(e - p), &resp) ==
+	    SASL_CONTINUE);
+	free(out);
+	buf_reset(&msg);
+	buf_printf(&msg, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+	    "%s</response>", resp.data);
+	send_str(cl, msg.data);
+	out = take(cl);
+	p = strstr(out, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
+	CHECK(p != NULL);
+	if (p == NULL)
+		goto out;
+	p = strchr(p, '>') + 1;
+	e = strchr(p, '<');
+	buf_reset(&resp);
+	/* the server proved it knows the password too */
+	CHECK(sasl_client_step(sc, p, (size_t)(e - p), &resp) ==
+	    SASL_SUCCESS);
+out:
+	free(out);
+	buf_free(&resp);
+	buf_free(&msg);
+	sasl_client_free(sc);
+	client_free(cl);
+}
+
+static void
+test_bind_and_routing(void)
+{
+	struct client *a = login_plain("user", "password", "laptop");
+	struct client *b = login_plain("juliet", "password", "phone");
+	struct client *a2;
+	char *out;
+
+	/* message between full JIDs; 'from' stamped by the server */
+	send_str(a, "<message to='juliet@localhost/phone' type='chat'>"
+	    "<body>hi &amp; bye</body></message>");
+	out = take(b);
+	CHECK(contains(out, "from='user@localhost/laptop'"));
+	CHECK(contains(out, "<body>hi &amp; bye</body>"));
+	free(out);
+	/* to a resource that is not there: chat falls back to the bare JID,
+	 * where nobody is available: kept offline, nothing sent now */
+	send_str(a, "<message to='juliet@localhost/nowhere' type='chat'>"
+	    "<body>later</body></message>");
+	out = take(b);
+	CHECK(strcmp(out, "") == 0);
+	free(out);
+	/* available presence: echo, then offline message with delay */
+	send_str(b, "<presence/>");
+	out = take(b);
+	CHECK(contains(out, "<presence"));
+	CHECK(contains(out, "<body>later</body>"));
+	CHECK(contains(out, "urn:xmpp:delay"));
+	free(out);
+	/* iq to an unknown user */
+	send_str(a, "<iq to='nobody@localhost' type='get' id='q1'>"
+	    "<query xmlns='jabber:iq:version'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "type='error'"));
+	CHECK(contains(out, "<service-unavailable"));
+	free(out);
+	/* a remote domain: no s2s */
+	send_str(a, "<message to='romeo@example.net'><body>x</body></message>");
+	out = take(a);
+	CHECK(contains(out, "<remote-server-not-found"));
+	free(out);
+	/* iq to the server */
+	send_str(a, "<iq to='localhost' type='get' id='p1'>"
+	    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "id='p1'"));
+	CHECK(contains(out, "type='result'"));
+	free(out);
+	send_str(a, "<iq to='localhost' type='get' id='u1'>"
+	    "<unknown xmlns='urn:example:nothing'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "<service-unavailable"));
+	free(out);
+	send_str(a, "<iq to='localhost' type='get' id='v1'>"
+	    "<query xmlns='jabber:iq:version'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "<name>uxmppd</name>"));
+	free(out);
+	send_str(a, "<iq to='localhost' type='get' id='l1'>"
+	    "<query xmlns='jabber:iq:last'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "seconds='42'"));
+	free(out);
+	/* a second session with the same full JID replaces the first */
+	a2 = login_plain("user", "password", "laptop");
+	out = take(a);
+	CHECK(contains(out, "<conflict"));
+	CHECK(a->conn.closing);
+	free(out);
+	send_str(b, "<message to='user@localhost/laptop' type='chat'>"
+	    "<body>new</body></message>");
+	out = take(a2);
+	CHECK(contains(out, "<body>new</body>"));
+	free(out);
+	/* spoofed 'from' */
+	send_str(a2, "<message from='juliet@localhost/phone' "
+	    "to='juliet@localhost'><body>x</body></message>");
+	out = take(a2);
+	CHECK(contains(out, "<invalid-from"));
+	free(out);
+	/* an element that is no stanza */
+	send_str(b, "<foo/>");
+	out = take(b);
+	CHECK(contains(out, "<unsupported-stanza-type"));
+	free(out);
+	client_free(a);
+	client_free(a2);
+	client_free(b);
+}
+
+static void
+test_generated_resource_and_close(void)
+{
+	struct client *cl = login_plain("user", "password", NULL);
+	char *out;
+
+	send_str(cl, "</stream:stream>");
+	out = take(cl);
+	CHECK(contains(out, "</stream:stream>"));
+	CHECK(cl->conn.closing);
+	free(out);
+	client_free(cl);
+}
+
+static void
+test_limits_and_timeouts(void)
+{
+	struct client *cl = login_plain("user", "password", "big");
+	struct buf big;
+	char *out;
+	size_t i;
+
+	buf_init(&big, 0);
+	buf_puts(&big, "<message to='juliet@localhost'><body>");
+	for (i = 0; i < 300 * 1024; i++)
+		buf_putc(&big, 'a');
+	buf_puts(&big, "</body></message>");
+	send_str(cl, big.data);
+	out = take(cl);
+	CHECK(contains(out, "<policy-violation"));
+	CHECK(cl->conn.closing);
+	free(out);
+	buf_free(&big);
+	client_free(cl);
+
+	/* authentication must finish within auth_timeout_s */
+	cl = client_new(1);
+	send_str(cl, HEADER);
+	free(take(cl));
+	c2s_tick(cl->s);
+	CHECK(!cl->conn.closing);
+	fake_now += 31;
+	c2s_tick(cl->s);
+	out = take(cl);
+	CHECK(contains(out, "<connection-timeout"));
+	free(out);
+	client_free(cl);
+
+	/* shutdown */
+	cl = login_plain("user", "password", "x");
+	c2s_shutdown(cl->s);
+	out = take(cl);
+	CHECK(contains(out, "<system-shutdown"));
+	CHECK(contains(out, "</stream:stream>"));
+	free(out);
+	client_free(cl);
+}
+
+static void
+test_split_input(void)
+{
+	/* The same login fed one byte at a time. */
+	struct client *cl = client_new(1);
+	const char *in = HEADER "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>" HEADER
+	    "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-bind'><resource>bytes</resource></bind></iq>";
+	char *out;
+	size_t i;
+
+	for (i = 0; in[i]; i++)
+		c2s_input(cl->s, in + i, 1);
+	out = take(cl);
+	CHECK(contains(out, "<success"));
+	CHECK(contains(out, "<jid>user@localhost/bytes</jid>"));
+	free(out);
+	client_free(cl);
+
+	/* and pipelined: header after <success/> in the same chunk */
+	cl = client_new(1);
+	send_str(cl, in);
+	out = take(cl);
+	CHECK(contains(out, "<jid>user@localhost/bytes</jid>"));
+	free(out);
+	client_free(cl);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/uxmppd-test-c2s.XXXXXX";
+	char conf[600], err[600];
+	FILE *fp;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(conf, sizeof(conf), "%s/uxmppd.conf", dir);
+	fp = fopen(conf, "w");
+	fprintf(fp, "data_dir = %s\nscram_iterations = 4096\n"
+	    "store_sync = none\n", dir);
+	fclose(fp);
+	if (config_load(conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	log_open(NULL, LOG_LEVEL_ERR);
+	if (store_open(dir, STORE_SYNC_NONE, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	CHECK(account_create("user@localhost", "password") == 0);
+	CHECK(account_create("juliet@localhost", "password") == 0);
+	CHECK(account_create("user@localhost", "again") != 0);
+	muc_init();
+	c2s_init();
+
+	test_stream_errors();
+	test_features_and_mechanisms();
+	test_plain_failures();
+	scram_login("SCRAM-SHA-1");
+	scram_login("SCRAM-SHA-256");
+	test_bind_and_routing();
+	test_generated_resource_and_close();
+	test_limits_and_timeouts();
+	test_split_input();
+
+	muc_shutdown();
+	store_close();
+	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
+	if (system(err) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return check_summary("c2s");
+}
