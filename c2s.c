@@ -20,6 +20,7 @@
 #include "route.h"
 #include "sasl.h"
 #include "server.h"
+#include "sm.h"
 #include "stanza.h"
 #include "tls.h"
 #include "xml.h"
@@ -28,6 +29,8 @@
 #define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
 #define NS_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
+#define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL_CB	"urn:xmpp:sasl-cb:0"		/* XEP-0440 */
 #define C2S_MAX_AUTH_FAILURES	3
 
 enum c2s_state {
@@ -46,13 +49,16 @@ struct c2s {
 	struct conn		*conn;
 	struct xml_parser	*parser;
 	struct sasl_server	*sasl;
+	struct sm		*sm;		/* XEP-0198/0352 state, or NULL */
 	char			*user;		/* bare JID once authenticated */
 	char			*jid;		/* full JID once bound */
 	enum c2s_state		 state;
 	unsigned		 header_sent:1;
 	unsigned		 restart:1;	/* reset the parser after this stanza */
+	unsigned		 drop_rest:1;	/* and discard the rest (STARTTLS) */
 	unsigned		 available:1;
 	unsigned		 registered:1;	/* in the routing table */
+	unsigned		 no_resume:1;	/* closed for good: never hibernate */
 	int			 priority;
 	unsigned		 auth_failures;
 	time_t			 started;
@@ -79,6 +85,8 @@ c2s_init(void)
 	c2s_limits.max_stanza_bytes = cfg->max_stanza_bytes;
 	c2s_limits.max_depth = cfg->max_depth;
 	c2s_limits.max_attrs = cfg->max_attrs;
+	/* unknown users look like real ones, iteration count included */
+	sasl_set_fake_iterations(cfg->scram_iterations);
 	buf_init(&scratch, 0);
 }
 
@@ -110,7 +118,22 @@ c2s_write(struct c2s *s, const char *text)
 void
 c2s_send(struct c2s *s, const char *data, size_t len)
 {
-	if (s->state != C2S_CLOSED)
+	/* With stream management a stanza is kept until acked, even when
+	 * the stream is closing or gone (hibernating). */
+	if (s->sm != NULL) {
+		if (sm_send(s->sm, data, len) != 0 && s->conn != NULL)
+			c2s_stream_error_app(s, "resource-constraint", NULL,
+			    "Too many unacknowledged stanzas");
+		return;
+	}
+	if (s->state != C2S_CLOSED && s->conn != NULL)
+		conn_write(s->conn, data, len);
+}
+
+void
+c2s_write_raw(struct c2s *s, const char *data, size_t len)
+{
+	if (s->state != C2S_CLOSED && s->conn != NULL)
 		conn_write(s->conn, data, len);
 }
 
@@ -170,17 +193,31 @@ c2s_send_header(struct c2s *s)
  * Send a stream error and close (RFC 6120 §4.9): the header first if we
  * never sent one, then the error and </stream:stream>.
  */
-static void
-c2s_stream_error(struct c2s *s, const char *cond, const char *text)
+void
+c2s_stream_error_app(struct c2s *s, const char *cond, const char *app_xml,
+    const char *text)
 {
-	if (s->state == C2S_CLOSED)
+	if (s->state == C2S_CLOSED || s->conn == NULL)
 		return;
+	/* XEP-0198 §6: an unfinished stream may be resumed; one we end
+	 * for a reason other than a timeout may not */
+	if (strcmp(cond, "connection-timeout") != 0)
+		s->no_resume = 1;
 	log_info("c2s %lu stream error %s%s%s", conn_id(s->conn), cond,
 	    text ? ": " : "", text ? text : "");
+	if (conn_tls_handshaking(s->conn)) {
+		/* No XML between <proceed/> and the end of the handshake
+		 * (RFC 6120 §5.4.3.1): just close. */
+		c2s_enter(s, C2S_CLOSED);
+		conn_close(s->conn, cond);
+		return;
+	}
 	c2s_send_header(s);
 	buf_reset(&scratch);
 	buf_printf(&scratch, "<stream:error><%s xmlns='" NS_STREAMS "'/>",
 	    cond);
+	if (app_xml != NULL)
+		buf_puts(&scratch, app_xml);
 	if (text != NULL) {
 		buf_puts(&scratch, "<text xmlns='" NS_STREAMS "'>");
 		xml_escape(&scratch, text, strlen(text), 0);
@@ -190,6 +227,12 @@ c2s_stream_error(struct c2s *s, const char *cond, const char *text)
 	conn_write(s->conn, scratch.data, scratch.len);
 	c2s_enter(s, C2S_CLOSED);
 	conn_close(s->conn, cond);
+}
+
+static void
+c2s_stream_error(struct c2s *s, const char *cond, const char *text)
+{
+	c2s_stream_error_app(s, cond, NULL, text);
 }
 
 static int
@@ -202,22 +245,78 @@ plain_allowed(const struct c2s *s)
 	return allow > 0 || (allow < 0 && conn_is_loopback(s->conn));
 }
 
+/* Must this stream negotiate TLS before SASL (require_encryption)? */
+static int
+c2s_tls_required(const struct c2s *s)
+{
+	int req = config_get()->require_encryption;
+
+	if (conn_is_encrypted(s->conn))
+		return 0;
+	return req > 0 || (req < 0 && !conn_is_loopback(s->conn));
+}
+
+/* The session's channel bindings, strongest first; data borrowed from
+ * the TLS session.  Returns how many (0 without TLS). */
+static size_t
+c2s_channel_bindings(const struct c2s *s, struct sasl_cb cbs[TLS_CB_MAX])
+{
+	struct tls_conn *t = conn_tls(s->conn);
+	const char *types[TLS_CB_MAX];
+	size_t i, n, used = 0;
+
+	if (t == NULL)
+		return 0;
+	n = tls_conn_cb_types(t, types, TLS_CB_MAX);
+	for (i = 0; i < n; i++) {
+		cbs[used].type = types[i];
+		cbs[used].data = tls_conn_cb_data(t, types[i], &cbs[used].len);
+		if (cbs[used].data != NULL)
+			used++;
+	}
+	return used;
+}
+
 static void
 c2s_send_features(struct c2s *s)
 {
 	const char *const *mech;
+	struct sasl_cb cbs[TLS_CB_MAX];
+	size_t i, ncb;
+	int offer_tls = !conn_is_encrypted(s->conn) &&
+	    conn_tls_available(s->conn);
 
 	buf_reset(&scratch);
 	buf_puts(&scratch, "<stream:features>");
-	if (s->state == C2S_AUTH) {
+	if (s->state == C2S_AUTH && offer_tls) {
+		buf_puts(&scratch, "<starttls xmlns='" NS_TLS "'>");
+		if (c2s_tls_required(s))
+			buf_puts(&scratch, "<required/>");
+		buf_puts(&scratch, "</starttls>");
+	}
+	if (s->state == C2S_AUTH && c2s_tls_required(s)) {
+		/* RFC 6120 §5.3.1: nothing but STARTTLS while it is
+		 * mandatory-to-negotiate. */
+	} else if (s->state == C2S_AUTH) {
+		ncb = c2s_channel_bindings(s, cbs);
+		if (ncb > 0) {
+			buf_puts(&scratch, "<sasl-channel-binding xmlns='"
+			    NS_SASL_CB "'>");
+			for (i = 0; i < ncb; i++)
+				buf_printf(&scratch, "<channel-binding "
+				    "type='%s'/>", cbs[i].type);
+			buf_puts(&scratch, "</sasl-channel-binding>");
+		}
 		buf_puts(&scratch, "<mechanisms xmlns='" NS_SASL "'>");
-		for (mech = sasl_mechanisms(plain_allowed(s)); *mech; mech++)
+		for (mech = sasl_mechanisms_cb(plain_allowed(s), ncb > 0);
+		    *mech; mech++)
 			buf_printf(&scratch, "<mechanism>%s</mechanism>",
 			    *mech);
 		buf_puts(&scratch, "</mechanisms>");
 	} else {
 		buf_puts(&scratch, "<bind xmlns='" NS_BIND "'/>"
-		    "<session xmlns='" NS_SESSION "'><optional/></session>");
+		    "<session xmlns='" NS_SESSION "'><optional/></session>"
+		    SM_FEATURES);
 	}
 	buf_puts(&scratch, "</stream:features>");
 	conn_write(s->conn, scratch.data, scratch.len);
@@ -261,6 +360,8 @@ c2s_on_close(void *ud)
 {
 	struct c2s *s = ud;
 
+	/* XEP-0198 §6: a clean close ends the session, no hibernation */
+	s->no_resume = 1;
 	if (s->state != C2S_CLOSED) {
 		c2s_write(s, "</stream:stream>");
 		c2s_enter(s, C2S_CLOSED);
@@ -280,11 +381,15 @@ c2s_lookup_creds(void *ud, const char *username, struct sasl_creds *out)
 
 	(void)ud;
 	if (jid_local_canon(username, local, sizeof(local)) != 0)
-		return -1;
+		return SASL_LOOKUP_NOUSER;
 	if ((size_t)snprintf(bare, sizeof(bare), "%s@%s", local,
 	    cfg->domain) >= sizeof(bare))
-		return -1;
-	return account_creds(bare, out);
+		return SASL_LOOKUP_NOUSER;
+	if (!account_exists(bare))
+		return SASL_LOOKUP_NOUSER;
+	/* stored but unreadable: temporary-auth-failure, not "no user" */
+	return account_creds(bare, out) == 0 ? SASL_LOOKUP_OK :
+	    SASL_LOOKUP_ERROR;
 }
 
 static void
@@ -349,6 +454,8 @@ c2s_handle_sasl(struct c2s *s, struct xml_node *el)
 	const char *mech;
 	const char *text = xml_text(el);
 	struct buf out;
+	struct sasl_cb cbs[TLS_CB_MAX];
+	size_t ncb;
 	enum sasl_result r;
 
 	if (strcmp(el->name, "auth") == 0) {
@@ -356,17 +463,25 @@ c2s_handle_sasl(struct c2s *s, struct xml_node *el)
 			sasl_server_free(s->sasl);
 			s->sasl = NULL;
 		}
+		if (c2s_tls_required(s)) {
+			/* RFC 6120 §6.5.2 */
+			c2s_sasl_failure(s, "encryption-required");
+			return;
+		}
 		mech = xml_attr(el, "mechanism");
 		if (mech == NULL) {
 			c2s_sasl_failure(s, "invalid-mechanism");
 			return;
 		}
-		s->sasl = sasl_server_new(mech, plain_allowed(s),
+		ncb = c2s_channel_bindings(s, cbs);
+		s->sasl = sasl_server_new_cbs(mech, plain_allowed(s), cbs, ncb,
 		    c2s_lookup_creds, s);
 		if (s->sasl == NULL) {
 			c2s_sasl_failure(s, "invalid-mechanism");
 			return;
 		}
+		/* an authzid may only name the user's own bare JID */
+		sasl_server_set_domain(s->sasl, config_get()->domain);
 	} else if (strcmp(el->name, "response") == 0) {
 		if (s->sasl == NULL) {
 			c2s_sasl_failure(s, "malformed-request");
@@ -387,6 +502,35 @@ c2s_handle_sasl(struct c2s *s, struct xml_node *el)
 	r = sasl_server_step(s->sasl, text, strlen(text), &out);
 	c2s_sasl_reply(s, r, &out);
 	buf_free(&out);
+}
+
+/* ---- STARTTLS (RFC 6120 §5.4) ---- */
+
+static void
+c2s_handle_starttls(struct c2s *s, struct xml_node *el)
+{
+	if (strcmp(el->name, "starttls") != 0 || s->sasl != NULL ||
+	    !conn_tls_available(s->conn)) {
+		/* §5.4.2.2: not offered (TLS already on, a second STARTTLS)
+		 * or malformed: <failure/>, close the stream. */
+		log_info("c2s %lu starttls refused", conn_id(s->conn));
+		c2s_write(s, "<failure xmlns='" NS_TLS "'/></stream:stream>");
+		c2s_enter(s, C2S_CLOSED);
+		conn_close(s->conn, "starttls refused");
+		return;
+	}
+	c2s_write(s, "<proceed xmlns='" NS_TLS "'/>");
+	if (conn_starttls(s->conn) != 0) {
+		c2s_enter(s, C2S_CLOSED);
+		conn_close(s->conn, "starttls failed");
+		return;
+	}
+	/* §5.4.3.3: a new stream over TLS; whatever else came in the clear
+	 * is discarded. */
+	s->restart = 1;
+	s->drop_rest = 1;
+	s->header_sent = 0;
+	c2s_enter(s, C2S_HEADER);
 }
 
 /* ---- binding ---- */
@@ -443,6 +587,13 @@ void
 c2s_replaced(struct c2s *s)
 {
 	s->registered = 0;
+	s->no_resume = 1;
+	if (s->conn == NULL && s->sm != NULL) {
+		/* hibernating: gone at the next tick, never here (the
+		 * router is in the middle of its table) */
+		sm_kill(s->sm);
+		return;
+	}
 	c2s_stream_error(s, "conflict", "Replaced by new connection");
 }
 
@@ -516,16 +667,27 @@ c2s_on_stanza(void *ud, struct xml_node *st)
 
 	switch (s->state) {
 	case C2S_AUTH:
-		if (strcmp(st->ns, NS_SASL) == 0)
+		if (strcmp(st->ns, NS_TLS) == 0)
+			c2s_handle_starttls(s, st);
+		else if (strcmp(st->ns, NS_SASL) == 0)
 			c2s_handle_sasl(s, st);
 		else
 			c2s_stream_error(s, "not-authorized", NULL);
 		break;
 	case C2S_BIND:
-		c2s_handle_prebind(s, st);
+		if (strcmp(st->ns, NS_SM) == 0 || strcmp(st->ns, NS_CSI) == 0)
+			sm_element(s, &s->sm, st, 0);
+		else
+			c2s_handle_prebind(s, st);
 		break;
 	case C2S_OPEN:
+		if (strcmp(st->ns, NS_SM) == 0 || strcmp(st->ns, NS_CSI) == 0) {
+			sm_element(s, &s->sm, st, 1);
+			break;
+		}
 		c2s_handle_stanza(s, st);
+		if (s->sm != NULL)
+			sm_inbound(s->sm);
 		break;
 	default:
 		break;
@@ -559,6 +721,10 @@ c2s_input(struct c2s *s, const char *data, size_t len)
 			if (s->restart) {
 				s->restart = 0;
 				xml_parser_reset(s->parser);
+			}
+			if (s->drop_rest) {
+				s->drop_rest = 0;
+				return;
 			}
 			continue;
 		}
@@ -596,21 +762,38 @@ c2s_tick(struct c2s *s)
 		return;
 	}
 	if (cfg->idle_timeout_s > 0 &&
-	    now - s->last_input >= (time_t)cfg->idle_timeout_s)
+	    now - s->last_input >= (time_t)cfg->idle_timeout_s) {
 		c2s_stream_error(s, "connection-timeout", NULL);
+		return;
+	}
+	if (s->sm != NULL && s->state == C2S_OPEN)
+		sm_conn_tick(s->sm);
 }
 
 void
 c2s_shutdown(struct c2s *s)
 {
+	s->no_resume = 1;
+	if (s->conn == NULL && s->sm != NULL) {
+		sm_kill(s->sm);		/* hibernating: ends at the tick */
+		return;
+	}
 	c2s_stream_error(s, "system-shutdown", NULL);
 }
 
-void
-c2s_free(struct c2s *s)
+/* The one place a session ends: leave the routing table, re-route what
+ * the client never acknowledged, free. */
+static void
+c2s_destroy(struct c2s *s)
 {
+	struct sm *sm = s->sm;
+
 	if (s->registered)
 		route_session_remove(s);
+	s->registered = 0;
+	s->sm = NULL;
+	if (sm != NULL)
+		sm_end(sm, s->jid);
 	if (s->sasl != NULL)
 		sasl_server_free(s->sasl);
 	if (s->parser != NULL)
@@ -618,4 +801,61 @@ c2s_free(struct c2s *s)
 	free(s->user);
 	free(s->jid);
 	free(s);
+}
+
+void
+c2s_free(struct c2s *s)
+{
+	/* XEP-0198 §6: an unfinished stream of a resumable session: the
+	 * session outlives its connection for the resumption window */
+	if (s->sm != NULL && s->registered && !s->no_resume &&
+	    sm_hibernate(s->sm)) {
+		if (s->state != C2S_CLOSED)
+			c2s_enter(s, C2S_CLOSED);
+		s->conn = NULL;
+		if (s->sasl != NULL)
+			sasl_server_free(s->sasl);
+		s->sasl = NULL;
+		if (s->parser != NULL)
+			xml_parser_free(s->parser);
+		s->parser = NULL;
+		return;
+	}
+	c2s_destroy(s);
+}
+
+int
+c2s_can_resume(const struct c2s *old, const struct c2s *s)
+{
+	return old->registered && !old->no_resume && old->user != NULL &&
+	    s->user != NULL && strcmp(old->user, s->user) == 0;
+}
+
+void
+c2s_adopt(struct c2s *s, struct c2s *old)
+{
+	free(s->jid);
+	s->jid = xstrdup(old->jid);
+	s->available = old->available;
+	s->priority = old->priority;
+	s->sm = old->sm;
+	old->sm = NULL;
+	old->no_resume = 1;
+	if (old->registered) {
+		route_session_swap(old, s);
+		s->registered = 1;
+		old->registered = 0;
+	}
+	c2s_enter(s, C2S_OPEN);
+	log_info("c2s %lu resumed jid=%s", conn_id(s->conn), s->jid);
+	if (old->conn == NULL)
+		c2s_destroy(old);
+	else
+		c2s_stream_error(old, "conflict", "Resumed on another stream");
+}
+
+void
+c2s_hibernation_end(struct c2s *s)
+{
+	c2s_destroy(s);
 }

@@ -45,3 +45,22 @@ int	c2s_priority(const struct c2s *s);
 void	c2s_replaced(struct c2s *s);
 /* Record whether the session's broadcast presence is available. */
 void	c2s_set_available(struct c2s *s, int available);
+
+/* ---- for sm.c (XEP-0198 stream management, XEP-0352 CSI) ---- */
+
+/* Write a nonza (not counted, not queued) while the stream is live. */
+void	c2s_write_raw(struct c2s *s, const char *data, size_t len);
+/* A stream error with an application-specific condition element app_xml
+ * (may be NULL) and text (may be NULL), then close. */
+void	c2s_stream_error_app(struct c2s *s, const char *cond,
+	    const char *app_xml, const char *text);
+/* Can s (authenticated, not bound) take over old's session: same user,
+ * old still in the routing table and not closed for good? */
+int	c2s_can_resume(const struct c2s *old, const struct c2s *s);
+/* Resumption: s takes over old's bound session (JID, presence state,
+ * stream management state, routing table entry, no presence sent).  A
+ * hibernating old is freed; a live one gets a <conflict/> stream error. */
+void	c2s_adopt(struct c2s *s, struct c2s *old);
+/* A hibernating session's window is over: end it for real (unavailable
+ * presence, unacked stanzas re-routed) and free it. */
+void	c2s_hibernation_end(struct c2s *s);

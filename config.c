@@ -36,6 +36,9 @@ config_defaults(struct config *c)
 	c->muc_max_rooms = 10000;
 	c->muc_max_occupants = 200;
 	c->allow_registration = 0;
+	c->sm_resume_timeout_s = 300;
+	c->sm_max_unacked = 1000;
+	c->require_encryption = -1;
 }
 
 /* Fill in what depends on other keys once the file is read. */
@@ -151,6 +154,8 @@ static const struct uint_key uint_keys[] = {
 	UK(muc_history_default, 1000),
 	UK(muc_max_rooms, 10000000),
 	UK(muc_max_occupants, 1000000),
+	UK(sm_resume_timeout_s, 86400),
+	UK(sm_max_unacked, 1000000),
 };
 
 /* Apply one key; returns NULL or the reason it is refused. */
@@ -176,6 +181,32 @@ config_set(struct config *c, const char *key, const char *v)
 			return "too long";
 		c->c2s_listen_count++;
 		return NULL;
+	}
+	if (strcmp(key, "c2s_direct_tls_listen") == 0) {
+		if (c->c2s_direct_tls_listen_count >= CONFIG_MAX_LISTEN)
+			return "too many listeners";
+		if (strrchr(v, ':') == NULL)
+			return "expected ADDRESS:PORT";
+		if (set_string(c->c2s_direct_tls_listen[
+		    c->c2s_direct_tls_listen_count],
+		    sizeof(c->c2s_direct_tls_listen[0]), v) != 0)
+			return "too long";
+		c->c2s_direct_tls_listen_count++;
+		return NULL;
+	}
+	if (strcmp(key, "cert") == 0)
+		return set_string(c->tls_cert, sizeof(c->tls_cert), v) ?
+		    "too long" : NULL;
+	if (strcmp(key, "key") == 0)
+		return set_string(c->tls_key, sizeof(c->tls_key), v) ?
+		    "too long" : NULL;
+	if (strcmp(key, "require_encryption") == 0) {
+		if (strcmp(v, "non-loopback") == 0) {
+			c->require_encryption = -1;
+			return NULL;
+		}
+		return parse_bool(v, &c->require_encryption) ?
+		    "expected yes, no or non-loopback" : NULL;
 	}
 	if (strcmp(key, "data_dir") == 0)
 		return set_string(c->data_dir, sizeof(c->data_dir), v) ?
@@ -290,6 +321,11 @@ config_load(const char *path, char *err, size_t errlen)
 			}
 		}
 		fclose(fp);
+		if ((c.tls_cert[0] == '\0') != (c.tls_key[0] == '\0')) {
+			snprintf(err, errlen, "%s: cert and key must be set "
+			    "together", path);
+			return -1;
+		}
 	}
 	config_finish(&c);
 	current = c;

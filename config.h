@@ -35,6 +35,15 @@ struct config {
 	unsigned muc_max_rooms;		/* 10000 */
 	unsigned muc_max_occupants;	/* default max users per room, 200 */
 	int	 allow_registration;	/* XEP-0077 in-band account creation, 0 */
+	unsigned sm_resume_timeout_s;	/* XEP-0198 resumption window, 300; 0 = off */
+	unsigned sm_max_unacked;	/* XEP-0198 unacked stanzas per session, 1000 */
+	/* TLS (tls.c).  Without cert/key a self-signed certificate is made
+	 * in data_dir at first start. */
+	char	 tls_cert[512];		/* key `cert`: PEM chain, leaf first */
+	char	 tls_key[512];		/* key `key`: PEM private key */
+	int	 require_encryption;	/* 1 yes, 0 no, -1 non-loopback (default) */
+	char	 c2s_direct_tls_listen[CONFIG_MAX_LISTEN][80]; /* XEP-0368 */
+	int	 c2s_direct_tls_listen_count;
 };
 
 /* The configuration in force.  Borrowed; valid until the next reload. */

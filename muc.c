@@ -2049,6 +2049,11 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 		}
 		dest = NULL;
 	} else {
+		if (!nick_visible(nick_raw)) {
+			send_error(st, "modify", "not-allowed",
+			    "Invisible Nicknames are forbidden", r->jid);
+			return;
+		}
 		if (nick_strict(nick_raw, nick, sizeof(nick)) != 0) {
 			nick_lax(nick_raw, nick, sizeof(nick));
 			snprintf(lax, sizeof(lax), "%s/%s", r->jid, nick);
@@ -4060,6 +4065,12 @@ muc_handle(const struct xml_node *st)
 		    has_res && xml_child(st, "x", NS_MUC) != NULL) {
 			char nick[JID_PART_MAX + 1], lax[2 * JID_MAX + 2];
 
+			if (!nick_visible(resource)) {
+				send_error(st, "modify", "not-allowed",
+				    "Invisible Nicknames are forbidden",
+				    room_jid);
+				return;
+			}
 			if (nick_strict(resource, nick, sizeof(nick)) != 0) {
 				nick_lax(resource, nick, sizeof(nick));
 				snprintf(lax, sizeof(lax), "%s/%s", room_jid,
@@ -4150,15 +4161,17 @@ muc_session_gone(const char *full_jid)
 }
 
 /*
- * An account was deleted: drop its affiliations (which takes it out of
- * members-only rooms with status 321, as Prosody does) and its sessions.
+ * An account was deleted: drop its affiliations, which takes it out of
+ * members-only rooms with status 321 as Prosody does when a member
+ * deregisters.  Its sessions leave through muc_session_gone() as they
+ * close.
  */
 void
 muc_account_removed(const char *bare_jid)
 {
 	struct muc_room *r, *next;
 	struct muc_err e;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
 		for (r = rooms[i]; r != NULL; r = next) {
@@ -4170,15 +4183,6 @@ muc_account_removed(const char *bare_jid)
 			if (aff_find(r, bare_jid) != NULL) {
 				set_affiliation(r, NULL, bare_jid, AFF_NONE,
 				    NULL, "", &e);
-			}
-			for (k = 0; k < r->nocc; k++) {
-				struct muc_occupant *o = r->occ[k];
-
-				if (strcmp(o->bare, bare_jid) == 0) {
-					apply_role(r, o, ROLE_NONE, NULL, NULL,
-					    "321");
-					k--;
-				}
 			}
 			room_gc(r);
 			room_release(r);

@@ -1,8 +1,10 @@
 /*
  * route.c - the session table and local delivery (RFC 6121 §8): which
- * sessions get a stanza addressed to a bare or full JID, presence
- * broadcast to a user's own resources, directed presence, and offline
- * messages (XEP-0160).
+ * sessions get a stanza addressed to a bare or full JID; presence (§4):
+ * broadcast to the user's resources and subscribers, probes, directed
+ * presence; offline messages (XEP-0160 with XEP-0203 delay); the
+ * blocking filter (XEP-0191) and message carbons (XEP-0280), both being
+ * delivery rules.
  */
 #include "route.h"
 
@@ -13,11 +15,13 @@
 #include <time.h>
 
 #include "account.h"
+#include "blocking.h"
 #include "c2s.h"
 #include "config.h"
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
+#include "roster.h"
 #include "server.h"
 #include "services.h"
 #include "stanza.h"
@@ -26,6 +30,11 @@
 #define ROUTE_OFFLINE_KIND	"offline"
 #define ROUTE_OFFLINE_MAX	100	/* messages kept per user */
 #define NS_DELAY		"urn:xmpp:delay"
+#define NS_CARBONS		"urn:xmpp:carbons:2"
+#define NS_FORWARD		"urn:xmpp:forward:0"
+#define NS_HINTS		"urn:xmpp:hints"
+#define NS_MUC_USER		"http://jabber.org/protocol/muc#user"
+#define NS_CHATSTATES		"http://jabber.org/protocol/chatstates"
 
 /* One bound session as the router sees it. */
 struct route_sess {
@@ -33,8 +42,12 @@ struct route_sess {
 	struct route_sess	*next;		/* same user */
 	char			**directed;	/* JIDs sent directed presence */
 	size_t			 ndirected;
-	char			*presence;	/* last broadcast presence, serialized */
-	size_t			 presence_len;
+	struct xml_node		*presence;	/* last available presence,
+						   with its delay, no 'to' */
+	unsigned		 roster_interested:1; /* fetched the roster */
+	unsigned		 block_interested:1;  /* fetched the blocklist */
+	unsigned		 carbons:1;	/* XEP-0280 enabled */
+	unsigned		 mark:1;	/* got the stanza being delivered */
 };
 
 struct route_user {
@@ -68,13 +81,15 @@ user_find(const char *bare, size_t bare_len)
 	struct route_user *u;
 	char key[JID_MAX + 1];
 
-	if (rt.nbuckets == 0 || bare_len > JID_MAX)
+	if (rt.nbuckets == 0 || bare_len > JID_MAX) {
 		return NULL;
+	}
 	memcpy(key, bare, bare_len);
 	key[bare_len] = '\0';
 	for (u = rt.buckets[hash_str(key) % rt.nbuckets]; u; u = u->hnext) {
-		if (strcmp(u->bare, key) == 0)
+		if (strcmp(u->bare, key) == 0) {
 			return u;
+		}
 	}
 	return NULL;
 }
@@ -104,10 +119,12 @@ user_get(const char *bare, size_t bare_len)
 	struct route_user *u = user_find(bare, bare_len);
 	size_t b;
 
-	if (u != NULL)
+	if (u != NULL) {
 		return u;
-	if (rt.nusers + 1 > rt.nbuckets)
+	}
+	if (rt.nusers + 1 > rt.nbuckets) {
 		table_grow();
+	}
 	u = xcalloc(1, sizeof(*u));
 	u->bare = xstrndup(bare, bare_len);
 	b = hash_str(u->bare) % rt.nbuckets;
@@ -122,8 +139,9 @@ user_drop_if_empty(struct route_user *u)
 {
 	struct route_user **pp;
 
-	if (u->sessions != NULL)
+	if (u->sessions != NULL) {
 		return;
+	}
 	for (pp = &rt.buckets[hash_str(u->bare) % rt.nbuckets]; *pp;
 	    pp = &(*pp)->hnext) {
 		if (*pp == u) {
@@ -143,8 +161,9 @@ sess_find_full(const char *full)
 	struct route_sess *rs;
 
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (strcmp(c2s_jid(rs->c2s), full) == 0)
+		if (strcmp(c2s_jid(rs->c2s), full) == 0) {
 			return rs;
+		}
 	}
 	return NULL;
 }
@@ -157,8 +176,9 @@ sess_of(const struct c2s *s)
 	struct route_sess *rs;
 
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (rs->c2s == s)
+		if (rs->c2s == s) {
 			return rs;
+		}
 	}
 	return NULL;
 }
@@ -171,7 +191,7 @@ sess_free(struct route_sess *rs)
 	for (i = 0; i < rs->ndirected; i++)
 		free(rs->directed[i]);
 	free(rs->directed);
-	free(rs->presence);
+	xml_free(rs->presence);
 	free(rs);
 }
 
@@ -180,6 +200,7 @@ sess_free(struct route_sess *rs)
 static void
 send_to_session(struct route_sess *rs, const struct xml_node *st)
 {
+	rs->mark = 1;
 	c2s_send_stanza(rs->c2s, st);
 }
 
@@ -189,8 +210,9 @@ route_error(const struct xml_node *st, const char *cond)
 {
 	struct xml_node *reply;
 
-	if (stanza_is_error(st) || xml_attr(st, "from") == NULL)
+	if (stanza_is_error(st) || xml_attr(st, "from") == NULL) {
 		return;
+	}
 	reply = stanza_error_reply(st, NULL, cond, NULL);
 	route_stanza(reply);
 	xml_free(reply);
@@ -213,8 +235,9 @@ route_prepared_send(const struct route_prepared *p, const char *to)
 {
 	struct route_sess *rs = sess_find_full(to);
 
-	if (rs == NULL || p->bytes.err || p->bytes.len < p->name_len)
+	if (rs == NULL || p->bytes.err || p->bytes.len < p->name_len) {
 		return;
+	}
 	buf_reset(&rt.out);
 	buf_append(&rt.out, p->bytes.data, p->name_len);
 	buf_puts(&rt.out, " to='");
@@ -243,16 +266,39 @@ count_cb(void *ud, const char *key, const char *value)
 }
 
 static void
-offline_store(const struct xml_node *msg, const char *bare)
+stamp_now(char *out, size_t cap)
 {
-	const struct config *cfg = config_get();
-	struct xml_node *copy;
-	struct xml_node *delay;
-	char prefix[JID_MAX + 2], key[JID_MAX + 40], stamp[32];
-	size_t count = 0;
 	time_t now = time(NULL);
 	struct tm tm;
 
+	gmtime_r(&now, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+add_delay(struct xml_node *st)
+{
+	struct xml_node *delay;
+	char stamp[32];
+
+	stamp_now(stamp, sizeof(stamp));
+	delay = xml_add(st, "delay", NS_DELAY);
+	xml_set_attr(delay, "from", config_get()->domain);
+	xml_set_attr(delay, "stamp", stamp);
+}
+
+static void
+offline_store(const struct xml_node *msg, const char *bare)
+{
+	struct xml_node *copy;
+	char prefix[JID_MAX + 2], key[JID_MAX + 40];
+	size_t count = 0;
+
+	/* XEP-0160 §3: a bare chat state notification is not worth keeping */
+	if (xml_child(msg, "body", NULL) == NULL &&
+	    xml_child(msg, NULL, NS_CHATSTATES) != NULL) {
+		return;
+	}
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
 	store_foreach(ROUTE_OFFLINE_KIND, prefix, count_cb, &count);
 	if (count >= ROUTE_OFFLINE_MAX) {
@@ -260,29 +306,28 @@ offline_store(const struct xml_node *msg, const char *bare)
 		return;
 	}
 	copy = xml_clone(msg);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	delay = xml_add(copy, "delay", NS_DELAY);
-	xml_set_attr(delay, "from", cfg->domain);
-	xml_set_attr(delay, "stamp", stamp);
-	if (rt.offline_seq == 0)
-		rt.offline_seq = (unsigned long long)now * 1000000ULL;
+	add_delay(copy);
+	if (rt.offline_seq == 0) {
+		rt.offline_seq = (unsigned long long)time(NULL) * 1000000ULL;
+	}
 	snprintf(key, sizeof(key), "%s %016llx", bare, ++rt.offline_seq);
 	buf_reset(&rt.out);
 	xml_serialize(copy, XML_NS_CLIENT, &rt.out);
-	store_put(ROUTE_OFFLINE_KIND, key, rt.out.data);
+	if (!rt.out.err) {
+		store_put(ROUTE_OFFLINE_KIND, key, rt.out.data);
+	}
 	xml_free(copy);
 }
 
-struct offline_list {
+struct key_list {
 	char	**keys;
 	size_t	 n, cap;
 };
 
 static int
-offline_collect(void *ud, const char *key, const char *value)
+key_collect(void *ud, const char *key, const char *value)
 {
-	struct offline_list *l = ud;
+	struct key_list *l = ud;
 
 	(void)value;
 	if (l->n == l->cap) {
@@ -299,25 +344,99 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Deliver (to == NULL: delete) the stored messages of bare, in order. */
 static void
-offline_deliver(struct route_sess *rs, const char *bare)
+offline_flush(struct route_sess *rs, const char *bare)
 {
-	struct offline_list l = { NULL, 0, 0 };
+	struct key_list l = { NULL, 0, 0 };
 	char prefix[JID_MAX + 2];
 	const char *v;
 	size_t i;
 
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
-	store_foreach(ROUTE_OFFLINE_KIND, prefix, offline_collect, &l);
-	qsort(l.keys, l.n, sizeof(*l.keys), cmp_str);
+	store_foreach(ROUTE_OFFLINE_KIND, prefix, key_collect, &l);
+	if (l.n > 1) {
+		qsort(l.keys, l.n, sizeof(*l.keys), cmp_str);
+	}
 	for (i = 0; i < l.n; i++) {
 		v = store_get(ROUTE_OFFLINE_KIND, l.keys[i]);
-		if (v != NULL)
+		if (v != NULL && rs != NULL) {
 			c2s_send(rs->c2s, v, strlen(v));
+		}
 		store_del(ROUTE_OFFLINE_KIND, l.keys[i]);
 		free(l.keys[i]);
 	}
 	free(l.keys);
+}
+
+/* ---- message carbons (XEP-0280) ---- */
+
+/* §6: which messages are copied. */
+static int
+carbons_should_copy(const struct xml_node *st, int to_full)
+{
+	const char *type = xml_attr(st, "type");
+
+	if (type == NULL) {
+		type = "normal";
+	}
+	if (xml_child(st, "private", NS_CARBONS) != NULL ||
+	    xml_child(st, "no-copy", NS_HINTS) != NULL) {
+		return 0;
+	}
+	/* a private message from a room occupant (to a full JID) */
+	if (to_full && xml_child(st, "x", NS_MUC_USER) != NULL) {
+		return 0;
+	}
+	/* a carbon itself is never copied */
+	if (xml_child(st, "sent", NS_CARBONS) != NULL ||
+	    xml_child(st, "received", NS_CARBONS) != NULL) {
+		return 0;
+	}
+	if (strcmp(type, "chat") == 0) {
+		return 1;
+	}
+	return strcmp(type, "normal") == 0 &&
+	    xml_child(st, "body", NULL) != NULL;
+}
+
+/* Send a copy of st wrapped in <dir/> to each carbons-enabled session of
+ * u except 'skip' and the marked ones. */
+static void
+carbons_send(struct route_user *u, const struct xml_node *st,
+    const char *dir, const struct route_sess *skip)
+{
+	struct route_sess *o;
+	struct xml_node *wrap = NULL, *fwd;
+	const char *type = xml_attr(st, "type");
+
+	for (o = u->sessions; o; o = o->next) {
+		if (!o->carbons || o == skip || o->mark) {
+			continue;
+		}
+		if (wrap == NULL) {
+			wrap = xml_new("message", XML_NS_CLIENT);
+			xml_set_attr(wrap, "from", u->bare);
+			if (type != NULL) {
+				xml_set_attr(wrap, "type", type);
+			}
+			fwd = xml_add(xml_add(wrap, dir, NS_CARBONS),
+			    "forwarded", NS_FORWARD);
+			xml_copy_into(fwd, st);
+		}
+		xml_set_attr(wrap, "to", c2s_jid(o->c2s));
+		c2s_send_stanza(o->c2s, wrap);
+	}
+	xml_free(wrap);
+}
+
+static void
+marks_clear(struct route_user *u)
+{
+	struct route_sess *o;
+
+	for (o = u ? u->sessions : NULL; o; o = o->next)
+		o->mark = 0;
 }
 
 /* ---- local delivery (RFC 6121 §8.5) ---- */
@@ -334,82 +453,227 @@ deliver_message_bare(const struct xml_node *st, const char *bare,
 		route_error(st, "service-unavailable");
 		return;
 	}
-	if (strcmp(type, "error") == 0)
+	if (strcmp(type, "error") == 0) {
 		return;
+	}
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (c2s_available(rs->c2s) && c2s_priority(rs->c2s) > best)
+		if (c2s_available(rs->c2s) && c2s_priority(rs->c2s) > best) {
 			best = c2s_priority(rs->c2s);
+		}
 	}
 	if (best < 0) {
-		/* §8.5.2.2: no available resource with priority >= 0. */
-		if (strcmp(type, "headline") != 0)
+		/* §8.5.2.2: no available resource with priority >= 0 */
+		if (strcmp(type, "headline") != 0) {
 			offline_store(st, bare);
+		}
 		return;
 	}
 	for (rs = u->sessions; rs; rs = rs->next) {
-		if (!c2s_available(rs->c2s))
+		if (!c2s_available(rs->c2s)) {
 			continue;
+		}
 		/* chat and normal go to the top priority; headline to all
 		 * non-negative ones */
 		if (c2s_priority(rs->c2s) == best ||
 		    (strcmp(type, "headline") == 0 &&
-		    c2s_priority(rs->c2s) >= 0))
+		    c2s_priority(rs->c2s) >= 0)) {
 			send_to_session(rs, st);
+		}
 	}
+}
+
+/* §4.3.2: a probe from 'from' for the presence of local user bare. */
+static void
+answer_probe(const char *bare, const char *from)
+{
+	char from_bare[JID_MAX + 1];
+	struct xml_node *p;
+
+	if (jid_bare(from, from_bare, sizeof(from_bare)) != 0) {
+		return;
+	}
+	p = xml_new("presence", XML_NS_CLIENT);
+	xml_set_attr(p, "from", bare);
+	if (strcmp(from_bare, bare) == 0 || roster_has_from(bare, from_bare)) {
+		if (route_presence_of(bare, from, 0) == 0) {
+			xml_set_attr(p, "to", from);
+			xml_set_attr(p, "type", "unavailable");
+			route_stanza(p);
+		}
+	} else {
+		xml_set_attr(p, "to", from_bare);
+		xml_set_attr(p, "type", "unsubscribed");
+		route_stanza(p);
+	}
+	xml_free(p);
+}
+
+static int
+is_sub_type(const char *type)
+{
+	return type != NULL && (strcmp(type, "subscribe") == 0 ||
+	    strcmp(type, "subscribed") == 0 ||
+	    strcmp(type, "unsubscribe") == 0 ||
+	    strcmp(type, "unsubscribed") == 0);
+}
+
+static void
+deliver_presence(const struct xml_node *st, const char *to,
+    const char *bare, const char *type)
+{
+	const char *from = xml_attr(st, "from");
+	char from_bare[JID_MAX + 1];
+	struct route_user *u;
+	struct route_sess *rs;
+
+	if (from == NULL || jid_bare(from, from_bare, sizeof(from_bare)) != 0) {
+		return;
+	}
+	if (is_sub_type(type)) {
+		roster_inbound(st, bare, from_bare);
+		return;
+	}
+	if (type != NULL && strcmp(type, "probe") == 0) {
+		answer_probe(bare, from);
+		return;
+	}
+	if (type != NULL && strcmp(type, "unavailable") != 0 &&
+	    strcmp(type, "error") != 0) {
+		return;
+	}
+	if (jid_resource(to) != NULL) {
+		rs = sess_find_full(to);
+		if (rs != NULL) {
+			send_to_session(rs, st);
+		}
+		return;
+	}
+	u = user_find(bare, strlen(bare));
+	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
+		if (c2s_available(rs->c2s)) {
+			send_to_session(rs, st);
+		}
+	}
+}
+
+/* XEP-0191 §3.5: what a blocked sender's stanza becomes. */
+static void
+deliver_blocked(const struct xml_node *st, const char *to, const char *type)
+{
+	if (strcmp(st->name, "message") == 0) {
+		if (strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0) {
+			return;
+		}
+		if (jid_resource(to) != NULL && sess_find_full(to) != NULL) {
+			return;
+		}
+		route_error(st, "service-unavailable");
+	} else if (strcmp(st->name, "iq") == 0) {
+		if (strcmp(type, "get") == 0 || strcmp(type, "set") == 0) {
+			route_error(st, "service-unavailable");
+		}
+	}
+}
+
+/*
+ * §8.5.1: a probe or subscription request for an account that does not
+ * exist (any more) is answered with an error and unsubscribed, straight
+ * to the sending session so that its roster state does not filter it.
+ */
+static void
+presence_no_user(const struct xml_node *st, const char *bare,
+    const char *type)
+{
+	const char *from = xml_attr(st, "from");
+	char canon[JID_MAX + 1];
+	struct route_sess *rs;
+	struct xml_node *p;
+
+	if (strcmp(type, "probe") != 0 && strcmp(type, "subscribe") != 0) {
+		return;
+	}
+	if (from == NULL || jid_canon(from, canon, sizeof(canon)) != 0) {
+		return;
+	}
+	route_error(st, "service-unavailable");
+	rs = sess_find_full(canon);
+	if (rs == NULL) {
+		return;
+	}
+	p = xml_new("presence", XML_NS_CLIENT);
+	xml_set_attr(p, "from", bare);
+	xml_set_attr(p, "to", canon);
+	xml_set_attr(p, "type", "unsubscribed");
+	send_to_session(rs, p);
+	xml_free(p);
 }
 
 static void
 deliver_local(const struct xml_node *st, const char *to)
 {
 	const char *type = xml_attr(st, "type");
+	const char *from = xml_attr(st, "from");
 	const char *res = jid_resource(to);
-	char bare[JID_MAX + 1];
+	char bare[JID_MAX + 1], from_canon[JID_MAX + 1];
 	struct route_user *u;
 	struct route_sess *rs;
 	int is_msg = strcmp(st->name, "message") == 0;
 	int is_iq = strcmp(st->name, "iq") == 0;
 
 	jid_bare(to, bare, sizeof(bare));
-	if (type == NULL)
+	if (type == NULL) {
 		type = is_msg ? "normal" : "";
+	}
 	if (!account_exists(bare)) {
 		/* §8.5.1: no such user */
 		if (is_msg || (is_iq && (strcmp(type, "get") == 0 ||
-		    strcmp(type, "set") == 0)))
+		    strcmp(type, "set") == 0))) {
 			route_error(st, "service-unavailable");
+		} else if (!is_msg && !is_iq) {
+			presence_no_user(st, bare, type);
+		}
 		return;
 	}
+	if (from != NULL &&
+	    jid_canon(from, from_canon, sizeof(from_canon)) == 0 &&
+	    !jid_bare_eq(from_canon, bare) &&
+	    blocking_is_blocked(bare, from_canon)) {
+		deliver_blocked(st, to, type);
+		return;
+	}
+	if (!is_msg && !is_iq) {
+		deliver_presence(st, to, bare, xml_attr(st, "type"));
+		return;
+	}
+	u = user_find(bare, strlen(bare));
+	marks_clear(u);
 	if (res != NULL) {
 		rs = sess_find_full(to);
 		if (rs != NULL) {
 			send_to_session(rs, st);
-			return;
-		}
-		/* §8.5.3.2: no such resource */
-		if (is_msg) {
+		} else if (is_msg) {
+			/* §8.5.3.2: no such resource */
 			if (strcmp(type, "chat") == 0 ||
-			    strcmp(type, "normal") == 0)
+			    strcmp(type, "normal") == 0) {
 				deliver_message_bare(st, bare, type);
-			else if (strcmp(type, "groupchat") == 0)
+			} else if (strcmp(type, "groupchat") == 0) {
 				route_error(st, "service-unavailable");
+			}
 		} else if (is_iq) {
 			if (strcmp(type, "get") == 0 ||
-			    strcmp(type, "set") == 0)
+			    strcmp(type, "set") == 0) {
 				route_error(st, "service-unavailable");
+			}
 		}
+	} else if (is_msg) {
+		deliver_message_bare(st, bare, type);
+	} else {
+		services_account_iq(st, bare);
 		return;
 	}
-	if (is_msg) {
-		deliver_message_bare(st, bare, type);
-	} else if (is_iq) {
-		services_account_iq(st, bare);
-	} else {
-		/* presence to a bare JID: every available resource */
-		u = user_find(bare, strlen(bare));
-		for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-			if (c2s_available(rs->c2s))
-				send_to_session(rs, st);
-		}
+	u = user_find(bare, strlen(bare));
+	if (is_msg && u != NULL && carbons_should_copy(st, res != NULL)) {
+		carbons_send(u, st, "received", NULL);
 	}
 }
 
@@ -420,6 +684,9 @@ route_stanza(const struct xml_node *st)
 	const char *to = xml_attr(st, "to");
 	char canon[JID_MAX + 1], dom[JID_MAX + 1];
 
+	if (rt.out.max == 0 && rt.out.data == NULL) {
+		buf_init(&rt.out, 0);
+	}
 	if (to == NULL) {
 		log_debug("route: dropping %s without 'to'", st->name);
 		return;
@@ -435,8 +702,11 @@ route_stanza(const struct xml_node *st)
 		/* no server-to-server yet */
 		route_error(st, "remote-server-not-found");
 	} else if (strchr(canon, '@') == NULL && jid_resource(canon) == NULL) {
-		if (strcmp(st->name, "iq") == 0)
+		if (strcmp(st->name, "iq") == 0) {
 			services_server_iq(st);
+		} else if (strcmp(st->name, "presence") == 0) {
+			services_server_presence(st);
+		}
 	} else if (strchr(canon, '@') == NULL) {
 		/* domain/resource: nothing lives there */
 		route_error(st, "service-unavailable");
@@ -453,8 +723,9 @@ directed_add(struct route_sess *rs, const char *jid)
 	size_t i;
 
 	for (i = 0; i < rs->ndirected; i++) {
-		if (strcmp(rs->directed[i], jid) == 0)
+		if (strcmp(rs->directed[i], jid) == 0) {
 			return;
+		}
 	}
 	rs->directed = xrealloc(rs->directed,
 	    (rs->ndirected + 1) * sizeof(*rs->directed));
@@ -475,7 +746,34 @@ directed_remove(struct route_sess *rs, const char *jid)
 	}
 }
 
-/* Presence without 'to' from a client: RFC 6121 §4.2 and §4.5. */
+struct bcast {
+	struct xml_node	*st;
+	const char	*user;
+	unsigned	 want;		/* ROSTER_SUB_* bit */
+};
+
+/* Route b->st to each contact with subscription b->want. */
+static int
+bcast_cb(void *ud, const struct roster_item *it)
+{
+	struct bcast *b = ud;
+
+	if (!(it->sub & b->want) || blocking_is_blocked(b->user, it->jid)) {
+		return 0;
+	}
+	xml_set_attr(b->st, "to", it->jid);
+	route_stanza(b->st);
+	return 0;
+}
+
+/* roster.c wants the session's own pending requests: bytes to send. */
+static void
+send_bytes_cb(void *ud, const char *data, size_t len)
+{
+	c2s_send(ud, data, len);
+}
+
+/* Presence without 'to' from a client: RFC 6121 §4.2, §4.4 and §4.5. */
 static void
 presence_broadcast(struct c2s *s, struct route_sess *rs,
     struct xml_node *st)
@@ -485,58 +783,163 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 	struct route_user *u = user_find(full, jid_bare_len(full));
 	struct route_prepared p;
 	struct route_sess *o;
+	struct bcast b;
+	struct xml_node *probe;
 	char bare[JID_MAX + 1];
 	int initial;
 	size_t i;
 
-	if (type != NULL && strcmp(type, "unavailable") != 0)
-		return;		/* subscriptions and probes need a 'to' */
+	if (type != NULL && strcmp(type, "unavailable") != 0) {
+		if (strcmp(type, "error") != 0) {
+			struct xml_node *reply = stanza_error_reply(st,
+			    "modify", "bad-request", "Invalid presence type");
+
+			c2s_send_stanza(s, reply);
+			xml_free(reply);
+		}
+		return;
+	}
 	jid_bare(full, bare, sizeof(bare));
 	route_prepare(&p, st);
+	b.st = xml_clone(st);
+	b.user = bare;
+	b.want = ROSTER_SUB_FROM;
 	if (type == NULL) {
 		initial = !c2s_available(s);
 		c2s_set_available(s, 1);
-		free(rs->presence);
-		rs->presence = xstrndup(p.bytes.data, p.bytes.len);
-		rs->presence_len = p.bytes.len;
+		/* §4.2.2: the user's own available resources, itself too */
 		for (o = u->sessions; o; o = o->next) {
-			if (c2s_available(o->c2s))
+			if (c2s_available(o->c2s)) {
 				route_prepared_send(&p, c2s_jid(o->c2s));
+			}
 		}
+		/* §4.4.2: every contact subscribed to the user */
+		roster_foreach(bare, bcast_cb, &b);
+		/* kept for probes and later resources, stamped (XEP-0203) */
+		xml_free(rs->presence);
+		rs->presence = xml_clone(st);
+		xml_set_attr(rs->presence, "to", NULL);
+		add_delay(rs->presence);
 		if (initial) {
+			/* §4.2.2: probe the contacts the user is subscribed to */
+			probe = xml_new("presence", XML_NS_CLIENT);
+			xml_set_attr(probe, "type", "probe");
+			xml_set_attr(probe, "from", full);
+			xml_free(b.st);
+			b.st = probe;
+			b.want = ROSTER_SUB_TO;
+			roster_foreach(bare, bcast_cb, &b);
 			/* the new resource learns of the others */
 			for (o = u->sessions; o; o = o->next) {
-				struct route_prepared op;
-
 				if (o == rs || !c2s_available(o->c2s) ||
-				    o->presence == NULL)
+				    o->presence == NULL) {
 					continue;
-				op.bytes.data = o->presence;
-				op.bytes.len = o->presence_len;
-				op.bytes.err = 0;
-				op.name_len = strlen("<presence");
-				route_prepared_send(&op, full);
+				}
+				xml_set_attr(o->presence, "to", full);
+				c2s_send_stanza(s, o->presence);
+				xml_set_attr(o->presence, "to", NULL);
 			}
-			if (c2s_priority(s) >= 0)
-				offline_deliver(rs, bare);
+			/* §3.1.3: pending subscription requests */
+			roster_resend_pending(bare, send_bytes_cb, s);
+			if (c2s_priority(s) >= 0) {
+				offline_flush(rs, bare);
+			}
 		}
 	} else {
+		const struct xml_node *status = xml_child(st, "status", NULL);
+
+		services_last_record(bare, status ? xml_text(status) : "");
 		c2s_set_available(s, 0);
+		/* itself (if still connected), and its other resources */
 		for (o = u->sessions; o; o = o->next) {
-			if (o != rs && c2s_available(o->c2s))
+			if (o == rs || c2s_available(o->c2s)) {
 				route_prepared_send(&p, c2s_jid(o->c2s));
+			}
 		}
+		roster_foreach(bare, bcast_cb, &b);
 		/* §4.6.3: unavailable to every directed-presence peer */
 		for (i = 0; i < rs->ndirected; i++) {
 			xml_set_attr(st, "to", rs->directed[i]);
 			route_stanza(st);
 		}
+		xml_set_attr(st, "to", NULL);
 		while (rs->ndirected > 0)
 			free(rs->directed[--rs->ndirected]);
-		free(rs->presence);
+		xml_free(rs->presence);
 		rs->presence = NULL;
 	}
+	xml_free(b.st);
 	route_prepared_free(&p);
+}
+
+/* XEP-0191 §3.3: what the user sends to a JID it blocked bounces. */
+static int
+outbound_blocked(struct c2s *s, const struct xml_node *st, const char *bare,
+    const char *to)
+{
+	const char *type = xml_attr(st, "type");
+	struct xml_node *reply, *err;
+
+	if (!blocking_is_blocked(bare, to)) {
+		return 0;
+	}
+	if (type != NULL && (strcmp(type, "error") == 0 ||
+	    (strcmp(st->name, "iq") == 0 && strcmp(type, "result") == 0))) {
+		return 1;
+	}
+	reply = stanza_error_reply(st, "cancel", "not-acceptable",
+	    "You have blocked this JID");
+	err = xml_child(reply, "error", NULL);
+	if (err != NULL) {
+		xml_add(err, "blocked", NS_BLOCKING_ERRORS);
+	}
+	c2s_send_stanza(s, reply);
+	xml_free(reply);
+	return 1;
+}
+
+static void
+reply_result(struct c2s *s, const struct xml_node *iq)
+{
+	struct xml_node *reply = stanza_result(iq);
+
+	xml_set_attr(reply, "from", NULL);
+	c2s_send_stanza(s, reply);
+	xml_free(reply);
+}
+
+/* iq a session sends to its own account: those that change the session's
+ * state are handled here, the rest by services.c.  1 when handled. */
+static int
+own_iq(struct c2s *s, struct route_sess *rs, const struct xml_node *st,
+    const char *bare)
+{
+	const struct xml_node *q = xml_child(st, NULL, NULL);
+	const char *type = xml_attr(st, "type");
+
+	if (q == NULL || type == NULL) {
+		return 0;
+	}
+	if (strcmp(q->ns, NS_ROSTER) == 0 && strcmp(q->name, "query") == 0) {
+		if (roster_iq(st, bare)) {
+			rs->roster_interested = 1;
+		}
+		return 1;
+	}
+	if (strcmp(q->ns, NS_BLOCKING) == 0) {
+		if (blocking_iq(st, bare)) {
+			rs->block_interested = 1;
+		}
+		return 1;
+	}
+	if (strcmp(q->ns, NS_CARBONS) == 0 && strcmp(type, "set") == 0 &&
+	    (strcmp(q->name, "enable") == 0 ||
+	    strcmp(q->name, "disable") == 0)) {
+		rs->carbons = strcmp(q->name, "enable") == 0;
+		reply_result(s, st);
+		return 1;
+	}
+	return 0;
 }
 
 void
@@ -545,36 +948,195 @@ route_from_client(struct c2s *s, struct xml_node *st)
 	const char *to = xml_attr(st, "to");
 	const char *type = xml_attr(st, "type");
 	struct route_sess *rs = sess_of(s);
-	char canon[JID_MAX + 1], bare[JID_MAX + 1];
+	struct route_user *u;
+	char canon[JID_MAX + 1], bare[JID_MAX + 1], to_bare[JID_MAX + 1];
 
-	if (rs == NULL)
+	if (rs == NULL) {
 		return;
+	}
 	jid_bare(c2s_jid(s), bare, sizeof(bare));
+	if (to != NULL && jid_canon(to, canon, sizeof(canon)) != 0) {
+		route_error(st, "jid-malformed");
+		return;
+	}
 	if (strcmp(st->name, "presence") == 0) {
 		if (to == NULL) {
 			presence_broadcast(s, rs, st);
 			return;
 		}
-		if (jid_canon(to, canon, sizeof(canon)) != 0) {
-			route_error(st, "jid-malformed");
+		jid_bare(canon, to_bare, sizeof(to_bare));
+		if (is_sub_type(type)) {
+			roster_outbound(st, bare, to_bare);
 			return;
 		}
-		if (type == NULL)
-			directed_add(rs, canon);
-		else if (strcmp(type, "unavailable") == 0)
-			directed_remove(rs, canon);
+		if (outbound_blocked(s, st, bare, canon)) {
+			return;
+		}
+		/* §4.6: directed presence, remembered unless the peer gets
+		 * the broadcast anyway */
+		if (!roster_has_from(bare, to_bare)) {
+			if (type == NULL) {
+				directed_add(rs, canon);
+			} else if (strcmp(type, "unavailable") == 0) {
+				directed_remove(rs, canon);
+			}
+		}
 		route_stanza(st);
 		return;
 	}
-	if (to == NULL) {
+	if (to == NULL || strcmp(canon, bare) == 0) {
 		/* RFC 6120 §10.3: handled on behalf of the account */
 		if (strcmp(st->name, "iq") == 0) {
-			services_account_iq(st, bare);
+			if (!own_iq(s, rs, st, bare)) {
+				services_account_iq(st, bare);
+			}
 			return;
 		}
-		xml_set_attr(st, "to", bare);
+		if (to == NULL) {
+			xml_set_attr(st, "to", bare);
+		}
+	} else if (outbound_blocked(s, st, bare, canon)) {
+		return;
+	}
+	if (strcmp(st->name, "message") == 0 &&
+	    carbons_should_copy(st, to != NULL && jid_resource(canon) != NULL)) {
+		u = user_find(bare, strlen(bare));
+		marks_clear(u);
+		carbons_send(u, st, "sent", rs);
 	}
 	route_stanza(st);
+}
+
+/* ---- for the IM modules ---- */
+
+void
+route_roster_push(const char *bare, const struct xml_node *iq)
+{
+	struct route_user *u = user_find(bare, strlen(bare));
+	struct xml_node *copy;
+	struct route_sess *rs;
+
+	if (u == NULL) {
+		return;
+	}
+	copy = xml_clone(iq);
+	for (rs = u->sessions; rs; rs = rs->next) {
+		if (!rs->roster_interested) {
+			continue;
+		}
+		xml_set_attr(copy, "to", c2s_jid(rs->c2s));
+		c2s_send_stanza(rs->c2s, copy);
+	}
+	xml_free(copy);
+}
+
+void
+route_blocklist_push(const char *bare, const struct xml_node *iq)
+{
+	struct route_user *u = user_find(bare, strlen(bare));
+	struct xml_node *copy;
+	struct route_sess *rs;
+
+	if (u == NULL) {
+		return;
+	}
+	copy = xml_clone(iq);
+	for (rs = u->sessions; rs; rs = rs->next) {
+		if (!rs->block_interested) {
+			continue;
+		}
+		xml_set_attr(copy, "to", c2s_jid(rs->c2s));
+		c2s_send_stanza(rs->c2s, copy);
+	}
+	xml_free(copy);
+}
+
+int
+route_presence_of(const char *bare, const char *to, int unavailable)
+{
+	struct route_user *u = user_find(bare, strlen(bare));
+	struct route_sess *rs;
+	struct xml_node *p;
+	int n = 0;
+
+	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
+		if (!c2s_available(rs->c2s) || rs->presence == NULL) {
+			continue;
+		}
+		if (unavailable) {
+			p = xml_new("presence", XML_NS_CLIENT);
+			xml_set_attr(p, "type", "unavailable");
+			xml_set_attr(p, "from", c2s_jid(rs->c2s));
+			xml_set_attr(p, "to", to);
+			route_stanza(p);
+			xml_free(p);
+		} else {
+			xml_set_attr(rs->presence, "to", to);
+			route_stanza(rs->presence);
+			xml_set_attr(rs->presence, "to", NULL);
+		}
+		n++;
+	}
+	return n;
+}
+
+void
+route_to_available(const char *bare, const struct xml_node *st)
+{
+	struct route_user *u = user_find(bare, strlen(bare));
+	struct route_sess *rs;
+
+	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
+		if (c2s_available(rs->c2s)) {
+			send_to_session(rs, st);
+		}
+	}
+}
+
+int
+route_user_available(const char *bare)
+{
+	struct route_user *u = user_find(bare, strlen(bare));
+	struct route_sess *rs;
+
+	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
+		if (c2s_available(rs->c2s)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+route_user_gone(const char *bare, const char *except)
+{
+	struct route_user *u;
+	struct c2s *s;
+
+	for (;;) {
+		struct route_sess *rs;
+
+		u = user_find(bare, strlen(bare));
+		for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
+			if (except == NULL ||
+			    strcmp(c2s_jid(rs->c2s), except) != 0) {
+				break;
+			}
+		}
+		if (rs == NULL) {
+			return;
+		}
+		s = rs->c2s;
+		route_session_remove(s);
+		c2s_shutdown(s);
+	}
+}
+
+/* Delete what route.c keeps for an account being removed. */
+void
+route_account_removed(const char *bare)
+{
+	offline_flush(NULL, bare);
 }
 
 /* ---- sessions ---- */
@@ -587,8 +1149,9 @@ route_session_add(struct c2s *s)
 	struct route_user *u;
 	struct route_sess *rs;
 
-	if (rt.out.max == 0)
+	if (rt.out.max == 0 && rt.out.data == NULL) {
 		buf_init(&rt.out, 0);
+	}
 	if (old != NULL) {
 		/* RFC 6120 §7.7.2.2: the new session wins */
 		struct c2s *olds = old->c2s;
@@ -613,17 +1176,19 @@ route_session_remove(struct c2s *s)
 	struct xml_node *pres;
 	size_t i;
 
-	if (rs == NULL)
+	if (rs == NULL) {
 		return;
+	}
 	/* Rooms learn of it from muc_session_gone(), with its status. */
 	for (i = 0; i < rs->ndirected; ) {
 		char dom[JID_MAX + 1];
 
 		if (jid_domain(rs->directed[i], dom, sizeof(dom)) == 0 &&
-		    strcmp(dom, config_get()->muc_domain) == 0)
+		    strcmp(dom, config_get()->muc_domain) == 0) {
 			directed_remove(rs, rs->directed[i]);
-		else
+		} else {
 			i++;
+		}
 	}
 	muc_session_gone(full);
 	if (c2s_available(s) || rs->ndirected > 0) {
@@ -631,11 +1196,13 @@ route_session_remove(struct c2s *s)
 		pres = xml_new("presence", XML_NS_CLIENT);
 		xml_set_attr(pres, "type", "unavailable");
 		xml_set_attr(pres, "from", full);
-		if (c2s_available(s))
+		if (c2s_available(s)) {
 			presence_broadcast(s, rs, pres);
-		for (i = 0; i < rs->ndirected; i++) {
-			xml_set_attr(pres, "to", rs->directed[i]);
-			route_stanza(pres);
+		} else {
+			for (i = 0; i < rs->ndirected; i++) {
+				xml_set_attr(pres, "to", rs->directed[i]);
+				route_stanza(pres);
+			}
 		}
 		xml_free(pres);
 	}
@@ -649,6 +1216,16 @@ route_session_remove(struct c2s *s)
 	sess_free(rs);
 	rt.nsessions--;
 	user_drop_if_empty(u);
+}
+
+void
+route_session_swap(struct c2s *old, struct c2s *s)
+{
+	struct route_sess *rs = sess_of(old);
+
+	if (rs != NULL) {
+		rs->c2s = s;
+	}
 }
 
 int

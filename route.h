@@ -41,6 +41,9 @@ void	route_session_add(struct c2s *s);
 /* The session is going away: unregister, and broadcast unavailable
  * presence for it when it was available. */
 void	route_session_remove(struct c2s *s);
+/* Stream resumption (XEP-0198): the session registered as old (same full
+ * JID) now lives in s.  No presence is sent; nothing else changes. */
+void	route_session_swap(struct c2s *old, struct c2s *s);
 /* A stanza from a bound client session; 'from' is already stamped with
  * the session's full JID.  Borrowed. */
 void	route_from_client(struct c2s *s, struct xml_node *stanza);
@@ -60,8 +63,13 @@ void	route_blocklist_push(const char *bare, const struct xml_node *iq);
  * set an unavailable presence from each.  Returns how many were sent.
  */
 int	route_presence_of(const char *bare, const char *to, int unavailable);
+/* Send st as is to each available resource of local user bare (no
+ * subscription processing, no blocking check).  Borrowed. */
+void	route_to_available(const char *bare, const struct xml_node *st);
 /* Has local user bare at least one available resource? */
 int	route_user_available(const char *bare);
 /* Account bare was deleted: end each of its sessions except the one with
  * full JID except (may be NULL), which the caller closes itself. */
 void	route_user_gone(const char *bare, const char *except);
+/* Delete the offline messages kept for account bare (account deletion). */
+void	route_account_removed(const char *bare);

@@ -49,6 +49,14 @@ static const char *const mechs_scram[] = {
 static const char *const mechs_all[] = {
 	"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", NULL
 };
+static const char *const mechs_plus_scram[] = {
+	"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256",
+	"SCRAM-SHA-1", NULL
+};
+static const char *const mechs_plus_all[] = {
+	"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256",
+	"SCRAM-SHA-1", "PLAIN", NULL
+};
 
 #define COND_MALFORMED	"malformed-request"
 #define COND_NOTAUTH	"not-authorized"
@@ -60,6 +68,13 @@ static const char *const mechs_all[] = {
 enum srv_state { SRV_START, SRV_WAIT_INITIAL, SRV_WAIT_FINAL, SRV_DONE };
 enum cli_state { CLI_START, CLI_WAIT_FIRST, CLI_WAIT_FINAL, CLI_DONE };
 
+/* A channel-binding type a server exchange offers (owned copies). */
+struct srv_cb {
+	char		*type;
+	unsigned char	*data;
+	size_t		 len;
+};
+
 struct sasl_server {
 	const struct sasl_mech	*mech;
 	sasl_lookup_fn		 lookup;
@@ -70,6 +85,8 @@ struct sasl_server {
 	char			*cb_type;	/* -PLUS offered when set */
 	unsigned char		*cb_data;
 	size_t			 cb_len;
+	struct srv_cb		*cb_alts;	/* all types offered */
+	size_t			 cb_nalts;
 	char			*test_nonce;
 	/* Outcome of the exchange. */
 	char			*username;	/* canonical localpart */
@@ -178,7 +195,8 @@ payload_decode(const char *in, size_t len, struct buf *out)
 	return sasl_b64_decode(in, len, out);
 }
 
-/* A fresh printable nonce (base64 of random bytes) into a new string. */
+/* A fresh printable nonce (base64 of random bytes), or NULL if the RNG
+ * fails.  Caller frees. */
 static char *
 nonce_new(void)
 {
@@ -655,6 +673,16 @@ sasl_mechanisms(int allow_plain)
 	return allow_plain ? mechs_all : mechs_scram;
 }
 
+/* Offered mechanisms, -PLUS variants first when plus is set; static. */
+const char *const *
+sasl_mechanisms_cb(int allow_plain, int plus)
+{
+	if (!plus) {
+		return sasl_mechanisms(allow_plain);
+	}
+	return allow_plain ? mechs_plus_all : mechs_plus_scram;
+}
+
 /*
  * Set the key for fake salts (see sasl.h).  Keys longer than 32 bytes are
  * hashed down.
@@ -715,6 +743,63 @@ sasl_server_new_cb(const char *mech, int allow_plain, const struct sasl_cb *cb,
 		s->cb_len = cb->len;
 	}
 	return s;
+}
+
+/*
+ * Start a server exchange offering every channel-binding type in
+ * cbs[0..ncbs-1] (strongest first); the client's "p=" picks one.  ncbs 0
+ * is sasl_server_new().  NULL as sasl_server_new_cb().  Caller frees with
+ * sasl_server_free().
+ */
+struct sasl_server *
+sasl_server_new_cbs(const char *mech, int allow_plain,
+    const struct sasl_cb *cbs, size_t ncbs, sasl_lookup_fn lookup, void *ud)
+{
+	struct sasl_server *s;
+	size_t i;
+
+	s = sasl_server_new_cb(mech, allow_plain, ncbs > 0 ? &cbs[0] : NULL,
+	    lookup, ud);
+	if (s == NULL || ncbs < 2) {
+		return s;
+	}
+	s->cb_alts = xcalloc(ncbs, sizeof(*s->cb_alts));
+	for (i = 0; i < ncbs; i++) {
+		s->cb_alts[i].type = xstrdup(cbs[i].type);
+		s->cb_alts[i].data = xmalloc(cbs[i].len);
+		if (cbs[i].len > 0) {
+			memcpy(s->cb_alts[i].data, cbs[i].data, cbs[i].len);
+		}
+		s->cb_alts[i].len = cbs[i].len;
+	}
+	s->cb_nalts = ncbs;
+	return s;
+}
+
+/* Make the offered type named by the client's "p=" the one checked. */
+static void
+srv_select_cb(struct sasl_server *s, const char *name, size_t len)
+{
+	const struct srv_cb *alt;
+	size_t i;
+
+	for (i = 0; i < s->cb_nalts; i++) {
+		alt = &s->cb_alts[i];
+		if (strlen(alt->type) != len ||
+		    memcmp(alt->type, name, len) != 0) {
+			continue;
+		}
+		free(s->cb_type);
+		tls_zeroize(s->cb_data, s->cb_len);
+		free(s->cb_data);
+		s->cb_type = xstrdup(alt->type);
+		s->cb_data = xmalloc(alt->len);
+		if (alt->len > 0) {
+			memcpy(s->cb_data, alt->data, alt->len);
+		}
+		s->cb_len = alt->len;
+		return;
+	}
 }
 
 /*
@@ -1028,6 +1113,7 @@ scram_first(struct sasl_server *s, const char *msg, size_t len,
 			r = srv_fail(s, COND_MALFORMED);
 			goto out;
 		}
+		srv_select_cb(s, cbname, cbname_len);
 		if (strlen(s->cb_type) != cbname_len ||
 		    memcmp(s->cb_type, cbname, cbname_len) != 0) {
 			r = srv_fail(s, COND_NOTAUTH);
@@ -1248,6 +1334,12 @@ sasl_server_free(struct sasl_server *s)
 		tls_zeroize(s->cb_data, s->cb_len);
 		free(s->cb_data);
 	}
+	for (size_t i = 0; i < s->cb_nalts; i++) {
+		free(s->cb_alts[i].type);
+		tls_zeroize(s->cb_alts[i].data, s->cb_alts[i].len);
+		free(s->cb_alts[i].data);
+	}
+	free(s->cb_alts);
 	free(s->test_nonce);
 	free(s->username);
 	free(s->authzid);

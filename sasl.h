@@ -86,6 +86,10 @@ struct sasl_server;
  * list of names; allow_plain adds PLAIN at the end.
  */
 const char *const *sasl_mechanisms(int allow_plain);
+/* As sasl_mechanisms(), with the SCRAM-*-PLUS variants first when plus
+ * is set (only for streams that pass channel binding data to
+ * sasl_server_new_cb()). */
+const char *const *sasl_mechanisms_cb(int allow_plain, int plus);
 
 /*
  * Start a server exchange for mech (e.g. "SCRAM-SHA-256").  Returns NULL
@@ -125,6 +129,12 @@ struct sasl_cb {
 };
 struct sasl_server *sasl_server_new_cb(const char *mech, int allow_plain,
 	    const struct sasl_cb *cb, sasl_lookup_fn lookup, void *ud);
+/* Added: offer several types (cbs[0..ncbs-1], copied, strongest first);
+ * the client's "p=" picks one, an unoffered type fails with
+ * not-authorized.  ncbs 0 is sasl_server_new(). */
+struct sasl_server *sasl_server_new_cbs(const char *mech, int allow_plain,
+	    const struct sasl_cb *cbs, size_t ncbs, sasl_lookup_fn lookup,
+	    void *ud);
 /*
  * Secret keying the fake salts sent for unknown users (so they look like
  * real ones); random per process unless the server sets a persistent one.

@@ -16,12 +16,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +35,9 @@
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
+#include "sm.h"
 #include "store.h"
+#include "tls.h"
 
 #define SERVER_READ_CHUNK	16384	/* bytes per read() */
 #define SERVER_MAX_READ_PER_EVENT (4 * SERVER_READ_CHUNK)
@@ -48,6 +52,7 @@ struct listener {
 	enum ev_kind	 kind;		/* EV_LISTENER; first, see ev_kind_of */
 	int		 fd;
 	int		 paused;	/* accept paused after EMFILE */
+	int		 direct_tls;	/* XEP-0368: TLS from the first byte */
 	char		 addr[80];
 };
 
@@ -57,7 +62,11 @@ struct conn {
 	unsigned long	 id;
 	struct c2s	*c2s;
 	struct buf	 out;
+	struct tls_conn	*tls;		/* NULL until STARTTLS or direct TLS */
+	uint32_t	 events;	/* the epoll interest set */
 	unsigned	 loopback:1;
+	unsigned	 starttls:1;	/* <proceed/> queued, TLS not started */
+	unsigned	 hs_wantw:1;	/* handshake blocked on writing */
 	unsigned	 closing:1;
 	unsigned	 epollout:1;	/* EPOLLOUT in the interest set */
 	unsigned	 dirty:1;	/* on the dirty list */
@@ -72,7 +81,7 @@ static struct {
 	int		 epfd;
 	int		 sigfd;
 	enum ev_kind	 sig_kind;	/* epoll tag for sigfd */
-	struct listener	 listeners[CONFIG_MAX_LISTEN];
+	struct listener	 listeners[2 * CONFIG_MAX_LISTEN];
 	int		 nlisteners;
 	struct conn	*conns;
 	size_t		 nconns;
@@ -127,7 +136,8 @@ conn_close(struct conn *c, const char *reason)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = c->epollout ? EPOLLOUT : 0;
 	ev.data.ptr = c;
-	epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = ev.events;
 	if (!c->on_close_list) {
 		c->on_close_list = 1;
 		c->close_next = srv.closing;
@@ -156,7 +166,38 @@ conn_is_loopback(const struct conn *c)
 int
 conn_is_encrypted(const struct conn *c)
 {
-	(void)c;
+	return c->tls != NULL && tls_conn_established(c->tls);
+}
+
+int
+conn_tls_handshaking(const struct conn *c)
+{
+	return c->starttls || (c->tls != NULL && !tls_conn_established(c->tls));
+}
+
+int
+conn_tls_available(const struct conn *c)
+{
+	return c->tls == NULL && !c->starttls && tls_server_ready();
+}
+
+struct tls_conn *
+conn_tls(const struct conn *c)
+{
+	return conn_is_encrypted(c) ? c->tls : NULL;
+}
+
+/*
+ * STARTTLS (RFC 6120 §5.4.2.3): stop reading in the clear now; once the
+ * queued output (ending with <proceed/>) is written, the TLS session
+ * starts (conn_flush) and the handshake runs on the next events.
+ */
+int
+conn_starttls(struct conn *c)
+{
+	if (!conn_tls_available(c) || c->closing)
+		return -1;
+	c->starttls = 1;
 	return 0;
 }
 
@@ -180,18 +221,26 @@ server_now(void)
 
 /* ---- connections ---- */
 
+/* Set the interest set: EPOLLOUT when asked, EPOLLIN unless closing or
+ * between <proceed/> and the TLS session (nothing is read in the clear
+ * after STARTTLS). */
 static void
 conn_set_epollout(struct conn *c, int on)
 {
 	struct epoll_event ev;
+	uint32_t want;
 
-	if ((int)c->epollout == on)
+	want = (c->closing || c->starttls || c->hs_wantw ? 0 : EPOLLIN) |
+	    (on ? EPOLLOUT : 0);
+	if (want == c->events)
 		return;
 	memset(&ev, 0, sizeof(ev));
-	ev.events = (c->closing ? 0 : EPOLLIN) | (on ? EPOLLOUT : 0);
+	ev.events = want;
 	ev.data.ptr = c;
-	if (epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	if (epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0) {
+		c->events = want;
 		c->epollout = on;
+	}
 }
 
 /* The only place a connection's memory and fd are released. */
@@ -211,12 +260,81 @@ conn_free(struct conn *c)
 	c->c2s = NULL;
 	if (s != NULL)
 		c2s_free(s);
+	if (c->tls != NULL) {
+		tls_conn_close_notify(c->tls);
+		tls_conn_free(c->tls);
+		c->tls = NULL;
+	}
 	epoll_ctl(srv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
 	log_debug("c2s %lu freed", c->id);
 	buf_free(&c->out);
 	free(c);
+}
+
+/*
+ * Drive the TLS handshake.  0 once it is complete; -1 while it is in
+ * progress (the interest set now says what it waits for) or when it
+ * failed (the connection is closing: RFC 6120 §5.4.3.2, no stream close).
+ */
+static int
+conn_handshake(struct conn *c)
+{
+	int rc = tls_conn_handshake(c->tls);
+
+	/* Blocked on writing, the handshake must not be woken by input it
+	 * cannot consume yet (level-triggered epoll would spin). */
+	c->hs_wantw = rc == TLS_WANT_WRITE;
+	if (rc == 0) {
+		log_info("c2s %lu tls version=%s cipher=%s", c->id,
+		    tls_conn_version(c->tls), tls_conn_cipher(c->tls));
+		conn_set_epollout(c, c->out.len > 0);
+		return 0;
+	}
+	if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) {
+		conn_set_epollout(c, rc == TLS_WANT_WRITE);
+		return -1;
+	}
+	log_info("c2s %lu tls handshake failed: %s", c->id,
+	    tls_conn_error(c->tls));
+	c2s_eof(c->c2s);
+	buf_reset(&c->out);
+	conn_close(c, "tls handshake failed");
+	return -1;
+}
+
+/* conn_flush over TLS.  -1 if the session failed. */
+static int
+conn_flush_tls(struct conn *c)
+{
+	size_t done = 0;
+	int n;
+
+	if (!tls_conn_established(c->tls) &&
+	    (c->closing || conn_handshake(c) != 0))
+		return 0;
+	while (c->out.len > 0 && done < SERVER_MAX_WRITE_PER_TURN) {
+		n = tls_conn_write(c->tls, c->out.data, c->out.len);
+		if (n == TLS_WANT_WRITE)
+			break;
+		if (n == TLS_WANT_READ)
+			return 0;	/* EPOLLIN is in the set unless closing */
+		if (n < 0) {
+			log_debug("c2s %lu tls write: %s", c->id,
+			    tls_conn_error(c->tls));
+			return -1;
+		}
+		buf_consume(&c->out, (size_t)n);
+		done += (size_t)n;
+	}
+	if (c->out.len == 0) {
+		buf_free(&c->out);
+		conn_set_epollout(c, 0);
+	} else {
+		conn_set_epollout(c, 1);
+	}
+	return 0;
 }
 
 /* Write what is queued, up to the per-turn cap.  -1 if the socket failed. */
@@ -226,6 +344,8 @@ conn_flush(struct conn *c)
 	size_t done = 0;
 	ssize_t n;
 
+	if (c->tls != NULL)
+		return conn_flush_tls(c);
 	while (c->out.len > 0 && done < SERVER_MAX_WRITE_PER_TURN) {
 		n = write(c->fd, c->out.data, c->out.len);
 		if (n < 0) {
@@ -242,11 +362,60 @@ conn_flush(struct conn *c)
 	if (c->out.len == 0) {
 		/* Idle connections hold no output buffer. */
 		buf_free(&c->out);
+		if (c->starttls && !c->closing) {
+			/* <proceed/> is out: the next byte is TLS. */
+			c->tls = tls_conn_new_server(c->fd);
+			c->starttls = 0;
+			if (c->tls == NULL) {
+				log_err("c2s %lu cannot start TLS", c->id);
+				c2s_eof(c->c2s);
+				conn_close(c, "tls setup failed");
+				return 0;
+			}
+		}
 		conn_set_epollout(c, 0);
 	} else {
 		conn_set_epollout(c, 1);
 	}
 	return 0;
+}
+
+/*
+ * conn_read over TLS: run the handshake, then decrypt and hand over
+ * records.  Bytes mbedTLS already holds are drained before going back to
+ * epoll, which cannot see them.
+ */
+static void
+conn_read_tls(struct conn *c)
+{
+	char chunk[SERVER_READ_CHUNK];
+	size_t total = 0;
+	int n;
+
+	if (!tls_conn_established(c->tls) && conn_handshake(c) != 0)
+		return;
+	while (!c->closing) {
+		if (total >= SERVER_MAX_READ_PER_EVENT &&
+		    tls_conn_pending(c->tls) == 0)
+			return;
+		n = tls_conn_read(c->tls, chunk, sizeof(chunk));
+		if (n == TLS_WANT_READ)
+			return;
+		if (n == TLS_WANT_WRITE) {
+			conn_set_epollout(c, 1);
+			return;
+		}
+		if (n <= 0) {
+			if (n < 0)
+				log_info("c2s %lu tls read: %s", c->id,
+				    tls_conn_error(c->tls));
+			c2s_eof(c->c2s);
+			conn_close(c, n == 0 ? "eof" : "tls error");
+			return;
+		}
+		total += (size_t)n;
+		c2s_input(c->c2s, chunk, (size_t)n);
+	}
 }
 
 static void
@@ -256,7 +425,14 @@ conn_read(struct conn *c)
 	size_t total = 0;
 	ssize_t n;
 
-	while (!c->closing && total < SERVER_MAX_READ_PER_EVENT) {
+	if (c->tls != NULL) {
+		conn_read_tls(c);
+		return;
+	}
+	/* After STARTTLS nothing more is read in the clear (RFC 6120
+	 * §5.4.3.3: data sent before TLS took effect is discarded). */
+	while (!c->closing && !c->starttls &&
+	    total < SERVER_MAX_READ_PER_EVENT) {
 		n = read(c->fd, chunk, sizeof(chunk));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -351,6 +527,7 @@ listener_accept(struct listener *l)
 		c->id = ++srv.next_id;
 		c->loopback = addr_is_loopback(&ss);
 		buf_init(&c->out, cfg->max_output_bytes);
+		c->events = EPOLLIN;
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
@@ -365,9 +542,15 @@ listener_accept(struct listener *l)
 			srv.conns->prev = c;
 		srv.conns = c;
 		srv.nconns++;
-		log_debug("c2s %lu accepted on %s loopback=%d", c->id, l->addr,
-		    c->loopback);
+		log_debug("c2s %lu accepted on %s loopback=%d tls=%d", c->id,
+		    l->addr, c->loopback, l->direct_tls);
 		c->c2s = c2s_new(c);
+		if (l->direct_tls && (c->tls = tls_conn_new_server(fd)) ==
+		    NULL) {
+			log_err("c2s %lu cannot start TLS", c->id);
+			c2s_eof(c->c2s);
+			conn_close(c, "tls setup failed");
+		}
 	}
 }
 
@@ -437,6 +620,69 @@ listener_open(struct listener *l, const char *spec)
 	return 0;
 }
 
+/* ---- TLS certificates ---- */
+
+/* The generated certificate's files in the data directory. */
+static void
+server_cert_paths(char *cert, char *key, size_t cap)
+{
+	const char *dir = config_get()->data_dir;
+
+	snprintf(cert, cap, "%s/tls-cert.pem", dir);
+	snprintf(key, cap, "%s/tls-key.pem", dir);
+}
+
+/* A self-signed certificate for the domain and the MUC domain. */
+static int
+server_cert_generate(const char *cert, const char *key,
+    char fpr[TLS_FINGERPRINT_LEN], char *err, size_t errlen)
+{
+	const struct config *cfg = config_get();
+	const char *names[2];
+
+	names[0] = cfg->domain;
+	names[1] = cfg->muc_domain;
+	return tls_cert_generate(cert, key, names,
+	    strcmp(cfg->domain, cfg->muc_domain) == 0 ? 1 : 2, fpr, err,
+	    errlen);
+}
+
+/*
+ * Load the configured certificate (cert/key), or else the generated one
+ * in data_dir, making it at first start.  At start and on SIGHUP; on
+ * failure the certificate in force stays.  0, or -1 (logged).
+ */
+static int
+server_tls_load(void)
+{
+	const struct config *cfg = config_get();
+	char cert[600], key[600], fpr[TLS_FINGERPRINT_LEN], err[800];
+
+	if (cfg->tls_cert[0] != '\0') {
+		snprintf(cert, sizeof(cert), "%s", cfg->tls_cert);
+		snprintf(key, sizeof(key), "%s", cfg->tls_key);
+	} else {
+		server_cert_paths(cert, key, sizeof(cert));
+		if (access(cert, F_OK) != 0 || access(key, F_OK) != 0) {
+			if (server_cert_generate(cert, key, fpr, err,
+			    sizeof(err)) != 0) {
+				log_err("cannot generate a certificate: %s",
+				    err);
+				return -1;
+			}
+			log_info("generated a self-signed certificate %s",
+			    cert);
+		}
+	}
+	if (tls_server_load(cert, key, err, sizeof(err)) != 0) {
+		log_err("TLS certificate not loaded: %s", err);
+		return -1;
+	}
+	log_info("TLS certificate %s sha256 fingerprint %s", cert,
+	    tls_server_fingerprint());
+	return 0;
+}
+
 /* ---- signals ---- */
 
 static void
@@ -454,6 +700,8 @@ server_reload(void)
 		log_info("configuration reloaded (listeners and data_dir "
 		    "take effect at restart)");
 	}
+	/* New sessions get the new certificate; open ones keep theirs. */
+	server_tls_load();
 	log_reopen();
 }
 
@@ -569,6 +817,7 @@ server_tick(void)
 		if (!c->closing)
 			c2s_tick(c->c2s);
 	}
+	sm_tick(srv.now);	/* XEP-0198 resumption windows */
 }
 
 static int
@@ -606,6 +855,17 @@ server_run(void)
 			    strerror(errno));
 		srv.nlisteners++;
 		log_info("listening for clients on %s", cfg->c2s_listen[i]);
+	}
+	for (i = 0; i < cfg->c2s_direct_tls_listen_count; i++) {
+		struct listener *l = &srv.listeners[srv.nlisteners];
+
+		if (listener_open(l, cfg->c2s_direct_tls_listen[i]) != 0)
+			fatal("cannot listen on %s: %s",
+			    cfg->c2s_direct_tls_listen[i], strerror(errno));
+		l->direct_tls = 1;
+		srv.nlisteners++;
+		log_info("listening for clients (direct TLS) on %s",
+		    cfg->c2s_direct_tls_listen[i]);
 	}
 	log_info("uxmppd started: domain %s, MUC %s", cfg->domain,
 	    cfg->muc_domain);
@@ -660,9 +920,11 @@ server_run(void)
 		conn_free(srv.conns);
 	for (i = 0; i < srv.nlisteners; i++)
 		close(srv.listeners[i].fd);
+	sm_shutdown();	/* hibernating sessions end: unacked to offline */
 	muc_shutdown();
 	store_flush();
 	store_close();
+	tls_server_shutdown();
 	close(srv.sigfd);
 	close(srv.epfd);
 	log_info("stopped");
@@ -684,6 +946,8 @@ usage(void)
 	    "  store-check               verify the data files\n"
 	    "  store-compact             rewrite the data files compactly\n"
 	    "  store-dump                print the stored records\n"
+	    "  cert-generate             make a new self-signed certificate in\n"
+	    "                            the data directory\n"
 	    "The password is read from PWFILE, from a prompt on a terminal,\n"
 	    "or as one line from standard input.\n");
 	exit(2);
@@ -824,6 +1088,31 @@ out:
 	return rc;
 }
 
+/* uxmppd cert-generate: a new self-signed certificate in data_dir. */
+static int
+command_cert_generate(void)
+{
+	const struct config *cfg = config_get();
+	char cert[600], key[600], fpr[TLS_FINGERPRINT_LEN], err[800];
+
+	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "uxmppd: %s: %s\n", cfg->data_dir,
+		    strerror(errno));
+		return 1;
+	}
+	server_cert_paths(cert, key, sizeof(cert));
+	if (server_cert_generate(cert, key, fpr, err, sizeof(err)) != 0) {
+		fprintf(stderr, "uxmppd: %s\n", err);
+		return 1;
+	}
+	printf("certificate %s\nkey %s\nsha256 fingerprint %s\n", cert, key,
+	    fpr);
+	if (cfg->tls_cert[0] != '\0')
+		printf("note: the configuration uses %s instead\n",
+		    cfg->tls_cert);
+	return 0;
+}
+
 static int
 command_run(const char *cmd, int argc, char **argv)
 {
@@ -839,6 +1128,8 @@ command_run(const char *cmd, int argc, char **argv)
 		return store_check_cmd(cfg->data_dir);
 	if (strcmp(cmd, "store-dump") == 0)
 		return store_dump_cmd(cfg->data_dir);
+	if (strcmp(cmd, "cert-generate") == 0)
+		return command_cert_generate();
 	if (strcmp(cmd, "store-compact") == 0) {
 		if (open_store_or_die() != 0)
 			return 1;
@@ -888,6 +1179,12 @@ main(int argc, char **argv)
 	}
 	cfg = config_get();
 	if (check_only) {
+		if (cfg->tls_cert[0] != '\0' && tls_server_load(cfg->tls_cert,
+		    cfg->tls_key, err, sizeof(err)) != 0) {
+			fprintf(stderr, "uxmppd: %s\n", err);
+			return 1;
+		}
+		tls_server_shutdown();
 		printf("configuration OK\n");
 		return 0;
 	}
@@ -909,6 +1206,8 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (muc_init() != 0)
 		fatal("cannot start the MUC service");
+	if (server_tls_load() != 0)
+		fatal("cannot set up TLS");
 	c2s_init();
 	return server_run();
 }

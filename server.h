@@ -28,6 +28,21 @@ unsigned long conn_id(const struct conn *c);
 int	conn_is_loopback(const struct conn *c);
 /* Is the transport encrypted (TLS)? */
 int	conn_is_encrypted(const struct conn *c);
+/* Between <proceed/> (or a direct-TLS accept) and the end of the TLS
+ * handshake: nothing may be written in the clear. */
+int	conn_tls_handshaking(const struct conn *c);
+/* Could STARTTLS start now (a certificate is loaded, no TLS yet)? */
+int	conn_tls_available(const struct conn *c);
+/*
+ * Start TLS once the output queued so far (ending with <proceed/>) has
+ * been written in the clear; nothing more is read in the clear.  0, or
+ * -1 when TLS is unavailable or already on (RFC 6120 §5.4.2.3).
+ */
+int	conn_starttls(struct conn *c);
+/* The TLS session once its handshake is complete, else NULL (channel
+ * binding).  Borrowed, valid while the connection lives. */
+struct tls_conn;
+struct tls_conn *conn_tls(const struct conn *c);
 /* Bytes queued and not yet written. */
 size_t	conn_pending(const struct conn *c);
 

@@ -1,19 +1,30 @@
 /*
  * services.c - the server's own iq responders: XEP-0030 disco on the
  * domain and on accounts, XEP-0199 ping, XEP-0092 version, XEP-0012
- * uptime and XEP-0202 time.  Anything else: service-unavailable.
+ * uptime and last activity, XEP-0202 time, and the per-account data
+ * services: XEP-0049 private XML storage, XEP-0054 vcard-temp and the
+ * account side of XEP-0077 (password change, cancellation).  Anything
+ * else: service-unavailable.
  */
 #include "services.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
+#include "blocking.h"
+#include "buf.h"
 #include "config.h"
 #include "jid.h"
+#include "log.h"
+#include "muc.h"
+#include "roster.h"
 #include "route.h"
 #include "server.h"
 #include "stanza.h"
+#include "store.h"
 
 #define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
@@ -21,16 +32,30 @@
 #define NS_VERSION	"jabber:iq:version"
 #define NS_LAST		"jabber:iq:last"
 #define NS_TIME		"urn:xmpp:time"
+#define NS_PRIVATE	"jabber:iq:private"
+#define NS_VCARD	"vcard-temp"
+#define NS_REGISTER	"jabber:iq:register"
+#define NS_CARBONS	"urn:xmpp:carbons:2"
 #define UXMPPD_VERSION	"0.1"
+
+#define LAST_KIND	"last"		/* bare -> "<unix time> <status>" */
+#define PRIVATE_KIND	"private"	/* "bare ns name" -> element */
+#define VCARD_KIND	"vcard"		/* bare -> <vCard/> */
+#define SERVICES_MAX_PRIVATE	64	/* private XML elements per user */
+#define SERVICES_MAX_VCARD	(64 * 1024)	/* bytes of one vCard */
+#define SERVICES_MAX_PRIVATE_BYTES (64 * 1024) /* bytes of one element */
 
 static const char *const server_features[] = {
 	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION, NS_LAST, NS_TIME,
-	NULL
+	NS_ROSTER, "urn:xmpp:features:rosterver", NS_BLOCKING, NS_CARBONS,
+	NS_PRIVATE, NS_VCARD, "msgoffline", NULL
 };
 
 static const char *const account_features[] = {
 	NS_DISCO_INFO, NS_DISCO_ITEMS, NULL
 };
+
+static struct buf sbuf;		/* serializing, reused */
 
 static void
 reply_and_free(struct xml_node *reply)
@@ -51,8 +76,9 @@ iq_payload(const struct xml_node *iq)
 {
 	const struct xml_node *c = xml_child(iq, NULL, NULL);
 
-	if (c == NULL || xml_next(c, NULL, NULL) != NULL)
+	if (c == NULL || xml_next(c, NULL, NULL) != NULL) {
 		return NULL;
+	}
 	return c;
 }
 
@@ -74,8 +100,9 @@ disco_info(const struct xml_node *iq, const struct xml_node *q,
 	id = xml_add(query, "identity", NULL);
 	xml_set_attr(id, "category", category);
 	xml_set_attr(id, "type", type);
-	if (name != NULL)
+	if (name != NULL) {
 		xml_set_attr(id, "name", name);
+	}
 	for (; *features; features++)
 		xml_set_attr(xml_add(query, "feature", NULL), "var", *features);
 	reply_and_free(reply);
@@ -96,8 +123,9 @@ iq_request(const struct xml_node *iq, const struct xml_node **out)
 	const char *type = xml_attr(iq, "type");
 
 	if (type == NULL || (strcmp(type, "get") != 0 &&
-	    strcmp(type, "set") != 0))
+	    strcmp(type, "set") != 0)) {
 		return -1;	/* results and errors are not answered */
+	}
 	*out = iq_payload(iq);
 	if (*out == NULL || xml_attr(iq, "id") == NULL) {
 		reply_error(iq, "bad-request");
@@ -116,8 +144,9 @@ services_server_iq(const struct xml_node *iq)
 	time_t now;
 	struct tm tm;
 
-	if (iq_request(iq, &q) != 0)
+	if (iq_request(iq, &q) != 0) {
 		return;
+	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, "server", "im", "uxmppd", server_features);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
@@ -161,6 +190,253 @@ services_server_iq(const struct xml_node *iq)
 	}
 }
 
+/* ---- XEP-0012 last activity of accounts ---- */
+
+void
+services_last_record(const char *bare, const char *status)
+{
+	char v[1100];
+
+	snprintf(v, sizeof(v), "%lld %.1023s", (long long)time(NULL), status);
+	store_put(LAST_KIND, bare, v);
+}
+
+/* §4: own account, or a contact allowed to see presence */
+static void
+last_activity(const struct xml_node *iq, const char *bare, const char *from)
+{
+	char from_bare[JID_MAX + 1];
+	struct xml_node *reply, *query;
+	const char *v, *sp;
+	char secs[32] = "0";
+	long long t;
+
+	if (jid_bare(from, from_bare, sizeof(from_bare)) != 0 ||
+	    (strcmp(from_bare, bare) != 0 &&
+	    !roster_has_from(bare, from_bare))) {
+		reply_error(iq, "forbidden");
+		return;
+	}
+	reply = stanza_result(iq);
+	query = xml_add(reply, "query", NS_LAST);
+	v = store_get(LAST_KIND, bare);
+	if (!route_user_available(bare) && v != NULL) {
+		t = strtoll(v, NULL, 10);
+		snprintf(secs, sizeof(secs), "%lld",
+		    (long long)time(NULL) > t ? (long long)time(NULL) - t : 0);
+		sp = strchr(v, ' ');
+		if (sp != NULL && sp[1] != '\0') {
+			xml_add_text(query, sp + 1, strlen(sp + 1));
+		}
+	}
+	xml_set_attr(query, "seconds", secs);
+	reply_and_free(reply);
+}
+
+/* ---- stored XML: XEP-0049 private storage, XEP-0054 vcard-temp ---- */
+
+static struct xml_node *
+stored_xml(const char *kind, const char *key)
+{
+	const char *v = store_get(kind, key);
+	int err;
+
+	if (v == NULL) {
+		return NULL;
+	}
+	return xml_parse_document(v, strlen(v), XML_NS_CLIENT, &err);
+}
+
+/* Serialize el into sbuf; -1 when it is over max bytes. */
+static int
+serialize_el(const struct xml_node *el, size_t max)
+{
+	if (sbuf.data == NULL) {
+		buf_init(&sbuf, 0);
+	}
+	buf_reset(&sbuf);
+	xml_serialize(el, XML_NS_CLIENT, &sbuf);
+	return sbuf.err || sbuf.len > max ? -1 : 0;
+}
+
+static int
+private_count_cb(void *ud, const char *key, const char *value)
+{
+	(void)key;
+	(void)value;
+	(*(size_t *)ud)++;
+	return 0;
+}
+
+static int
+reserved_ns(const char *ns)
+{
+	return strcmp(ns, XML_NS_CLIENT) == 0 ||
+	    strcmp(ns, "jabber:server") == 0 ||
+	    strcmp(ns, NS_PRIVATE) == 0 || *ns == '\0';
+}
+
+static void
+private_iq(const struct xml_node *iq, const struct xml_node *q,
+    const char *bare, int own)
+{
+	const struct xml_node *el = xml_child(q, NULL, NULL);
+	struct xml_node *reply, *query, *data;
+	char key[JID_MAX + 2048], prefix[JID_MAX + 2];
+	size_t count = 0;
+
+	if (!own) {
+		reply_error(iq, "forbidden");
+		return;
+	}
+	/* exactly one child in a namespace of its own */
+	if (el == NULL || xml_next(el, NULL, NULL) != NULL ||
+	    reserved_ns(el->ns)) {
+		reply_error(iq, "not-acceptable");
+		return;
+	}
+	if (strlen(el->ns) + strlen(el->name) + 2 > sizeof(key) - JID_MAX - 2) {
+		reply_error(iq, "not-acceptable");
+		return;
+	}
+	snprintf(key, sizeof(key), "%s %s %s", bare, el->name, el->ns);
+	if (is_get(iq)) {
+		reply = stanza_result(iq);
+		query = xml_add(reply, "query", NS_PRIVATE);
+		data = stored_xml(PRIVATE_KIND, key);
+		if (data != NULL) {
+			xml_copy_into(query, data);
+			xml_free(data);
+		} else {
+			xml_add(query, el->name, el->ns);
+		}
+		reply_and_free(reply);
+		return;
+	}
+	if (xml_child(el, NULL, NULL) == NULL && *xml_text(el) == '\0') {
+		/* an empty element clears the data */
+		if (store_get(PRIVATE_KIND, key) != NULL) {
+			store_del(PRIVATE_KIND, key);
+		}
+		reply_and_free(stanza_result(iq));
+		return;
+	}
+	if (store_get(PRIVATE_KIND, key) == NULL) {
+		snprintf(prefix, sizeof(prefix), "%s ", bare);
+		store_foreach(PRIVATE_KIND, prefix, private_count_cb, &count);
+		if (count >= SERVICES_MAX_PRIVATE) {
+			reply_error(iq, "resource-constraint");
+			return;
+		}
+	}
+	if (serialize_el(el, SERVICES_MAX_PRIVATE_BYTES) != 0) {
+		reply_error(iq, "not-acceptable");
+		return;
+	}
+	store_put(PRIVATE_KIND, key, sbuf.data);
+	reply_and_free(stanza_result(iq));
+}
+
+static void
+vcard_iq(const struct xml_node *iq, const struct xml_node *q,
+    const char *bare, int own)
+{
+	struct xml_node *reply, *data;
+
+	if (is_get(iq)) {
+		data = stored_xml(VCARD_KIND, bare);
+		if (data == NULL && !own) {
+			/* XEP-0054 §3.1: no vCard */
+			reply_error(iq, "item-not-found");
+			return;
+		}
+		reply = stanza_result(iq);
+		if (data != NULL) {
+			xml_copy_into(reply, data);
+			xml_free(data);
+		} else {
+			xml_add(reply, "vCard", NS_VCARD);
+		}
+		reply_and_free(reply);
+		return;
+	}
+	if (!own) {
+		reply_error(iq, "forbidden");
+		return;
+	}
+	if (strcmp(q->name, "vCard") != 0) {
+		reply_error(iq, "bad-request");
+		return;
+	}
+	if (serialize_el(q, SERVICES_MAX_VCARD) != 0) {
+		reply_error(iq, "not-acceptable");
+		return;
+	}
+	store_put(VCARD_KIND, bare, sbuf.data);
+	reply_and_free(stanza_result(iq));
+}
+
+/* ---- XEP-0077 for a logged-in account ---- */
+
+static void
+register_own(const struct xml_node *iq, const struct xml_node *q,
+    const char *bare)
+{
+	const struct xml_node *user_el, *pass_el;
+	struct xml_node *reply, *query;
+	char local[JID_PART_MAX + 1];
+	const char *at = strchr(bare, '@');
+	size_t llen = at ? (size_t)(at - bare) : 0;
+
+	if (llen > JID_PART_MAX) {
+		llen = JID_PART_MAX;
+	}
+	memcpy(local, bare, llen);
+	local[llen] = '\0';
+	if (is_get(iq)) {
+		/* §3.2.1: already registered */
+		reply = stanza_result(iq);
+		query = xml_add(reply, "query", NS_REGISTER);
+		xml_add(query, "registered", NULL);
+		xml_add_text_child(query, "username", NULL, local);
+		xml_add(query, "password", NULL);
+		reply_and_free(reply);
+		return;
+	}
+	if (xml_child(q, "remove", NS_REGISTER) != NULL) {
+		/* §3.2: cancel: answer, then end every session */
+		if (account_delete(bare) != 0) {
+			reply_error(iq, "internal-server-error");
+			return;
+		}
+		log_info("account %s removed by its owner", bare);
+		reply_and_free(stanza_result(iq));
+		services_account_removed(bare);
+		muc_account_removed(bare);
+		route_user_gone(bare, NULL);
+		return;
+	}
+	user_el = xml_child(q, "username", NS_REGISTER);
+	pass_el = xml_child(q, "password", NS_REGISTER);
+	/* §3.3: password change; the username must be the account's */
+	if (user_el == NULL || pass_el == NULL ||
+	    *xml_text(pass_el) == '\0') {
+		reply_error(iq, "bad-request");
+		return;
+	}
+	if (jid_local_canon(xml_text(user_el), local, sizeof(local)) != 0 ||
+	    strlen(local) != llen || strncmp(local, bare, llen) != 0) {
+		reply_error(iq, "not-authorized");
+		return;
+	}
+	if (account_set_password(bare, xml_text(pass_el)) != 0) {
+		reply_error(iq, "internal-server-error");
+		return;
+	}
+	log_info("account %s changed its password", bare);
+	reply_and_free(stanza_result(iq));
+}
+
 void
 services_account_iq(const struct xml_node *iq, const char *bare)
 {
@@ -169,8 +445,9 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 	int own = from != NULL && jid_bare_eq(from, bare);
 	struct xml_node *reply;
 
-	if (iq_request(iq, &q) != 0)
+	if (iq_request(iq, &q) != 0) {
 		return;
+	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, "account", "registered", NULL,
 		    account_features);
@@ -180,7 +457,92 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 		reply_and_free(reply);
 	} else if (own && is_get(iq) && strcmp(q->ns, NS_PING) == 0) {
 		reply_and_free(stanza_result(iq));
+	} else if (is_get(iq) && strcmp(q->ns, NS_LAST) == 0) {
+		last_activity(iq, bare, from != NULL ? from : "");
+	} else if (strcmp(q->ns, NS_PRIVATE) == 0 &&
+	    strcmp(q->name, "query") == 0) {
+		private_iq(iq, q, bare, own);
+	} else if (strcmp(q->ns, NS_VCARD) == 0) {
+		vcard_iq(iq, q, bare, own);
+	} else if (own && strcmp(q->ns, NS_REGISTER) == 0) {
+		register_own(iq, q, bare);
+	} else if (!own && strcmp(q->ns, NS_ROSTER) == 0) {
+		/* RFC 6121 §2.1.5: only the account itself */
+		reply_error(iq, "forbidden");
 	} else {
 		reply_error(iq, "service-unavailable");
 	}
+}
+
+/* Presence to the server's domain: it answers probes and accepts every
+ * subscription (RFC 6121 §4.3, §3.1.3). */
+void
+services_server_presence(const struct xml_node *pres)
+{
+	const char *type = xml_attr(pres, "type");
+	const char *from = xml_attr(pres, "from");
+	char bare[JID_MAX + 1];
+	struct xml_node *p;
+
+	if (type == NULL || from == NULL ||
+	    jid_bare(from, bare, sizeof(bare)) != 0) {
+		return;
+	}
+	if (strcmp(type, "probe") != 0 && strcmp(type, "subscribe") != 0) {
+		return;
+	}
+	p = xml_new("presence", XML_NS_CLIENT);
+	xml_set_attr(p, "from", config_get()->domain);
+	xml_set_attr(p, "to", bare);
+	if (strcmp(type, "subscribe") == 0) {
+		xml_set_attr(p, "type", "subscribed");
+		route_stanza(p);
+		xml_set_attr(p, "type", NULL);
+	}
+	route_stanza(p);
+	xml_free(p);
+}
+
+struct key_list {
+	char	**keys;
+	size_t	 n, cap;
+};
+
+static int
+private_key_cb(void *ud, const char *key, const char *value)
+{
+	struct key_list *l = ud;
+
+	(void)value;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->keys = xrealloc(l->keys, l->cap * sizeof(*l->keys));
+	}
+	l->keys[l->n++] = xstrdup(key);
+	return 0;
+}
+
+void
+services_account_removed(const char *bare)
+{
+	char prefix[JID_MAX + 2];
+	struct key_list l = { NULL, 0, 0 };
+	size_t i;
+
+	roster_account_removed(bare);
+	blocking_account_removed(bare);
+	route_account_removed(bare);
+	if (store_get(LAST_KIND, bare) != NULL) {
+		store_del(LAST_KIND, bare);
+	}
+	if (store_get(VCARD_KIND, bare) != NULL) {
+		store_del(VCARD_KIND, bare);
+	}
+	snprintf(prefix, sizeof(prefix), "%s ", bare);
+	store_foreach(PRIVATE_KIND, prefix, private_key_cb, &l);
+	for (i = 0; i < l.n; i++) {
+		store_del(PRIVATE_KIND, l.keys[i]);
+		free(l.keys[i]);
+	}
+	free(l.keys);
 }

@@ -1,7 +1,8 @@
 /*
  * services.h - what the server itself answers: iq to the domain
  * (disco, ping, version, uptime, time) and iq to an account's bare JID
- * handled on the account's behalf (disco on accounts, ...).
+ * handled on the account's behalf (disco on accounts, last activity,
+ * private XML storage, vcard-temp, registration changes).
  */
 #ifndef UXMPPD_SERVICES_H
 #define UXMPPD_SERVICES_H
@@ -10,8 +11,20 @@
 
 /* An iq addressed to the server's domain.  Borrowed. */
 void	services_server_iq(const struct xml_node *iq);
+/* A presence addressed to the server's domain (probe, subscribe). */
+void	services_server_presence(const struct xml_node *pres);
 /* An iq addressed to the bare JID of local account bare (from its owner
  * or anyone else).  Borrowed. */
 void	services_account_iq(const struct xml_node *iq, const char *bare);
+/* Local user bare went unavailable with this status text ("" for none):
+ * kept for XEP-0012 queries. */
+void	services_last_record(const char *bare, const char *status);
+/*
+ * Account bare has been deleted (account_delete() done): cancel its
+ * subscriptions and delete its roster, blocklist, offline messages,
+ * private XML, vCard and last activity.  Call it wherever an account is
+ * deleted (XEP-0077 cancellation does; `uxmppd deluser` must too).
+ */
+void	services_account_removed(const char *bare);
 
 #endif

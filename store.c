@@ -35,16 +35,22 @@
  * number, an unknown op), stops the open with file:line.  Nothing is ever
  * skipped.
  *
- * Compaction rewrites the live records to store.log.tmp, fsyncs it, renames
- * it over store.log and fsyncs the directory: a crash at any point leaves
- * either the old or the new log, both complete.  It runs in steps of about
- * STORE_COMPACT_STEP_MS inside store_flush() so a big store never stalls the
- * reactor: the snapshot holds each live record's line as it is (same
- * sequence number) for records up to BASE, the sequence number when the
- * compaction started; records written meanwhile (above BASE) go to the old
- * log as usual and are copied after the snapshot at the end.  Records are
- * kept in a list in sequence order; a record changed meanwhile moves to the
- * list's end (above BASE), so the snapshot walk never sees it twice.
+ * Compaction (when dead bytes pass 1 MiB and the live bytes) rewrites the
+ * live records to store.log.tmp, fsyncs it, renames it over store.log and
+ * fsyncs the directory: a crash at any point leaves either the old or the
+ * new log, both complete, and a leftover temp file is removed at open.  It
+ * runs in steps of about STORE_COMPACT_STEP_MS inside store_flush() so a big
+ * store never stalls the reactor: the snapshot holds each live record's line
+ * as it is (same sequence number) for records up to BASE, the sequence
+ * number when the compaction started; records written meanwhile (above
+ * BASE) go to the old log as usual and are copied after the snapshot at the
+ * end.  Records are kept in a list in sequence order; a record changed
+ * meanwhile moves to the list's end (above BASE), so the snapshot walk never
+ * sees it twice.  Each step first waits for the previous step's writeback
+ * (sync_file_range), so the final fsync is short and a slow SD card slows
+ * the compaction rather than the server; the replaced file is freed 16 MiB
+ * per flush, since closing a big unlinked file frees all its blocks at once.
+ * 1M affiliation records (80 MiB): ~0.5-1 s in total, steps of 10-30 ms.
  */
 #include "store.h"
 #include "buf.h"
@@ -77,7 +83,7 @@
 #define STORE_STEP_MIN_BYTES	(64u * 1024)
 #define STORE_STEP_MAX_BYTES	(16u * 1024 * 1024)
 #define STORE_SHRINK_CHUNK	(16u * 1024 * 1024)	/* per flush */
-#define STORE_READ_CHUNK	(1u * 1024 * 1024)
+#define STORE_READ_CHUNK	(64u * 1024)	/* grows for long lines */
 #define STORE_TABLE_MIN		1024
 
 struct store_kind {
@@ -114,7 +120,8 @@ struct store_compaction {
 	struct store_rec *cursor;	/* next snapshot record */
 	struct buf	 out;
 	uint64_t	 written;	/* bytes in the temp file */
-	uint64_t	 retry_total;	/* after a failure: wait for this size */
+	uint64_t	 hdr_bytes;	/* its header line */
+	uint64_t	 retry_total;	/* after a failure, wait for this */
 	uint64_t	 synced;	/* bytes known to be on the device */
 	uint64_t	 step_bytes;	/* to write per step, adapts */
 	int		 old_fd;	/* the replaced log, being shrunk */
@@ -468,8 +475,8 @@ table_slot(const struct store_db *db, const struct store_kind *kind,
 	const struct store_rec *r;
 
 	while ((r = db->slots[i].r) != NULL) {
-		if (db->slots[i].hash == h && r->kind == kind && r->key_len == n &&
-		    memcmp(r->data, key, n) == 0) {
+		if (db->slots[i].hash == h && r->kind == kind &&
+		    r->key_len == n && memcmp(r->data, key, n) == 0) {
 			break;
 		}
 		i = (i + 1) & mask;
@@ -738,7 +745,7 @@ struct replay {
 	uint64_t	 bad_line;	/* its 1-based line number */
 	uint64_t	 bad_len;	/* its length in bytes (with newline) */
 	char		 bad_text[160];	/* its start, escaped */
-	uint64_t	 valid_after;	/* lines with a good checksum after it */
+	uint64_t	 valid_after;	/* good-checksum lines after it */
 	uint64_t	 first_valid_line; /* the first of them */
 	uint64_t	 good_end;	/* offset after the last good line */
 	uint64_t	 file_size;
@@ -873,6 +880,12 @@ line_crc_ok(const struct line *ln)
 		}
 		want = want << 4 | (uint32_t)v;
 	}
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* let the fuzzer past the checksum to the parser: 00000000 matches */
+	if (want == 0) {
+		return tab - ln->p;
+	}
+#endif
 	if (crc32_buf(ln->p, (size_t)(tab - ln->p) + 1) != want) {
 		return -1;
 	}
@@ -1317,6 +1330,7 @@ db_release(struct store_db *db)
 	db->open = 0;
 }
 
+/* Config word to policy; 0, or -1 if unknown. */
 int
 store_sync_parse(const char *s, enum store_sync *out)
 {
@@ -1332,6 +1346,11 @@ store_sync_parse(const char *s, enum store_sync *out)
 	return 0;
 }
 
+/*
+ * Take the lock, remove a leftover compaction file, create or replay the
+ * log (truncating a torn tail).  0, or -1 with the reason in err (file and
+ * line for a corrupt record, the holder's pid for a taken lock).
+ */
 int
 store_open(const char *dir, enum store_sync sync, unsigned batch_ms,
     char *err, size_t errlen)
@@ -1506,7 +1525,8 @@ comp_due(const struct store_db *db)
 {
 	uint64_t total = db->file_bytes + db->pend.len, dead;
 
-	if (db->comp.active || total < db->comp.retry_total) {
+	if (db->comp.active || total < db->comp.retry_total ||
+	    total < db->hdr_bytes + db->live_bytes) {
 		return 0;
 	}
 	dead = total - db->hdr_bytes - db->live_bytes;
@@ -1537,6 +1557,7 @@ comp_start(struct store_db *db)
 	c->step_bytes = STORE_COMPACT_CHUNK;
 	buf_init(&c->out, 0);
 	format_header(&c->out, c->base);
+	c->hdr_bytes = c->out.len;
 	log_info("store: compacting %s: %zu live records, %" PRIu64
 	    " bytes", db->log_path, db->count, db->file_bytes);
 	return 0;
@@ -1657,6 +1678,7 @@ comp_finish(struct store_db *db, int defer_close)
 	}
 	db->fd = c->fd;
 	db->file_bytes = c->written;
+	db->hdr_bytes = c->hdr_bytes;
 	db->unsynced = 0;
 	db->last_sync_ms = now_ms();
 	c->active = 0;
@@ -1749,6 +1771,8 @@ comp_step(struct store_db *db, unsigned budget_ms)
 
 /* ---- public API of the open store ---- */
 
+/* Write and sync what is queued, abandon a compaction in progress, free
+ * everything and release the lock. */
 void
 store_close(void)
 {
@@ -1768,6 +1792,7 @@ store_close(void)
 	db_release(db);
 }
 
+/* Borrowed: valid until that key changes or the store closes. */
 const char *
 store_get(const char *kind, const char *key)
 {
@@ -1827,6 +1852,8 @@ store_change(const char *kind, const char *key, const char *value)
 	return 0;
 }
 
+/* Apply now, queue the line for store_flush(); 0 or -1 (not open, store
+ * failed, empty kind, record over STORE_MAX_LINE). */
 int
 store_put(const char *kind, const char *key, const char *value)
 {
@@ -1836,12 +1863,15 @@ store_put(const char *kind, const char *key, const char *value)
 	return store_change(kind, key, value);
 }
 
+/* As store_put; deleting an absent key writes nothing and returns 0. */
 int
 store_del(const char *kind, const char *key)
 {
 	return store_change(kind, key, NULL);
 }
 
+/* Walks the kind's own list: cost is the number of records of that kind,
+ * not of the store.  fn must not change the store. */
 void
 store_foreach(const char *kind, const char *key_prefix,
     int (*fn)(void *ud, const char *key, const char *value), void *ud)
@@ -1870,6 +1900,13 @@ store_foreach(const char *kind, const char *key_prefix,
 	}
 }
 
+/*
+ * Group commit: one write of everything queued, then fdatasync per the
+ * policy, then a compaction step when one is due or running.  -1 when the
+ * write or sync failed: nothing queued since the last good flush may be
+ * acknowledged.  A failed write is taken back and retried next time; a
+ * failed fdatasync disables the store for good.
+ */
 int
 store_flush(void)
 {
@@ -1911,6 +1948,7 @@ store_flush(void)
 	return 0;
 }
 
+/* For the reactor's timeout: 0 now, N ms, or -1 nothing pending. */
 int
 store_flush_due_ms(void)
 {
@@ -1932,6 +1970,7 @@ store_flush_due_ms(void)
 	return due <= now ? 0 : (int)(due - now);
 }
 
+/* The whole compaction at once (uxmppd store-compact); 0 or -1. */
 int
 store_compact(void)
 {
@@ -1970,6 +2009,11 @@ offline_replay(const char *dir, struct store_db *db, struct replay *rp,
 	return 0;
 }
 
+/*
+ * Read-only (no lock taken, nothing truncated), so it also runs beside a
+ * live server.  Exit code: 0 sound (a torn tail is reported but is what a
+ * crash leaves), 1 corrupt (the server would refuse to start), 2 unreadable.
+ */
 int
 store_check_cmd(const char *dir)
 {
@@ -2101,6 +2145,8 @@ rec_cmp(const void *a, const void *b)
 	return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
 }
 
+/* Live records sorted by kind and key, "kind<TAB>key<TAB>value" escaped
+ * as in the log.  Read-only.  Exit code as store_check_cmd. */
 int
 store_dump_cmd(const char *dir)
 {

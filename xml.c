@@ -75,11 +75,13 @@ struct arena_blk {
 struct xml_arena {
 	struct arena_blk *cur;	/* newest block; older ones via prev */
 	size_t	 next_cap;
+	size_t	 total;		/* bytes of all blocks */
 };
 
 struct arena_mark {
 	struct arena_blk *blk;
 	size_t	 used;
+	size_t	 next_cap;
 };
 
 static struct xml_arena *
@@ -95,6 +97,7 @@ arena_new(size_t first)
 	b->used = (sizeof(*a) + 7) & ~(size_t)7;
 	a->cur = b;
 	a->next_cap = first * 2;
+	a->total = first;
 	return a;
 }
 
@@ -127,6 +130,7 @@ arena_grow(struct xml_arena *a, size_t n)
 	b->cap = cap;
 	b->used = n;
 	a->cur = b;
+	a->total += cap;
 	if (a->next_cap < ARENA_MAX_STEP) {
 		a->next_cap *= 2;
 	}
@@ -188,6 +192,7 @@ arena_mark(const struct xml_arena *a)
 
 	m.blk = a->cur;
 	m.used = a->cur->used;
+	m.next_cap = a->next_cap;
 	return m;
 }
 
@@ -198,10 +203,12 @@ arena_rollback(struct xml_arena *a, struct arena_mark m)
 
 	while (a->cur != m.blk) {
 		prev = a->cur->prev;
+		a->total -= a->cur->cap;
 		free(a->cur);
 		a->cur = prev;
 	}
 	a->cur->used = m.used;
+	a->next_cap = m.next_cap;	/* same growth however input was cut */
 }
 
 /* ---- well-known namespaces: shared static strings, never copied ---- */
@@ -355,6 +362,9 @@ struct xml_parser {
 };
 
 #define ARENA_FIRST	(2048 - 32)
+/* a stanza's tree may take ARENA_FACTOR times its byte limit (+ slack) */
+#define ARENA_FACTOR	8
+#define ARENA_SLACK	(64 * 1024)
 #define PEND_KEEP	256
 
 static void
@@ -1119,6 +1129,12 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 		tailp = &at->next;
 	}
 
+	/* a tree of tiny elements costs far more than its raw bytes: cap it */
+	if (a->total > ARENA_FACTOR * p->lim.max_stanza_bytes + ARENA_SLACK) {
+		r = XML_ERR_LIMIT_STANZA;
+		goto fail;
+	}
+
 	/* resolve namespaces */
 	if (has_dflt) {
 		el->dflt = dflt;
@@ -1776,6 +1792,7 @@ fail:
 	return r;
 }
 
+/* Fill *l with the documented defaults. */
 void
 xml_limits_default(struct xml_limits *l)
 {
@@ -1839,6 +1856,7 @@ xml_parser_new(const struct xml_limits *lim, const struct xml_callbacks *cb,
 	return p;
 }
 
+/* Free the parser, any stanza in progress and its buffers.  NULL is fine. */
 void
 xml_parser_free(struct xml_parser *p)
 {
@@ -1849,6 +1867,8 @@ xml_parser_free(struct xml_parser *p)
 	free(p);
 }
 
+/* Back to a fresh stream (after STARTTLS/SASL); limits, callbacks and
+ * user data stay.  Safe to call from inside a callback that then stops. */
 void
 xml_parser_reset(struct xml_parser *p)
 {
@@ -1856,6 +1876,7 @@ xml_parser_reset(struct xml_parser *p)
 	parser_init(p);
 }
 
+/* Line (1-based) and byte offset of the first byte not consumed. */
 void
 xml_position(const struct xml_parser *p, unsigned long *line,
     unsigned long long *byte)
@@ -1868,6 +1889,7 @@ xml_position(const struct xml_parser *p, unsigned long *line,
 	}
 }
 
+/* Heap bytes held besides the struct (see xml.h). */
 size_t
 xml_parser_idle_bytes(const struct xml_parser *p)
 {
@@ -1895,12 +1917,14 @@ xml_parser_idle_bytes(const struct xml_parser *p)
 	return n;
 }
 
+/* sizeof(struct xml_parser). */
 size_t
 xml_parser_sizeof(void)
 {
 	return sizeof(struct xml_parser);
 }
 
+/* Static message for an error code; never NULL. */
 const char *
 xml_strerror(int err)
 {
@@ -1947,6 +1971,7 @@ xml_strerror(int err)
 	return "unknown error";
 }
 
+/* RFC 6120 §4.9.3 condition for an error code (static string). */
 const char *
 xml_error_condition(int err)
 {
@@ -2061,6 +2086,7 @@ xml_parse_document(const char *data, size_t len, const char *default_ns,
 
 /* ---- tree access ---- */
 
+/* Unnamespaced attribute value or NULL; borrowed from el's arena. */
 const char *
 xml_attr(const struct xml_node *el, const char *name)
 {
@@ -2074,6 +2100,7 @@ xml_attr(const struct xml_node *el, const char *name)
 	return NULL;
 }
 
+/* Attribute value in namespace ns (NULL/"" = none) or NULL; borrowed. */
 const char *
 xml_attr_ns(const struct xml_node *el, const char *ns, const char *name)
 {
@@ -2099,6 +2126,7 @@ el_match(const struct xml_node *n, const char *name, const char *ns)
 	    (ns == NULL || n->ns == ns || strcmp(n->ns, ns) == 0);
 }
 
+/* First child element matching name and ns (NULL = any), or NULL. */
 struct xml_node *
 xml_child(const struct xml_node *el, const char *name, const char *ns)
 {
@@ -2112,6 +2140,7 @@ xml_child(const struct xml_node *el, const char *name, const char *ns)
 	return NULL;
 }
 
+/* Next sibling element after "after" matching name and ns, or NULL. */
 struct xml_node *
 xml_next(const struct xml_node *after, const char *name, const char *ns)
 {
@@ -2125,6 +2154,7 @@ xml_next(const struct xml_node *after, const char *name, const char *ns)
 	return NULL;
 }
 
+/* Text of the first text child or ""; borrowed. */
 const char *
 xml_text(const struct xml_node *el)
 {
@@ -2138,6 +2168,7 @@ xml_text(const struct xml_node *el)
 	return "";
 }
 
+/* Number of element children. */
 size_t
 xml_child_count(const struct xml_node *el)
 {
@@ -2165,12 +2196,14 @@ node_el_new(struct xml_arena *a, const char *name, const char *ns)
 	return n;
 }
 
+/* New root in a new arena; strings are copied.  Caller xml_free()s. */
 struct xml_node *
 xml_new(const char *name, const char *ns)
 {
 	return node_el_new(arena_new(1024 - 32), name, ns);
 }
 
+/* New last child element of parent (ns NULL = parent's), in its arena. */
 struct xml_node *
 xml_add(struct xml_node *parent, const char *name, const char *ns)
 {
@@ -2184,6 +2217,7 @@ xml_add(struct xml_node *parent, const char *name, const char *ns)
 	return n;
 }
 
+/* New child element holding text (copied). */
 struct xml_node *
 xml_add_text_child(struct xml_node *parent, const char *name,
     const char *ns, const char *text)
@@ -2196,6 +2230,7 @@ xml_add_text_child(struct xml_node *parent, const char *name,
 	return n;
 }
 
+/* Set, replace or (value NULL) remove an attribute; strings copied. */
 void
 xml_set_attr_ns(struct xml_node *el, const char *ns, const char *prefix,
     const char *name, const char *value)
@@ -2232,12 +2267,14 @@ xml_set_attr_ns(struct xml_node *el, const char *ns, const char *prefix,
 	a->value = arena_strndup(ar, value, strlen(value));
 }
 
+/* Unnamespaced xml_set_attr_ns(). */
 void
 xml_set_attr(struct xml_node *el, const char *name, const char *value)
 {
 	xml_set_attr_ns(el, NULL, NULL, name, value);
 }
 
+/* Append len bytes of text (copied), merged with a trailing text child. */
 void
 xml_add_text(struct xml_node *el, const char *text, size_t len)
 {
@@ -2305,6 +2342,7 @@ copy_node(struct xml_arena *a, const struct xml_node *src)
 	return n;
 }
 
+/* Deep copy of src (any tree) as parent's last child, in parent's arena. */
 struct xml_node *
 xml_copy_into(struct xml_node *parent, const struct xml_node *src)
 {
@@ -2314,12 +2352,14 @@ xml_copy_into(struct xml_node *parent, const struct xml_node *src)
 	return n;
 }
 
+/* Deep copy of src as a new tree.  Caller xml_free()s. */
 struct xml_node *
 xml_clone(const struct xml_node *src)
 {
 	return copy_node(arena_new(2048 - 32), src);
 }
 
+/* Detach node from its parent; its memory stays in the arena. */
 void
 xml_unlink(struct xml_node *node)
 {
@@ -2345,6 +2385,7 @@ xml_unlink(struct xml_node *node)
 	node->next = NULL;
 }
 
+/* Free the arena of root's tree (every node of it).  NULL is fine. */
 void
 xml_free(struct xml_node *root)
 {
@@ -2353,6 +2394,7 @@ xml_free(struct xml_node *root)
 	}
 }
 
+/* Copy s into the arena of any_node's tree; valid until xml_free. */
 const char *
 xml_strdup(struct xml_node *any_node, const char *s)
 {
@@ -2361,6 +2403,7 @@ xml_strdup(struct xml_node *any_node, const char *s)
 
 /* ---- serializing ---- */
 
+/* Append s escaped for text or (in_attr) an attribute value to out. */
 void
 xml_escape(struct buf *out, const char *s, size_t len, int in_attr)
 {
@@ -2521,6 +2564,7 @@ ser_node(const struct xml_node *el, const char *pns, struct buf *out)
 	buf_putc(out, '>');
 }
 
+/* Append el and its subtree to out (see xml.h for namespaces). */
 void
 xml_serialize(const struct xml_node *el, const char *parent_ns,
     struct buf *out)

@@ -52,6 +52,11 @@ struct xml_limits {
 	size_t	max_name_len;		/* element/attribute name, default 256 */
 	size_t	max_attr_value_len;	/* default 64 KiB */
 };
+/*
+ * Besides these, the tree of one stanza may take at most 8 times
+ * max_stanza_bytes (+ 64 KiB) of arena memory; a stanza of many tiny
+ * elements past that fails with XML_ERR_LIMIT_STANZA.
+ */
 
 /* Fill *l with the defaults above. */
 void	xml_limits_default(struct xml_limits *l);

@@ -31,7 +31,8 @@ step() {
 for t in "$@"; do
 	step "$t"
 done
-for s in tests/fuzz-replay.sh tests/runner-selftest.sh tests/run-scenarios.sh; do
+for s in tests/fuzz-replay.sh tests/runner-selftest.sh tests/run-scenarios.sh \
+    tests/tls-test.sh; do
 	[ -x "$s" ] && step "$s"
 done
 echo "$passed passed, $failed failed"

@@ -26,7 +26,9 @@
 # Environment: UXMPPD (server binary, default ./uxmppd), SCANSION (runner,
 # default tests/scansion), SCANSION_OPTS (extra runner options, e.g.
 # "--timeout 5" or "-v"), START_TIMEOUT (seconds to wait for the port, 10),
-# STOP_TIMEOUT (seconds to wait for a graceful exit, 10).
+# STOP_TIMEOUT (seconds to wait for a graceful exit, 10), SCANSION_TLS
+# (starttls: every client negotiates STARTTLS and the server requires
+# encryption; direct: every client uses a direct-TLS port, XEP-0368).
 
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +37,11 @@ SCANSION=${SCANSION:-$ROOT/tests/scansion}
 SCANSION_OPTS=${SCANSION_OPTS:-}
 START_TIMEOUT=${START_TIMEOUT:-10}
 STOP_TIMEOUT=${STOP_TIMEOUT:-10}
+SCANSION_TLS=${SCANSION_TLS:-}
+case $SCANSION_TLS in
+''|starttls|direct) ;;
+*) echo "run-scenarios: SCANSION_TLS must be starttls or direct" >&2; exit 2 ;;
+esac
 PROSODY_CFG=${PROSODY_CFG:-$ROOT/../shared/peer-scenarios/prosody-0.12.cfg.lua}
 
 selftest=0
@@ -91,6 +98,7 @@ reason=
 tmp=
 srv_pid=
 port=
+tport=
 
 # Wait for a child with a timeout; sets st to its exit status, or to
 # "timeout" after killing it with SIGKILL.
@@ -117,6 +125,12 @@ store_sync = none
 log_level = debug
 log_file = $tmp/uxmppd.log
 EOF
+	if [ -n "$SCANSION_TLS" ]; then
+		echo "require_encryption = yes" >>"$conf"
+	fi
+	if [ -n "$tport" ]; then
+		echo "c2s_direct_tls_listen = 127.0.0.1:$tport" >>"$conf"
+	fi
 	mkdir -p "$tmp/data"
 	while read -r jid pass; do
 		if ! printf '%s\n' "$pass" | "$UXMPPD" -c "$conf" adduser "$jid" \
@@ -176,10 +190,14 @@ run_one() {
 	while :; do
 		tries=$((tries + 1))
 		port=$("$SCANSION" --free-port) || { reason="no free port"; return 1; }
+		tport=
+		if [ "$SCANSION_TLS" = direct ]; then
+			tport=$("$SCANSION" --free-port) || { reason="no free port"; return 1; }
+		fi
 		rm -rf "$tmp/data"
 		"${backend}_setup" || return 1
 		"${backend}_start"
-		if "$SCANSION" --wait-port "127.0.0.1:$port" --wait-pid "$srv_pid" \
+		if "$SCANSION" --wait-port "127.0.0.1:${tport:-$port}" --wait-pid "$srv_pid" \
 		    --timeout "$START_TIMEOUT" 2>>"$tmp/scansion.out"; then
 			break
 		fi
@@ -193,7 +211,8 @@ run_one() {
 		fi
 	done
 	# shellcheck disable=SC2086
-	"$SCANSION" $SCANSION_OPTS --connect "127.0.0.1:$port" "$file" \
+	"$SCANSION" $SCANSION_OPTS ${SCANSION_TLS:+--tls $SCANSION_TLS} \
+	    --connect "127.0.0.1:${tport:-$port}" "$file" \
 	    >"$tmp/scansion.out" 2>&1
 	scs_rc=$?
 	kill -TERM "$srv_pid" 2>/dev/null
@@ -252,7 +271,8 @@ cleanup() {
 		rm -rf "$tmp"
 	fi
 }
-trap 'cleanup; exit 130' INT TERM
+trap 'cleanup; exit 130' HUP INT TERM
+trap 'cleanup; exit 141' PIPE
 
 for file in "$@"; do
 	name=$(basename "$file" .scs)

@@ -9,6 +9,14 @@
  *	--timeout SEC		how long `receives` waits (default 3)
  *	--nothing-wait SEC	how long `receives: nothing` waits (default 1)
  *	--pause SEC		pause between sends of different clients (0.1)
+ *	--tls MODE		starttls: every client negotiates STARTTLS;
+ *				direct: TLS from the first byte (XEP-0368);
+ *				auto (default): STARTTLS when the server
+ *				requires it.  Over TLS the clients prefer
+ *				SCRAM-*-PLUS with the strongest channel
+ *				binding the server lists (XEP-0440)
+ *	--cb TYPE		use that channel-binding type; "none": no
+ *				-PLUS mechanisms
  *	-v			print the actions and the traffic on stderr
  *   tests/scansion --accounts FILE	print "bare-jid password" per account
  *   tests/scansion --free-port		print a free loopback TCP port
@@ -44,6 +52,7 @@
 
 #include "buf.h"
 #include "sasl.h"
+#include "tls.h"
 #include "xml.h"
 
 #define SCANSION_NS	"https://matthewwild.co.uk/projects/scansion"
@@ -51,6 +60,7 @@
 #define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
 #define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL_CB	"urn:xmpp:sasl-cb:0"
 #define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_XMLNS	"http://www.w3.org/2000/xmlns/"
 
@@ -141,6 +151,9 @@ static long pause_ms = DEFAULT_PAUSE_MS;
 static char *override_host;
 static char *override_port;
 static int verbose;
+enum tls_mode { TLS_MODE_AUTO, TLS_MODE_STARTTLS, TLS_MODE_DIRECT };
+static enum tls_mode tls_mode = TLS_MODE_AUTO;
+static const char *cb_force;		/* --cb TYPE, or "none" */
 static long backtrack_steps;
 
 /* ---- small helpers ---- */
@@ -627,6 +640,57 @@ static const struct transport plain_transport = {
 	plain_read, plain_write, plain_close,
 };
 
+/* ---- transport: TLS (tls.h client sessions) ---- */
+
+static ssize_t
+tls_tr_read(struct client *c, void *p, size_t n)
+{
+	struct tls_conn *t = c->tr_ctx;
+	size_t total;
+	int rc;
+
+	rc = tls_conn_read(t, p, n);
+	if (rc < 0) {
+		errno = rc == TLS_ERR ? EPROTO : EAGAIN;
+		return -1;
+	}
+	/* poll() cannot see what mbedTLS already holds: take it now. */
+	total = (size_t)rc;
+	while (rc > 0 && total < n && tls_conn_pending(t) > 0) {
+		rc = tls_conn_read(t, (char *)p + total, n - total);
+		if (rc > 0) {
+			total += (size_t)rc;
+		}
+	}
+	return (ssize_t)total;
+}
+
+static ssize_t
+tls_tr_write(struct client *c, const void *p, size_t n)
+{
+	int rc = tls_conn_write(c->tr_ctx, p, n);
+
+	if (rc < 0) {
+		errno = rc == TLS_ERR ? EPROTO : EAGAIN;
+		return -1;
+	}
+	return rc;
+}
+
+static void
+tls_tr_close(struct client *c)
+{
+	tls_conn_close_notify(c->tr_ctx);
+	tls_conn_free(c->tr_ctx);
+	c->tr_ctx = NULL;
+	close(c->fd);
+	c->fd = -1;
+}
+
+static const struct transport tls_transport = {
+	tls_tr_read, tls_tr_write, tls_tr_close,
+};
+
 /* ---- stream handling ---- */
 
 static void
@@ -716,8 +780,9 @@ on_stanza(void *ud, struct xml_node *st)
 	}
 	queue_push(c, st);
 	/* The rest of the bytes belong to the restarted stream. */
-	if (c->negotiating && strcmp(st->ns, NS_SASL) == 0 &&
-	    strcmp(st->name, "success") == 0) {
+	if (c->negotiating && ((strcmp(st->ns, NS_SASL) == 0 &&
+	    strcmp(st->name, "success") == 0) ||
+	    strcmp(st->ns, NS_TLS) == 0)) {
 		return 1;
 	}
 	return 0;
@@ -1014,15 +1079,67 @@ wait_features(struct client *c)
 	return f;
 }
 
+/*
+ * The channel binding for SCRAM over TLS: --cb TYPE, else the strongest
+ * type of ours the server lists (XEP-0440), else the default of RFC 5802
+ * and RFC 9266 (tls-unique, tls-exporter over TLS 1.3).  NULL for none.
+ */
+static const struct sasl_cb *
+pick_channel_binding(struct client *c, const struct xml_node *features,
+    struct sasl_cb *cb)
+{
+	const struct xml_node *list, *k;
+	const char *types[TLS_CB_MAX], *type = NULL, *t;
+	size_t n, i;
+
+	if (c->tr != &tls_transport ||
+	    (cb_force != NULL && strcmp(cb_force, "none") == 0)) {
+		return NULL;
+	}
+	n = tls_conn_cb_types(c->tr_ctx, types, TLS_CB_MAX);
+	list = xml_child(features, "sasl-channel-binding", NS_SASL_CB);
+	for (i = 0; i < n && type == NULL; i++) {
+		if (cb_force != NULL) {
+			if (strcmp(cb_force, types[i]) == 0) {
+				type = types[i];
+			}
+			continue;
+		}
+		if (list == NULL) {
+			if (strcmp(types[i], "tls-server-end-point") != 0) {
+				type = types[i];
+			}
+			continue;
+		}
+		for (k = xml_child(list, "channel-binding", NS_SASL_CB);
+		    k != NULL; k = xml_next(k, "channel-binding", NS_SASL_CB)) {
+			t = xml_attr(k, "type");
+			if (t != NULL && strcmp(t, types[i]) == 0) {
+				type = types[i];
+				break;
+			}
+		}
+	}
+	if (type == NULL) {
+		return NULL;
+	}
+	cb->type = type;
+	cb->data = tls_conn_cb_data(c->tr_ctx, type, &cb->len);
+	return cb->data != NULL ? cb : NULL;
+}
+
 static int
 sasl_auth(struct client *c, const struct xml_node *features,
     const char *local)
 {
 	static const char *const prefs[] = {
+		"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS",
 		"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", NULL,
 	};
 	const struct xml_node *mechs, *m;
 	const char *mech = NULL;
+	struct sasl_cb cbuf;
+	const struct sasl_cb *cb = pick_channel_binding(c, features, &cbuf);
 	struct sasl_client *sc = NULL;
 	struct xml_node *st = NULL;
 	struct buf out, msg;
@@ -1036,6 +1153,9 @@ sasl_auth(struct client *c, const struct xml_node *features,
 		goto out;
 	}
 	for (size_t i = 0; prefs[i] != NULL && mech == NULL; i++) {
+		if (cb == NULL && strstr(prefs[i], "-PLUS") != NULL) {
+			continue;
+		}
 		for (m = xml_child(mechs, "mechanism", NS_SASL); m != NULL;
 		    m = xml_next(m, "mechanism", NS_SASL)) {
 			char *t = text_of(m);
@@ -1054,7 +1174,9 @@ sasl_auth(struct client *c, const struct xml_node *features,
 		client_fail(c, "no usable SASL mechanism offered");
 		goto out;
 	}
-	sc = sasl_client_new(mech, local, c->password);
+	/* With binding data and a non-PLUS mechanism the client sends "y":
+	 * it binds, but the server did not offer -PLUS (RFC 5802 §6). */
+	sc = sasl_client_new_cb(mech, local, c->password, cb);
 	if (sc == NULL) {
 		client_fail(c, "SASL client for %s unavailable", mech);
 		goto out;
@@ -1125,7 +1247,9 @@ sasl_auth(struct client *c, const struct xml_node *features,
 		xml_free(st);
 		st = NULL;
 	}
-	vlog("[%s] authenticated with %s", c->name, mech);
+	vlog("[%s] authenticated with %s%s%s", c->name, mech,
+	    cb != NULL && strstr(mech, "-PLUS") ? " " : "",
+	    cb != NULL && strstr(mech, "-PLUS") ? cb->type : "");
 	rc = 0;
 out:
 	xml_free(st);
@@ -1274,6 +1398,77 @@ tcp_connect(struct client *c, const char *host, const char *port)
 	return 0;
 }
 
+/* Run the client TLS handshake on c's socket (poll until done or the
+ * timeout); the transport becomes TLS.  0, or -1 with c->why set. */
+static int
+client_tls_handshake(struct client *c, const char *domain)
+{
+	struct tls_conn *t = tls_conn_new_client(c->fd, domain);
+	long long deadline = now_ms() + timeout_ms, left;
+	struct pollfd p;
+	int rc;
+
+	if (t == NULL) {
+		client_fail(c, "cannot set up a TLS session");
+		return -1;
+	}
+	c->tr = &tls_transport;
+	c->tr_ctx = t;
+	while ((rc = tls_conn_handshake(t)) != 0) {
+		if (rc == TLS_ERR) {
+			client_fail(c, "TLS handshake: %s", tls_conn_error(t));
+			return -1;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			client_fail(c, "TLS handshake timed out");
+			return -1;
+		}
+		p.fd = c->fd;
+		p.events = rc == TLS_WANT_READ ? POLLIN : POLLOUT;
+		p.revents = 0;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR) {
+			client_fail(c, "poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+	vlog("[%s] TLS %s %s", c->name, tls_conn_version(t),
+	    tls_conn_cipher(t));
+	return 0;
+}
+
+/* STARTTLS (RFC 6120 §5.4): <starttls/>, <proceed/>, handshake.  The
+ * caller restarts the stream.  0, or -1 with c->why set. */
+static int
+client_starttls(struct client *c, const char *domain)
+{
+	static const char cmd[] = "<starttls xmlns='" NS_TLS "'/>";
+	struct xml_node *st;
+	int ok;
+
+	c->negotiating = 1;
+	if (client_send_raw(c, cmd, sizeof(cmd) - 1) < 0 ||
+	    (st = wait_stanza(c)) == NULL) {
+		return -1;
+	}
+	ok = is_el(st, "proceed", NS_TLS);
+	if (!ok) {
+		client_fail(c, "STARTTLS answered with <%s/>", st->name);
+	}
+	xml_free(st);
+	if (!ok) {
+		return -1;
+	}
+	if (c->inbuf.len > 0) {
+		client_fail(c, "data after <proceed/> in the clear");
+		return -1;
+	}
+	c->negotiating = 0;
+	c->feed_paused = 0;
+	xml_parser_reset(c->parser);
+	return client_tls_handshake(c, domain);
+}
+
 /*
  * Connect, negotiate the stream, authenticate and bind.  Returns 0, or -1
  * with c->why set.
@@ -1299,16 +1494,33 @@ client_connect(struct client *c)
 	buf_init(&c->inbuf, INBUF_MAX);
 	buf_init(&c->outbuf, OUTBUF_MAX);
 	c->parser = xml_parser_new(NULL, &stream_callbacks, c, 1);
+	if (tls_mode == TLS_MODE_DIRECT &&
+	    client_tls_handshake(c, domain) < 0) {
+		goto out;
+	}
 	if (send_stream_header(c, domain) < 0 ||
 	    (f = wait_features(c)) == NULL) {
 		goto out;
 	}
-	if (xml_child(f, "starttls", NS_TLS) != NULL &&
+	if (c->tr != &tls_transport && (tls_mode == TLS_MODE_STARTTLS ||
+	    (xml_child(f, "starttls", NS_TLS) != NULL &&
 	    xml_child(xml_child(f, "starttls", NS_TLS), "required",
-	    NS_TLS) != NULL) {
-		/* The transport hook is where STARTTLS will go. */
-		client_fail(c, "server requires STARTTLS (not supported yet)");
-		goto out;
+	    NS_TLS) != NULL))) {
+		if (xml_child(f, "starttls", NS_TLS) == NULL) {
+			client_fail(c, "server does not offer STARTTLS");
+			goto out;
+		}
+		xml_free(f);
+		f = NULL;
+		if (client_starttls(c, domain) < 0 ||
+		    send_stream_header(c, domain) < 0 ||
+		    (f = wait_features(c)) == NULL) {
+			goto out;
+		}
+		if (xml_child(f, "starttls", NS_TLS) != NULL) {
+			client_fail(c, "STARTTLS offered again over TLS");
+			goto out;
+		}
 	}
 	if (sasl_auth(c, f, local) < 0) {
 		goto out;
@@ -1991,7 +2203,9 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: scansion [-v] [--connect HOST:PORT] [--timeout SEC]\n"
-	    "                [--nothing-wait SEC] [--pause SEC] FILE\n"
+	    "                [--nothing-wait SEC] [--pause SEC]\n"
+	    "                [--tls auto|starttls|direct] [--cb TYPE|none] "
+	    "FILE\n"
 	    "       scansion --accounts FILE\n"
 	    "       scansion --free-port\n"
 	    "       scansion --wait-port HOST:PORT [--wait-pid PID] "
@@ -2046,6 +2260,20 @@ main(int argc, char **argv)
 			nothing_ms = parse_seconds(argv[++i]);
 		} else if (strcmp(o, "--pause") == 0 && i + 1 < argc) {
 			pause_ms = parse_seconds(argv[++i]);
+		} else if (strcmp(o, "--tls") == 0 && i + 1 < argc) {
+			o = argv[++i];
+			if (strcmp(o, "starttls") == 0) {
+				tls_mode = TLS_MODE_STARTTLS;
+			} else if (strcmp(o, "direct") == 0) {
+				tls_mode = TLS_MODE_DIRECT;
+			} else if (strcmp(o, "auto") == 0 ||
+			    strcmp(o, "none") == 0 || o[0] == '\0') {
+				tls_mode = TLS_MODE_AUTO;
+			} else {
+				usage();
+			}
+		} else if (strcmp(o, "--cb") == 0 && i + 1 < argc) {
+			cb_force = argv[++i];
 		} else if (o[0] == '-' || file != NULL) {
 			usage();
 		} else {

@@ -69,6 +69,35 @@ conn_is_encrypted(const struct conn *c)
 	return 0;
 }
 
+/* No TLS in this test: the reactor has no certificate. */
+int
+conn_tls_handshaking(const struct conn *c)
+{
+	(void)c;
+	return 0;
+}
+
+int
+conn_tls_available(const struct conn *c)
+{
+	(void)c;
+	return 0;
+}
+
+int
+conn_starttls(struct conn *c)
+{
+	(void)c;
+	return -1;
+}
+
+struct tls_conn *
+conn_tls(const struct conn *c)
+{
+	(void)c;
+	return NULL;
+}
+
 size_t
 conn_pending(const struct conn *c)
 {
@@ -285,7 +314,8 @@ test_features_and_mechanisms(void)
 	free(out);
 	client_free(cl);
 
-	/* not loopback, not encrypted: no PLAIN */
+	/* not loopback, not encrypted: no PLAIN, and by default
+	 * (require_encryption) no SASL at all before TLS */
 	cl = client_new(0);
 	send_str(cl, HEADER);
 	out = take(cl);
@@ -294,7 +324,7 @@ test_features_and_mechanisms(void)
 	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
 	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>");
 	out = take(cl);
-	CHECK(contains(out, "<invalid-mechanism/>"));
+	CHECK(contains(out, "<encryption-required/>"));
 	free(out);
 	client_free(cl);
 }
@@ -325,6 +355,41 @@ test_plain_failures(void)
 	CHECK(cl->conn.closing);
 	free(out);
 	client_free(cl);
+}
+
+/* RFC 4616: an authzid naming the user's own JID is fine, another not. */
+static void
+test_plain_authzid(void)
+{
+	static const struct { const char *authzid; const char *want; } cases[] = {
+		{ "user@localhost", "<success" },
+		{ "juliet@localhost", "<invalid-authzid/>" },
+	};
+	struct buf auth, msg;
+	char raw[128];
+	size_t i, n;
+	char *out;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct client *cl = client_new(1);
+
+		send_str(cl, HEADER);
+		free(take(cl));
+		n = (size_t)snprintf(raw, sizeof(raw), "%s%cuser%cpassword",
+		    cases[i].authzid, 0, 0);
+		buf_init(&auth, 0);
+		b64(raw, n, &auth);
+		buf_init(&msg, 0);
+		buf_printf(&msg, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+		    "mechanism='PLAIN'>%s</auth>", auth.data);
+		send_str(cl, msg.data);
+		out = take(cl);
+		CHECK(contains(out, cases[i].want));
+		free(out);
+		buf_free(&auth);
+		buf_free(&msg);
+		client_free(cl);
+	}
 }
 
 static void
@@ -587,6 +652,7 @@ main(void)
 	test_stream_errors();
 	test_features_and_mechanisms();
 	test_plain_failures();
+	test_plain_authzid();
 	scram_login("SCRAM-SHA-1");
 	scram_login("SCRAM-SHA-256");
 	test_bind_and_routing();

@@ -540,6 +540,10 @@ test_mechanisms(void)
 		plain += strcmp(*m, "PLAIN") == 0;
 	}
 	CHECK(n == 2 && plain == 0);
+	CHECK(sasl_mechanisms_cb(1, 0) == sasl_mechanisms(1));
+	CHECK_STR(sasl_mechanisms_cb(0, 1)[0], "SCRAM-SHA-256-PLUS");
+	CHECK_STR(sasl_mechanisms_cb(1, 1)[4], "PLAIN");
+	CHECK(sasl_mechanisms_cb(0, 1)[4] == NULL);
 	CHECK(sasl_server_new("PLAIN", 0, lookup, NULL) == NULL);
 	CHECK(sasl_server_new("DIGEST-MD5", 1, lookup, NULL) == NULL);
 	CHECK(sasl_server_new("scram-sha-1", 1, lookup, NULL) == NULL);

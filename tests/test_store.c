@@ -181,14 +181,16 @@ test_round_trip(void)
 	ok = 1;
 	for (k = 0; k < NKINDS; k++) {
 		for (i = 0; i < NAWK; i++) {
+			const char *v, *w, *want_w = awkward[NAWK - 1 - i];
+
 			snprintf(key, sizeof(key), "%zu%s", i, awkward[i]);
-			const char *v = store_get(kinds[k], key);
-			const char *w = store_get(kinds[k], awkward[i]);
+			v = store_get(kinds[k], key);
+			w = store_get(kinds[k], awkward[i]);
 			if (v == NULL || strcmp(v, awkward[i]) != 0 ||
-			    w == NULL || strcmp(w, awkward[NAWK - 1 - i]) != 0) {
+			    w == NULL || strcmp(w, want_w) != 0) {
 				ok = 0;
-				fprintf(stderr, "round trip: kind %zu value %zu\n",
-				    k, i);
+				fprintf(stderr, "round trip: kind %zu value "
+				    "%zu\n", k, i);
 			}
 		}
 	}
@@ -278,6 +280,12 @@ test_api_edges(void)
 		CHECK_STR(p, "uxmppd-store\t1\t0\t0b8f9b4e\n");
 		free(p);
 	}
+}
+
+static void
+val_for_kill(char *b, size_t n, long k)
+{
+	snprintf(b, n, "value %ld \t with \\ escapes \n", k);
 }
 
 /* ---- the log as records, for the file tests ---- */
@@ -587,6 +595,121 @@ test_corrupt_middle(void)
 	free(full);
 }
 
+/* A line too long to be a record (10 MiB, no newline) at the end is torn;
+ * followed by an intact line it is corruption. */
+static void
+test_long_line(void)
+{
+	char *full, *big, err[512];
+	size_t n, bn = 10u * 1024 * 1024;
+
+	new_dir();
+	CHECK(open_store(STORE_SYNC_NONE, 0, NULL, 0) == 0);
+	store_put("account", "a@x", "1");
+	store_put("account", "b@x", "2");
+	store_close();
+	full = read_file(log_path, &n);
+	big = malloc(n + bn + n);
+	memcpy(big, full, n);
+	memset(big + n, 'x', bn);
+	write_file(log_path, big, n + bn);
+	CHECK(open_store(STORE_SYNC_NONE, 0, err, sizeof(err)) == 0);
+	CHECK_STR(store_get("account", "b@x"), "2");
+	store_close();
+	CHECK((size_t)file_size(log_path) == n);
+	/* the same with a newline and the last record again after it */
+	big[n + bn - 1] = '\n';
+	{
+		const char *last = full + n - 1;
+		size_t ll;
+		while (last > full && last[-1] != '\n') {
+			last--;
+		}
+		ll = (size_t)(full + n - last);
+		memcpy(big + n + bn, last, ll);
+		write_file(log_path, big, n + bn + ll);
+	}
+	CHECK(open_store(STORE_SYNC_NONE, 0, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "store.log:4:") != NULL);
+	free(big);
+	free(full);
+}
+
+/*
+ * kill -9 of a writer at random points: every change whose store_flush()
+ * returned (the point where the server sends its acknowledgement) is there
+ * afterwards, and the store opens cleanly.  (A real power cut also loses
+ * the page cache; that needs a VM or dm-log-writes and is not done here.)
+ */
+static void
+test_kill_writer(void)
+{
+	char key[64], val[128], err[512];
+	int round, p[2], st, ok = 1, opened = 1;
+	long acked, got, i;
+	pid_t pid;
+	ssize_t n;
+
+	new_dir();
+	for (round = 0; round < 8; round++) {
+		if (pipe(p) != 0) {
+			abort();
+		}
+		pid = fork();
+		if (pid == 0) {
+			long k = 0;
+			close(p[0]);
+			if (open_store(STORE_SYNC_ALWAYS, 0, NULL, 0) != 0) {
+				_exit(2);
+			}
+			/* continue after what the store holds */
+			while (snprintf(key, sizeof(key), "r%ld", k),
+			    store_get("acct", key) != NULL) {
+				k++;
+			}
+			for (;; k++) {
+				snprintf(key, sizeof(key), "r%ld", k);
+				val_for_kill(val, sizeof(val), k);
+				store_put("acct", key, val);
+				store_put("junk", "overwritten", val);
+				if (store_flush() != 0) {
+					_exit(3);
+				}
+				/* acknowledged: tell the parent */
+				if (write(p[1], &k, sizeof(k)) != sizeof(k)) {
+					_exit(4);
+				}
+			}
+		}
+		close(p[1]);
+		usleep(20000 + (useconds_t)(rand() % 80000));
+		kill(pid, SIGKILL);
+		acked = -1;
+		while ((n = read(p[0], &got, sizeof(got))) == sizeof(got)) {
+			acked = got;
+		}
+		close(p[0]);
+		waitpid(pid, &st, 0);
+		if (open_store(STORE_SYNC_ALWAYS, 0, err, sizeof(err)) != 0) {
+			opened = 0;
+			fprintf(stderr, "kill round %d: %s\n", round, err);
+			break;
+		}
+		for (i = 0; i <= acked; i++) {
+			const char *v;
+			snprintf(key, sizeof(key), "r%ld", i);
+			val_for_kill(val, sizeof(val), i);
+			v = store_get("acct", key);
+			if (v == NULL || strcmp(v, val) != 0) {
+				ok = 0;
+			}
+		}
+		store_close();
+	}
+	CHECK(opened);
+	CHECK(ok);
+}
+
 /* ---- sequence numbers ---- */
 
 /* Check the log's sequence rules; returns the last seq or 0 on error. */
@@ -605,7 +728,8 @@ check_seqs(unsigned long long *base_out)
 	for (line = strtok_r(p, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (first) {
-			if (sscanf(line, "uxmppd-store\t1\t%llu\t", &base) != 1) {
+			if (sscanf(line, "uxmppd-store\t1\t%llu\t",
+			    &base) != 1) {
 				ok = 0;
 			}
 			first = 0;
@@ -794,6 +918,8 @@ test_compaction(void)
 	store_close();
 	CHECK(capture(store_check_cmd, dir, &out) == 0);
 	CHECK(out != NULL && strstr(out, "live records: 400") != NULL);
+	/* right after a compaction every byte is live */
+	CHECK(out != NULL && strstr(out, "dead: 0 bytes") != NULL);
 	free(out);
 
 	/* automatic: enough dead bytes make store_flush() compact */
@@ -820,13 +946,42 @@ test_compaction(void)
 	store_close();
 }
 
+/* The user number in the last line of the compaction's temp file, or -1:
+ * the snapshot cursor is at the record after it. */
+static int
+last_snapshot_user(void)
+{
+	char b[4097], *nl, *u;
+	int fd = open(tmp_path, O_RDONLY);
+	off_t size, from;
+	ssize_t n;
+
+	if (fd < 0) {
+		return -1;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	from = size > 4096 ? size - 4096 : 0;
+	n = pread(fd, b, 4096, from);
+	close(fd);
+	if (n <= 0) {
+		return -1;
+	}
+	b[n] = '\0';
+	if (b[n - 1] == '\n') {
+		b[n - 1] = '\0';
+	}
+	nl = strrchr(b, '\n');
+	u = strstr(nl ? nl : b, " user");
+	return u ? atoi(u + 5) : -1;
+}
+
 /* A big compaction runs in steps; writes in between land correctly. */
 static void
 test_compaction_interleaved(void)
 {
 	enum { N = 400000 };
 	char key[64], val[128];
-	int i, in_progress, steps, ok;
+	int i, in_progress, steps, ok, at_cursor = 0;
 	static unsigned char state[N + 1000];	/* 0 absent, else gen */
 
 	new_dir();
@@ -860,8 +1015,8 @@ test_compaction_interleaved(void)
 		int base = (steps * 7919) % N;
 		for (i = 0; i < 20; i++) {
 			int j = (base + i * 997) % N;
-			snprintf(key, sizeof(key), "room%d@conference.localhost "
-			    "user%d@localhost", j / 50, j);
+			snprintf(key, sizeof(key), "room%d@conference."
+			    "localhost user%d@localhost", j / 50, j);
 			if (i % 5 == 4) {
 				store_del("aff", key);
 				state[j] = 0;
@@ -869,6 +1024,24 @@ test_compaction_interleaved(void)
 				val_for(val, sizeof(val), j, 3);
 				store_put("aff", key, val);
 				state[j] = 3;
+			}
+		}
+		/* and the records right at the snapshot cursor */
+		{
+			int u = last_snapshot_user();
+			if (u >= 0 && u + 2 < N) {
+				snprintf(key, sizeof(key), "room%d@conference."
+				    "localhost user%d@localhost", (u + 1) / 50,
+				    u + 1);
+				val_for(val, sizeof(val), u + 1, 4);
+				store_put("aff", key, val);
+				state[u + 1] = 4;
+				snprintf(key, sizeof(key), "room%d@conference."
+				    "localhost user%d@localhost", (u + 2) / 50,
+				    u + 2);
+				store_del("aff", key);
+				state[u + 2] = 0;
+				at_cursor++;
 			}
 		}
 		if (steps < 1000) {
@@ -882,6 +1055,7 @@ test_compaction_interleaved(void)
 		steps++;
 	}
 	CHECK(steps > 1);
+	CHECK(at_cursor > 0);
 	CHECK(file_size(tmp_path) == -1);
 	store_close();
 	CHECK(check_seqs(NULL) > 0);
@@ -891,8 +1065,8 @@ test_compaction_interleaved(void)
 	for (i = 0; i < N + 1000; i++) {
 		const char *v;
 		if (i < N) {
-			snprintf(key, sizeof(key), "room%d@conference.localhost "
-			    "user%d@localhost", i / 50, i);
+			snprintf(key, sizeof(key), "room%d@conference."
+			    "localhost user%d@localhost", i / 50, i);
 		} else {
 			snprintf(key, sizeof(key), "new%d", i);
 		}
@@ -1155,6 +1329,8 @@ main(void)
 	test_round_trip();
 	test_torn_tail();
 	test_corrupt_middle();
+	test_long_line();
+	test_kill_writer();
 	test_seq_monotonic();
 	test_foreach();
 	test_compaction();

@@ -21,6 +21,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct run {
 	struct buf	 trace;
 	size_t		 events;
+	int		 rc;		/* final code of the run */
+	size_t		 main_len;	/* trace length before the re-run */
 	int		 stop_every;
 };
 
@@ -86,7 +88,7 @@ ev_close(void *ud)
 /* Feed data in pieces of the given pattern; resume after XML_STOPPED. */
 static int
 run_feed(struct run *r, const uint8_t *data, size_t size, unsigned pattern,
-    int require_stream)
+    int require_stream, const struct run *again)
 {
 	struct xml_callbacks cb = { ev_open, ev_stanza, ev_close };
 	struct xml_limits lim;
@@ -128,17 +130,33 @@ run_feed(struct run *r, const uint8_t *data, size_t size, unsigned pattern,
 			abort();
 		}
 	}
+	r->main_len = r->trace.len;
+	if (again != NULL) {
+		/* after a reset the same parser must behave like a new one */
+		size_t mark = r->trace.len;
+		int rc2;
+
+		xml_parser_reset(p);
+		r->stop_every = 0;
+		rc2 = xml_feed(p, (const char *)data, size, &used);
+		if (rc2 != again->rc || r->trace.len - mark !=
+		    again->trace.len || (again->trace.len > 0 &&
+		    memcmp(r->trace.data + mark, again->trace.data,
+		    again->trace.len) != 0)) {
+			abort();
+		}
+	}
 	xml_parser_free(p);
 	return rc;
 }
 
-/* Is one trace a prefix of the other (whole lines)? */
+/* Is one trace a prefix of the other? */
 static int
-trace_prefix(const struct buf *a, const struct buf *b)
+trace_prefix(const struct run *a, const struct run *b)
 {
-	size_t n = a->len < b->len ? a->len : b->len;
+	size_t n = a->main_len < b->main_len ? a->main_len : b->main_len;
 
-	return n == 0 || memcmp(a->data, b->data, n) == 0;
+	return n == 0 || memcmp(a->trace.data, b->trace.data, n) == 0;
 }
 
 int
@@ -158,21 +176,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	piece.stop_every = (data[0] >> 5) & 3;
 	data++;
 	size--;
-	rw = run_feed(&whole, data, size, 0, require_stream);
+	rw = run_feed(&whole, data, size, 0, require_stream, NULL);
+	whole.rc = rw;
 	rp = run_feed(&piece, data, size, pattern == 0 ? 1 : pattern,
-	    require_stream);
+	    require_stream, &whole);
 #ifdef FUZZ_XML_DEBUG
 	fprintf(stderr, "whole %d:\n%s\npieces(%u) %d:\n%s\n", rw,
 	    whole.trace.data ? whole.trace.data : "", pattern, rp,
 	    piece.trace.data ? piece.trace.data : "");
 #endif
-	if (!trace_prefix(&whole.trace, &piece.trace)) {
+	if (!trace_prefix(&whole, &piece)) {
 		abort();
 	}
 	if (rw < 0 && rp < 0 && rw != rp) {
 		abort();
 	}
-	if (rw >= 0 && rp >= 0 && (whole.trace.len != piece.trace.len)) {
+	if (rw >= 0 && rp >= 0 && whole.main_len != piece.main_len) {
 		abort();
 	}
 	buf_free(&whole.trace);

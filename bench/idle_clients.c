@@ -1,0 +1,156 @@
+/*
+ * idle_clients.c - what an idle authenticated client costs the server.
+ *
+ * usage: idle_clients HOST PORT USER PASSWORD PID N
+ *
+ * Opens N connections to the server (whose process id is PID), logs each
+ * in with PLAIN as USER under its own resource (the login is pipelined in
+ * one write), waits until all are bound, lets the server settle, and
+ * prints the server's resident memory before and after and the cost per
+ * connection.  The connections stay open until the figures are printed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "sasl.h"
+
+static long
+rss_kib(const char *pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	}
+	fclose(fp);
+	return kib;
+}
+
+static int
+connect_to(const char *host, int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *host, *user, *pass, *pid;
+	struct buf login, auth;
+	char raw[512], rbuf[4096];
+	struct pollfd *pfds;
+	int *bound, port, n, i, done = 0;
+	long before, after;
+	size_t rawlen;
+	time_t deadline;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: idle_clients HOST PORT USER PASSWORD "
+		    "PID N\n");
+		return 2;
+	}
+	host = argv[1];
+	port = atoi(argv[2]);
+	user = argv[3];
+	pass = argv[4];
+	pid = argv[5];
+	n = atoi(argv[6]);
+	pfds = calloc((size_t)n, sizeof(*pfds));
+	bound = calloc((size_t)n, sizeof(*bound));
+	before = rss_kib(pid);
+	rawlen = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, user, 0,
+	    pass);
+	buf_init(&auth, 0);
+	sasl_b64_encode((const unsigned char *)raw, rawlen, &auth);
+	buf_init(&login, 0);
+	for (i = 0; i < n; i++) {
+		pfds[i].fd = connect_to(host, port);
+		if (pfds[i].fd < 0) {
+			fprintf(stderr, "connect %d: %s\n", i, strerror(errno));
+			return 1;
+		}
+		pfds[i].events = POLLIN;
+		buf_reset(&login);
+		buf_printf(&login, "<stream:stream to='localhost' "
+		    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
+		    "org/streams' version='1.0'><auth xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+		    "<stream:stream to='localhost' xmlns='jabber:client' "
+		    "xmlns:stream='http://etherx.jabber.org/streams' "
+		    "version='1.0'><iq type='set' id='b'><bind xmlns='urn:ietf:"
+		    "params:xml:ns:xmpp-bind'><resource>r%d</resource></bind>"
+		    "</iq>", auth.data, i);
+		if (write(pfds[i].fd, login.data, login.len) !=
+		    (ssize_t)login.len) {
+			fprintf(stderr, "write %d failed\n", i);
+			return 1;
+		}
+	}
+	deadline = time(NULL) + 120;
+	while (done < n && time(NULL) < deadline) {
+		if (poll(pfds, (nfds_t)n, 1000) < 0)
+			break;
+		for (i = 0; i < n; i++) {
+			ssize_t r;
+
+			if (!(pfds[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			r = read(pfds[i].fd, rbuf, sizeof(rbuf) - 1);
+			if (r <= 0) {
+				fprintf(stderr, "connection %d closed\n", i);
+				return 1;
+			}
+			rbuf[r] = '\0';
+			if (!bound[i] && strstr(rbuf, "</jid>") != NULL) {
+				bound[i] = 1;
+				done++;
+			}
+		}
+	}
+	if (done < n) {
+		fprintf(stderr, "only %d of %d clients bound\n", done, n);
+		return 1;
+	}
+	sleep(2);	/* let the server release per-turn buffers */
+	after = rss_kib(pid);
+	printf("idle clients: %d, server RSS %ld KiB -> %ld KiB, "
+	    "%.0f bytes per idle authenticated client\n", n, before, after,
+	    (after - before) * 1024.0 / n);
+	for (i = 0; i < n; i++)
+		close(pfds[i].fd);
+	buf_free(&login);
+	buf_free(&auth);
+	free(pfds);
+	free(bound);
+	return 0;
+}

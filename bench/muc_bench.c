@@ -1,0 +1,500 @@
+/*
+ * muc_bench.c - groupchat fan-out through a running server, end to end.
+ *
+ * usage: muc_bench HOST PORT USERPREFIX PASSWORD [OCCUPANTS...]
+ *
+ * For each room size (default 10 100 1000) it opens that many client
+ * connections, client i logged in as account USERPREFIX<i> (PLAIN,
+ * pipelined; the accounts must exist, all with PASSWORD), has the first
+ * create a room (presence broadcast limited to moderators, so the setup
+ * stays linear) and the others join it, then measures:
+ *
+ *  - latency: one message at a time from a rotating sender; the time from
+ *    the write to its arrival at each occupant (the sender's own copy
+ *    included), over all deliveries: p50 and p99;
+ *  - throughput: one sender keeps a window of messages in flight (it
+ *    waits for its own reflections); deliveries per second is messages x
+ *    occupants over the wall time until the last occupant got the last
+ *    message.
+ *
+ * Arrival is detected by counting "</message>" in each connection's
+ * stream, so everything else the server sends is drained before timing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "sasl.h"
+
+#define MARK_MAX	16
+#define WINDOW		32	/* throughput: messages in flight */
+#define DEADLINE_S	120
+
+struct client {
+	int	 fd;
+	char	 tail[MARK_MAX];	/* end of the previous read */
+	size_t	 tail_len;
+	unsigned long msgs;		/* "</message>" seen */
+	unsigned long subjects;		/* "<subject" seen (joined) */
+	unsigned long results;		/* "type='result'" seen */
+};
+
+static struct client *cl;
+static int ncl, epfd;
+static size_t pending;		/* clients below their target */
+static const char *room_host = "conference.localhost";
+
+/* Resident memory of the server (env SERVER_PID), or -1. */
+static long
+server_rss_kib(void)
+{
+	const char *pid = getenv("SERVER_PID");
+	char path[64], line[256];
+	long kib = -1;
+	FILE *fp;
+
+	if (pid == NULL) {
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kib = strtol(line + 6, NULL, 10);
+		}
+	}
+	fclose(fp);
+	return kib;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+connect_to(const char *host, int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0) {
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Occurrences of m in the stream, across read boundaries. */
+static unsigned long
+count(struct client *c, const char *data, size_t n, const char *m)
+{
+	char joined[MARK_MAX * 2 + 8];
+	size_t ml = strlen(m), i, k;
+	unsigned long hits = 0;
+	const char *p = data;
+
+	/* a marker split over the previous read and this one */
+	k = c->tail_len;
+	memcpy(joined, c->tail, k);
+	for (i = 0; i < n && i < ml - 1; i++) {
+		joined[k++] = data[i];
+	}
+	for (i = 0; i + ml <= k; i++) {
+		if (i < c->tail_len && i + ml > c->tail_len &&
+		    memcmp(joined + i, m, ml) == 0) {
+			hits++;
+		}
+	}
+	while ((p = memmem(p, n - (size_t)(p - data), m, ml)) != NULL) {
+		hits++;
+		p += ml;
+	}
+	return hits;
+}
+
+static void
+keep_tail(struct client *c, const char *data, size_t n)
+{
+	size_t keep = MARK_MAX - 1;
+
+	if (n >= keep) {
+		memcpy(c->tail, data + n - keep, keep);
+		c->tail_len = keep;
+	} else {
+		if (c->tail_len + n > keep) {
+			size_t drop = c->tail_len + n - keep;
+
+			memmove(c->tail, c->tail + drop, c->tail_len - drop);
+			c->tail_len -= drop;
+		}
+		memcpy(c->tail + c->tail_len, data, n);
+		c->tail_len += n;
+	}
+}
+
+/*
+ * Read what is there.  With target set, stamp into t_arrive the time each
+ * client's message count reaches target[i] and count it off pending.
+ * Returns -1 if a connection closed.
+ */
+static int
+pump(int timeout_ms, double *t_arrive, const unsigned long *target)
+{
+	static char rbuf[65536];
+	struct epoll_event ev[256];
+	int k, n, i;
+	ssize_t r;
+
+	n = epoll_wait(epfd, ev, 256, timeout_ms);
+	if (n < 0) {
+		return errno == EINTR ? 0 : -1;
+	}
+	for (k = 0; k < n; k++) {
+		struct client *c;
+		unsigned long before;
+
+		i = ev[k].data.u32;
+		c = &cl[i];
+		r = read(c->fd, rbuf, sizeof(rbuf));
+		if (r < 0 && errno == EAGAIN) {
+			continue;
+		}
+		if (r <= 0) {
+			fprintf(stderr, "connection %d closed\n", i);
+			return -1;
+		}
+		before = c->msgs;
+		c->msgs += count(c, rbuf, (size_t)r, "</message>");
+		c->subjects += count(c, rbuf, (size_t)r, "<subject");
+		c->results += count(c, rbuf, (size_t)r, "type='result'");
+		keep_tail(c, rbuf, (size_t)r);
+		if (target != NULL && before < target[i] &&
+		    c->msgs >= target[i]) {
+			if (t_arrive != NULL) {
+				t_arrive[i] = now_s();
+			}
+			pending--;
+		}
+	}
+	return 0;
+}
+
+static int
+send_all(int fd, const char *s, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, s, len);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return -1;
+		}
+		s += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Wait until every client's counter (field at offset off) reaches want. */
+static int
+wait_all(size_t off, unsigned long want)
+{
+	double end = now_s() + DEADLINE_S;
+	int i;
+
+	for (i = 0; i < ncl; i++) {
+		while (*(unsigned long *)((char *)&cl[i] + off) < want) {
+			if (now_s() > end) {
+				fprintf(stderr, "timed out waiting for %d\n",
+				    i);
+				return -1;
+			}
+			if (pump(1000, NULL, NULL) != 0) {
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Wait until every client's message count reaches target[i]. */
+static int
+wait_msgs(const unsigned long *target, double *t_arrive)
+{
+	double end = now_s() + DEADLINE_S;
+
+	while (pending > 0) {
+		if (now_s() > end) {
+			fprintf(stderr, "timed out: %zu clients short\n",
+			    pending);
+			return -1;
+		}
+		if (pump(1000, t_arrive, target) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Set targets msgs + add; returns how many are pending. */
+static void
+set_targets(unsigned long *target, unsigned long add)
+{
+	int i;
+
+	for (i = 0; i < ncl; i++) {
+		target[i] = cl[i].msgs + add;
+	}
+	pending = (size_t)ncl;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* PLAIN initial response for user, base64, into out. */
+static void
+plain_auth(const char *user, int i, const char *pass, struct buf *out)
+{
+	char raw[512];
+	size_t rawlen;
+
+	rawlen = (size_t)snprintf(raw, sizeof(raw), "%c%s%d%c%s", 0, user, i,
+	    0, pass);
+	buf_reset(out);
+	sasl_b64_encode((const unsigned char *)raw, rawlen, out);
+}
+
+static int
+run_size(const char *host, int port, const char *user, const char *pass,
+    int n, int round)
+{
+	struct buf auth;
+	char room[64], s[1024];
+	struct buf out;
+	double *lat, *t_arrive, t0, t1;
+	unsigned long *target;
+	long rss0, rss1;
+	size_t nlat = 0, k;
+	int i, rounds, msgs, sent;
+	unsigned long base;
+
+	ncl = n;
+	cl = calloc((size_t)n, sizeof(*cl));
+	epfd = epoll_create1(0);
+	t_arrive = calloc((size_t)n, sizeof(*t_arrive));
+	target = calloc((size_t)n, sizeof(*target));
+	snprintf(room, sizeof(room), "bench%d-%d@%s", n, round, room_host);
+	buf_init(&out, 0);
+	buf_init(&auth, 0);
+	for (i = 0; i < n; i++) {
+		plain_auth(user, i, pass, &auth);
+		cl[i].fd = connect_to(host, port);
+		if (cl[i].fd < 0) {
+			fprintf(stderr, "connect %d: %s\n", i, strerror(errno));
+			return -1;
+		}
+		{
+			struct epoll_event ev;
+
+			memset(&ev, 0, sizeof(ev));
+			ev.events = EPOLLIN;
+			ev.data.u32 = (uint32_t)i;
+			epoll_ctl(epfd, EPOLL_CTL_ADD, cl[i].fd, &ev);
+		}
+		buf_reset(&out);
+		buf_printf(&out, "<stream:stream to='localhost' "
+		    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
+		    "org/streams' version='1.0'><auth xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+		    "<stream:stream to='localhost' xmlns='jabber:client' "
+		    "xmlns:stream='http://etherx.jabber.org/streams' "
+		    "version='1.0'><iq type='set' id='b'><bind xmlns='urn:ietf:"
+		    "params:xml:ns:xmpp-bind'><resource>m%d-%d</resource>"
+		    "</bind></iq>", auth.data, round, i);
+		if (i == 0) {
+			buf_printf(&out, "<presence to='%s/n0'><x xmlns='http://"
+			    "jabber.org/protocol/muc'/></presence>", room);
+		}
+		if (send_all(cl[i].fd, out.data, out.len) != 0) {
+			return -1;
+		}
+	}
+	/* everyone bound (PLAIN logins cost a key derivation each) */
+	if (wait_all(offsetof(struct client, results), 1) != 0) {
+		return -1;
+	}
+	/* the owner: room created (subject), then configured */
+	while (cl[0].subjects < 1) {
+		if (pump(1000, NULL, NULL) != 0) {
+			return -1;
+		}
+	}
+	base = cl[0].results;
+	snprintf(s, sizeof(s), "<iq type='set' id='cfg' to='%s'><query "
+	    "xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:"
+	    "x:data' type='submit'><field var='FORM_TYPE'><value>http://"
+	    "jabber.org/protocol/muc#roomconfig</value></field><field var='"
+	    "muc#roomconfig_maxusers'><value>none</value></field><field var='"
+	    "muc#roomconfig_presencebroadcast'><value>moderator</value>"
+	    "</field></x></query></iq>", room);
+	send_all(cl[0].fd, s, strlen(s));
+	while (cl[0].results <= base) {
+		if (pump(1000, NULL, NULL) != 0) {
+			return -1;
+		}
+	}
+	usleep(200000);
+	rss0 = server_rss_kib();
+	t0 = now_s();
+	for (i = 1; i < n; i++) {
+		snprintf(s, sizeof(s), "<presence to='%s/n%d'><x xmlns='http://"
+		    "jabber.org/protocol/muc'><history maxstanzas='0'/></x>"
+		    "</presence>", room, i);
+		if (send_all(cl[i].fd, s, strlen(s)) != 0) {
+			return -1;
+		}
+	}
+	if (wait_all(offsetof(struct client, subjects), 1) != 0) {
+		return -1;
+	}
+	t1 = now_s();
+	/* drain (the 104 config message to the owner, presences) */
+	while (now_s() < t1 + 0.3) {
+		pump(50, NULL, NULL);
+	}
+	printf("room of %4d: %d joins in %.3f s\n", n, n - 1, t1 - t0);
+	rss1 = server_rss_kib();
+	if (rss0 > 0 && rss1 > 0 && n > 1) {
+		printf("room of %4d: server RSS %ld -> %ld KiB: about %.0f "
+		    "bytes per occupant\n", n, rss0, rss1,
+		    (rss1 - rss0) * 1024.0 / (n - 1));
+	}
+
+	/* latency: one message at a time */
+	rounds = n >= 1000 ? 100 : n >= 100 ? 300 : 1000;
+	lat = calloc((size_t)rounds * (size_t)n, sizeof(*lat));
+	for (k = 0; k < (size_t)rounds; k++) {
+		int who = (int)(k % (size_t)n);
+
+		set_targets(target, 1);
+		snprintf(s, sizeof(s), "<message to='%s' type='groupchat'>"
+		    "<body>latency probe %zu</body></message>", room, k);
+		t0 = now_s();
+		send_all(cl[who].fd, s, strlen(s));
+		if (wait_msgs(target, t_arrive) != 0) {
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			lat[nlat++] = t_arrive[i] - t0;
+		}
+	}
+	qsort(lat, nlat, sizeof(*lat), cmp_double);
+	printf("room of %4d: latency over %zu deliveries: p50 %.3f ms, "
+	    "p99 %.3f ms, max %.3f ms\n", n, nlat, lat[nlat / 2] * 1e3,
+	    lat[nlat * 99 / 100] * 1e3, lat[nlat - 1] * 1e3);
+	free(lat);
+
+	/* throughput: a window of messages in flight from one sender */
+	msgs = 200000 / n;
+	if (msgs < 200) {
+		msgs = 200;
+	}
+	set_targets(target, (unsigned long)msgs);
+	base = cl[0].msgs;
+	sent = 0;
+	t0 = now_s();
+	while (sent < msgs) {
+		while (sent < msgs &&
+		    (unsigned long)sent < cl[0].msgs - base + WINDOW) {
+			snprintf(s, sizeof(s), "<message to='%s' type='"
+			    "groupchat'><body>throughput %d</body></message>",
+			    room, sent);
+			send_all(cl[0].fd, s, strlen(s));
+			sent++;
+		}
+		if (pump(1000, NULL, target) != 0) {
+			return -1;
+		}
+	}
+	if (wait_msgs(target, NULL) != 0) {
+		return -1;
+	}
+	t1 = now_s();
+	printf("room of %4d: %d messages, %lu deliveries in %.3f s: "
+	    "%.0f deliveries/s\n", n, msgs, (unsigned long)msgs * n, t1 - t0,
+	    (double)msgs * n / (t1 - t0));
+	fflush(stdout);
+
+	for (i = 0; i < n; i++) {
+		send_all(cl[i].fd, "</stream:stream>", 16);
+		close(cl[i].fd);
+	}
+	buf_free(&out);
+	buf_free(&auth);
+	free(cl);
+	close(epfd);
+	free(t_arrive);
+	free(target);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int def_sizes[] = { 10, 100, 1000 };
+	int i, nsizes, port;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: muc_bench HOST PORT USERPREFIX PASSWORD "
+		    "[OCCUPANTS...]\n");
+		return 2;
+	}
+	port = atoi(argv[2]);
+	if (getenv("MUC_HOST") != NULL) {
+		room_host = getenv("MUC_HOST");
+	}
+	nsizes = argc > 5 ? argc - 5 : 3;
+	for (i = 0; i < nsizes; i++) {
+		int n = argc > 5 ? atoi(argv[5 + i]) : def_sizes[i];
+
+		if (n < 1 || run_size(argv[1], port, argv[3], argv[4], n, i) !=
+		    0) {
+			fprintf(stderr, "muc_bench: room of %d failed\n", n);
+			return 1;
+		}
+	}
+	return 0;
+}

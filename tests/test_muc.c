@@ -1,0 +1,458 @@
+/*
+ * test_muc.c - muc.c in-process: the route.h functions are replaced by
+ * recorders, so these tests see every stanza the service sends.  They
+ * cover what the scenarios cannot: persistent rooms across a restart
+ * (muc_shutdown + muc_init on the same store), the fan-out being
+ * serialized once per groupchat message whatever the room size, history
+ * limits (maxchars, seconds, since), temporary rooms going away, the
+ * account-removal hook, and a reply to a forwarded iq finding its way back.
+ */
+#include "muc.h"
+#include "config.h"
+#include "log.h"
+#include "route.h"
+#include "store.h"
+#include "xml.h"
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- recording route.h ---- */
+
+#define MAX_OUT 8192
+
+static char *out[MAX_OUT];	/* every stanza sent, serialized with 'to' */
+static size_t nout;
+static unsigned long n_prepare, n_prepared_send, n_route;
+
+static void
+record(const char *s)
+{
+	if (nout < MAX_OUT) {
+		out[nout++] = xstrdup(s);
+	}
+}
+
+static void
+out_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < nout; i++) {
+		free(out[i]);
+	}
+	nout = 0;
+	n_prepare = n_prepared_send = n_route = 0;
+}
+
+void
+route_stanza(const struct xml_node *st)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	xml_serialize(st, XML_NS_CLIENT, &b);
+	record(b.data);
+	buf_free(&b);
+	n_route++;
+}
+
+void
+route_prepare(struct route_prepared *p, const struct xml_node *st)
+{
+	struct xml_node *c = xml_clone(st);
+
+	xml_set_attr(c, "to", NULL);
+	buf_init(&p->bytes, 0);
+	xml_serialize(c, XML_NS_CLIENT, &p->bytes);
+	p->name_len = strlen(st->name) + 1;
+	xml_free(c);
+	n_prepare++;
+}
+
+void
+route_prepared_send(const struct route_prepared *p, const char *to)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_append(&b, p->bytes.data, p->name_len);
+	buf_printf(&b, " to='%s'", to);
+	buf_append(&b, p->bytes.data + p->name_len,
+	    p->bytes.len - p->name_len);
+	buf_putc(&b, '\0');
+	record(b.data);
+	buf_free(&b);
+	n_prepared_send++;
+}
+
+void
+route_prepared_free(struct route_prepared *p)
+{
+	buf_free(&p->bytes);
+}
+
+/* ---- helpers ---- */
+
+static void
+feed(const char *xml)
+{
+	struct xml_node *st;
+	int err = 0;
+
+	st = xml_parse_document(xml, strlen(xml), XML_NS_CLIENT, &err);
+	if (st == NULL) {
+		fprintf(stderr, "bad test stanza (%d): %s\n", err, xml);
+		abort();
+	}
+	muc_handle(st);
+	xml_free(st);
+}
+
+/* Number of recorded stanzas holding all of the given substrings. */
+static size_t
+count_out(const char *a, const char *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nout; i++) {
+		if (strstr(out[i], a) != NULL &&
+		    (b == NULL || strstr(out[i], b) != NULL)) {
+			n++;
+		}
+	}
+	return n;
+}
+
+static void
+join(const char *room, const char *nick, const char *full, const char *x)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "<presence from='%s' to='%s@"
+	    "conference.localhost/%s'><x xmlns='http://jabber.org/protocol/"
+	    "muc'>%s</x></presence>", full, room, nick, x != NULL ? x : "");
+	feed(buf);
+}
+
+static void
+say(const char *room, const char *full, const char *body)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "<message from='%s' to='%s@"
+	    "conference.localhost' type='groupchat'><body>%s</body>"
+	    "</message>", full, room, body);
+	feed(buf);
+}
+
+static void
+configure(const char *room, const char *full, const char *fields)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf), "<iq from='%s' to='%s@conference."
+	    "localhost' type='set' id='cfg'><query xmlns='http://jabber.org/"
+	    "protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'>"
+	    "<field var='FORM_TYPE'><value>http://jabber.org/protocol/"
+	    "muc#roomconfig</value></field>%s</x></query></iq>", full, room,
+	    fields);
+	feed(buf);
+}
+
+static char data_dir[] = "/tmp/test_muc.XXXXXX";
+
+static void
+store_start(void)
+{
+	char err[256];
+
+	if (store_open(data_dir, STORE_SYNC_NONE, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		exit(1);
+	}
+}
+
+/* ---- tests ---- */
+
+/* A persistent room keeps its configuration, affiliations, reserved
+ * nicks and subject across a restart; a temporary room does not. */
+static void
+test_persistence(void)
+{
+	out_clear();
+	join("keep", "Romeo", "romeo@localhost/a", NULL);
+	configure("keep", "romeo@localhost/a",
+	    "<field var='muc#roomconfig_persistentroom'><value>1</value>"
+	    "</field><field var='muc#roomconfig_roomname'><value>Kept"
+	    "</value></field><field var='muc#roomconfig_membersonly'>"
+	    "<value>1</value></field>");
+	feed("<iq from='romeo@localhost/a' to='keep@conference.localhost' "
+	    "type='set' id='m'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member' jid='juliet@localhost' "
+	    "nick='Jules'/><item affiliation='outcast' jid='tybalt@localhost'>"
+	    "<reason>Prince of cats</reason></item></query></iq>");
+	feed("<message from='romeo@localhost/a' to='keep@conference."
+	    "localhost' type='groupchat'><subject>Kept subject</subject>"
+	    "</message>");
+	join("temp", "Romeo", "romeo@localhost/a", NULL);
+	configure("temp", "romeo@localhost/a", "");
+	CHECK(count_out("type='result'", "id='m'") == 1);
+
+	/* restart */
+	muc_shutdown();
+	CHECK(store_flush() == 0);
+	store_close();
+	store_start();
+	CHECK(muc_init() == 0);
+	out_clear();
+
+	feed("<iq from='juliet@localhost/b' to='keep@conference.localhost' "
+	    "type='get' id='d'><query xmlns='http://jabber.org/protocol/"
+	    "disco#info'/></iq>");
+	CHECK(count_out("id='d'", "name='Kept'") == 1);
+	CHECK(count_out("id='d'", "muc_persistent") == 1);
+	CHECK(count_out("id='d'", "muc_membersonly") == 1);
+	/* the reserved nick is still Juliet's */
+	feed("<iq from='juliet@localhost/b' to='keep@conference.localhost' "
+	    "type='get' id='n'><query xmlns='http://jabber.org/protocol/"
+	    "disco#info' node='x-roomuser-item'/></iq>");
+	CHECK(count_out("id='n'", "name='Jules'") == 1);
+	/* the member may enter the members-only room, with the subject */
+	join("keep", "Jules", "juliet@localhost/b", NULL);
+	CHECK(count_out("affiliation='member'", "code='110'") == 1);
+	CHECK(count_out("<subject>Kept subject</subject>",
+	    "to='juliet@localhost/b'") == 1);
+	/* the owner is still the owner, the outcast still banned */
+	join("keep", "Romeo", "romeo@localhost/a", NULL);
+	CHECK(count_out("to='romeo@localhost/a'", "affiliation='owner'") >= 1);
+	join("keep", "Tybalt", "tybalt@localhost/c", NULL);
+	CHECK(count_out("to='tybalt@localhost/c'", "registration-required")
+	    == 1);
+	feed("<iq from='romeo@localhost/a' to='keep@conference.localhost' "
+	    "type='get' id='bl'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='outcast'/></query></iq>");
+	CHECK(count_out("id='bl'", "<reason>Prince of cats</reason>") == 1);
+	/* the temporary room is gone */
+	feed("<iq from='romeo@localhost/a' to='temp@conference.localhost' "
+	    "type='get' id='t'><query xmlns='http://jabber.org/protocol/"
+	    "disco#info'/></iq>");
+	CHECK(count_out("id='t'", "item-not-found") == 1);
+
+	/* destroying it forgets it for good */
+	feed("<iq from='romeo@localhost/a' to='keep@conference.localhost' "
+	    "type='set' id='x'><query xmlns='http://jabber.org/protocol/"
+	    "muc#owner'><destroy/></query></iq>");
+	muc_shutdown();
+	CHECK(store_flush() == 0);
+	store_close();
+	store_start();
+	muc_init();
+	out_clear();
+	feed("<iq from='romeo@localhost/a' to='keep@conference.localhost' "
+	    "type='get' id='g'><query xmlns='http://jabber.org/protocol/"
+	    "disco#info'/></iq>");
+	CHECK(count_out("id='g'", "item-not-found") == 1);
+}
+
+/* A groupchat message to N occupants is serialized once (plus once for
+ * the history) and sent N times; only 'to' differs. */
+static void
+test_fanout(void)
+{
+	char full[64], nick[32];
+	size_t sizes[] = { 10, 100, 1000 }, k, i;
+
+	for (k = 0; k < 3; k++) {
+		char room[32];
+
+		snprintf(room, sizeof(room), "fan%zu", sizes[k]);
+		join(room, "owner", "owner@localhost/o", NULL);
+		configure(room, "owner@localhost/o",
+		    "<field var='muc#roomconfig_maxusers'><value>none</value>"
+		    "</field><field var='muc#roomconfig_presencebroadcast'>"
+		    "<value>moderator</value></field>");
+		for (i = 1; i < sizes[k]; i++) {
+			snprintf(full, sizeof(full), "u%zu@localhost/r", i);
+			snprintf(nick, sizeof(nick), "n%zu", i);
+			join(room, nick, full, "<history maxstanzas='0'/>");
+		}
+		out_clear();
+		say(room, "u1@localhost/r", "hello all");
+		CHECK(n_prepare == 2);
+		CHECK(n_prepared_send == sizes[k]);
+		CHECK(n_route == 0);
+		CHECK(count_out("from='", "<body>hello all</body>") ==
+		    sizes[k]);
+		CHECK(count_out("to='u999@localhost/r'", "hello all") ==
+		    (sizes[k] == 1000));
+		/* everyone leaves; the temporary room goes */
+		for (i = 1; i < sizes[k]; i++) {
+			char buf[256];
+
+			snprintf(buf, sizeof(buf), "u%zu@localhost/r", i);
+			muc_session_gone(buf);
+		}
+		muc_session_gone("owner@localhost/o");
+		out_clear();
+		feed("<iq from='owner@localhost/o' to='fan10@conference."
+		    "localhost' type='get' id='g'><query xmlns='http://"
+		    "jabber.org/protocol/disco#info'/></iq>");
+		CHECK(count_out("id='g'", "item-not-found") == 1);
+	}
+}
+
+/* History limits on join (§7.2.15). */
+static void
+test_history(void)
+{
+	join("hist", "Romeo", "romeo@localhost/a", NULL);
+	configure("hist", "romeo@localhost/a", "");
+	say("hist", "romeo@localhost/a", "one");
+	say("hist", "romeo@localhost/a", "two");
+	say("hist", "romeo@localhost/a", "three");
+
+	out_clear();
+	join("hist", "J1", "juliet@localhost/1", NULL);
+	CHECK(count_out("to='juliet@localhost/1'", "<delay") == 3);
+	CHECK(count_out("<body>one</body>", "from='hist@conference."
+	    "localhost'") == 1);
+
+	out_clear();
+	join("hist", "J2", "juliet@localhost/2", "<history maxstanzas='2'/>");
+	CHECK(count_out("to='juliet@localhost/2'", "<body>") == 2);
+	CHECK(count_out("to='juliet@localhost/2'", "<body>one</body>") == 0);
+
+	out_clear();
+	join("hist", "J3", "juliet@localhost/3", "<history maxchars='0'/>");
+	CHECK(count_out("to='juliet@localhost/3'", "<body>") == 0);
+	CHECK(count_out("to='juliet@localhost/3'", "<subject") == 1);
+
+	out_clear();
+	join("hist", "J4", "juliet@localhost/4", "<history seconds='3600'/>");
+	CHECK(count_out("to='juliet@localhost/4'", "<body>") == 3);
+
+	out_clear();
+	join("hist", "J5", "juliet@localhost/5",
+	    "<history since='2999-01-01T00:00:00Z'/>");
+	CHECK(count_out("to='juliet@localhost/5'", "<body>") == 0);
+
+	out_clear();
+	join("hist", "J6", "juliet@localhost/6",
+	    "<history since='1970-01-02T00:00:00.123+01:00'/>");
+	CHECK(count_out("to='juliet@localhost/6'", "<body>") == 3);
+
+	/* history length 1 keeps the last message only */
+	configure("hist", "romeo@localhost/a",
+	    "<field var='muc#roomconfig_historylength'><value>1</value>"
+	    "</field>");
+	out_clear();
+	join("hist", "J7", "juliet@localhost/7", NULL);
+	CHECK(count_out("to='juliet@localhost/7'", "<body>") == 1);
+	CHECK(count_out("to='juliet@localhost/7'", "<body>three</body>") == 1);
+}
+
+/* A reply to an iq forwarded between occupants goes back to the asking
+ * session with its own id; the account-removal hook takes a member out
+ * of a members-only room with 321. */
+static void
+test_iq_and_account(void)
+{
+	const char *p, *q;
+	char id[256], buf[1024];
+	size_t i;
+
+	join("iq", "Romeo", "romeo@localhost/a", NULL);
+	configure("iq", "romeo@localhost/a",
+	    "<field var='muc#roomconfig_membersonly'><value>1</value>"
+	    "</field>");
+	feed("<iq from='romeo@localhost/a' to='iq@conference.localhost' "
+	    "type='set' id='m'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member' jid='juliet@localhost'/>"
+	    "</query></iq>");
+	join("iq", "Juliet", "juliet@localhost/b", NULL);
+	out_clear();
+	feed("<iq from='juliet@localhost/b' to='iq@conference.localhost/"
+	    "Romeo' type='get' id='orig-1'><query xmlns='jabber:iq:version'/>"
+	    "</iq>");
+	CHECK(nout == 1);
+	id[0] = '\0';
+	for (i = 0; i < nout; i++) {
+		p = strstr(out[i], " id='");
+		if (p != NULL && strstr(out[i], "to='romeo@localhost/a'")) {
+			p += 5;
+			q = strchr(p, '\'');
+			snprintf(id, sizeof(id), "%.*s", (int)(q - p), p);
+		}
+	}
+	CHECK(id[0] != '\0' && strcmp(id, "orig-1") != 0);
+	CHECK(count_out("from='iq@conference.localhost/Juliet'", "version")
+	    == 1);
+	out_clear();
+	snprintf(buf, sizeof(buf), "<iq from='romeo@localhost/a' to='iq@"
+	    "conference.localhost/Juliet' type='result' id='%s'><query "
+	    "xmlns='jabber:iq:version'><name>x</name></query></iq>", id);
+	feed(buf);
+	CHECK(count_out("to='juliet@localhost/b'", "id='orig-1'") == 1);
+	CHECK(count_out("from='iq@conference.localhost/Romeo'", "<name>x")
+	    == 1);
+	/* a forged id goes nowhere */
+	out_clear();
+	feed("<iq from='romeo@localhost/a' to='iq@conference.localhost/"
+	    "Juliet' type='result' id='mq0000000000000000:orig-1'/>");
+	CHECK(nout == 0);
+
+	out_clear();
+	muc_account_removed("juliet@localhost");
+	CHECK(count_out("to='juliet@localhost/b'", "code='321'") == 1);
+	CHECK(count_out("to='romeo@localhost/a'", "code='321'") == 1);
+	out_clear();
+	join("iq", "Juliet", "juliet@localhost/b", NULL);
+	CHECK(count_out("to='juliet@localhost/b'", "registration-required")
+	    == 1);
+}
+
+int
+main(void)
+{
+	char path[300], err[256];
+	FILE *fp;
+
+	log_open(NULL, LOG_LEVEL_WARN);
+	if (mkdtemp(data_dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/uxmppd.conf", data_dir);
+	fp = fopen(path, "w");
+	if (fp == NULL) {
+		perror(path);
+		return 1;
+	}
+	fprintf(fp, "domain = localhost\nmuc_domain = conference.localhost\n"
+	    "admins = admin@localhost\n");
+	fclose(fp);
+	if (config_load(path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return 1;
+	}
+	store_start();
+	muc_init();
+
+	test_persistence();
+	test_fanout();
+	test_history();
+	test_iq_and_account();
+
+	muc_shutdown();
+	store_close();
+	out_clear();
+	snprintf(path, sizeof(path), "rm -rf '%s'", data_dir);
+	if (system(path) != 0) {
+		fprintf(stderr, "could not remove %s\n", data_dir);
+	}
+	return check_summary("test_muc");
+}
