@@ -17,6 +17,7 @@
 #include "config.h"
 #include "jid.h"
 #include "log.h"
+#include "register.h"
 #include "route.h"
 #include "sasl.h"
 #include "server.h"
@@ -32,6 +33,7 @@
 #define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL_CB	"urn:xmpp:sasl-cb:0"		/* XEP-0440 */
 #define C2S_MAX_AUTH_FAILURES	3
+#define C2S_MAX_REGISTER_ATTEMPTS 5
 
 enum c2s_state {
 	C2S_HEADER,
@@ -61,6 +63,7 @@ struct c2s {
 	unsigned		 no_resume:1;	/* closed for good: never hibernate */
 	int			 priority;
 	unsigned		 auth_failures;
+	unsigned		 register_attempts;
 	time_t			 started;
 	time_t			 last_input;
 };
@@ -313,6 +316,8 @@ c2s_send_features(struct c2s *s)
 			buf_printf(&scratch, "<mechanism>%s</mechanism>",
 			    *mech);
 		buf_puts(&scratch, "</mechanisms>");
+		if (register_enabled())
+			buf_puts(&scratch, REGISTER_FEATURE);
 	} else {
 		buf_puts(&scratch, "<bind xmlns='" NS_BIND "'/>"
 		    "<session xmlns='" NS_SESSION "'><optional/></session>"
@@ -659,6 +664,34 @@ c2s_set_available(struct c2s *s, int available)
 	s->available = available ? 1 : 0;
 }
 
+/* XEP-0077 §3: registration on a stream that is not authenticated. */
+static int
+c2s_is_register_iq(const struct c2s *s, const struct xml_node *st)
+{
+	return register_enabled() && !c2s_tls_required(s) &&
+	    strcmp(st->name, "iq") == 0 &&
+	    strcmp(st->ns, XML_NS_CLIENT) == 0 &&
+	    xml_child(st, "query", NS_REGISTER) != NULL;
+}
+
+static void
+c2s_handle_register(struct c2s *s, struct xml_node *st)
+{
+	struct xml_node *reply;
+
+	/* each attempt costs like a failed login: no account farming */
+	if (++s->register_attempts > C2S_MAX_REGISTER_ATTEMPTS) {
+		c2s_stream_error(s, "policy-violation",
+		    "Too many registration attempts");
+		return;
+	}
+	reply = register_preauth_iq(st);
+	if (reply != NULL) {
+		c2s_send_stanza(s, reply);
+		xml_free(reply);
+	}
+}
+
 static int
 c2s_on_stanza(void *ud, struct xml_node *st)
 {
@@ -671,6 +704,8 @@ c2s_on_stanza(void *ud, struct xml_node *st)
 			c2s_handle_starttls(s, st);
 		else if (strcmp(st->ns, NS_SASL) == 0)
 			c2s_handle_sasl(s, st);
+		else if (c2s_is_register_iq(s, st))
+			c2s_handle_register(s, st);
 		else
 			c2s_stream_error(s, "not-authorized", NULL);
 		break;
@@ -773,12 +808,18 @@ c2s_tick(struct c2s *s)
 void
 c2s_shutdown(struct c2s *s)
 {
+	c2s_kick(s, "system-shutdown");
+}
+
+void
+c2s_kick(struct c2s *s, const char *cond)
+{
 	s->no_resume = 1;
 	if (s->conn == NULL && s->sm != NULL) {
 		sm_kill(s->sm);		/* hibernating: ends at the tick */
 		return;
 	}
-	c2s_stream_error(s, "system-shutdown", NULL);
+	c2s_stream_error(s, cond, NULL);
 }
 
 /* The one place a session ends: leave the routing table, re-route what

@@ -24,6 +24,9 @@ void	c2s_output_overflow(struct c2s *s);
 void	c2s_tick(struct c2s *s);
 /* Server shutting down: <system-shutdown/> and the stream close. */
 void	c2s_shutdown(struct c2s *s);
+/* End the session with stream error cond (e.g. "not-authorized" when
+ * its account was deleted, XEP-0077 §3.2). */
+void	c2s_kick(struct c2s *s, const char *cond);
 /* Release everything; the session leaves the routing table. */
 void	c2s_free(struct c2s *s);
 

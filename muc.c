@@ -59,11 +59,15 @@
 #define FORM_REGISTER	"http://jabber.org/protocol/muc#register"
 #define FORM_REQUEST	"http://jabber.org/protocol/muc#request"
 #define NODE_DESTROY	"http://prosody.im/protocol/muc#destroy"
+#define NODE_SETAFF	"http://prosody.im/protocol/muc#set-affiliation"
 
 #define MUC_ROOM_BUCKETS	4096
 #define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
 #define MUC_HISTORY_MAX		1000	/* cap on muc#roomconfig_historylength */
-#define MUC_TEXT_MAX		1024	/* room name, description, subject... */
+#define MUC_TOMBSTONE_S		(31 * 86400)	/* destroyed persistent rooms */
+#define MUC_HISTORY_BYTES	(128 * 1024)	/* history kept per room */
+#define MUC_TEXT_MAX		1024	/* room name, description, password */
+#define MUC_SUBJECT_MAX		4096	/* bytes of a room subject */
 
 enum muc_aff { AFF_OUTCAST = -1, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
 enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
@@ -122,6 +126,7 @@ struct muc_room {
 	size_t	 nocc, capocc;
 	struct muc_hist *hist;		/* ring of history_len entries */
 	size_t	 hist_start, hist_n, hist_cap;
+	size_t	 hist_bytes;		/* serialized size of the ring */
 	int	 busy;			/* >0 while a handler uses the room */
 	int	 destroyed;		/* freed when busy drops to 0 */
 };
@@ -408,7 +413,7 @@ send_error_from(const struct xml_node *st, const char *from,
     const char *type, const char *cond, const char *text, const char *by)
 {
 	const char *t = xml_attr(st, "type");
-	struct xml_node *r, *e, *c;
+	struct xml_node *r, *e;
 
 	if (t != NULL && strcmp(t, "error") == 0) {
 		return;
@@ -423,8 +428,7 @@ send_error_from(const struct xml_node *st, const char *from,
 	if (by != NULL && !str_eq(by, from)) {
 		xml_set_attr(e, "by", by);
 	}
-	c = xml_add(e, cond, NS_STANZAS);
-	(void)c;
+	xml_add(e, cond, NS_STANZAS);
 	if (text != NULL) {
 		xml_add_text_child(e, "text", NS_STANZAS, text);
 	}
@@ -663,7 +667,7 @@ hist_clear(struct muc_room *r)
 	}
 	free(r->hist);
 	r->hist = NULL;
-	r->hist_start = r->hist_n = r->hist_cap = 0;
+	r->hist_start = r->hist_n = r->hist_cap = r->hist_bytes = 0;
 }
 
 /* Unlink from the table and free everything. */
@@ -1189,6 +1193,95 @@ room_unstore(const struct muc_room *r)
 	buf_free(&prefix);
 }
 
+/* ---- tombstones ---- */
+
+/*
+ * A destroyed persistent room leaves a tombstone for a while (as
+ * Prosody's muc_tombstones): joining it, or anything else sent to it,
+ * gets <gone/> with the reason and the alternate venue, until it expires
+ * or a service admin creates the room again.
+ */
+struct muc_tomb {
+	struct muc_tomb *next;
+	char	*jid;
+	char	*reason;	/* or NULL */
+	char	*newjid;	/* alternate venue, or NULL */
+	time_t	 expires;
+};
+
+static struct muc_tomb *tombs;
+
+static struct muc_tomb *
+tomb_find(const char *jid)
+{
+	struct muc_tomb *t;
+
+	for (t = tombs; t != NULL; t = t->next) {
+		if (strcmp(t->jid, jid) == 0) {
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static void
+tomb_free(struct muc_tomb *t)
+{
+	free(t->jid);
+	free(t->reason);
+	free(t->newjid);
+	free(t);
+}
+
+static void
+tomb_remove(struct muc_tomb *t)
+{
+	struct muc_tomb **pp;
+
+	for (pp = &tombs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	store_del("muc_tomb", t->jid);
+	tomb_free(t);
+}
+
+static struct muc_tomb *
+tomb_add(const char *jid, const char *reason, const char *newjid,
+    time_t expires)
+{
+	struct muc_tomb *t = tomb_find(jid);
+
+	if (t == NULL) {
+		t = xcalloc(1, sizeof(*t));
+		t->jid = xstrdup(jid);
+		t->next = tombs;
+		tombs = t;
+	}
+	set_str(&t->reason, reason);
+	set_str(&t->newjid, newjid);
+	t->expires = expires;
+	return t;
+}
+
+static void
+tomb_store(const struct muc_tomb *t)
+{
+	struct buf v;
+
+	buf_init(&v, 0);
+	buf_printf(&v, "%lld\t", (long long)t->expires);
+	esc_append(&v, t->reason);
+	buf_putc(&v, '\t');
+	esc_append(&v, t->newjid);
+	if (v.err || store_put("muc_tomb", t->jid, v.data) != 0) {
+		log_warn("muc %s: cannot store tombstone", t->jid);
+	}
+	buf_free(&v);
+}
+
 /*
  * Set the stored affiliation of bare (AFF_NONE removes it).  nick:
  * NULL keeps the reserved nickname, "" clears it.  reason NULL keeps.
@@ -1602,6 +1695,7 @@ hist_resize(struct muc_room *r, size_t n)
 	nh = n > 0 ? xcalloc(n, sizeof(*nh)) : NULL;
 	for (i = 0; i < r->hist_n; i++) {
 		if (i < skip) {
+			r->hist_bytes -= hist_at(r, i)->p.bytes.len;
 			route_prepared_free(&hist_at(r, i)->p);
 		} else {
 			nh[i - skip] = *hist_at(r, i);
@@ -1650,6 +1744,15 @@ add_delay(struct xml_node *st, const char *from, time_t t)
 }
 
 static void
+hist_drop_oldest(struct muc_room *r)
+{
+	r->hist_bytes -= hist_at(r, 0)->p.bytes.len;
+	route_prepared_free(&hist_at(r, 0)->p);
+	r->hist_start = (r->hist_start + 1) % r->hist_cap;
+	r->hist_n--;
+}
+
+static void
 hist_add(struct muc_room *r, const struct xml_node *msg)
 {
 	struct muc_hist *h;
@@ -1661,9 +1764,7 @@ hist_add(struct muc_room *r, const struct xml_node *msg)
 	}
 	hist_resize(r, r->history_len);
 	if (r->hist_n == r->hist_cap) {
-		route_prepared_free(&hist_at(r, 0)->p);
-		r->hist_start = (r->hist_start + 1) % r->hist_cap;
-		r->hist_n--;
+		hist_drop_oldest(r);
 	}
 	h = hist_at(r, r->hist_n);
 	c = xml_clone(msg);
@@ -1672,6 +1773,11 @@ hist_add(struct muc_room *r, const struct xml_node *msg)
 	h->ts = now;
 	xml_free(c);
 	r->hist_n++;
+	r->hist_bytes += h->p.bytes.len;
+	/* a byte budget too, so big messages cannot pile up */
+	while (r->hist_bytes > MUC_HISTORY_BYTES && r->hist_n > 1) {
+		hist_drop_oldest(r);
+	}
 }
 
 /* Discussion history for a joining session (XEP-0045 §7.2.15). */
@@ -1737,7 +1843,7 @@ send_history(const struct muc_room *r, const struct xml_node *join,
 }
 
 static struct xml_node *
-subject_msg(const struct muc_room *r, const char *from, const char *subject)
+subject_msg(const char *from, const char *subject)
 {
 	struct xml_node *m = stanza_new("message", from, NULL, "groupchat",
 	    NULL);
@@ -1746,15 +1852,14 @@ subject_msg(const struct muc_room *r, const char *from, const char *subject)
 	if (subject != NULL) {
 		xml_add_text(s, subject, strlen(subject));
 	}
-	(void)r;
 	return m;
 }
 
 static void
 send_subject(const struct muc_room *r, const char *to)
 {
-	struct xml_node *m = subject_msg(r,
-	    r->subject_from != NULL ? r->subject_from : r->jid, r->subject);
+	struct xml_node *m = subject_msg(r->subject_from != NULL ?
+	    r->subject_from : r->jid, r->subject);
 
 	xml_set_attr(m, "to", to);
 	if (r->subject_time != 0) {
@@ -2264,6 +2369,10 @@ room_destroy(struct muc_room *r, const char *newjid, const char *reason,
 	free(occ);
 	xml_free(d);
 	room_unstore(r);
+	if (r->persistent) {
+		tomb_store(tomb_add(r->jid, reason, newjid,
+		    time(NULL) + MUC_TOMBSTONE_S));
+	}
 	log_info("muc %s destroyed", r->jid);
 	r->destroyed = 1;
 }
@@ -2573,8 +2682,7 @@ admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
 	const char *srole = it != NULL ? xml_attr(it, "role") : NULL;
 	struct muc_occupant *me = occ_by_real(r, from), *o;
 	int ra = get_aff(r, from), want, myrole, allowed;
-	struct xml_node *res, *rq, *item;
-	struct pubinfo pi;
+	struct xml_node *res, *rq;
 	size_t i, k;
 
 	myrole = me != NULL ? me->role : default_role(r, ra);
@@ -2594,10 +2702,9 @@ admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
 			if (r->affs[i].aff != want) {
 				continue;
 			}
-			item = add_item(rq, want, NULL, r->affs[i].jid,
+			add_item(rq, want, NULL, r->affs[i].jid,
 			    r->affs[i].nick, NULL, NULL,
 			    want == AFF_OUTCAST ? r->affs[i].reason : NULL);
-			(void)item;
 		}
 		send_free(res);
 		return;
@@ -2610,7 +2717,6 @@ admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
 		}
 		res = iq_result(iq);
 		rq = xml_add(res, "query", NS_MUC_ADMIN);
-		memset(&pi, 0, sizeof(pi));
 		for (i = 0; i < r->nocc; i++) {
 			o = r->occ[i];
 			if (o->role != want) {
@@ -2917,9 +3023,6 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 		}
 		if (n != r->history_len) {
 			r->history_len = (unsigned)n;
-			if (r->history_default > n) {
-				r->history_default = (unsigned)n;
-			}
 			hist_resize(r, n);
 			*c104 = 1;
 		}
@@ -3039,6 +3142,17 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 			send_error(iq, "cancel", "bad-request",
 			    "Form is not of type room configuration", NULL);
 			return;
+		}
+		for (t = xml_child(c, "field", NS_DATA); t != NULL;
+		    t = xml_next(t, "field", NS_DATA)) {
+			const struct xml_node *v = xml_child(t, "value",
+			    NS_DATA);
+
+			if (v != NULL && strlen(xml_text(v)) > MUC_TEXT_MAX) {
+				send_error(iq, "modify", "not-acceptable",
+				    "Value too long", NULL);
+				return;
+			}
 		}
 		config_apply(r, c, &c104, &cwhois);
 	}
@@ -3311,7 +3425,7 @@ set_subject(struct muc_room *r, const char *from, const char *subject)
 	set_str(&r->subject, subject);
 	set_str(&r->subject_from, from);
 	r->subject_time = time(NULL);
-	m = subject_msg(r, from, subject);
+	m = subject_msg(from, subject);
 	broadcast(r, m, ROLE_NONE);
 	xml_free(m);
 	room_save(r);
@@ -3344,7 +3458,10 @@ groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 	if (subj != NULL && xml_child(st, "body", NULL) == NULL &&
 	    xml_child(st, "thread", NULL) == NULL) {
 		/* §8.1: a subject change */
-		if (role == ROLE_MODERATOR || r->changesubject) {
+		if (strlen(xml_text(subj)) > MUC_SUBJECT_MAX) {
+			send_error(st, "modify", "not-acceptable",
+			    "Subject too long", NULL);
+		} else if (role == ROLE_MODERATOR || r->changesubject) {
 			set_subject(r, nj.data, xml_text(subj));
 		} else {
 			send_error(st, "auth", "forbidden",
@@ -3821,6 +3938,94 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Set-affiliation ad-hoc command (XEP-0050), as Prosody offers it: the
+ * service itself changes an affiliation in any room. */
+static void
+svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
+{
+	const struct xml_node *x = xml_child(cmd, "x", NS_DATA);
+	const char *v, *reason, *status = "completed";
+	char rj[JID_MAX + 1], jid[JID_MAX + 1], sid[64];
+	struct xml_node *res, *c, *fx, *f, *ac;
+	struct muc_room *r;
+	struct muc_err e;
+	struct buf note;
+	int aff, err = 1;
+
+	if (xml_attr(cmd, "sessionid") != NULL) {
+		snprintf(sid, sizeof(sid), "%s", xml_attr(cmd, "sessionid"));
+	} else {
+		new_id(sid, sizeof(sid));
+	}
+	res = iq_result(iq);
+	c = xml_add(res, "command", NS_COMMANDS);
+	xml_set_attr(c, "node", NODE_SETAFF);
+	xml_set_attr(c, "sessionid", sid);
+	if (str_eq(xml_attr(cmd, "action"), "cancel")) {
+		xml_set_attr(c, "status", "canceled");
+		send_free(res);
+		return;
+	}
+	if (x == NULL) {
+		xml_set_attr(c, "status", "executing");
+		ac = xml_add(c, "actions", NULL);
+		xml_set_attr(ac, "execute", "complete");
+		xml_add(ac, "complete", NULL);
+		fx = xml_add(c, "x", NS_DATA);
+		xml_set_attr(fx, "type", "form");
+		xml_add_text_child(fx, "title", NULL, "Set affiliation");
+		form_add_field(fx, "FORM_TYPE", "hidden", NULL, NODE_SETAFF);
+		xml_add(form_add_field(fx, "room", "jid-single", "Room", NULL),
+		    "required", NULL);
+		xml_add(form_add_field(fx, "jid", "jid-single", "JID", NULL),
+		    "required", NULL);
+		f = form_add_field(fx, "affiliation", "list-single",
+		    "Affiliation", NULL);
+		xml_add(f, "required", NULL);
+		for (aff = AFF_OWNER; aff >= AFF_OUTCAST; aff--) {
+			form_add_option(f, NULL, aff_name(aff));
+		}
+		form_add_field(fx, "reason", "text-single", "Reason", NULL);
+		send_free(res);
+		return;
+	}
+	buf_init(&note, 0);
+	v = form_value(x, "room");
+	r = v != NULL && jid_canon(v, rj, sizeof(rj)) == 0 ? room_find(rj) :
+	    NULL;
+	v = form_value(x, "jid");
+	aff = aff_parse(form_value(x, "affiliation"));
+	reason = form_value(x, "reason");
+	if (reason != NULL && *reason == '\0') {
+		reason = NULL;
+	}
+	if (r == NULL) {
+		status = "canceled";
+		buf_puts(&note, "No such room");
+	} else if (v == NULL || jid_canon(v, jid, sizeof(jid)) != 0 ||
+	    jid_resource(jid) != NULL || aff < AFF_OUTCAST) {
+		status = "canceled";
+		buf_puts(&note, "Affiliation change failed: modify:bad-request");
+	} else {
+		r->busy++;
+		if (set_affiliation(r, NULL, jid, aff, reason, NULL, &e) != 0) {
+			status = "canceled";
+			buf_printf(&note, "Affiliation change failed: %s:%s",
+			    e.type, e.cond);
+		} else {
+			buf_puts(&note, "Affiliation updated");
+			err = 0;
+		}
+		room_gc(r);
+		room_release(r);
+	}
+	xml_set_attr(c, "status", status);
+	fx = xml_add_text_child(c, "note", NULL, note.data);
+	xml_set_attr(fx, "type", err ? "error" : "info");
+	buf_free(&note);
+	send_free(res);
+}
+
 /* Destroy-rooms ad-hoc command (XEP-0050), as Prosody offers it. */
 static void
 svc_command(const struct xml_node *iq, const char *from,
@@ -3837,12 +4042,16 @@ svc_command(const struct xml_node *iq, const char *from,
 	const char **jids;
 
 	bare_of(from, bare, sizeof(bare));
-	if (!str_eq(node, NODE_DESTROY)) {
+	if (!str_eq(node, NODE_DESTROY) && !str_eq(node, NODE_SETAFF)) {
 		send_error(iq, "cancel", "item-not-found", NULL, NULL);
 		return;
 	}
 	if (!config_is_admin(bare)) {
 		send_error(iq, "auth", "forbidden", NULL, NULL);
+		return;
+	}
+	if (str_eq(node, NODE_SETAFF)) {
+		svc_setaff(iq, cmd);
 		return;
 	}
 	if (xml_attr(cmd, "sessionid") != NULL) {
@@ -3968,6 +4177,10 @@ svc_iq(const struct xml_node *st, const char *from)
 			xml_set_attr(it, "jid", muc_host());
 			xml_set_attr(it, "node", NODE_DESTROY);
 			xml_set_attr(it, "name", "Destroy Rooms");
+			it = xml_add(rq, "item", NULL);
+			xml_set_attr(it, "jid", muc_host());
+			xml_set_attr(it, "node", NODE_SETAFF);
+			xml_set_attr(it, "name", "Set affiliation in room");
 		}
 		for (i = 0; node == NULL && i < MUC_ROOM_BUCKETS; i++) {
 			for (r = rooms[i]; r != NULL; r = r->next) {
@@ -4006,6 +4219,52 @@ svc_iq(const struct xml_node *st, const char *from)
 }
 
 /* ---- entry points ---- */
+
+/*
+ * A stanza to a destroyed room's tombstone gets <gone/> (cancel) with
+ * the reason and the alternate venue as an xmpp: URI; returns 1 when it
+ * was answered.  An expired tombstone, or a service admin joining,
+ * removes it (returns 0).
+ */
+static int
+tomb_gone(const struct xml_node *st, const char *from, const char *room_jid)
+{
+	struct muc_tomb *t = tomb_find(room_jid);
+	const char *type = xml_attr(st, "type");
+	char bare[JID_MAX + 1];
+	struct xml_node *r, *e, *g;
+	struct buf uri;
+
+	if (t == NULL) {
+		return 0;
+	}
+	bare_of(from, bare, sizeof(bare));
+	if (time(NULL) >= t->expires || (config_is_admin(bare) &&
+	    strcmp(st->name, "presence") == 0 && type == NULL)) {
+		tomb_remove(t);
+		return 0;
+	}
+	if (str_eq(type, "error") || str_eq(type, "result")) {
+		return 1;
+	}
+	r = stanza_new(st->name, xml_attr(st, "to"), from, "error",
+	    xml_attr(st, "id"));
+	e = xml_add(r, "error", NULL);
+	xml_set_attr(e, "type", "cancel");
+	xml_set_attr(e, "by", muc_host());
+	g = xml_add(e, "gone", NS_STANZAS);
+	if (t->newjid != NULL) {
+		buf_init(&uri, 0);
+		buf_printf(&uri, "xmpp:%s?join", t->newjid);
+		xml_add_text(g, uri.data, uri.len);
+		buf_free(&uri);
+	}
+	if (t->reason != NULL) {
+		xml_add_text_child(e, "text", NS_STANZAS, t->reason);
+	}
+	send_free(r);
+	return 1;
+}
 
 /*
  * A stanza for the service, a room or an occupant JID.  Its 'from' is
@@ -4060,6 +4319,15 @@ muc_handle(const struct xml_node *st)
 		return;
 	}
 	r = room_find(room_jid);
+	if (r == NULL && tomb_gone(st, from, room_jid)) {
+		return;
+	}
+	if (strcmp(st->name, "presence") == 0 && type == NULL && !has_res &&
+	    (r == NULL || occ_by_real(r, from) == NULL)) {
+		/* §7.2.1: joining without a nickname */
+		send_error(st, "modify", "jid-malformed", NULL, room_jid);
+		return;
+	}
 	if (r == NULL) {
 		if (strcmp(st->name, "presence") == 0 && type == NULL &&
 		    has_res && xml_child(st, "x", NS_MUC) != NULL) {
@@ -4326,6 +4594,24 @@ load_aff(void *ud, const char *key, const char *value)
 	return 0;
 }
 
+static int
+load_tomb(void *ud, const char *key, const char *value)
+{
+	const char *t1 = strchr(value, '\t'), *t2;
+	char *reason, *newjid;
+
+	(void)ud;
+	if (t1 == NULL || (t2 = strchr(t1 + 1, '\t')) == NULL) {
+		return 0;
+	}
+	reason = unesc(t1 + 1, (size_t)(t2 - t1 - 1));
+	newjid = unesc(t2 + 1, strlen(t2 + 1));
+	tomb_add(key, reason, newjid, (time_t)strtoll(value, NULL, 10));
+	free(reason);
+	free(newjid);
+	return 0;
+}
+
 /* Start the service: load persistent rooms from the store (store_open()
  * must have run).  0, or -1 with a message logged. */
 int
@@ -4333,6 +4619,7 @@ muc_init(void)
 {
 	store_foreach("muc_room", NULL, load_room, NULL);
 	store_foreach("muc_aff", NULL, load_aff, NULL);
+	store_foreach("muc_tomb", NULL, load_tomb, NULL);
 	log_info("muc %s: %zu persistent rooms loaded", muc_host(),
 	    room_count);
 	return 0;
@@ -4351,4 +4638,10 @@ muc_shutdown(void)
 		}
 	}
 	room_count = 0;
+	while (tombs != NULL) {
+		struct muc_tomb *t = tombs;
+
+		tombs = t->next;
+		tomb_free(t);
+	}
 }

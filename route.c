@@ -1128,7 +1128,7 @@ route_user_gone(const char *bare, const char *except)
 		}
 		s = rs->c2s;
 		route_session_remove(s);
-		c2s_shutdown(s);
+		c2s_kick(s, "not-authorized");
 	}
 }
 

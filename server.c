@@ -36,6 +36,7 @@
 #include "log.h"
 #include "muc.h"
 #include "sm.h"
+#include "services.h"
 #include "store.h"
 #include "tls.h"
 
@@ -45,6 +46,7 @@
 #define SERVER_CLOSE_GRACE_S	5	/* wait this long for output to drain */
 #define SERVER_SHUTDOWN_GRACE_S	3
 #define SERVER_MAX_EVENTS	256
+#define SERVER_STORE_FAIL_S	10	/* then stop: see server_store_flush */
 
 enum ev_kind { EV_LISTENER, EV_CONN, EV_SIGNAL };
 
@@ -90,6 +92,7 @@ static struct {
 	unsigned long	 next_id;
 	time_t		 started;
 	time_t		 now;
+	time_t		 store_failed_since;	/* 0: the store is fine */
 	int		 stopping;
 	time_t		 stop_deadline;
 	const char	*config_path;
@@ -743,14 +746,39 @@ server_signal(void)
 
 /* ---- the loop ---- */
 
+/*
+ * Make the turn's store changes durable.  While that fails nothing is
+ * written to clients (their replies would acknowledge lost changes); the
+ * store retries at every turn, and after SERVER_STORE_FAIL_S of failure
+ * the server stops rather than hold everyone's output forever.
+ */
+static int
+server_store_flush(void)
+{
+	if (store_flush() == 0) {
+		if (srv.store_failed_since != 0)
+			log_info("store writable again; replies resume");
+		srv.store_failed_since = 0;
+		return 0;
+	}
+	if (srv.store_failed_since == 0) {
+		srv.store_failed_since = srv.now;
+		log_err("store flush failed; holding replies until it works");
+	} else if (srv.now - srv.store_failed_since >= SERVER_STORE_FAIL_S) {
+		fatal("store still failing after %d s; stopping without "
+		    "acknowledging unsaved changes", SERVER_STORE_FAIL_S);
+	}
+	return -1;
+}
+
 static void
 server_end_turn(void)
 {
 	struct conn *c, *next, *keep;
 
 	/* Group commit: the turn's changes are durable before any reply. */
-	if (store_flush() != 0)
-		log_err("store flush failed; replies still go out");
+	if (server_store_flush() != 0)
+		return;
 	while (srv.dirty != NULL) {
 		c = srv.dirty;
 		srv.dirty = c->dirty_next;
@@ -791,7 +819,8 @@ server_end_turn(void)
 			break;
 		if (srv.dirty != NULL) {
 			/* presence from freed sessions: write it now */
-			store_flush();
+			if (server_store_flush() != 0)
+				return;
 			while (srv.dirty != NULL) {
 				c = srv.dirty;
 				srv.dirty = c->dirty_next;
@@ -829,7 +858,7 @@ server_run(void)
 	struct timespec ts;
 	sigset_t mask;
 	time_t last_tick;
-	int i, n, timeout_ms;
+	int i, n, timeout_ms, due_ms;
 
 	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (srv.epfd < 0)
@@ -874,8 +903,12 @@ server_run(void)
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		timeout_ms = 1000 - (int)(ts.tv_nsec / 1000000);
-		if (srv.stopping)
-			timeout_ms = 50;
+		/* batch syncs and compaction steps are due without events */
+		due_ms = store_flush_due_ms();
+		if (due_ms >= 0 && due_ms < timeout_ms)
+			timeout_ms = due_ms;
+		if (srv.stopping || srv.store_failed_since != 0)
+			timeout_ms = timeout_ms < 50 ? timeout_ms : 50;
 		n = epoll_wait(srv.epfd, events, SERVER_MAX_EVENTS,
 		    timeout_ms);
 		if (n < 0 && errno != EINTR)
@@ -1054,6 +1087,8 @@ command_account(const char *cmd, int argc, char **argv)
 		if (account_delete(jid) != 0) {
 			fprintf(stderr, "uxmppd: no such account: %s\n", jid);
 		} else {
+			/* roster, subscriptions, offline, private data, ... */
+			services_account_removed(jid);
 			if (muc_init() == 0) {
 				muc_account_removed(jid);
 				muc_shutdown();
@@ -1143,21 +1178,12 @@ command_run(const char *cmd, int argc, char **argv)
 	return 2;
 }
 
-static enum store_sync
-sync_mode(const char *s)
-{
-	if (strcmp(s, "none") == 0)
-		return STORE_SYNC_NONE;
-	if (strcmp(s, "batch") == 0)
-		return STORE_SYNC_BATCH;
-	return STORE_SYNC_ALWAYS;
-}
-
 int
 main(int argc, char **argv)
 {
 	const struct config *cfg;
 	enum log_level level;
+	enum store_sync sync;
 	char err[600];
 	int opt, check_only = 0;
 
@@ -1201,7 +1227,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	srv.now = srv.started = time(NULL);
-	if (store_open(cfg->data_dir, sync_mode(cfg->store_sync),
+	if (store_sync_parse(cfg->store_sync, &sync) != 0)
+		sync = STORE_SYNC_ALWAYS;	/* config.c validated it */
+	if (store_open(cfg->data_dir, sync,
 	    cfg->store_batch_ms, err, sizeof(err)) != 0)
 		fatal("%s", err);
 	if (muc_init() != 0)

@@ -36,10 +36,12 @@
 #include "xml.h"
 
 #define NS_CARBONS	"urn:xmpp:carbons:2"
+#define NS_DELAY	"urn:xmpp:delay"
 
 struct sm_item {
 	struct sm_item	*next;
 	size_t		 len;
+	time_t		 sent;		/* first sent, for XEP-0203 */
 	char		 data[];	/* serialized stanza, NUL-terminated */
 };
 
@@ -116,8 +118,9 @@ table_add(struct sm *sm)
 {
 	size_t b;
 
-	if (sms.count + 1 > sms.nbuckets)
+	if (sms.count + 1 > sms.nbuckets) {
 		table_grow();
+	}
 	b = hash_id(sm->id) % sms.nbuckets;
 	sm->hnext = sms.buckets[b];
 	sms.buckets[b] = sm;
@@ -130,8 +133,9 @@ table_del(struct sm *sm)
 {
 	struct sm **pp;
 
-	if (!sm->resumable)
+	if (!sm->resumable) {
 		return;
+	}
 	for (pp = &sms.buckets[hash_id(sm->id) % sms.nbuckets]; *pp;
 	    pp = &(*pp)->hnext) {
 		if (*pp == sm) {
@@ -148,11 +152,13 @@ table_find(const char *id)
 {
 	struct sm *e;
 
-	if (sms.nbuckets == 0)
+	if (sms.nbuckets == 0) {
 		return NULL;
+	}
 	for (e = sms.buckets[hash_id(id) % sms.nbuckets]; e; e = e->hnext) {
-		if (strcmp(e->id, id) == 0)
+		if (strcmp(e->id, id) == 0) {
 			return e;
+		}
 	}
 	return NULL;
 }
@@ -160,14 +166,17 @@ table_find(const char *id)
 static void
 hib_unlink(struct sm *sm)
 {
-	if (!sm->hibernating)
+	if (!sm->hibernating) {
 		return;
-	if (sm->hib_prev != NULL)
+	}
+	if (sm->hib_prev != NULL) {
 		sm->hib_prev->hib_next = sm->hib_next;
-	else
+	} else {
 		sms.hib = sm->hib_next;
-	if (sm->hib_next != NULL)
+	}
+	if (sm->hib_next != NULL) {
 		sm->hib_next->hib_prev = sm->hib_prev;
+	}
 	sm->hib_prev = sm->hib_next = NULL;
 	sm->hibernating = 0;
 	sms.nhib--;
@@ -216,12 +225,14 @@ sm_send_now(struct sm *sm, const char *data, size_t len)
 		it = xmalloc(sizeof(*it) + len + 1);
 		it->next = NULL;
 		it->len = len;
+		it->sent = server_now();
 		memcpy(it->data, data, len);
 		it->data[len] = '\0';
-		if (sm->tail != NULL)
+		if (sm->tail != NULL) {
 			sm->tail->next = it;
-		else
+		} else {
 			sm->head = it;
+		}
 		sm->tail = it;
 		sm->qlen++;
 		sm->qbytes += len;
@@ -229,15 +240,18 @@ sm_send_now(struct sm *sm, const char *data, size_t len)
 		sm->since_r++;
 	}
 	c2s_write_raw(sm->owner, data, len);
-	if (!sm->enabled)
+	if (!sm->enabled) {
 		return 0;
+	}
 	if (sm_over_cap(sm)) {
-		if (sm->hibernating)
+		if (sm->hibernating) {
 			sm->dead = 1;
+		}
 		return -1;
 	}
-	if (sm->since_r >= SM_ACK_EVERY && !sm->hibernating)
+	if (sm->since_r >= SM_ACK_EVERY && !sm->hibernating) {
 		sm_request_ack(sm);
+	}
 	return 0;
 }
 
@@ -250,8 +264,9 @@ sm_trim(struct sm *sm, uint32_t n)
 	while (n-- > 0 && sm->head != NULL) {
 		it = sm->head;
 		sm->head = it->next;
-		if (sm->head == NULL)
+		if (sm->head == NULL) {
 			sm->tail = NULL;
+		}
 		sm->qlen--;
 		sm->qbytes -= it->len;
 		free(it);
@@ -290,14 +305,17 @@ parse_h(const char *v, uint32_t *out)
 {
 	unsigned long long n = 0;
 
-	if (v == NULL || *v == '\0')
+	if (v == NULL || *v == '\0') {
 		return -1;
+	}
 	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
+		if (*v < '0' || *v > '9') {
 			return -1;
+		}
 		n = n * 10 + (unsigned)(*v - '0');
-		if (n > 0xffffffffULL)
+		if (n > 0xffffffffULL) {
 			return -1;
+		}
 	}
 	*out = (uint32_t)n;
 	return 0;
@@ -340,25 +358,30 @@ csi_hold(struct sm *sm, const char *data, size_t len)
 	size_t i;
 	int err, held = 0;
 
-	if (len < 9 || memcmp(data, "<presence", 9) != 0)
+	if (len < 9 || memcmp(data, "<presence", 9) != 0) {
 		return 0;
+	}
 	st = xml_parse_document(data, len, XML_NS_CLIENT, &err);
-	if (st == NULL)
+	if (st == NULL) {
 		return 0;
+	}
 	type = xml_attr(st, "type");
 	from = xml_attr(st, "from");
-	if (from == NULL || (type != NULL && strcmp(type, "unavailable") != 0))
+	if (from == NULL || (type != NULL && strcmp(type, "unavailable") != 0)) {
 		goto out;
+	}
 	for (i = 0; i < sm->nheld; i++) {
-		if (strcmp(sm->held[i].from, from) == 0)
+		if (strcmp(sm->held[i].from, from) == 0) {
 			break;
+		}
 	}
 	if (i < sm->nheld) {
 		/* keep the order of first arrival; the content is the latest */
 		free(sm->held[i].data);
 	} else {
-		if (sm->nheld >= SM_CSI_MAX_HELD)
+		if (sm->nheld >= SM_CSI_MAX_HELD) {
 			goto out;
+		}
 		sm->held = xrealloc(sm->held,
 		    (sm->nheld + 1) * sizeof(*sm->held));
 		sm->held[i].from = xstrdup(from);
@@ -419,8 +442,9 @@ sm_enable(struct c2s *s, struct sm **smp, const struct xml_node *el,
 			snprintf(sm->id + 2 * i, 3, "%02x", rnd[i]);
 		sm->max_s = cfg->sm_resume_timeout_s;
 		/* the client's preferred maximum, when shorter */
-		if (parse_h(max, &want) == 0 && want > 0 && want < sm->max_s)
+		if (parse_h(max, &want) == 0 && want > 0 && want < sm->max_s) {
 			sm->max_s = want;
+		}
 		table_add(sm);
 		buf_printf(&sms.out, " id='%s' resume='true' max='%u'", sm->id,
 		    sm->max_s);
@@ -461,8 +485,9 @@ sm_resume(struct c2s *s, struct sm **smp, const struct xml_node *el,
 		return;
 	}
 	/* the h in <resume/> acts as an <a/> on the old stream (§5) */
-	if (sm_ack(sm, s, h) != 0)
+	if (sm_ack(sm, s, h) != 0) {
 		return;
+	}
 	if (*smp != NULL) {
 		/* CSI state of this stream before the resume: dropped */
 		sm_end(*smp, NULL);
@@ -471,10 +496,6 @@ sm_resume(struct c2s *s, struct sm **smp, const struct xml_node *el,
 	hib_unlink(sm);
 	c2s_adopt(s, old);	/* moves sm to s; old is closed or freed */
 	sm->owner = s;
-	/* XEP-0352 §5.2: a resumed stream starts active */
-	sm->inactive = 0;
-	if (sm->nheld > 0)
-		csi_flush(sm);
 	buf_reset(&sms.out);
 	buf_printf(&sms.out, "<resumed xmlns='" NS_SM "' h='%lu' "
 	    "previd='", (unsigned long)sm->in_h);
@@ -484,10 +505,17 @@ sm_resume(struct c2s *s, struct sm **smp, const struct xml_node *el,
 	for (it = sm->head; it != NULL; it = it->next)
 		c2s_write_raw(s, it->data, it->len);
 	log_info("sm: resumed %s redelivered=%zu", c2s_jid(s), sm->qlen);
-	if (sm->qlen > 0)
+	/* XEP-0352 §5.2: a resumed stream starts active; presence held back
+	 * on the old stream follows as new stanzas */
+	sm->inactive = 0;
+	if (sm->nheld > 0) {
+		csi_flush(sm);
+	}
+	if (sm->qlen > 0) {
 		sm_request_ack(sm);
-	else
+	} else {
 		sm->since_r = 0;
+	}
 }
 
 void
@@ -504,8 +532,9 @@ sm_element(struct c2s *s, struct sm **smp, const struct xml_node *el,
 			sm_get(s, smp)->inactive = 1;
 		} else if (strcmp(el->name, "active") == 0 && sm != NULL) {
 			sm->inactive = 0;
-			if (sm->nheld > 0)
+			if (sm->nheld > 0) {
 				csi_flush(sm);
+			}
 		}
 		return;
 	}
@@ -536,44 +565,51 @@ sm_element(struct c2s *s, struct sm **smp, const struct xml_node *el,
 void
 sm_inbound(struct sm *sm)
 {
-	if (sm->enabled)
+	if (sm->enabled) {
 		sm->in_h++;	/* wraps to 0 after 2^32 - 1 (§4) */
+	}
 }
 
 int
 sm_send(struct sm *sm, const char *data, size_t len)
 {
-	if (sm->inactive && !sm->hibernating && csi_hold(sm, data, len))
+	if (sm->inactive && !sm->hibernating && csi_hold(sm, data, len)) {
 		return 0;
+	}
 	/* anything else is important: what was held goes out first */
-	if (sm->nheld > 0)
+	if (sm->nheld > 0) {
 		csi_flush(sm);
+	}
 	return sm_send_now(sm, data, len);
 }
 
 void
 sm_conn_tick(struct sm *sm)
 {
-	if (sm->enabled && sm->since_r > 0)
+	if (sm->enabled && sm->since_r > 0) {
 		sm_request_ack(sm);
+	}
 }
 
 int
 sm_hibernate(struct sm *sm)
 {
 	if (!sm->enabled || !sm->resumable || sm->dead ||
-	    config_get()->sm_resume_timeout_s == 0)
+	    config_get()->sm_resume_timeout_s == 0) {
 		return 0;
+	}
 	/* held presence joins the queue, for the resumed stream */
-	if (sm->nheld > 0)
+	if (sm->nheld > 0) {
 		csi_flush(sm);
+	}
 	sm->inactive = 0;
 	sm->hibernating = 1;
 	sm->deadline = server_now() + (time_t)sm->max_s;
 	sm->hib_prev = NULL;
 	sm->hib_next = sms.hib;
-	if (sms.hib != NULL)
+	if (sms.hib != NULL) {
 		sms.hib->hib_prev = sm;
+	}
 	sms.hib = sm;
 	sms.nhib++;
 	log_info("sm: %s hibernating for %us, unacked=%zu",
@@ -585,6 +621,20 @@ void
 sm_kill(struct sm *sm)
 {
 	sm->dead = 1;
+}
+
+static void
+add_delay(struct xml_node *st, time_t when)
+{
+	struct xml_node *delay;
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&when, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	delay = xml_add(st, "delay", NS_DELAY);
+	xml_set_attr(delay, "from", config_get()->domain);
+	xml_set_attr(delay, "stamp", stamp);
 }
 
 /*
@@ -601,11 +651,13 @@ sm_reroute(const struct sm_item *it, const char *jid)
 	int err;
 
 	st = xml_parse_document(it->data, it->len, XML_NS_CLIENT, &err);
-	if (st == NULL)
+	if (st == NULL) {
 		return;
+	}
 	type = xml_attr(st, "type");
-	if (type == NULL)
+	if (type == NULL) {
 		type = "";
+	}
 	if (strcmp(st->name, "message") == 0) {
 		if (strcmp(type, "error") != 0 &&
 		    strcmp(type, "groupchat") != 0 &&
@@ -613,8 +665,13 @@ sm_reroute(const struct sm_item *it, const char *jid)
 		    xml_child(st, "sent", NS_CARBONS) == NULL &&
 		    xml_child(st, "received", NS_CARBONS) == NULL &&
 		    xml_attr(st, "from") != NULL) {
-			if (xml_attr(st, "to") == NULL)
+			if (xml_attr(st, "to") == NULL) {
 				xml_set_attr(st, "to", jid);
+			}
+			/* §4: stamped with the original delivery time */
+			if (xml_child(st, "delay", NS_DELAY) == NULL) {
+				add_delay(st, it->sent);
+			}
 			route_stanza(st);
 		}
 	} else if (strcmp(st->name, "iq") == 0 &&
@@ -622,8 +679,9 @@ sm_reroute(const struct sm_item *it, const char *jid)
 	    xml_attr(st, "from") != NULL) {
 		reply = stanza_error_reply(st, NULL, "service-unavailable",
 		    NULL);
-		if (xml_attr(reply, "from") == NULL)
+		if (xml_attr(reply, "from") == NULL) {
 			xml_set_attr(reply, "from", jid);
+		}
 		route_stanza(reply);
 		xml_free(reply);
 	}
@@ -649,12 +707,14 @@ sm_end(struct sm *sm, const char *jid)
 	sm->head = sm->tail = NULL;
 	sm->qlen = sm->qbytes = 0;
 	sm->enabled = 0;
-	if (n > 0 && jid != NULL)
+	if (n > 0 && jid != NULL) {
 		log_info("sm: %s ended with %zu unacked stanzas", jid, n);
+	}
 	for (; it != NULL; it = next) {
 		next = it->next;
-		if (jid != NULL)
+		if (jid != NULL) {
 			sm_reroute(it, jid);
+		}
 		free(it);
 	}
 	free(sm);
@@ -669,11 +729,13 @@ sm_tick(time_t now)
 	 * which may mark others dead (never unlink them) */
 	for (;;) {
 		for (sm = sms.hib; sm != NULL; sm = sm->hib_next) {
-			if (sm->dead || now >= sm->deadline)
+			if (sm->dead || now >= sm->deadline) {
 				break;
+			}
 		}
-		if (sm == NULL)
+		if (sm == NULL) {
 			break;
+		}
 		hib_unlink(sm);
 		log_info("sm: %s resumption window over%s",
 		    c2s_jid(sm->owner), sm->dead ? " (ended)" : "");

@@ -216,10 +216,11 @@ login_auth(const char *user, const char *pass, char **features)
 	send_str(cl, FAKE_HEADER);
 	out = take(cl);
 	CHECK(contains(out, "urn:ietf:params:xml:ns:xmpp-bind"));
-	if (features != NULL)
+	if (features != NULL) {
 		*features = out;
-	else
+	} else {
 		free(out);
+	}
 	buf_free(&auth);
 	buf_free(&msg);
 	return cl;

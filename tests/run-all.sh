@@ -1,18 +1,22 @@
 #!/bin/sh
-# make test: every unit test binary, the fuzz corpus replay, the runner's
-# self-test and every scenario; the totals as the last line.
+# make test: the unit test binaries named as arguments, every fuzz corpus
+# replayed through its target, the runner's self-test, our scenarios, the
+# Prosody scenarios uxmppd claims (tests/peer-expected.txt) and the TLS
+# checks.  Each step prints "N passed, N failed"; the last line is the sum.
 cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+PEER_DIR=${PEER_DIR:-../shared/peer-scenarios/prosody}
 passed=0 failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# Each step prints lines ending in "N passed, N failed"; add them up.
+# Add up a step's summary; a step that fails without one counts as one
+# failure, and so does a non-zero exit with "0 failed".
 count() {
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	set -- "$1" $(printf '%s\n' "$line" |
 	    sed -E 's/^(.*[^0-9])?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/')
 	if [ -z "$line" ]; then
-		# a step that died without a summary counts as one failure
 		set -- "$1" 0 1
 	elif [ "$1" -ne 0 ] && [ "$3" -eq 0 ]; then
 		set -- "$1" "$2" 1
@@ -24,16 +28,22 @@ count() {
 step() {
 	"$@" >"$log" 2>&1
 	rc=$?
-	grep -v -E '^\s*$' "$log" | grep -E 'FAIL|failed|passed|SKIP|error' | tail -n 40
+	grep -E 'FAIL|SKIP|passed, [0-9]+ failed' "$log" | tail -n 40
 	count $rc
 }
 
 for t in "$@"; do
 	step "$t"
 done
-for s in tests/fuzz-replay.sh tests/runner-selftest.sh tests/run-scenarios.sh \
-    tests/tls-test.sh; do
-	[ -x "$s" ] && step "$s"
+for r in "$BUILD"/fuzz_*_replay; do
+	[ -x "$r" ] || continue
+	name=${r##*/fuzz_}
+	name=${name%_replay}
+	step "$r" tests/fuzz/corpus/"$name"/*
 done
+step sh tests/runner-selftest.sh
+step sh tests/run-scenarios.sh
+step sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir "$PEER_DIR"
+step sh tests/tls-test.sh
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

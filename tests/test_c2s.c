@@ -591,6 +591,57 @@ test_limits_and_timeouts(void)
 	client_free(cl);
 }
 
+/* XEP-0077 §3: in-band registration before authentication. */
+static void
+test_register_preauth(void)
+{
+	struct client *cl = client_new(1);
+	struct client *nu;
+	char *out;
+	int i;
+
+	send_str(cl, HEADER);
+	out = take(cl);
+	CHECK(contains(out, "http://jabber.org/features/iq-register"));
+	free(out);
+	send_str(cl, "<iq type='get' id='r1'><query xmlns='jabber:iq:register'/>"
+	    "</iq>");
+	out = take(cl);
+	CHECK(contains(out, "<username/>"));
+	CHECK(contains(out, "<password/>"));
+	free(out);
+	send_str(cl, "<iq type='set' id='r2'><query xmlns='jabber:iq:register'>"
+	    "<username>newbie</username><password>s3cret</password></query>"
+	    "</iq>");
+	out = take(cl);
+	CHECK(contains(out, "id='r2'"));
+	CHECK(contains(out, "type='result'"));
+	free(out);
+	CHECK(account_exists("newbie@localhost"));
+	/* taken now */
+	send_str(cl, "<iq type='set' id='r3'><query xmlns='jabber:iq:register'>"
+	    "<username>newbie</username><password>x</password></query></iq>");
+	out = take(cl);
+	CHECK(contains(out, "<conflict"));
+	free(out);
+	/* five attempts per connection, then the stream is closed */
+	for (i = 0; i < 2 && !cl->conn.closing; i++) {
+		send_str(cl, "<iq type='get' id='rx'><query xmlns='jabber:iq:"
+		    "register'/></iq>");
+		free(take(cl));
+	}
+	CHECK(!cl->conn.closing);
+	send_str(cl, "<iq type='get' id='ry'><query xmlns='jabber:iq:"
+	    "register'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "<policy-violation"));
+	free(out);
+	client_free(cl);
+	/* and the new account can log in */
+	nu = login_plain("newbie", "s3cret", "first");
+	client_free(nu);
+}
+
 static void
 test_split_input(void)
 {
@@ -632,7 +683,7 @@ main(void)
 	snprintf(conf, sizeof(conf), "%s/uxmppd.conf", dir);
 	fp = fopen(conf, "w");
 	fprintf(fp, "data_dir = %s\nscram_iterations = 4096\n"
-	    "store_sync = none\n", dir);
+	    "store_sync = none\nallow_registration = yes\n", dir);
 	fclose(fp);
 	if (config_load(conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
@@ -659,6 +710,7 @@ main(void)
 	test_generated_resource_and_close();
 	test_limits_and_timeouts();
 	test_split_input();
+	test_register_preauth();
 
 	muc_shutdown();
 	store_close();

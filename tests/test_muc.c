@@ -245,7 +245,8 @@ test_persistence(void)
 	/* destroying it forgets it for good */
 	feed("<iq from='romeo@localhost/a' to='keep@conference.localhost' "
 	    "type='set' id='x'><query xmlns='http://jabber.org/protocol/"
-	    "muc#owner'><destroy/></query></iq>");
+	    "muc#owner'><destroy><reason>Done</reason></destroy></query>"
+	    "</iq>");
 	muc_shutdown();
 	CHECK(store_flush() == 0);
 	store_close();
@@ -255,7 +256,21 @@ test_persistence(void)
 	feed("<iq from='romeo@localhost/a' to='keep@conference.localhost' "
 	    "type='get' id='g'><query xmlns='http://jabber.org/protocol/"
 	    "disco#info'/></iq>");
-	CHECK(count_out("id='g'", "item-not-found") == 1);
+	CHECK(count_out("id='g'", "item-not-found") == 0);
+	/* ...but for the tombstone it leaves, which outlives a restart */
+	CHECK(count_out("id='g'", "<gone") == 1);
+	join("keep", "Romeo", "romeo@localhost/a", NULL);
+	CHECK(count_out("to='romeo@localhost/a'", "<gone") == 2);
+	/* a service admin may create it again */
+	out_clear();
+	join("keep", "Prince", "admin@localhost/p", NULL);
+	CHECK(count_out("to='admin@localhost/p'", "code='201'") == 1);
+	muc_session_gone("admin@localhost/p");
+	out_clear();
+	feed("<iq from='romeo@localhost/a' to='keep@conference.localhost' "
+	    "type='get' id='g2'><query xmlns='http://jabber.org/protocol/"
+	    "disco#info'/></iq>");
+	CHECK(count_out("id='g2'", "item-not-found") == 1);
 }
 
 /* A groupchat message to N occupants is serialized once (plus once for
@@ -353,6 +368,34 @@ test_history(void)
 	join("hist", "J7", "juliet@localhost/7", NULL);
 	CHECK(count_out("to='juliet@localhost/7'", "<body>") == 1);
 	CHECK(count_out("to='juliet@localhost/7'", "<body>three</body>") == 1);
+
+	/* the history also has a byte budget (MUC_HISTORY_BYTES) */
+	configure("hist", "romeo@localhost/a",
+	    "<field var='muc#roomconfig_historylength'><value>20</value>"
+	    "</field>");
+	{
+		char *big = xmalloc(60 * 1024 + 1);
+		int k;
+
+		memset(big, 'x', 60 * 1024);
+		big[60 * 1024] = '\0';
+		for (k = 0; k < 3; k++) {
+			size_t n = strlen(big) + 200;
+			char *m = xmalloc(n);
+
+			snprintf(m, n, "<message from='romeo@localhost/a' to='hist"
+			    "@conference.localhost' type='groupchat'><body>%d%s"
+			    "</body></message>", k, big);
+			feed(m);
+			free(m);
+		}
+		free(big);
+	}
+	out_clear();
+	join("hist", "J8", "juliet@localhost/8", NULL);
+	CHECK(count_out("to='juliet@localhost/8'", "<body>") == 2);
+	CHECK(count_out("to='juliet@localhost/8'", "<body>0x") == 0);
+	CHECK(count_out("to='juliet@localhost/8'", "<body>2x") == 1);
 }
 
 /* A reply to an iq forwarded between occupants goes back to the asking
@@ -415,6 +458,118 @@ test_iq_and_account(void)
 	    == 1);
 }
 
+/* Odd and hostile input: no crash, no leak (run under ASan), and the
+ * service keeps working afterwards. */
+static void
+test_hostile(void)
+{
+	static const char *const bad[] = {
+		"<presence to='odd@conference.localhost/x'/>",
+		"<presence from='a@localhost/r'/>",
+		"<presence from='a@localhost/r' to='@conference.localhost/x'/>",
+		"<presence from='a@localhost/r' to='odd@conference.localhost/'>"
+		    "<x xmlns='http://jabber.org/protocol/muc'/></presence>",
+		"<presence from='a@localhost/r' to='odd@conference.localhost/\t'>"
+		    "<x xmlns='http://jabber.org/protocol/muc'/></presence>",
+		"<presence from='a@localhost/r' to='odd@conference.localhost/x' "
+		    "type='subscribe'/>",
+		"<presence from='a@localhost/r' to='odd@conference.localhost/x' "
+		    "type='probe'/>",
+		"<message from='a@localhost/r' to='odd@conference.localhost'>"
+		    "<x xmlns='http://jabber.org/protocol/muc#user'/></message>",
+		"<message from='a@localhost/r' to='odd@conference.localhost'>"
+		    "<x xmlns='http://jabber.org/protocol/muc#user'><invite/>"
+		    "</x></message>",
+		"<message from='a@localhost/r' to='odd@conference.localhost'>"
+		    "<x xmlns='http://jabber.org/protocol/muc#user'><decline to="
+		    "'odd@conference.localhost/nobody'/></x></message>",
+		"<message from='a@localhost/r' to='odd@conference.localhost'>"
+		    "<x xmlns='jabber:x:data'><field var='FORM_TYPE'><value>"
+		    "http://jabber.org/protocol/muc#request</value></field></x>"
+		    "</message>",
+		"<message from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='error'><error><bogus/></error></message>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='set' id='1'/>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='set' id='2'><query xmlns='http://jabber.org/protocol/"
+		    "muc#admin'><item/></query></iq>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='set' id='3'><query xmlns='http://jabber.org/protocol/"
+		    "muc#admin'><item affiliation='king' jid='b@localhost'/>"
+		    "<item role='emperor' nick='x'/><item jid='@@'/></query></iq>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='get' id='4'><query xmlns='http://jabber.org/protocol/"
+		    "muc#admin'/></iq>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='set' id='5'><query xmlns='http://jabber.org/protocol/"
+		    "muc#owner'/></iq>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='set' id='6'><query xmlns='http://jabber.org/protocol/"
+		    "muc#owner'><x xmlns='jabber:x:data' type='submit'><field "
+		    "var='muc#roomconfig_historylength'><value>99999999999"
+		    "</value></field><field var='muc#roomconfig_maxusers'>"
+		    "<value>-5</value></field><field var='muc#roomconfig_"
+		    "presencebroadcast'/><field/></x></query></iq>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost' "
+		    "type='set' id='7'><query xmlns='jabber:iq:register'><x "
+		    "xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
+		    "<value>http://jabber.org/protocol/muc#register</value>"
+		    "</field></x></query></iq>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost/x' "
+		    "type='result' id='mq:'/>",
+		"<iq from='a@localhost/r' to='odd@conference.localhost/x' "
+		    "type='get' id='8'/>",
+		"<iq from='a@localhost/r' to='conference.localhost' type='set' "
+		    "id='9'><command xmlns='http://jabber.org/protocol/commands'/>"
+		    "</iq>",
+		"<iq from='admin@localhost/r' to='conference.localhost' "
+		    "type='set' id='10'><command xmlns='http://jabber.org/"
+		    "protocol/commands' node='http://prosody.im/protocol/"
+		    "muc#destroy'><x xmlns='jabber:x:data' type='submit'><field "
+		    "var='rooms'><value>@</value><value>nope@conference."
+		    "localhost</value></field></x></command></iq>",
+		"<iq from='admin@localhost/r' to='conference.localhost' "
+		    "type='set' id='11'><command xmlns='http://jabber.org/"
+		    "protocol/commands' node='http://prosody.im/protocol/"
+		    "muc#set-affiliation'><x xmlns='jabber:x:data' type='submit'>"
+		    "<field var='room'><value>odd@conference.localhost</value>"
+		    "</field></x></command></iq>",
+		"<message from='a@localhost/r' to='conference.localhost'/>",
+		"<message from='a@localhost/r' to='odd@conference.localhost/x' "
+		    "type='error'/>",
+		"<presence from='a@localhost/r' to='odd@conference.localhost/x' "
+		    "type='error'/>",
+	};
+	size_t i;
+
+	join("odd", "x", "a@localhost/r", "<history maxchars='-1' "
+	    "maxstanzas='x' seconds='-100' since='garbage'/>");
+	configure("odd", "a@localhost/r", "");
+	join("odd", "y", "b@localhost/r", NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		feed(bad[i]);
+	}
+	/* a huge nickname (larger than any JID part) */
+	{
+		char big[3000], buf[3200];
+
+		memset(big, 'n', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		snprintf(buf, sizeof(buf), "<presence from='a@localhost/r' "
+		    "to='odd@conference.localhost/%s'/>", big);
+		feed(buf);
+	}
+	/* (the error presence above took the occupant out) */
+	join("odd", "x", "a@localhost/r", NULL);
+	out_clear();
+	say("odd", "a@localhost/r", "still here");
+	CHECK(count_out("to='a@localhost/r'", "still here") == 1);
+	CHECK(count_out("to='b@localhost/r'", "still here") == 1);
+	muc_session_gone("a@localhost/r");
+	muc_session_gone("b@localhost/r");
+}
+
 int
 main(void)
 {
@@ -446,6 +601,7 @@ main(void)
 	test_fanout();
 	test_history();
 	test_iq_and_account();
+	test_hostile();
 
 	muc_shutdown();
 	store_close();

@@ -1,7 +1,7 @@
 /*
- * idle_clients.c - what an idle authenticated client costs the server.
+ * idle_bench.c - what an idle authenticated client costs the server.
  *
- * usage: idle_clients HOST PORT USER PASSWORD PID N
+ * usage: idle_bench HOST PORT USER PASSWORD PID N
  *
  * Opens N connections to the server (whose process id is PID), logs each
  * in with PLAIN as USER under its own resource (the login is pipelined in
@@ -75,7 +75,7 @@ main(int argc, char **argv)
 	time_t deadline;
 
 	if (argc != 7) {
-		fprintf(stderr, "usage: idle_clients HOST PORT USER PASSWORD "
+		fprintf(stderr, "usage: idle_bench HOST PORT USER PASSWORD "
 		    "PID N\n");
 		return 2;
 	}
