@@ -47,6 +47,9 @@ $(BUILD)/test_%: $(BUILD)/tests/test_%.o $(LIB)
 $(SCANSION_BIN): $(BUILD)/tests/scansion.o $(LIB)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The client of tests/store-crash.sh.
+$(BUILD)/crash_driver: $(BUILD)/tests/crash_driver.o $(LIB)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Fuzz targets, replayed over their corpora by make test with a plain main.
 $(BUILD)/fuzz_%_replay: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB)
@@ -57,7 +60,7 @@ run: all
 
 # Unit tests, fuzz corpus replay, runner self-test, our scenarios, the
 # Prosody scenarios in tests/peer-expected.txt, TLS checks; one total.
-test: all $(TEST_BINS) $(FUZZ_REPLAYS)
+test: all $(TEST_BINS) $(FUZZ_REPLAYS) $(BUILD)/crash_driver
 	@PEER_DIR=$(PEER_DIR) sh tests/run-all.sh $(TEST_BINS)
 
 # Every scenario again over STARTTLS and over direct TLS.
@@ -103,7 +106,7 @@ bench-muc: all $(BUILD)/muc_bench
 	@MUC_BENCH=$(CURDIR)/$(BUILD)/muc_bench sh bench/muc_bench.sh $(MUC_BENCH_ARGS)
 bench-idle: all $(BUILD)/idle_bench
 	@IDLE_BENCH=$(CURDIR)/$(BUILD)/idle_bench sh bench/idle_bench.sh $(IDLE_BENCH_ARGS)
-store-crash: all
+store-crash: all $(BUILD)/crash_driver
 	@sh tests/store-crash.sh $(STORE_CRASH_ROUNDS)
 
 clean:

@@ -287,6 +287,23 @@ add_delay(struct xml_node *st)
 	xml_set_attr(delay, "stamp", stamp);
 }
 
+/* Does st carry a delay stamped by this server (XEP-0203 §3)? */
+static int
+has_own_delay(const struct xml_node *st)
+{
+	const struct xml_node *d;
+	const char *from;
+
+	for (d = xml_child(st, "delay", NS_DELAY); d != NULL;
+	    d = xml_next(d, "delay", NS_DELAY)) {
+		from = xml_attr(d, "from");
+		if (from != NULL && strcmp(from, config_get()->domain) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void
 offline_store(const struct xml_node *msg, const char *bare)
 {
@@ -306,7 +323,11 @@ offline_store(const struct xml_node *msg, const char *bare)
 		return;
 	}
 	copy = xml_clone(msg);
-	add_delay(copy);
+	/* one delay per delaying entity: stream management already stamped
+	 * a re-routed message with the time it was first sent */
+	if (!has_own_delay(copy)) {
+		add_delay(copy);
+	}
 	if (rt.offline_seq == 0) {
 		rt.offline_seq = (unsigned long long)time(NULL) * 1000000ULL;
 	}
@@ -960,6 +981,10 @@ route_from_client(struct c2s *s, struct xml_node *st)
 		return;
 	}
 	if (strcmp(st->name, "presence") == 0) {
+		if (type == NULL) {
+			/* what Prosody's clients see: the avatar hash */
+			services_presence_stamp(st, bare);
+		}
 		if (to == NULL) {
 			presence_broadcast(s, rs, st);
 			return;

@@ -22,9 +22,11 @@
 #include "muc.h"
 #include "roster.h"
 #include "route.h"
+#include "sasl.h"
 #include "server.h"
 #include "stanza.h"
 #include "store.h"
+#include "tls.h"
 
 #define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
@@ -36,11 +38,14 @@
 #define NS_VCARD	"vcard-temp"
 #define NS_REGISTER	"jabber:iq:register"
 #define NS_CARBONS	"urn:xmpp:carbons:2"
+#define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
+#define NS_VCARD_UPDATE	"vcard-temp:x:update"
 #define UXMPPD_VERSION	"0.1"
 
 #define LAST_KIND	"last"		/* bare -> "<unix time> <status>" */
 #define PRIVATE_KIND	"private"	/* "bare ns name" -> element */
 #define VCARD_KIND	"vcard"		/* bare -> <vCard/> */
+#define PHOTO_KIND	"vcard-photo"	/* bare -> SHA-1 hex of the photo */
 #define SERVICES_MAX_PRIVATE	64	/* private XML elements per user */
 #define SERVICES_MAX_VCARD	(64 * 1024)	/* bytes of one vCard */
 #define SERVICES_MAX_PRIVATE_BYTES (64 * 1024) /* bytes of one element */
@@ -337,6 +342,8 @@ private_iq(const struct xml_node *iq, const struct xml_node *q,
 	reply_and_free(stanza_result(iq));
 }
 
+static void vcard_photo_update(const struct xml_node *, const char *);
+
 static void
 vcard_iq(const struct xml_node *iq, const struct xml_node *q,
     const char *bare, int own)
@@ -373,7 +380,64 @@ vcard_iq(const struct xml_node *iq, const struct xml_node *q,
 		return;
 	}
 	store_put(VCARD_KIND, bare, sbuf.data);
+	vcard_photo_update(q, bare);
 	reply_and_free(stanza_result(iq));
+}
+
+/*
+ * XEP-0153 §4.1: presence carries the SHA-1 of the vCard photo.  It is
+ * computed once, when the vCard is stored, not on every presence.
+ */
+static void
+vcard_photo_update(const struct xml_node *vcard, const char *bare)
+{
+	const struct xml_node *photo = xml_child(vcard, "PHOTO", NS_VCARD);
+	const struct xml_node *bin = photo ? xml_child(photo, "BINVAL",
+	    NS_VCARD) : NULL;
+	const char *text = bin ? xml_text(bin) : "";
+	unsigned char md[20];
+	char hex[41];
+	struct buf b64, raw;
+	size_t i;
+
+	buf_init(&b64, 0);
+	buf_init(&raw, 0);
+	for (i = 0; text[i] != '\0'; i++) {
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
+		    text[i] != '\r') {
+			buf_putc(&b64, text[i]);
+		}
+	}
+	if (b64.len > 0 && sasl_b64_decode(b64.data, b64.len, &raw) == 0 &&
+	    raw.len > 0 && tls_hash(TLS_MD_SHA1, raw.data, raw.len, md) == 0) {
+		for (i = 0; i < sizeof(md); i++) {
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		}
+		store_put(PHOTO_KIND, bare, hex);
+	} else if (store_get(PHOTO_KIND, bare) != NULL) {
+		store_del(PHOTO_KIND, bare);
+	}
+	buf_free(&b64);
+	buf_free(&raw);
+}
+
+void
+services_presence_stamp(struct xml_node *pres, const char *bare)
+{
+	const char *hash;
+	struct xml_node *x;
+
+	if (xml_child(pres, "x", NS_VCARD_UPDATE) != NULL) {
+		return;		/* the client said it itself */
+	}
+	hash = store_get(PHOTO_KIND, bare);
+	x = xml_add(pres, "x", NS_VCARD_UPDATE);
+	/* an empty <photo/> means "no avatar" (§3.2) */
+	if (hash != NULL) {
+		xml_add_text_child(x, "photo", NULL, hash);
+	} else {
+		xml_add(x, "photo", NULL);
+	}
 }
 
 /* ---- XEP-0077 for a logged-in account ---- */
@@ -457,6 +521,10 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 		reply_and_free(reply);
 	} else if (own && is_get(iq) && strcmp(q->ns, NS_PING) == 0) {
 		reply_and_free(stanza_result(iq));
+	} else if (own && !is_get(iq) && strcmp(q->ns, NS_SESSION) == 0 &&
+	    strcmp(q->name, "session") == 0) {
+		/* RFC 3921 §3: legacy session establishment, a no-op now */
+		reply_and_free(stanza_result(iq));
 	} else if (is_get(iq) && strcmp(q->ns, NS_LAST) == 0) {
 		last_activity(iq, bare, from != NULL ? from : "");
 	} else if (strcmp(q->ns, NS_PRIVATE) == 0 &&
@@ -537,6 +605,9 @@ services_account_removed(const char *bare)
 	}
 	if (store_get(VCARD_KIND, bare) != NULL) {
 		store_del(VCARD_KIND, bare);
+	}
+	if (store_get(PHOTO_KIND, bare) != NULL) {
+		store_del(PHOTO_KIND, bare);
 	}
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
 	store_foreach(PRIVATE_KIND, prefix, private_key_cb, &l);

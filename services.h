@@ -27,4 +27,8 @@ void	services_last_record(const char *bare, const char *status);
  */
 void	services_account_removed(const char *bare);
 
+/* Add XEP-0153's <x xmlns='vcard-temp:x:update'><photo/></x> to an
+ * available presence from local account bare, unless it has one. */
+void	services_presence_stamp(struct xml_node *pres, const char *bare);
+
 #endif

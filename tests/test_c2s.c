@@ -1,6 +1,6 @@
 /*
  * test_c2s.c - client streams end to end without sockets: the test plays
- * the reactor (server.h is implemented here over memory buffers) and feeds
+ * the reactor (tests/fake_reactor.h implements server.h over memory) and feeds
  * bytes to c2s exactly as a client would send them.
  */
 #include <stdio.h>
@@ -10,165 +10,13 @@
 #include <unistd.h>
 
 #include "account.h"
-#include "buf.h"
-#include "c2s.h"
-#include "check.h"
 #include "config.h"
+#include "fake_reactor.h"
 #include "log.h"
 #include "muc.h"
-#include "sasl.h"
-#include "server.h"
 #include "store.h"
 
-/* ---- a fake reactor ---- */
-
-struct conn {
-	struct buf	 out;
-	int		 closing;
-	int		 loopback;
-	unsigned long	 id;
-};
-
-static time_t fake_now = 1000000;
-
-void
-conn_write(struct conn *c, const void *data, size_t len)
-{
-	buf_append(&c->out, data, len);
-}
-
-void
-conn_close(struct conn *c, const char *reason)
-{
-	(void)reason;
-	c->closing = 1;
-}
-
-int
-conn_closing(const struct conn *c)
-{
-	return c->closing;
-}
-
-unsigned long
-conn_id(const struct conn *c)
-{
-	return c->id;
-}
-
-int
-conn_is_loopback(const struct conn *c)
-{
-	return c->loopback;
-}
-
-int
-conn_is_encrypted(const struct conn *c)
-{
-	(void)c;
-	return 0;
-}
-
-/* No TLS in this test: the reactor has no certificate. */
-int
-conn_tls_handshaking(const struct conn *c)
-{
-	(void)c;
-	return 0;
-}
-
-int
-conn_tls_available(const struct conn *c)
-{
-	(void)c;
-	return 0;
-}
-
-int
-conn_starttls(struct conn *c)
-{
-	(void)c;
-	return -1;
-}
-
-struct tls_conn *
-conn_tls(const struct conn *c)
-{
-	(void)c;
-	return NULL;
-}
-
-size_t
-conn_pending(const struct conn *c)
-{
-	return c->out.len;
-}
-
-time_t
-server_uptime(void)
-{
-	return 42;
-}
-
-time_t
-server_now(void)
-{
-	return fake_now;
-}
-
-/* ---- test clients ---- */
-
-struct client {
-	struct conn	 conn;
-	struct c2s	*s;
-};
-
-static struct client *
-client_new(int loopback)
-{
-	static unsigned long ids;
-	struct client *cl = calloc(1, sizeof(*cl));
-
-	buf_init(&cl->conn.out, 0);
-	cl->conn.loopback = loopback;
-	cl->conn.id = ++ids;
-	cl->s = c2s_new(&cl->conn);
-	return cl;
-}
-
-static void
-client_free(struct client *cl)
-{
-	c2s_free(cl->s);
-	buf_free(&cl->conn.out);
-	free(cl);
-}
-
-static void
-send_str(struct client *cl, const char *s)
-{
-	c2s_input(cl->s, s, strlen(s));
-}
-
-/* Everything the server wrote since the last call; caller frees. */
-static char *
-take(struct client *cl)
-{
-	char *s = strdup(cl->conn.out.len ? cl->conn.out.data : "");
-
-	buf_reset(&cl->conn.out);
-	return s;
-}
-
-static int
-contains(const char *hay, const char *needle)
-{
-	return strstr(hay, needle) != NULL;
-}
-
-#define HEADER "<?xml version='1.0'?><stream:stream to='localhost' " \
-	"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' " \
-	"version='1.0'>"
+#define HEADER FAKE_HEADER
 
 /* Send the header and expect a stream error with condition cond. */
 static void
@@ -204,43 +52,18 @@ b64(const char *raw, size_t len, struct buf *out)
 static struct client *
 login_plain(const char *user, const char *pass, const char *resource)
 {
-	struct client *cl = client_new(1);
-	struct buf auth, msg;
-	char raw[256];
-	size_t n;
+	struct client *cl;
 	char *out;
 
-	send_str(cl, HEADER);
-	free(take(cl));
-	n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, user, 0, pass);
-	buf_init(&auth, 0);
-	b64(raw, n, &auth);
-	buf_init(&msg, 0);
-	buf_printf(&msg, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-	    "mechanism='PLAIN'>%s</auth>", auth.data);
-	send_str(cl, msg.data);
-	out = take(cl);
-	CHECK(contains(out, "<success"));
-	free(out);
-	send_str(cl, HEADER);
-	out = take(cl);
-	CHECK(contains(out, "urn:ietf:params:xml:ns:xmpp-bind"));
-	free(out);
-	buf_reset(&msg);
 	if (resource != NULL)
-		buf_printf(&msg, "<iq type='set' id='b1'><bind xmlns='urn:ietf:"
-		    "params:xml:ns:xmpp-bind'><resource>%s</resource></bind>"
-		    "</iq>", resource);
-	else
-		buf_puts(&msg, "<iq type='set' id='b1'><bind xmlns='urn:ietf:"
-		    "params:xml:ns:xmpp-bind'/></iq>");
-	send_str(cl, msg.data);
+		return login(user, pass, resource);
+	cl = login_auth(user, pass, NULL);
+	send_str(cl, "<iq type='set' id='b1'><bind xmlns='urn:ietf:"
+	    "params:xml:ns:xmpp-bind'/></iq>");
 	out = take(cl);
 	CHECK(contains(out, "type='result'"));
 	CHECK(contains(out, "<jid>"));
 	free(out);
-	buf_free(&auth);
-	buf_free(&msg);
 	return cl;
 }
 
