@@ -15,7 +15,7 @@ LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # Tests and tools link the archive, so they pull in only what they use.
 LIB	= $(BUILD)/libuxmppd.a
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
-FUZZ_TARGETS = xml jid sasl store
+FUZZ_TARGETS = xml jid sasl store c2s
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%_replay)
 # Another BUILD dir (sanitizers, size) keeps its binaries there.
 UXMPPD_BIN = $(if $(filter build,$(BUILD)),uxmppd,$(BUILD)/uxmppd)

@@ -69,7 +69,7 @@ struct c2s {
 };
 
 static struct xml_limits c2s_limits;
-static struct buf scratch;		/* serializing, reused */
+static struct buf scratch;	/* serializing, reused; zero is an empty buf */
 
 static int c2s_on_header(void *ud, const struct xml_node *header);
 static int c2s_on_stanza(void *ud, struct xml_node *stanza);
@@ -90,7 +90,6 @@ c2s_init(void)
 	c2s_limits.max_attrs = cfg->max_attrs;
 	/* unknown users look like real ones, iteration count included */
 	sasl_set_fake_iterations(cfg->scram_iterations);
-	buf_init(&scratch, 0);
 }
 
 static void

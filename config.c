@@ -246,6 +246,9 @@ config_set(struct config *c, const char *key, const char *v)
 			continue;
 		if (parse_uint(v, uint_keys[i].max, &n) != 0)
 			return "expected a number in range";
+		/* RFC 7677 §4: at least 4096 PBKDF2 iterations */
+		if (strcmp(key, "scram_iterations") == 0 && n < 4096)
+			return "must be at least 4096";
 		if (uint_keys[i].is_size)
 			*(size_t *)(void *)((char *)c + uint_keys[i].offset) = n;
 		else

@@ -83,6 +83,9 @@ log_enabled(enum log_level level)
 	return level <= log_max;
 }
 
+static void log_vwrite(enum log_level, const char *, va_list, const char *)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap,
     const char *suffix)

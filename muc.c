@@ -1154,42 +1154,16 @@ room_store_all(const struct muc_room *r)
 	}
 }
 
-struct keylist {
-	char	**keys;
-	size_t	 n, cap;
-};
-
-static int
-collect_key(void *ud, const char *key, const char *value)
-{
-	struct keylist *kl = ud;
-
-	(void)value;
-	if (kl->n == kl->cap) {
-		kl->cap = kl->cap ? kl->cap * 2 : 16;
-		kl->keys = xrealloc(kl->keys, kl->cap * sizeof(*kl->keys));
-	}
-	kl->keys[kl->n++] = xstrdup(key);
-	return 0;
-}
-
 /* Room destroyed or made temporary: forget its records. */
 static void
 room_unstore(const struct muc_room *r)
 {
-	struct keylist kl = { NULL, 0, 0 };
 	struct buf prefix;
-	size_t i;
 
 	store_del("muc_room", r->jid);
 	buf_init(&prefix, 0);
 	buf_printf(&prefix, "%s ", r->jid);
-	store_foreach("muc_aff", prefix.data, collect_key, &kl);
-	for (i = 0; i < kl.n; i++) {
-		store_del("muc_aff", kl.keys[i]);
-		free(kl.keys[i]);
-	}
-	free(kl.keys);
+	store_del_prefix("muc_aff", prefix.data);
 	buf_free(&prefix);
 }
 

@@ -912,63 +912,29 @@ roster_resend_pending(const char *user,
 
 /* ---- account removal ---- */
 
-struct key_list {
-	char	**keys;
-	size_t	 n, cap;
-};
-
-static int
-collect_cb(void *ud, const char *key, const char *value)
-{
-	struct key_list *l = ud;
-
-	(void)value;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->keys = xrealloc(l->keys, l->cap * sizeof(*l->keys));
-	}
-	l->keys[l->n++] = xstrdup(key);
-	return 0;
-}
-
-static void
-delete_prefixed(const char *kind, const char *prefix)
-{
-	struct key_list l = { NULL, 0, 0 };
-	size_t i;
-
-	store_foreach(kind, prefix, collect_cb, &l);
-	for (i = 0; i < l.n; i++) {
-		store_del(kind, l.keys[i]);
-		free(l.keys[i]);
-	}
-	free(l.keys);
-}
-
 void
 roster_account_removed(const char *user)
 {
 	struct roster *r = roster_get(user);
-	struct key_list l = { NULL, 0, 0 };
 	char prefix[JID_MAX + 2];
 	const char *sp;
+	char **keys;
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
 		item_cancel(user, r->items[i]);
 	snprintf(prefix, sizeof(prefix), "%s ", user);
 	/* pending requests without a roster item */
-	store_foreach(SUBIN_KIND, prefix, collect_cb, &l);
-	for (i = 0; i < l.n; i++) {
-		sp = strchr(l.keys[i], ' ');
+	keys = store_keys(SUBIN_KIND, prefix, NULL);
+	for (i = 0; keys[i] != NULL; i++) {
+		sp = strchr(keys[i], ' ');
 		if (sp != NULL) {
 			send_presence(user, sp + 1, "unsubscribed");
 		}
-		store_del(SUBIN_KIND, l.keys[i]);
-		free(l.keys[i]);
+		store_del(SUBIN_KIND, keys[i]);
 	}
-	free(l.keys);
-	delete_prefixed(ROSTER_KIND, prefix);
+	store_keys_free(keys);
+	store_del_prefix(ROSTER_KIND, prefix);
 	if (store_get(ROSTER_VER_KIND, user) != NULL) {
 		store_del(ROSTER_VER_KIND, user);
 	}

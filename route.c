@@ -256,12 +256,26 @@ route_prepared_free(struct route_prepared *p)
 
 /* ---- offline messages (XEP-0160) ---- */
 
+/* A user's stored messages: how many, and the highest sequence number
+ * in their keys ("bare %016llx"). */
+struct offline_scan {
+	size_t			count;
+	unsigned long long	max_seq;
+};
+
 static int
-count_cb(void *ud, const char *key, const char *value)
+scan_cb(void *ud, const char *key, const char *value)
 {
-	(void)key;
+	struct offline_scan *sc = ud;
+	const char *sp = strrchr(key, ' ');
+	unsigned long long seq;
+
 	(void)value;
-	(*(size_t *)ud)++;
+	sc->count++;
+	seq = sp != NULL ? strtoull(sp + 1, NULL, 16) : 0;
+	if (seq > sc->max_seq) {
+		sc->max_seq = seq;
+	}
 	return 0;
 }
 
@@ -304,12 +318,28 @@ has_own_delay(const struct xml_node *st)
 	return 0;
 }
 
+/* Remove delays a client claims this server stamped. */
+static void
+strip_own_delays(struct xml_node *st)
+{
+	struct xml_node *d, *next;
+	const char *from;
+
+	for (d = xml_child(st, "delay", NS_DELAY); d != NULL; d = next) {
+		next = xml_next(d, "delay", NS_DELAY);
+		from = xml_attr(d, "from");
+		if (from != NULL && strcmp(from, config_get()->domain) == 0) {
+			xml_unlink(d);
+		}
+	}
+}
+
 static void
 offline_store(const struct xml_node *msg, const char *bare)
 {
 	struct xml_node *copy;
 	char prefix[JID_MAX + 2], key[JID_MAX + 40];
-	size_t count = 0;
+	struct offline_scan sc = { 0, 0 };
 
 	/* XEP-0160 §3: a bare chat state notification is not worth keeping */
 	if (xml_child(msg, "body", NULL) == NULL &&
@@ -317,8 +347,8 @@ offline_store(const struct xml_node *msg, const char *bare)
 		return;
 	}
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
-	store_foreach(ROUTE_OFFLINE_KIND, prefix, count_cb, &count);
-	if (count >= ROUTE_OFFLINE_MAX) {
+	store_foreach(ROUTE_OFFLINE_KIND, prefix, scan_cb, &sc);
+	if (sc.count >= ROUTE_OFFLINE_MAX) {
 		route_error(msg, "service-unavailable");
 		return;
 	}
@@ -331,6 +361,12 @@ offline_store(const struct xml_node *msg, const char *bare)
 	if (rt.offline_seq == 0) {
 		rt.offline_seq = (unsigned long long)time(NULL) * 1000000ULL;
 	}
+	/* after those kept by an earlier run, whatever the clock says: a
+	 * restart within the same second (or with the clock set back) must
+	 * neither overwrite nor reorder them */
+	if (rt.offline_seq < sc.max_seq) {
+		rt.offline_seq = sc.max_seq;
+	}
 	snprintf(key, sizeof(key), "%s %016llx", bare, ++rt.offline_seq);
 	buf_reset(&rt.out);
 	xml_serialize(copy, XML_NS_CLIENT, &rt.out);
@@ -340,54 +376,26 @@ offline_store(const struct xml_node *msg, const char *bare)
 	xml_free(copy);
 }
 
-struct key_list {
-	char	**keys;
-	size_t	 n, cap;
-};
-
-static int
-key_collect(void *ud, const char *key, const char *value)
-{
-	struct key_list *l = ud;
-
-	(void)value;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->keys = xrealloc(l->keys, l->cap * sizeof(*l->keys));
-	}
-	l->keys[l->n++] = xstrdup(key);
-	return 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Deliver (to == NULL: delete) the stored messages of bare, in order. */
 static void
 offline_flush(struct route_sess *rs, const char *bare)
 {
-	struct key_list l = { NULL, 0, 0 };
 	char prefix[JID_MAX + 2];
 	const char *v;
+	char **keys;
 	size_t i;
 
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
-	store_foreach(ROUTE_OFFLINE_KIND, prefix, key_collect, &l);
-	if (l.n > 1) {
-		qsort(l.keys, l.n, sizeof(*l.keys), cmp_str);
-	}
-	for (i = 0; i < l.n; i++) {
-		v = store_get(ROUTE_OFFLINE_KIND, l.keys[i]);
+	/* keys are fixed-width hex sequence numbers: sorted is in order */
+	keys = store_keys(ROUTE_OFFLINE_KIND, prefix, NULL);
+	for (i = 0; keys[i] != NULL; i++) {
+		v = store_get(ROUTE_OFFLINE_KIND, keys[i]);
 		if (v != NULL && rs != NULL) {
 			c2s_send(rs->c2s, v, strlen(v));
 		}
-		store_del(ROUTE_OFFLINE_KIND, l.keys[i]);
-		free(l.keys[i]);
+		store_del(ROUTE_OFFLINE_KIND, keys[i]);
 	}
-	free(l.keys);
+	store_keys_free(keys);
 }
 
 /* ---- message carbons (XEP-0280) ---- */
@@ -1022,6 +1030,11 @@ route_from_client(struct c2s *s, struct xml_node *st)
 		}
 	} else if (outbound_blocked(s, st, bare, canon)) {
 		return;
+	}
+	if (strcmp(st->name, "message") == 0) {
+		/* only this server stamps delays from its domain (offline
+		 * storage trusts them) */
+		strip_own_delays(st);
 	}
 	if (strcmp(st->name, "message") == 0 &&
 	    carbons_should_copy(st, to != NULL && jid_resource(canon) != NULL)) {

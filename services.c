@@ -571,31 +571,10 @@ services_server_presence(const struct xml_node *pres)
 	xml_free(p);
 }
 
-struct key_list {
-	char	**keys;
-	size_t	 n, cap;
-};
-
-static int
-private_key_cb(void *ud, const char *key, const char *value)
-{
-	struct key_list *l = ud;
-
-	(void)value;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->keys = xrealloc(l->keys, l->cap * sizeof(*l->keys));
-	}
-	l->keys[l->n++] = xstrdup(key);
-	return 0;
-}
-
 void
 services_account_removed(const char *bare)
 {
 	char prefix[JID_MAX + 2];
-	struct key_list l = { NULL, 0, 0 };
-	size_t i;
 
 	roster_account_removed(bare);
 	blocking_account_removed(bare);
@@ -610,10 +589,5 @@ services_account_removed(const char *bare)
 		store_del(PHOTO_KIND, bare);
 	}
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
-	store_foreach(PRIVATE_KIND, prefix, private_key_cb, &l);
-	for (i = 0; i < l.n; i++) {
-		store_del(PRIVATE_KIND, l.keys[i]);
-		free(l.keys[i]);
-	}
-	free(l.keys);
+	store_del_prefix(PRIVATE_KIND, prefix);
 }

@@ -1900,6 +1900,76 @@ store_foreach(const char *kind, const char *key_prefix,
 	}
 }
 
+struct store_keylist {
+	char	**keys;
+	size_t	 n, cap;
+};
+
+static int
+store_keys_add(void *ud, const char *key, const char *value)
+{
+	struct store_keylist *l = ud;
+
+	(void)value;
+	if (l->n + 1 >= l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->keys = xrealloc(l->keys, l->cap * sizeof(*l->keys));
+	}
+	l->keys[l->n++] = xstrdup(key);
+	return 0;
+}
+
+static int
+store_keys_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A sorted snapshot of the keys, so callers may change the store while
+ * they walk it (store_foreach's callback may not). */
+char **
+store_keys(const char *kind, const char *key_prefix, size_t *count)
+{
+	struct store_keylist l = { NULL, 0, 0 };
+
+	store_foreach(kind, key_prefix, store_keys_add, &l);
+	if (l.n > 1) {
+		qsort(l.keys, l.n, sizeof(*l.keys), store_keys_cmp);
+	}
+	if (l.keys == NULL) {
+		l.keys = xcalloc(1, sizeof(*l.keys));
+	}
+	l.keys[l.n] = NULL;
+	if (count != NULL) {
+		*count = l.n;
+	}
+	return l.keys;
+}
+
+void
+store_keys_free(char **keys)
+{
+	size_t i;
+
+	for (i = 0; keys != NULL && keys[i] != NULL; i++) {
+		free(keys[i]);
+	}
+	free(keys);
+}
+
+size_t
+store_del_prefix(const char *kind, const char *key_prefix)
+{
+	size_t i, n;
+	char **keys = store_keys(kind, key_prefix, &n);
+
+	for (i = 0; i < n; i++) {
+		store_del(kind, keys[i]);
+	}
+	store_keys_free(keys);
+	return n;
+}
+
 /*
  * Group commit: one write of everything queued, then fdatasync per the
  * policy, then a compaction step when one is due or running.  -1 when the

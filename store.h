@@ -46,6 +46,16 @@ int	store_del(const char *kind, const char *key);
 void	store_foreach(const char *kind, const char *key_prefix,
 	    int (*fn)(void *ud, const char *key, const char *value), void *ud);
 
+/* The keys of kind starting with key_prefix (NULL or "" for all),
+ * sorted bytewise, as a NULL-terminated array; *count (if not NULL) gets
+ * their number.  A snapshot: the store may change while the caller walks
+ * it.  Caller frees with store_keys_free(). */
+char	**store_keys(const char *kind, const char *key_prefix, size_t *count);
+void	store_keys_free(char **keys);
+/* Delete every record of kind whose key starts with key_prefix; returns
+ * how many were deleted. */
+size_t	store_del_prefix(const char *kind, const char *key_prefix);
+
 /* Write queued records and sync per the policy; compact if due.
  * Returns 0, or -1 on an I/O error (logged). */
 int	store_flush(void);

@@ -29,9 +29,10 @@
  * account name and configuration value, so runs with different tags never
  * collide.
  *
- * Exit: 0 after OPS operations, 3 when the server went away (the expected
- * end under the crash test), 1 on anything else (an error reply, a
- * timeout, a login failure), 2 on usage errors.
+ * Exit: 0 after OPS operations, 3 when the connection broke or was
+ * refused (the expected end under the crash test: a killed server sends
+ * no stream close), 1 on anything else (an error reply, a stream error or
+ * close, a timeout, a login failure), 2 on usage errors.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -87,7 +88,7 @@ struct peer {
 	size_t		 in_off, in_len;	/* unparsed: in[in_off..in_len) */
 	const struct want *want;
 	struct xml_node	*got;		/* the wanted stanza, once seen */
-	int		 closed;	/* </stream:stream> arrived */
+	int		 closed;	/* </stream:stream> or a stream error */
 };
 
 static const char *server_host;
@@ -157,12 +158,24 @@ want_match(const struct want *w, const struct xml_node *st)
 }
 
 /* Keep the wanted stanza and stop the parser there; drop the rest
- * (broadcasts, presence, messages). */
+ * (broadcasts, presence, messages).  A stream error ends the stream. */
 static int
 on_stanza(void *ud, struct xml_node *st)
 {
 	struct peer *p = ud;
+	const struct xml_node *c;
 
+	if (strcmp(st->name, "error") == 0 && str_eq(st->ns, XML_NS_STREAM)) {
+		c = st->first_child;
+		while (c != NULL && c->type != XML_ELEMENT) {
+			c = c->next;
+		}
+		fprintf(stderr, "crash_driver: stream error <%s/>\n",
+		    c != NULL ? c->name : "?");
+		xml_free(st);
+		p->closed = 1;
+		return 1;
+	}
 	if (p->got == NULL && p->want != NULL && want_match(p->want, st)) {
 		p->got = st;
 		return 1;
@@ -264,8 +277,9 @@ peer_send(struct peer *p, const struct buf *b)
 
 /*
  * Read until a stanza matching w arrives.  Returns 0 with it in *out
- * (caller frees), DRIVER_LOST when the connection or stream ended, or
- * DRIVER_ERROR on a timeout or bad XML.
+ * (caller frees), DRIVER_LOST when the connection broke (a killed server
+ * sends no stream close), or DRIVER_ERROR when the server closed the
+ * stream or sent a stream error, on a timeout or on bad XML.
  */
 static int
 peer_wait(struct peer *p, const struct want *w, struct xml_node **out)
@@ -300,8 +314,9 @@ peer_wait(struct peer *p, const struct want *w, struct xml_node **out)
 			return 0;
 		}
 		if (p->closed) {
-			fprintf(stderr, "crash_driver: stream closed\n");
-			return DRIVER_LOST;
+			fprintf(stderr, "crash_driver: the server closed the "
+			    "stream\n");
+			return DRIVER_ERROR;
 		}
 		if (p->in_off < p->in_len) {
 			continue;
@@ -590,6 +605,7 @@ main(int argc, char **argv)
 {
 	struct peer p;
 	unsigned long ops = 0, n;
+	unsigned kind;
 	char hostbuf[64];
 	const char *jid, *password, *room, *colon, *at;
 	int opt, rc;
@@ -642,17 +658,15 @@ main(int argc, char **argv)
 	    (rc = room_enter(&p, room, jid)) != 0) {
 		goto out;
 	}
+	/* half affiliations, 30% configuration, 20% registrations */
 	for (n = 1; ops == 0 || n <= ops; n++) {
-		switch (rnd(10)) {
-		case 0: case 1: case 2: case 3: case 4:
+		kind = rnd(10);
+		if (kind < 5) {
 			rc = op_affiliation(&p, room);
-			break;
-		case 5: case 6: case 7:
+		} else if (kind < 8) {
 			rc = op_config(&p, room, n);
-			break;
-		default:
+		} else {
 			rc = op_register(n);
-			break;
 		}
 		if (rc != 0) {
 			break;

@@ -16,7 +16,7 @@
 
 #include "buf.h"
 #include "c2s.h"
-#include "check.h"
+#include "tests/check.h"
 #include "sasl.h"
 #include "server.h"
 

@@ -42,7 +42,8 @@ for b in "$BIN" "$DRIVER" "$SCANSION"; do
 done
 
 dir=$(mktemp -d /tmp/store-crash.XXXXXX) || exit 1
-spid= dpid=
+spid=''
+dpid=''
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
 	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
@@ -92,6 +93,11 @@ start_server() {
 	    --timeout 10 2>/dev/null
 }
 
+# Add to the reason this round fails.
+because() {
+	reason="${reason:+$reason; }$*"
+}
+
 # Wait for pid $1 up to $2 s, else kill -9 it; sets st (or st=timeout).
 wait_pid() {
 	if "$SCANSION" --wait-exit "$1" --timeout "$2" 2>/dev/null; then
@@ -136,6 +142,10 @@ check_state() {
 	function norm(kind, v) {
 		return kind == "aff" && v == "none" ? "-" : v
 	}
+	function show(k, v) {
+		sub(/ -$/, "", k)
+		return k " = " (v == "-" ? "(absent)" : v)
+	}
 	FNR == NR {
 		k = $2 " " $3 " " $4
 		v = norm($2, $5)
@@ -153,7 +163,7 @@ check_state() {
 	END {
 		for (k in have) {
 			if (!(k in known)) {
-				print "unexpected record: " k " = " have[k]
+				print "unexpected record " show(k, have[k])
 				print "seen", k, have[k] > resolved
 			}
 		}
@@ -166,11 +176,11 @@ check_state() {
 			if (ok)
 				continue
 			if (acked[k])
-				print "lost acknowledged " k " = " b \
-				    " (store: " v ")"
+				print "lost acknowledged " show(k, b) \
+				    ", store has " (v == "-" ? "none" : v)
 			else
-				print "unexpected " k " = " v " (expected " \
-				    b ")"
+				print "unexpected " show(k, v) ", expected " \
+				    (b == "-" ? "none" : b)
 		}
 	}' "$1" "$2"
 }
@@ -188,9 +198,9 @@ while [ "$round" -le "$ROUNDS" ]; do
 	# the lock: a second process is refused, naming the server
 	if printf 'pw\n' | "$BIN" -c "$conf" adduser lock@localhost \
 	    >"$dir/lock.out" 2>&1; then
-		reason="adduser ran beside the server; "
+		because "adduser ran beside the server"
 	elif ! grep -q "pid $spid" "$dir/lock.out"; then
-		reason="lock message: $(cat "$dir/lock.out"); "
+		because "lock message: $(cat "$dir/lock.out")"
 	fi
 
 	# the client, and kill -9 at a random moment
@@ -206,10 +216,11 @@ while [ "$round" -le "$ROUNDS" ]; do
 	dpid=
 	# 3: the connection was lost, as it should be
 	if [ "$st" != 3 ]; then
-		reason="$reason driver exit $st: $(grep -v seed "$dir/driver.err" | tail -n 1); "
+		because "driver exit $st: $(grep -v seed "$dir/driver.err" |
+		    tail -n 1)"
 	fi
 	if grep -q -E 'Sanitizer|runtime error' "$dir/driver.err"; then
-		reason="$reason sanitizer report from the driver; "
+		because "sanitizer report from the driver"
 	fi
 	cat "$dir/round.out" >>"$journal"
 	n=$(grep -c '^ack' "$dir/round.out")
@@ -217,7 +228,7 @@ while [ "$round" -le "$ROUNDS" ]; do
 
 	# the store is sound
 	if ! "$BIN" -c "$conf" store-check >"$dir/check.out" 2>&1; then
-		reason="$reason store-check: $(head -n 2 "$dir/check.out"); "
+		because "store-check: $(head -n 2 "$dir/check.out" | tr '\n' ' ')"
 	elif grep -q 'torn last record' "$dir/check.out"; then
 		torn=$((torn + 1))
 	fi
@@ -244,6 +255,9 @@ while [ "$round" -le "$ROUNDS" ]; do
 		echo "FAIL round $round: the server did not restart:" \
 		    "$(tail -n 3 "$dir/server.out")"
 		failed=$((failed + 1))
+		kill -9 "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+		spid=
 		break
 	fi
 	if "$BIN" -c "$conf" store-dump >"$dir/dump.out" 2>&1; then
@@ -253,11 +267,12 @@ while [ "$round" -le "$ROUNDS" ]; do
 		    >"$dir/diff"
 		cat "$dir/resolved" >>"$journal"
 		if [ -s "$dir/diff" ]; then
-			reason="$reason$(wc -l <"$dir/diff") difference(s),"
-			reason="$reason $(sort "$dir/diff" | head -n 3 | tr '\n' ';')"
+			because "$(wc -l <"$dir/diff") difference(s):" \
+			    "$(sort "$dir/diff" | head -n 3 | sed 's/$/;/' |
+			    tr '\n' ' ')"
 		fi
 	else
-		reason="$reason store-dump: $(head -n 1 "$dir/dump.out")"
+		because "store-dump: $(head -n 1 "$dir/dump.out")"
 	fi
 	if [ -z "$reason" ]; then
 		echo "PASS round $round: killed after $ms ms, $n changes" \
@@ -276,11 +291,17 @@ if [ -n "$spid" ]; then
 	kill -TERM "$spid"
 	wait_pid "$spid" 10
 	spid=
-	if [ "$st" != 0 ] || ! "$BIN" -c "$conf" store-check \
-	    >"$dir/check.out" 2>&1; then
-		echo "FAIL final stop: exit $st, $(head -n 1 "$dir/check.out")"
+	if [ "$st" != 0 ]; then
+		echo "FAIL final stop: server exit $st"
+		failed=$((failed + 1))
+	elif ! "$BIN" -c "$conf" store-check >"$dir/check.out" 2>&1; then
+		echo "FAIL final stop: store-check: $(head -n 1 "$dir/check.out")"
 		failed=$((failed + 1))
 	fi
+fi
+if [ "$acks" -eq 0 ]; then
+	echo "FAIL the driver had no change acknowledged in any round"
+	failed=$((failed + 1))
 fi
 if grep -q -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$dir/server.out" \
     "$dir/uxmppd.log" 2>/dev/null; then

@@ -8,12 +8,15 @@
  * (store_open, muc_init) and the clients find everything back: roster
  * items and version, pending subscription requests (RFC 6121 §3.1.3),
  * offline messages with one XEP-0203 delay, private XML (XEP-0049),
- * vCards (XEP-0054), blocklists (XEP-0191) and rooms with their
- * configuration, affiliations and registered nicks (XEP-0045).
+ * vCards (XEP-0054), blocklists (XEP-0191), last activity (XEP-0012)
+ * and rooms with their configuration, affiliations and registered nicks
+ * (XEP-0045).  Answering the request and one more restart: both rosters
+ * keep the new subscription, nothing is delivered twice.
  *
  * The same is done once more in a child process that writes, flushes
  * each turn as the reactor does, and _exit()s without closing anything:
- * what was flushed survives a crash.
+ * what was flushed survives a crash.  And offline messages left by
+ * server lives a moment apart all arrive, in order.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +42,8 @@
 #define NS_DATA		"jabber:x:data"
 #define MUC_HOST	"conference.localhost"
 #define MAX_LIVE	8
+#define FIELD(var, value) \
+	"<field var='" var "'><value>" value "</value></field>"
 
 /* Who plays which part in one run; local parts of @localhost accounts. */
 struct cast {
@@ -117,6 +122,13 @@ find_el(const struct xml_node *t, const char *name, const char *attr,
 	return NULL;
 }
 
+/* The first child of el (NULL-safe) named name in ns (NULL: any). */
+static const struct xml_node *
+kid(const struct xml_node *el, const char *name, const char *ns)
+{
+	return el != NULL ? xml_child(el, name, ns) : NULL;
+}
+
 /* The iq with this id, if it is a result; NULL otherwise. */
 static const struct xml_node *
 result_of(const struct xml_node *t, const char *id)
@@ -137,8 +149,7 @@ count_el(const struct xml_node *el, const char *name, const char *ns)
 	const struct xml_node *c;
 	size_t n = 0;
 
-	for (c = el != NULL ? xml_child(el, name, ns) : NULL; c != NULL;
-	    c = xml_next(c, name, ns))
+	for (c = kid(el, name, ns); c != NULL; c = xml_next(c, name, ns))
 		n++;
 	return n;
 }
@@ -147,14 +158,13 @@ count_el(const struct xml_node *el, const char *name, const char *ns)
 static const char *
 child_text(const struct xml_node *el, const char *name)
 {
-	const struct xml_node *c = el != NULL ? xml_child(el, name, NULL) :
-	    NULL;
+	const struct xml_node *c = kid(el, name, NULL);
 
 	return c != NULL ? xml_text(c) : "";
 }
 
-/* Value of a data form field var under el (any depth below a form's
- * <x/>), "" when absent.  Borrowed. */
+/* Value of field var in the data form of el or of one of its children
+ * (an iq's query), "" when absent.  Borrowed. */
 static const char *
 form_field(const struct xml_node *el, const char *var)
 {
@@ -174,7 +184,7 @@ form_field(const struct xml_node *el, const char *var)
 			}
 		}
 	}
-	for (f = x != NULL ? xml_child(x, "field", NULL) : NULL; f != NULL;
+	for (f = kid(x, "field", NULL); f != NULL;
 	    f = xml_next(f, "field", NULL)) {
 		v = xml_attr(f, "var");
 		if (v != NULL && strcmp(v, var) == 0) {
@@ -188,8 +198,7 @@ form_field(const struct xml_node *el, const char *var)
 static const struct xml_node *
 item_of(const struct xml_node *iq, const char *jid)
 {
-	const struct xml_node *q = iq != NULL ? xml_child(iq, NULL, NULL) :
-	    NULL;
+	const struct xml_node *q = kid(iq, NULL, NULL);
 
 	return q != NULL ? find_el(q, "item", "jid", jid) : NULL;
 }
@@ -332,10 +341,9 @@ populate_roster(struct cast *c, struct client *u)
 	CHECK(result_of(t, "r1") != NULL);
 	CHECK(find_el(t, "message", "type", "error") == NULL);
 	iq = result_of(t, "r2");
-	CHECK(count_el(xml_child(iq, "query", NULL), "item", NULL) == 2);
+	CHECK(count_el(kid(iq, "query", NULL), "item", NULL) == 2);
 	snprintf(c->ver, sizeof(c->ver), "%s",
-	    attr_or_empty(iq != NULL ? xml_child(iq, "query", NULL) : NULL,
-	    "ver"));
+	    attr_or_empty(kid(iq, "query", NULL), "ver"));
 	CHECK(c->ver[0] != '\0');
 	xml_free(t);
 }
@@ -365,32 +373,25 @@ static void
 populate_room(struct cast *c, struct client *u, struct client *m)
 {
 	struct xml_node *t;
-	const struct xml_node *st;
+	char *out;
 
 	sendf(u, "<presence to='%s@" MUC_HOST "/Host'><x xmlns='" NS_MUC
 	    "'/></presence>", c->room);
-	t = take_tree(u);
-	st = find_el(t, "presence", NULL, NULL);
-	CHECK(st != NULL);
-	xml_free(t);
+	out = take(u);
+	CHECK(contains(out, "code='201'"));
+	free(out);
 	sendf(u, "<iq to='%s@" MUC_HOST "' type='set' id='c1'><query xmlns='"
 	    NS_MUC "#owner'><x xmlns='" NS_DATA "' type='submit'>"
-	    "<field var='FORM_TYPE'><value>" NS_MUC "#roomconfig</value>"
-	    "</field>"
-	    "<field var='muc#roomconfig_persistentroom'><value>1</value></field>"
-	    "<field var='muc#roomconfig_roomname'><value>Hall of %s</value>"
-	    "</field>"
-	    "<field var='muc#roomconfig_roomdesc'><value>Masks &amp; "
-	    "dancing</value></field>"
-	    "<field var='muc#roomconfig_lang'><value>it</value></field>"
-	    "<field var='muc#roomconfig_moderatedroom'><value>1</value>"
-	    "</field>"
-	    "<field var='muc#roomconfig_whois'><value>anyone</value></field>"
-	    "<field var='muc#roomconfig_maxusers'><value>30</value></field>"
-	    "<field var='muc#roomconfig_historylength'><value>7</value>"
-	    "</field>"
-	    "<field var='muc#roomconfig_allowpm'><value>moderators</value>"
-	    "</field>"
+	    FIELD("FORM_TYPE", NS_MUC "#roomconfig")
+	    FIELD("muc#roomconfig_persistentroom", "1")
+	    FIELD("muc#roomconfig_roomname", "Hall of %s")
+	    FIELD("muc#roomconfig_roomdesc", "Masks &amp; dancing")
+	    FIELD("muc#roomconfig_lang", "it")
+	    FIELD("muc#roomconfig_moderatedroom", "1")
+	    FIELD("muc#roomconfig_whois", "anyone")
+	    FIELD("muc#roomconfig_maxusers", "30")
+	    FIELD("muc#roomconfig_historylength", "7")
+	    FIELD("muc#roomconfig_allowpm", "moderators")
 	    "</x></query></iq>", c->room, c->user);
 	sendf(u, "<iq to='%s@" MUC_HOST "' type='set' id='a1'><query xmlns='"
 	    NS_MUC "#admin'><item affiliation='member' jid='%s@localhost'/>"
@@ -405,9 +406,9 @@ populate_room(struct cast *c, struct client *u, struct client *m)
 	/* the member registers a nick (XEP-0045 §7.10) */
 	sendf(m, "<iq to='%s@" MUC_HOST "' type='set' id='g1'><query "
 	    "xmlns='jabber:iq:register'><x xmlns='" NS_DATA "' type='submit'>"
-	    "<field var='FORM_TYPE'><value>" NS_MUC "#register</value>"
-	    "</field><field var='muc#register_roomnick'><value>Jules</value>"
-	    "</field></x></query></iq>", c->room);
+	    FIELD("FORM_TYPE", NS_MUC "#register")
+	    FIELD("muc#register_roomnick", "Jules")
+	    "</x></query></iq>", c->room);
 	t = take_tree(m);
 	CHECK(result_of(t, "g1") != NULL);
 	xml_free(t);
@@ -467,14 +468,14 @@ verify_roster(const struct cast *c, struct client *u)
 	    "</iq>");
 	t = take_tree(u);
 	iq = result_of(t, "r3");
-	q = iq != NULL ? xml_child(iq, "query", NULL) : NULL;
+	q = kid(iq, "query", NULL);
 	CHECK_STR(attr_or_empty(q, "ver"), c->ver);
 	CHECK(count_el(q, "item", NULL) == 2);
 	it = item_of(iq, mate);
 	CHECK_STR(attr_or_empty(it, "name"), "Sweet & <fair>");
 	CHECK_STR(attr_or_empty(it, "subscription"), "none");
 	CHECK(count_el(it, "group", NULL) == 2);
-	g = it != NULL ? xml_child(it, "group", NULL) : NULL;
+	g = kid(it, "group", NULL);
 	CHECK_STR(g != NULL ? xml_text(g) : NULL, "Capulets");
 	g = g != NULL ? xml_next(g, "group", NULL) : NULL;
 	CHECK_STR(g != NULL ? xml_text(g) : NULL, "Friends");
@@ -487,7 +488,7 @@ verify_roster(const struct cast *c, struct client *u)
 	    "ver='%s'/></iq>", c->ver);
 	t = take_tree(u);
 	iq = result_of(t, "r4");
-	CHECK(iq != NULL && xml_child(iq, "query", NULL) == NULL);
+	CHECK(iq != NULL && kid(iq, "query", NULL) == NULL);
 	xml_free(t);
 }
 
@@ -508,16 +509,16 @@ verify_account_data(const struct cast *c, struct client *u)
 	    "/></iq>");
 	t = take_tree(u);
 	iq = result_of(t, "p2");
-	el = iq != NULL ? xml_child(iq, "query", "jabber:iq:private") : NULL;
-	el = el != NULL ? xml_child(el, "notes", "test:notes") : NULL;
+	el = kid(iq, "query", "jabber:iq:private");
+	el = kid(el, "notes", "test:notes");
 	CHECK_STR(child_text(el, "note"), "balcony at nine");
 	iq = result_of(t, "v2");
-	el = iq != NULL ? xml_child(iq, "vCard", "vcard-temp") : NULL;
+	el = kid(iq, "vCard", "vcard-temp");
 	CHECK_STR(child_text(el, "FN"), fn);
 	CHECK_STR(child_text(el, "NICKNAME"), c->user);
 	iq = result_of(t, "b2");
-	CHECK(count_el(xml_child(iq, "blocklist", NULL), "item", NULL) == 2);
-	el = iq != NULL ? xml_child(iq, "blocklist", NULL) : NULL;
+	CHECK(count_el(kid(iq, "blocklist", NULL), "item", NULL) == 2);
+	el = kid(iq, "blocklist", NULL);
 	CHECK(el != NULL && find_el(el, "item", "jid", foe) != NULL);
 	CHECK(el != NULL && find_el(el, "item", "jid", "spam.example") !=
 	    NULL);
@@ -528,7 +529,7 @@ verify_account_data(const struct cast *c, struct client *u)
 	    "xmlns='vcard-temp'/></iq>", c->user);
 	t = take_tree(x);
 	iq = result_of(t, "v3");
-	el = iq != NULL ? xml_child(iq, "vCard", "vcard-temp") : NULL;
+	el = kid(iq, "vCard", "vcard-temp");
 	CHECK_STR(child_text(el, "FN"), fn);
 	xml_free(t);
 	logout(x);
@@ -575,7 +576,7 @@ verify_absent(const struct cast *c)
 	CHECK(m1 != NULL && xml_next(m1, "message", NULL) == m2);
 	CHECK(count_el(m1, "delay", NS_DELAY) == 1);
 	CHECK(count_el(m2, "delay", NS_DELAY) == 1);
-	d = m1 != NULL ? xml_child(m1, "delay", NS_DELAY) : NULL;
+	d = kid(m1, "delay", NS_DELAY);
 	CHECK_STR(attr_or_empty(d, "from"), "localhost");
 	CHECK(strlen(attr_or_empty(d, "stamp")) == 20);
 	CHECK(strncmp(attr_or_empty(m1, "from"), user, strlen(user)) == 0);
@@ -602,9 +603,8 @@ verify_room(const struct cast *c, struct client *u)
 	    "register'/></iq>", room);
 	t = take_tree(m);
 	iq = result_of(t, "d1");
-	q = iq != NULL ? xml_child(iq, "query", NULL) : NULL;
-	CHECK_STR(attr_or_empty(q != NULL ? xml_child(q, "identity", NULL) :
-	    NULL, "name"), name);
+	q = kid(iq, "query", NULL);
+	CHECK_STR(attr_or_empty(kid(q, "identity", NULL), "name"), name);
 	CHECK(q != NULL && find_el(q, "feature", "var", "muc_persistent"));
 	CHECK(q != NULL && find_el(q, "feature", "var", "muc_moderated"));
 	CHECK(q != NULL && find_el(q, "feature", "var", "muc_nonanonymous"));
@@ -614,8 +614,8 @@ verify_room(const struct cast *c, struct client *u)
 	CHECK_STR(form_field(iq, "muc#roominfo_subject"), "Two households");
 	CHECK_STR(form_field(iq, "muc#roominfo_maxusers"), "30");
 	iq = result_of(t, "g2");
-	q = iq != NULL ? xml_child(iq, "query", NULL) : NULL;
-	CHECK(q != NULL && xml_child(q, "registered", NULL) != NULL);
+	q = kid(iq, "query", NULL);
+	CHECK(kid(q, "registered", NULL) != NULL);
 	CHECK_STR(child_text(q, "username"), "Jules");
 	xml_free(t);
 
@@ -641,7 +641,7 @@ verify_room(const struct cast *c, struct client *u)
 	CHECK_STR(form_field(iq, "muc#roomconfig_allowpm"), "moderators");
 	CHECK_STR(form_field(iq, "muc#roomconfig_membersonly"), "0");
 	iq = result_of(t, "l1");
-	CHECK(count_el(xml_child(iq, "query", NULL), "item", NULL) == 1);
+	CHECK(count_el(kid(iq, "query", NULL), "item", NULL) == 1);
 	it = item_of(iq, mate);
 	CHECK_STR(attr_or_empty(it, "affiliation"), "member");
 	CHECK_STR(attr_or_empty(it, "nick"), "Jules");
@@ -650,7 +650,7 @@ verify_room(const struct cast *c, struct client *u)
 	CHECK_STR(attr_or_empty(it, "affiliation"), "outcast");
 	CHECK_STR(child_text(it, "reason"), "Prince of cats");
 	iq = result_of(t, "l3");
-	CHECK(count_el(xml_child(iq, "query", NULL), "item", NULL) == 1);
+	CHECK(count_el(kid(iq, "query", NULL), "item", NULL) == 1);
 	xml_free(t);
 
 	/* the outcast stays out */
@@ -659,8 +659,7 @@ verify_room(const struct cast *c, struct client *u)
 	    room);
 	t = take_tree(x);
 	p = find_el(t, "presence", "type", "error");
-	CHECK(p != NULL && xml_child(xml_child(p, "error", NULL), "forbidden",
-	    NULL) != NULL);
+	CHECK(kid(kid(p, "error", NULL), "forbidden", NULL) != NULL);
 	xml_free(t);
 	logout(x);
 	/* the room exists, unlocked: joining creates nothing (no 201) */
@@ -700,8 +699,8 @@ verify_unacked(const struct cast *c)
 	msg = find_el(t, "message", "type", "chat");
 	CHECK_STR(child_text(msg, "body"), "unacked kiss");
 	CHECK(count_el(msg, "delay", NS_DELAY) == 1);
-	CHECK_STR(attr_or_empty(msg != NULL ? xml_child(msg, "delay",
-	    NS_DELAY) : NULL, "stamp"), c->stamp);
+	CHECK_STR(attr_or_empty(kid(msg, "delay", NS_DELAY), "stamp"),
+	    c->stamp);
 	xml_free(t);
 	logout(m);
 }
@@ -743,9 +742,27 @@ verify_answered(const struct cast *c)
 	CHECK(find_el(t, "message", NULL, NULL) == NULL);
 	xml_free(t);
 	sendf(a, "<presence to='%s' type='subscribed'/>", user);
+	/* XEP-0012 §4: what the user will see of its going away */
+	sendf(a, "<presence type='unavailable'><status>gone to market"
+	    "</status></presence>");
 	free(take(a));
 	server_restart();
 
+	u = login_live(c->user, "orchard");
+	sendf(u, "<iq type='get' id='r6'><query xmlns='jabber:iq:roster'/>"
+	    "</iq>");
+	/* before the absent user is back */
+	sendf(u, "<iq to='%s' type='get' id='l9'><query xmlns='jabber:iq:"
+	    "last'/></iq>", absent);
+	t = take_tree(u);
+	iq = result_of(t, "r6");
+	it = item_of(iq, absent);
+	CHECK_STR(attr_or_empty(it, "subscription"), "to");
+	CHECK(it != NULL && xml_attr(it, "ask") == NULL);
+	CHECK(strtoull(attr_or_empty(kid(iq, "query", NULL), "ver"), NULL,
+	    10) > strtoull(c->ver, NULL, 10));
+	CHECK_STR(child_text(result_of(t, "l9"), "query"), "gone to market");
+	xml_free(t);
 	a = login_live(c->absent, "kitchen");
 	sendf(a, "<iq type='get' id='r5'><query xmlns='jabber:iq:roster'/>"
 	    "</iq>");
@@ -755,17 +772,6 @@ verify_answered(const struct cast *c)
 	CHECK_STR(attr_or_empty(it, "subscription"), "from");
 	CHECK(find_el(t, "presence", "type", "subscribe") == NULL);
 	CHECK(find_el(t, "message", NULL, NULL) == NULL);
-	xml_free(t);
-	u = login_live(c->user, "orchard");
-	sendf(u, "<iq type='get' id='r6'><query xmlns='jabber:iq:roster'/>"
-	    "</iq>");
-	t = take_tree(u);
-	iq = result_of(t, "r6");
-	it = item_of(iq, absent);
-	CHECK_STR(attr_or_empty(it, "subscription"), "to");
-	CHECK(it != NULL && xml_attr(it, "ask") == NULL);
-	CHECK(strtoull(attr_or_empty(iq != NULL ? xml_child(iq, "query",
-	    NULL) : NULL, "ver"), NULL, 10) > strtoull(c->ver, NULL, 10));
 	xml_free(t);
 	logout(u);
 	logout(a);
@@ -783,6 +789,64 @@ test_clean_restart(void)
 	server_restart();
 	verify(&c, 1);
 	verify_answered(&c);
+}
+
+/* One short server life in a child process: a message left for an
+ * absent user, then the process ends without closing anything. */
+static void
+child_leaves_message(const char *body)
+{
+	int status = 0, failed_before = check_failed;
+	struct client *s;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		server_start();
+		s = login("sampson", "password", "gate");
+		sendf(s, "<message to='balthasar@localhost' type='chat'><body>"
+		    "%s</body></message>", body);
+		_exit(check_failed != failed_before ? 3 : 0);
+	}
+	if (pid > 0) {
+		CHECK(waitpid(pid, &status, 0) == pid);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
+/*
+ * Offline messages left in successive server lives, a moment apart (a
+ * restart loop; a clock that went back at boot): none overwrites
+ * another, and they come in the order they were sent.  Runs first, so
+ * that each child starts as a fresh server does, with no offline
+ * message stored by this process yet.
+ */
+static void
+test_quick_restarts(void)
+{
+	struct client *b;
+	struct xml_node *t;
+	const struct xml_node *m;
+
+	server_stop();
+	child_leaves_message("one");
+	child_leaves_message("two");
+	child_leaves_message("three");
+	server_start();
+	b = login_live("balthasar", "mantua");
+	sendf(b, "<presence/>");
+	t = take_tree(b);
+	CHECK(count_el(t, "message", NULL) == 3);
+	m = find_el(t, "message", NULL, NULL);
+	CHECK_STR(child_text(m, "body"), "one");
+	m = m != NULL ? xml_next(m, "message", NULL) : NULL;
+	CHECK_STR(child_text(m, "body"), "two");
+	m = m != NULL ? xml_next(m, "message", NULL) : NULL;
+	CHECK_STR(child_text(m, "body"), "three");
+	xml_free(t);
+	logout(b);
 }
 
 /* A crash: a child process writes (flushing each turn, as the reactor
@@ -830,7 +894,8 @@ int
 main(void)
 {
 	static const char *const users[] = { "romeo", "juliet", "nurse",
-	    "tybalt", "benvolio", "rosaline", "friar", "paris", NULL };
+	    "tybalt", "benvolio", "rosaline", "friar", "paris", "sampson",
+	    "balthasar", NULL };
 	char cmd[128];
 	size_t i;
 
@@ -852,6 +917,7 @@ main(void)
 	CHECK(store_flush() == 0);
 	c2s_init();
 
+	test_quick_restarts();
 	test_clean_restart();
 	test_crash_restart();
 

@@ -1,0 +1,130 @@
+/*
+ * test_config.c - embedded defaults, the key = value file, and the errors
+ * that name file:line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+static char path[64];
+
+/* Write text as the config file and load it; returns config_load's rc. */
+static int
+load(const char *text, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "w");
+
+	fputs(text, fp);
+	fclose(fp);
+	err[0] = '\0';
+	return config_load(path, err, errlen);
+}
+
+static void
+test_defaults(void)
+{
+	char err[600];
+	const struct config *c;
+
+	CHECK(config_load(NULL, err, sizeof(err)) == 0);
+	c = config_get();
+	CHECK_STR(c->domain, "localhost");
+	CHECK_STR(c->muc_domain, "conference.localhost");
+	CHECK(c->c2s_listen_count == 1);
+	CHECK_STR(c->c2s_listen[0], "127.0.0.1:5222");
+	CHECK_STR(c->data_dir, "./data");
+	CHECK(c->allow_plain_unencrypted == -1);
+	CHECK(c->scram_iterations == 4096);
+	CHECK(c->allow_registration == 0);
+	CHECK_STR(c->store_sync, "always");
+	CHECK(c->max_stanza_bytes == 256 * 1024);
+}
+
+static void
+test_file(void)
+{
+	char err[600];
+	const struct config *c;
+
+	CHECK(load("# a comment\n"
+	    "domain = example.org\n"
+	    "\n"
+	    "c2s_listen = 127.0.0.1:5222\n"
+	    "c2s_listen = [::1]:5222\n"
+	    "admins = Admin@example.org, boss@example.org\n"
+	    "admins = third@example.org\n"
+	    "allow_plain_unencrypted = no\n"
+	    "   log_level   =   debug   \n"
+	    "scram_iterations = 10000\n"
+	    "max_stanza_bytes = 65536\n"
+	    "store_sync = batch\n", err, sizeof(err)) == 0);
+	c = config_get();
+	CHECK_STR(c->domain, "example.org");
+	/* derived from the domain when not set */
+	CHECK_STR(c->muc_domain, "conference.example.org");
+	CHECK(c->c2s_listen_count == 2);
+	CHECK_STR(c->c2s_listen[1], "[::1]:5222");
+	CHECK(c->admin_count == 3);
+	CHECK(config_is_admin("admin@example.org"));
+	CHECK(config_is_admin("BOSS@example.org"));
+	CHECK(config_is_admin("third@example.org"));
+	CHECK(!config_is_admin("nobody@example.org"));
+	CHECK(c->allow_plain_unencrypted == 0);
+	CHECK_STR(c->log_level, "debug");
+	CHECK(c->scram_iterations == 10000);
+	CHECK(c->max_stanza_bytes == 65536);
+	CHECK_STR(c->store_sync, "batch");
+}
+
+static void
+expect_error(const char *text, const char *want_in_err)
+{
+	char err[600];
+	const struct config *before = config_get();
+	char domain[256];
+
+	snprintf(domain, sizeof(domain), "%s", before->domain);
+	CHECK(load(text, err, sizeof(err)) == -1);
+	if (strstr(err, want_in_err) == NULL)
+		fprintf(stderr, "error was: %s (wanted %s)\n", err,
+		    want_in_err);
+	CHECK(strstr(err, want_in_err) != NULL);
+	/* a refused file leaves the configuration in force unchanged */
+	CHECK_STR(config_get()->domain, domain);
+}
+
+static void
+test_errors(void)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s:2: unknown key", path);
+	expect_error("domain = a.example\nno_such_key = 1\n", want);
+	snprintf(want, sizeof(want), "%s:1:", path);
+	expect_error("just some words\n", want);
+	expect_error("scram_iterations = 100\n", "at least 4096");
+	expect_error("scram_iterations = lots\n", "expected a number");
+	expect_error("max_depth = -1\n", "expected a number");
+	expect_error("log_level = loud\n", "expected error, warn, info");
+	expect_error("store_sync = sometimes\n", "expected always, batch");
+	expect_error("allow_registration = perhaps\n", "expected yes or no");
+	expect_error("c2s_listen = nowhere\n", "ADDRESS:PORT");
+	CHECK(config_load("/nonexistent/uxmppd.conf", want,
+	    sizeof(want)) == -1);
+}
+
+int
+main(void)
+{
+	snprintf(path, sizeof(path), "/tmp/uxmppd-test-config.%ld",
+	    (long)getpid());
+	test_defaults();
+	test_file();
+	test_errors();
+	unlink(path);
+	return check_summary("config");
+}
