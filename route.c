@@ -1047,8 +1047,10 @@ route_from_client(struct c2s *s, struct xml_node *st)
 
 /* ---- for the IM modules ---- */
 
-void
-route_roster_push(const char *bare, const struct xml_node *iq)
+/* An iq push to every session of bare that asked for that list. */
+static void
+push_to_interested(const char *bare, const struct xml_node *iq,
+    int blocklist)
 {
 	struct route_user *u = user_find(bare, strlen(bare));
 	struct xml_node *copy;
@@ -1059,7 +1061,8 @@ route_roster_push(const char *bare, const struct xml_node *iq)
 	}
 	copy = xml_clone(iq);
 	for (rs = u->sessions; rs; rs = rs->next) {
-		if (!rs->roster_interested) {
+		if (!(blocklist ? rs->block_interested :
+		    rs->roster_interested)) {
 			continue;
 		}
 		xml_set_attr(copy, "to", c2s_jid(rs->c2s));
@@ -1069,24 +1072,15 @@ route_roster_push(const char *bare, const struct xml_node *iq)
 }
 
 void
+route_roster_push(const char *bare, const struct xml_node *iq)
+{
+	push_to_interested(bare, iq, 0);
+}
+
+void
 route_blocklist_push(const char *bare, const struct xml_node *iq)
 {
-	struct route_user *u = user_find(bare, strlen(bare));
-	struct xml_node *copy;
-	struct route_sess *rs;
-
-	if (u == NULL) {
-		return;
-	}
-	copy = xml_clone(iq);
-	for (rs = u->sessions; rs; rs = rs->next) {
-		if (!rs->block_interested) {
-			continue;
-		}
-		xml_set_attr(copy, "to", c2s_jid(rs->c2s));
-		c2s_send_stanza(rs->c2s, copy);
-	}
-	xml_free(copy);
+	push_to_interested(bare, iq, 1);
 }
 
 int
