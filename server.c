@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -32,6 +33,7 @@
 #include "buf.h"
 #include "c2s.h"
 #include "config.h"
+#include "control.h"
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
@@ -48,7 +50,7 @@
 #define SERVER_MAX_EVENTS	256
 #define SERVER_STORE_FAIL_S	10	/* then stop: see server_store_flush */
 
-enum ev_kind { EV_LISTENER, EV_CONN, EV_SIGNAL };
+enum ev_kind { EV_LISTENER, EV_CONN, EV_SIGNAL, EV_CONTROL };
 
 struct listener {
 	enum ev_kind	 kind;		/* EV_LISTENER; first, see ev_kind_of */
@@ -83,6 +85,8 @@ static struct {
 	int		 epfd;
 	int		 sigfd;
 	enum ev_kind	 sig_kind;	/* epoll tag for sigfd */
+	int		 ctlfd;		/* control socket (control.h), or -1 */
+	enum ev_kind	 ctl_kind;	/* epoll tag for ctlfd */
 	struct listener	 listeners[2 * CONFIG_MAX_LISTEN];
 	int		 nlisteners;
 	struct conn	*conns;
@@ -744,6 +748,48 @@ server_signal(void)
 	}
 }
 
+/* ---- the control socket ---- */
+
+/*
+ * One administration request (control.h): a local client of the server's
+ * own user, so a short blocking read is acceptable; the timeout bounds
+ * how long a silent one can hold the loop.
+ */
+static void
+server_control(void)
+{
+	struct timeval tv = { 0, 200 * 1000 };
+	char req[CONTROL_MAX_REQUEST + 1], reply[512];
+	size_t len = 0;
+	ssize_t n;
+	int fd, flags;
+
+	while ((fd = accept4(srv.ctlfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		flags = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		len = 0;
+		while (len < CONTROL_MAX_REQUEST &&
+		    memchr(req, '\n', len) == NULL) {
+			n = read(fd, req + len, CONTROL_MAX_REQUEST - len);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		req[len] = '\0';
+		if (memchr(req, '\n', len) != NULL)
+			control_execute(req, reply, sizeof(reply));
+		else
+			snprintf(reply, sizeof(reply), "error incomplete "
+			    "request\n");
+		tls_zeroize(req, sizeof(req));
+		if (write(fd, reply, strlen(reply)) < 0)
+			log_debug("control: reply lost: %s", strerror(errno));
+		close(fd);
+	}
+}
+
 /* ---- the loop ---- */
 
 /*
@@ -873,6 +919,14 @@ server_run(void)
 	if (srv.sigfd < 0)
 		fatal("signalfd: %s", strerror(errno));
 	srv.sig_kind = EV_SIGNAL;
+	srv.ctl_kind = EV_CONTROL;
+	srv.ctlfd = control_listen(config_get()->data_dir);
+	if (srv.ctlfd >= 0) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &srv.ctl_kind;
+		epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.ctlfd, &ev);
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = &srv.sig_kind;
@@ -920,6 +974,8 @@ server_run(void)
 
 			if (*kind == EV_SIGNAL) {
 				server_signal();
+			} else if (*kind == EV_CONTROL) {
+				server_control();
 			} else if (*kind == EV_LISTENER) {
 				listener_accept((struct listener *)(void *)kind);
 			} else {
@@ -953,6 +1009,14 @@ server_run(void)
 		conn_free(srv.conns);
 	for (i = 0; i < srv.nlisteners; i++)
 		close(srv.listeners[i].fd);
+	if (srv.ctlfd >= 0) {
+		char path[600];
+
+		close(srv.ctlfd);
+		if (control_path(config_get()->data_dir, path,
+		    sizeof(path)) == 0)
+			unlink(path);
+	}
 	sm_shutdown();	/* hibernating sessions end: unacked to offline */
 	muc_shutdown();
 	store_flush();
@@ -1048,79 +1112,57 @@ open_store_or_die(void)
 	return 0;
 }
 
-/* Canonical bare JID of a local account, or an error message. */
-static int
-account_jid(const char *arg, char *out, size_t cap)
-{
-	const struct config *cfg = config_get();
-	char dom[JID_PART_MAX + 1];
-
-	if (jid_canon(arg, out, cap) != 0 || jid_resource(out) != NULL ||
-	    strchr(out, '@') == NULL) {
-		fprintf(stderr, "uxmppd: not a valid account JID: %s\n", arg);
-		return -1;
-	}
-	if (jid_domain(out, dom, sizeof(dom)) != 0 ||
-	    strcmp(dom, cfg->domain) != 0) {
-		fprintf(stderr, "uxmppd: %s is not on this server's domain "
-		    "%s\n", arg, cfg->domain);
-		return -1;
-	}
-	return 0;
-}
-
+/*
+ * adduser, passwd, deluser: one request, run by the server when one is
+ * running on this data directory (it holds the store), else here on the
+ * store opened directly.  Either way control_execute() does the work.
+ */
 static int
 command_account(const char *cmd, int argc, char **argv)
 {
-	char jid[JID_MAX + 1], pw[1024];
-	int rc = 1;
+	const struct config *cfg = config_get();
+	char request[CONTROL_MAX_REQUEST + 1], reply[512], err[600];
+	char pw[1024] = "";
+	int wants_pw = strcmp(cmd, "deluser") != 0, rc;
 
-	if (argc < 1 || argc > 2)
+	if (argc < 1 || argc > (wants_pw ? 2 : 1))
 		usage();
-	if (account_jid(argv[0], jid, sizeof(jid)) != 0)
+	if (wants_pw &&
+	    read_password(argc == 2 ? argv[1] : NULL, pw, sizeof(pw)) != 0)
 		return 1;
-	if (open_store_or_die() != 0)
+	if (strchr(argv[0], '\t') != NULL || strchr(pw, '\t') != NULL ||
+	    (size_t)snprintf(request, sizeof(request), "%s\t%s%s%s\n", cmd,
+	    argv[0], wants_pw ? "\t" : "", pw) >= sizeof(request)) {
+		fprintf(stderr, "uxmppd: JID or password not acceptable\n");
 		return 1;
-	if (strcmp(cmd, "deluser") == 0) {
-		if (argc != 1)
-			usage();
-		if (account_delete(jid) != 0) {
-			fprintf(stderr, "uxmppd: no such account: %s\n", jid);
-		} else {
-			/* roster, subscriptions, offline, private data, ... */
-			services_account_removed(jid);
-			if (muc_init() == 0) {
-				muc_account_removed(jid);
-				muc_shutdown();
-			}
-			rc = 0;
+	}
+	tls_zeroize(pw, sizeof(pw));
+	rc = control_request(cfg->data_dir, request, reply, sizeof(reply),
+	    err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "uxmppd: the running server: %s\n", err);
+		tls_zeroize(request, sizeof(request));
+		return 1;
+	}
+	if (rc == 0) {
+		/* no server running: do it on the store ourselves */
+		if (open_store_or_die() != 0) {
+			tls_zeroize(request, sizeof(request));
+			return 1;
 		}
-		goto out;
+		muc_init();
+		control_execute(request, reply, sizeof(reply));
+		muc_shutdown();
+		store_close();
 	}
-	if (strcmp(cmd, "adduser") == 0 && account_exists(jid)) {
-		fprintf(stderr, "uxmppd: account exists: %s\n", jid);
-		goto out;
+	tls_zeroize(request, sizeof(request));
+	if (strncmp(reply, "ok", 2) != 0) {
+		fprintf(stderr, "uxmppd: %s", reply + (strncmp(reply, "error ",
+		    6) == 0 ? 6 : 0));
+		return 1;
 	}
-	if (strcmp(cmd, "passwd") == 0 && !account_exists(jid)) {
-		fprintf(stderr, "uxmppd: no such account: %s\n", jid);
-		goto out;
-	}
-	if (read_password(argc == 2 ? argv[1] : NULL, pw, sizeof(pw)) != 0)
-		goto out;
-	if ((strcmp(cmd, "adduser") == 0 ? account_create(jid, pw) :
-	    account_set_password(jid, pw)) != 0) {
-		fprintf(stderr, "uxmppd: could not store the account\n");
-	} else {
-		rc = 0;
-	}
-	memset(pw, 0, sizeof(pw));
-out:
-	if (store_flush() != 0)
-		rc = 1;
-	store_close();
-	if (rc == 0)
-		printf("%s: %s done\n", jid, cmd);
-	return rc;
+	printf("%s: %s done\n", argv[0], cmd);
+	return 0;
 }
 
 /* uxmppd cert-generate: a new self-signed certificate in data_dir. */

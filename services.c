@@ -442,6 +442,26 @@ services_presence_stamp(struct xml_node *pres, const char *bare)
 
 /* ---- XEP-0077 for a logged-in account ---- */
 
+/* Everything kept for a deleted account goes, and its sessions end. */
+static void
+account_removed_everywhere(const char *bare)
+{
+	account_delete(bare);
+	services_account_removed(bare);
+	muc_account_removed(bare);
+	route_user_gone(bare, NULL);
+}
+
+int
+services_delete_account(const char *bare)
+{
+	if (!account_exists(bare)) {
+		return -1;
+	}
+	account_removed_everywhere(bare);
+	return 0;
+}
+
 static void
 register_own(const struct xml_node *iq, const struct xml_node *q,
     const char *bare)
@@ -469,15 +489,13 @@ register_own(const struct xml_node *iq, const struct xml_node *q,
 	}
 	if (xml_child(q, "remove", NS_REGISTER) != NULL) {
 		/* §3.2: cancel: answer, then end every session */
-		if (account_delete(bare) != 0) {
+		if (!account_exists(bare)) {
 			reply_error(iq, "internal-server-error");
 			return;
 		}
 		log_info("account %s removed by its owner", bare);
 		reply_and_free(stanza_result(iq));
-		services_account_removed(bare);
-		muc_account_removed(bare);
-		route_user_gone(bare, NULL);
+		account_removed_everywhere(bare);
 		return;
 	}
 	user_el = xml_child(q, "username", NS_REGISTER);

@@ -31,4 +31,9 @@ void	services_account_removed(const char *bare);
  * available presence from local account bare, unless it has one. */
 void	services_presence_stamp(struct xml_node *pres, const char *bare);
 
+/* Delete local account bare and everything kept for it (roster, offline
+ * messages, room affiliations, ...); its sessions end with
+ * <not-authorized/>.  0, or -1 if there is no such account. */
+int	services_delete_account(const char *bare);
+
 #endif

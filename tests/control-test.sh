@@ -1,0 +1,116 @@
+#!/bin/sh
+# tests/control-test.sh - account commands against a running server
+# (control.h): adduser, passwd and deluser reach the server through its
+# control socket while it holds the store; the new account logs in, the
+# old password stops working, a deleted account's session is ended with
+# <not-authorized/>, and the same commands still work with the server
+# stopped.  Prints PASS/FAIL lines and "N passed, N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+UXMPPD=${UXMPPD:-$ROOT/uxmppd}
+SCANSION=${SCANSION:-$ROOT/tests/scansion}
+PY=${PYTHON:-python3}
+passed=0
+failed=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-control.XXXXXX")
+srv_pid=
+
+cleanup() {
+	[ -n "$srv_pid" ] && kill -KILL "$srv_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+check() {
+	if [ "$1" -eq 0 ]; then
+		echo "PASS $2"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $2: $3"
+		failed=$((failed + 1))
+	fi
+}
+
+# Can USER log in with PASSWORD?  (a one-action scenario)
+login_ok() {
+	cat >"$tmp/login.scs" <<EOS
+# login
+
+[Client] Someone
+	jid: $1@localhost
+	password: $2
+
+-----
+
+Someone connects
+Someone disconnects
+EOS
+	"$SCANSION" --connect "127.0.0.1:$port" "$tmp/login.scs" >"$tmp/out" 2>&1
+}
+
+port=$("$SCANSION" --free-port) || { echo "0 passed, 1 failed"; exit 1; }
+cat >"$tmp/conf" <<EOC
+c2s_listen = 127.0.0.1:$port
+data_dir = $tmp/data
+store_sync = always
+log_file = $tmp/log
+EOC
+mkdir -p "$tmp/data"
+"$UXMPPD" -c "$tmp/conf" >"$tmp/stderr" 2>&1 &
+srv_pid=$!
+"$SCANSION" --wait-port "127.0.0.1:$port" --wait-pid "$srv_pid" --timeout 10 ||
+    { echo "server did not start"; echo "0 passed, 1 failed"; exit 1; }
+
+echo first | "$UXMPPD" -c "$tmp/conf" adduser alice@localhost >"$tmp/cmd" 2>&1
+check $? "adduser-running" "$(cat "$tmp/cmd")"
+login_ok alice first
+check $? "login-new-account" "$(cat "$tmp/out")"
+echo again | "$UXMPPD" -c "$tmp/conf" adduser alice@localhost >"$tmp/cmd" 2>&1
+[ $? -ne 0 ] && grep -q "account exists" "$tmp/cmd"
+check $? "adduser-exists" "$(cat "$tmp/cmd")"
+echo second | "$UXMPPD" -c "$tmp/conf" passwd alice@localhost >"$tmp/cmd" 2>&1
+check $? "passwd-running" "$(cat "$tmp/cmd")"
+! login_ok alice first
+check $? "old-password-refused" "login with the old password worked"
+login_ok alice second
+check $? "new-password" "$(cat "$tmp/out")"
+
+# A logged-in session of an account deleted meanwhile is ended.
+"$PY" - "$port" "$UXMPPD" "$tmp/conf" >"$tmp/out" 2>&1 <<'EOP'
+import base64, socket, subprocess, sys, time
+port, uxmppd, conf = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+h = (b"<stream:stream xmlns='jabber:client' xmlns:stream="
+     b"'http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+auth = base64.b64encode(b"\0alice\0second").decode()
+s.sendall(h + ("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism="
+          "'PLAIN'>%s</auth>" % auth).encode() + h +
+          b"<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:"
+          b"xmpp-bind'/></iq>")
+data = b""
+while b"</jid>" not in data:
+    data += s.recv(4096)
+subprocess.run([uxmppd, "-c", conf, "deluser", "alice@localhost"], check=True)
+end = time.time() + 5
+while time.time() < end:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+sys.exit(0 if b"<not-authorized" in data else 1)
+EOP
+check $? "deluser-ends-session" "$(tail -c 300 "$tmp/out")"
+! login_ok alice second
+check $? "deleted-account-refused" "login still works"
+
+kill -TERM "$srv_pid"
+wait "$srv_pid"
+check $? "clean-exit" "server exit status"
+srv_pid=
+[ ! -e "$tmp/data/uxmppd.sock" ]
+check $? "socket-removed" "control socket left behind"
+echo third | "$UXMPPD" -c "$tmp/conf" adduser bob@localhost >"$tmp/cmd" 2>&1 &&
+    "$UXMPPD" -c "$tmp/conf" store-dump | grep -q "^account	bob@localhost"
+check $? "adduser-stopped" "$(cat "$tmp/cmd")"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
