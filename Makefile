@@ -3,8 +3,9 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	= -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2
-CPPFLAGS += -D_GNU_SOURCE -MMD -MP -I.
-LDLIBS	= -lmbedtls -lmbedx509 -lmbedcrypto
+# MBEDTLS_PREFIX=dir: mbedTLS from dir/include and dir/lib, not the system's.
+CPPFLAGS += -D_GNU_SOURCE -MMD -MP -I. $(if $(MBEDTLS_PREFIX),-I$(MBEDTLS_PREFIX)/include)
+LDLIBS	= $(if $(MBEDTLS_PREFIX),-L$(MBEDTLS_PREFIX)/lib) -lmbedtls -lmbedx509 -lmbedcrypto
 BUILD	?= build
 Q	= $(if $(V),,@)
 SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -111,6 +112,14 @@ store-crash: all $(BUILD)/crash_driver
 
 clean:
 	rm -rf build build-* uxmppd tests/scansion
+
+# --- mbedtls3 ---
+# The TLS tests and scenarios against Debian 13's mbedTLS 3.6, fetched and
+# built once into MBEDTLS3_CACHE (tests/mbedtls3-check.sh).
+test-mbedtls3:
+	@sh tests/mbedtls3-check.sh
+.PHONY: test-mbedtls3
+# --- end mbedtls3 ---
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test test-tls scenarios peer-test asan ubsan fuzz \

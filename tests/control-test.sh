@@ -5,31 +5,8 @@
 # old password stops working, a deleted account's session is ended with
 # <not-authorized/>, and the same commands still work with the server
 # stopped.  Prints PASS/FAIL lines and "N passed, N failed".
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-UXMPPD=${UXMPPD:-$ROOT/uxmppd}
-SCANSION=${SCANSION:-$ROOT/tests/scansion}
-PY=${PYTHON:-python3}
-passed=0
-failed=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-control.XXXXXX")
-srv_pid=
-
-cleanup() {
-	[ -n "$srv_pid" ] && kill -KILL "$srv_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-check() {
-	if [ "$1" -eq 0 ]; then
-		echo "PASS $2"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $2: $3"
-		failed=$((failed + 1))
-	fi
-}
+TEST_NAME=control
+. "$(dirname "$0")/lib.sh"
 
 # Can USER log in with PASSWORD?  (a one-action scenario)
 login_ok() {
@@ -48,7 +25,6 @@ EOS
 	"$SCANSION" --connect "127.0.0.1:$port" "$tmp/login.scs" >"$tmp/out" 2>&1
 }
 
-port=$("$SCANSION" --free-port) || { echo "0 passed, 1 failed"; exit 1; }
 cat >"$tmp/conf" <<EOC
 c2s_listen = 127.0.0.1:$port
 data_dir = $tmp/data
@@ -56,10 +32,7 @@ store_sync = always
 log_file = $tmp/log
 EOC
 mkdir -p "$tmp/data"
-"$UXMPPD" -c "$tmp/conf" >"$tmp/stderr" 2>&1 &
-srv_pid=$!
-"$SCANSION" --wait-port "127.0.0.1:$port" --wait-pid "$srv_pid" --timeout 10 ||
-    { echo "server did not start"; echo "0 passed, 1 failed"; exit 1; }
+start_server "$tmp/conf"
 
 echo first | "$UXMPPD" -c "$tmp/conf" adduser alice@localhost >"$tmp/cmd" 2>&1
 check $? "adduser-running" "$(cat "$tmp/cmd")"
@@ -103,14 +76,11 @@ check $? "deluser-ends-session" "$(tail -c 300 "$tmp/out")"
 ! login_ok alice second
 check $? "deleted-account-refused" "login still works"
 
-kill -TERM "$srv_pid"
-wait "$srv_pid"
+stop_server
 check $? "clean-exit" "server exit status"
-srv_pid=
 [ ! -e "$tmp/data/uxmppd.sock" ]
 check $? "socket-removed" "control socket left behind"
 echo third | "$UXMPPD" -c "$tmp/conf" adduser bob@localhost >"$tmp/cmd" 2>&1 &&
     "$UXMPPD" -c "$tmp/conf" store-dump | grep -q "^account	bob@localhost"
 check $? "adduser-stopped" "$(cat "$tmp/cmd")"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
