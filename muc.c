@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "htab.h"
 #include "jid.h"
 #include "log.h"
 #include "route.h"
@@ -61,7 +62,6 @@
 #define NODE_DESTROY	"http://prosody.im/protocol/muc#destroy"
 #define NODE_SETAFF	"http://prosody.im/protocol/muc#set-affiliation"
 
-#define MUC_ROOM_BUCKETS	4096
 #define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
 #define MUC_HISTORY_MAX		1000	/* cap on muc#roomconfig_historylength */
 #define MUC_TOMBSTONE_S		(31 * 86400)	/* destroyed persistent rooms */
@@ -104,7 +104,7 @@ struct muc_hist {
 };
 
 struct muc_room {
-	struct muc_room *next;	/* hash chain */
+	struct hnode node;	/* in the rooms table, by jid */
 	char	*jid;		/* bare room JID */
 	/* configuration (muc#roomconfig) */
 	char	*name, *desc, *lang, *password;
@@ -131,8 +131,7 @@ struct muc_room {
 	int	 destroyed;		/* freed when busy drops to 0 */
 };
 
-static struct muc_room *rooms[MUC_ROOM_BUCKETS];
-static size_t room_count;
+static struct htab rooms;	/* every room, by bare JID */
 static unsigned long id_counter;
 
 /* Rank helpers for affiliations and roles as text. */
@@ -581,28 +580,18 @@ form_add_option(struct xml_node *f, const char *label, const char *value)
 
 /* ---- rooms, affiliations, occupants ---- */
 
-static unsigned
-hash_str(const char *s)
+static struct muc_room *
+room_of(struct hnode *n)
 {
-	unsigned h = 2166136261u;
-
-	while (*s != '\0') {
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	}
-	return h % MUC_ROOM_BUCKETS;
+	return n ? HTAB_ENTRY(n, struct muc_room, node) : NULL;
 }
 
 static struct muc_room *
 room_find(const char *jid)
 {
-	struct muc_room *r;
+	struct muc_room *r = room_of(htab_find(&rooms, jid, strlen(jid)));
 
-	for (r = rooms[hash_str(jid)]; r != NULL; r = r->next) {
-		if (strcmp(r->jid, jid) == 0 && !r->destroyed) {
-			return r;
-		}
-	}
-	return NULL;
+	return r != NULL && !r->destroyed ? r : NULL;
 }
 
 /* A new unlocked room with Prosody's defaults, added to the table. */
@@ -613,7 +602,6 @@ room_new(const char *jid)
 	const struct config *cf = config_get();
 	unsigned char rnd[16];
 	size_t i;
-	unsigned h;
 
 	r->jid = xstrdup(jid);
 	r->whois_anyone = 0;
@@ -634,10 +622,7 @@ room_new(const char *jid)
 	for (i = 0; i < sizeof(rnd); i++) {
 		snprintf(r->salt + 2 * i, 3, "%02x", rnd[i]);
 	}
-	h = hash_str(jid);
-	r->next = rooms[h];
-	rooms[h] = r;
-	room_count++;
+	htab_add(&rooms, &r->node, r->jid);
 	return r;
 }
 
@@ -674,16 +659,9 @@ hist_clear(struct muc_room *r)
 static void
 room_free(struct muc_room *r)
 {
-	struct muc_room **pp;
 	size_t i;
 
-	for (pp = &rooms[hash_str(r->jid)]; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			room_count--;
-			break;
-		}
-	}
+	htab_del(&rooms, &r->node);
 	for (i = 0; i < r->nocc; i++) {
 		occupant_free(r->occ[i]);
 	}
@@ -2056,7 +2034,7 @@ room_create(const char *room_jid, const struct xml_node *st,
 	struct muc_occupant *o;
 	struct pubinfo pi;
 
-	if (room_count >= config_get()->muc_max_rooms) {
+	if (rooms.count >= config_get()->muc_max_rooms) {
 		send_error(st, "wait", "resource-constraint", NULL,
 		    muc_host());
 		return;
@@ -4012,7 +3990,7 @@ svc_command(const struct xml_node *iq, const char *from,
 	struct xml_node *res, *c, *fx, *fl, *ac;
 	struct muc_room *r, **list = NULL;
 	struct buf note;
-	size_t n = 0, i, k;
+	size_t n = 0, i, k, pos;
 	const char **jids;
 
 	bare_of(from, bare, sizeof(bare));
@@ -4057,12 +4035,12 @@ svc_command(const struct xml_node *iq, const char *from,
 		fl = form_add_field(fx, "rooms", "list-multi",
 		    "Rooms to destroy:", NULL);
 		xml_add(fl, "required", NULL);
-		jids = room_count ? xcalloc(room_count, sizeof(*jids)) : NULL;
-		for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
-			for (r = rooms[i]; r != NULL; r = r->next) {
-				if (!r->destroyed && n < room_count) {
-					jids[n++] = r->jid;
-				}
+		jids = rooms.count ? xcalloc(rooms.count, sizeof(*jids)) :
+		    NULL;
+		for (r = room_of(htab_first(&rooms, &pos)); r != NULL;
+		    r = room_of(htab_next(&rooms, &r->node, &pos))) {
+			if (!r->destroyed && n < rooms.count) {
+				jids[n++] = r->jid;
 			}
 		}
 		qsort(jids, n, sizeof(*jids), cmp_str);
@@ -4112,7 +4090,7 @@ svc_iq(const struct xml_node *st, const char *from)
 	char bare[JID_MAX + 1], name[40];
 	unsigned char rnd[16];
 	const char *node;
-	size_t i;
+	size_t i, pos;
 
 	if (!str_eq(type, "get") && !str_eq(type, "set")) {
 		return;
@@ -4156,17 +4134,16 @@ svc_iq(const struct xml_node *st, const char *from)
 			xml_set_attr(it, "node", NODE_SETAFF);
 			xml_set_attr(it, "name", "Set affiliation in room");
 		}
-		for (i = 0; node == NULL && i < MUC_ROOM_BUCKETS; i++) {
-			for (r = rooms[i]; r != NULL; r = r->next) {
-				if (r->destroyed || !r->public ||
-				    room_locked(r)) {
-					continue;
-				}
-				it = xml_add(rq, "item", NULL);
-				xml_set_attr(it, "jid", r->jid);
-				if (r->name != NULL) {
-					xml_set_attr(it, "name", r->name);
-				}
+		for (r = node != NULL ? NULL : room_of(htab_first(&rooms,
+		    &pos)); r != NULL;
+		    r = room_of(htab_next(&rooms, &r->node, &pos))) {
+			if (r->destroyed || !r->public || room_locked(r)) {
+				continue;
+			}
+			it = xml_add(rq, "item", NULL);
+			xml_set_attr(it, "jid", r->jid);
+			if (r->name != NULL) {
+				xml_set_attr(it, "name", r->name);
 			}
 		}
 		send_free(res);
@@ -4374,31 +4351,29 @@ muc_session_gone(const char *full_jid)
 	const struct xml_node *status;
 	struct xml_node *p;
 	char *nick;
-	size_t i;
+	size_t pos;
 
-	for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
-		for (r = rooms[i]; r != NULL; r = next) {
-			next = r->next;
-			o = r->destroyed ? NULL : occ_by_real(r, full_jid);
-			if (o == NULL) {
-				continue;
-			}
-			s = occ_session(o, full_jid);
-			p = stanza_new("presence", full_jid, NULL,
-			    "unavailable", NULL);
-			status = s != NULL && s->pres != NULL ?
-			    xml_child(s->pres, "status", NULL) : NULL;
-			if (status != NULL) {
-				xml_copy_into(p, status);
-			}
-			nick = xstrdup(o->nick);
-			r->busy++;
-			occupant_presence(r, p, full_jid, nick);
-			free(nick);
-			xml_free(p);
-			room_gc(r);
-			room_release(r);
+	for (r = room_of(htab_first(&rooms, &pos)); r != NULL; r = next) {
+		next = room_of(htab_next(&rooms, &r->node, &pos));
+		o = r->destroyed ? NULL : occ_by_real(r, full_jid);
+		if (o == NULL) {
+			continue;
 		}
+		s = occ_session(o, full_jid);
+		p = stanza_new("presence", full_jid, NULL, "unavailable",
+		    NULL);
+		status = s != NULL && s->pres != NULL ?
+		    xml_child(s->pres, "status", NULL) : NULL;
+		if (status != NULL) {
+			xml_copy_into(p, status);
+		}
+		nick = xstrdup(o->nick);
+		r->busy++;
+		occupant_presence(r, p, full_jid, nick);
+		free(nick);
+		xml_free(p);
+		room_gc(r);
+		room_release(r);
 	}
 }
 
@@ -4413,22 +4388,20 @@ muc_account_removed(const char *bare_jid)
 {
 	struct muc_room *r, *next;
 	struct muc_err e;
-	size_t i;
+	size_t pos;
 
-	for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
-		for (r = rooms[i]; r != NULL; r = next) {
-			next = r->next;
-			if (r->destroyed) {
-				continue;
-			}
-			r->busy++;
-			if (aff_find(r, bare_jid) != NULL) {
-				set_affiliation(r, NULL, bare_jid, AFF_NONE,
-				    NULL, "", &e);
-			}
-			room_gc(r);
-			room_release(r);
+	for (r = room_of(htab_first(&rooms, &pos)); r != NULL; r = next) {
+		next = room_of(htab_next(&rooms, &r->node, &pos));
+		if (r->destroyed) {
+			continue;
 		}
+		r->busy++;
+		if (aff_find(r, bare_jid) != NULL) {
+			set_affiliation(r, NULL, bare_jid, AFF_NONE, NULL, "",
+			    &e);
+		}
+		room_gc(r);
+		room_release(r);
 	}
 }
 
@@ -4595,7 +4568,7 @@ muc_init(void)
 	store_foreach("muc_aff", NULL, load_aff, NULL);
 	store_foreach("muc_tomb", NULL, load_tomb, NULL);
 	log_info("muc %s: %zu persistent rooms loaded", muc_host(),
-	    room_count);
+	    rooms.count);
 	return 0;
 }
 
@@ -4603,15 +4576,13 @@ muc_init(void)
 void
 muc_shutdown(void)
 {
-	struct muc_room *r;
-	size_t i;
+	struct hnode *n;
+	size_t pos;
 
-	for (i = 0; i < MUC_ROOM_BUCKETS; i++) {
-		while ((r = rooms[i]) != NULL) {
-			room_free(r);
-		}
+	while ((n = htab_first(&rooms, &pos)) != NULL) {
+		room_free(room_of(n));
 	}
-	room_count = 0;
+	htab_clear(&rooms);
 	while (tombs != NULL) {
 		struct muc_tomb *t = tombs;
 

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "htab.h"
 #include "jid.h"
 #include "log.h"
 #include "route.h"
@@ -29,26 +30,14 @@ struct roster {
 	struct roster_item	**items;
 	size_t			 n, cap;
 	unsigned long long	 ver;
-	struct roster		*hnext;
+	struct hnode		 node;		/* in rc.cache, by user */
 };
 
 static struct {
-	struct roster	**buckets;
-	size_t		 nbuckets;
-	size_t		 count;
+	struct htab	 cache;		/* loaded rosters */
 	struct buf	 tmp;
 	unsigned long	 push_id;
 } rc;
-
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
 
 static const char *const sub_names[] = { "none", "to", "from", "both" };
 
@@ -143,25 +132,6 @@ item_encode(const struct roster_item *it, struct buf *b)
 }
 
 static void
-table_grow(void)
-{
-	struct roster **nb, *r, *next;
-	size_t i, n = rc.nbuckets ? rc.nbuckets * 2 : 64;
-
-	nb = xcalloc(n, sizeof(*nb));
-	for (i = 0; i < rc.nbuckets; i++) {
-		for (r = rc.buckets[i]; r; r = next) {
-			next = r->hnext;
-			r->hnext = nb[hash_str(r->user) % n];
-			nb[hash_str(r->user) % n] = r;
-		}
-	}
-	free(rc.buckets);
-	rc.buckets = nb;
-	rc.nbuckets = n;
-}
-
-static void
 roster_add_item(struct roster *r, struct roster_item *it)
 {
 	if (r->n == r->cap) {
@@ -194,21 +164,13 @@ load_cb(void *ud, const char *key, const char *value)
 static struct roster *
 roster_get(const char *user)
 {
+	struct hnode *n = htab_find(&rc.cache, user, strlen(user));
 	struct roster *r;
 	const char *v;
 	char prefix[JID_MAX + 2];
-	size_t b;
 
-	if (rc.nbuckets > 0) {
-		for (r = rc.buckets[hash_str(user) % rc.nbuckets]; r;
-		    r = r->hnext) {
-			if (strcmp(r->user, user) == 0) {
-				return r;
-			}
-		}
-	}
-	if (rc.count + 1 > rc.nbuckets) {
-		table_grow();
+	if (n != NULL) {
+		return HTAB_ENTRY(n, struct roster, node);
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->user = xstrdup(user);
@@ -216,10 +178,7 @@ roster_get(const char *user)
 	r->ver = v ? strtoull(v, NULL, 10) : 0;
 	snprintf(prefix, sizeof(prefix), "%s ", user);
 	store_foreach(ROSTER_KIND, prefix, load_cb, r);
-	b = hash_str(user) % rc.nbuckets;
-	r->hnext = rc.buckets[b];
-	rc.buckets[b] = r;
-	rc.count++;
+	htab_add(&rc.cache, &r->node, r->user);
 	return r;
 }
 
@@ -238,38 +197,25 @@ roster_free(struct roster *r)
 static void
 roster_uncache(const char *user)
 {
-	struct roster **pp, *r;
+	struct hnode *n = htab_find(&rc.cache, user, strlen(user));
 
-	if (rc.nbuckets == 0) {
-		return;
-	}
-	for (pp = &rc.buckets[hash_str(user) % rc.nbuckets]; *pp;
-	    pp = &(*pp)->hnext) {
-		if (strcmp((*pp)->user, user) == 0) {
-			r = *pp;
-			*pp = r->hnext;
-			roster_free(r);
-			rc.count--;
-			return;
-		}
+	if (n != NULL) {
+		htab_del(&rc.cache, n);
+		roster_free(HTAB_ENTRY(n, struct roster, node));
 	}
 }
 
 void
 roster_cache_clear(void)
 {
-	struct roster *r, *next;
-	size_t i;
+	struct hnode *n, *next;
+	size_t pos;
 
-	for (i = 0; i < rc.nbuckets; i++) {
-		for (r = rc.buckets[i]; r; r = next) {
-			next = r->hnext;
-			roster_free(r);
-		}
+	for (n = htab_first(&rc.cache, &pos); n != NULL; n = next) {
+		next = htab_next(&rc.cache, n, &pos);
+		roster_free(HTAB_ENTRY(n, struct roster, node));
 	}
-	free(rc.buckets);
-	rc.buckets = NULL;
-	rc.nbuckets = rc.count = 0;
+	htab_clear(&rc.cache);
 	buf_free(&rc.tmp);
 }
 

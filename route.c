@@ -18,6 +18,7 @@
 #include "blocking.h"
 #include "c2s.h"
 #include "config.h"
+#include "htab.h"
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
@@ -53,103 +54,45 @@ struct route_sess {
 struct route_user {
 	char			*bare;
 	struct route_sess	*sessions;
-	struct route_user	*hnext;
+	struct hnode		 node;		/* in rt.users, by bare */
 };
 
 static struct {
-	struct route_user	**buckets;
-	size_t			 nbuckets;
-	size_t			 nusers;
+	struct htab		 users;
 	size_t			 nsessions;
 	struct buf		 out;		/* serializing */
 	unsigned long long	 offline_seq;
 } rt;
 
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
 static struct route_user *
 user_find(const char *bare, size_t bare_len)
 {
-	struct route_user *u;
-	char key[JID_MAX + 1];
+	struct hnode *n = htab_find(&rt.users, bare, bare_len);
 
-	if (rt.nbuckets == 0 || bare_len > JID_MAX) {
-		return NULL;
-	}
-	memcpy(key, bare, bare_len);
-	key[bare_len] = '\0';
-	for (u = rt.buckets[hash_str(key) % rt.nbuckets]; u; u = u->hnext) {
-		if (strcmp(u->bare, key) == 0) {
-			return u;
-		}
-	}
-	return NULL;
-}
-
-static void
-table_grow(void)
-{
-	struct route_user **nb, *u, *next;
-	size_t i, n = rt.nbuckets ? rt.nbuckets * 2 : 64;
-
-	nb = xcalloc(n, sizeof(*nb));
-	for (i = 0; i < rt.nbuckets; i++) {
-		for (u = rt.buckets[i]; u; u = next) {
-			next = u->hnext;
-			u->hnext = nb[hash_str(u->bare) % n];
-			nb[hash_str(u->bare) % n] = u;
-		}
-	}
-	free(rt.buckets);
-	rt.buckets = nb;
-	rt.nbuckets = n;
+	return n ? HTAB_ENTRY(n, struct route_user, node) : NULL;
 }
 
 static struct route_user *
 user_get(const char *bare, size_t bare_len)
 {
 	struct route_user *u = user_find(bare, bare_len);
-	size_t b;
 
 	if (u != NULL) {
 		return u;
 	}
-	if (rt.nusers + 1 > rt.nbuckets) {
-		table_grow();
-	}
 	u = xcalloc(1, sizeof(*u));
 	u->bare = xstrndup(bare, bare_len);
-	b = hash_str(u->bare) % rt.nbuckets;
-	u->hnext = rt.buckets[b];
-	rt.buckets[b] = u;
-	rt.nusers++;
+	htab_add(&rt.users, &u->node, u->bare);
 	return u;
 }
 
 static void
 user_drop_if_empty(struct route_user *u)
 {
-	struct route_user **pp;
-
 	if (u->sessions != NULL) {
 		return;
 	}
-	for (pp = &rt.buckets[hash_str(u->bare) % rt.nbuckets]; *pp;
-	    pp = &(*pp)->hnext) {
-		if (*pp == u) {
-			*pp = u->hnext;
-			break;
-		}
-	}
-	rt.nusers--;
+	htab_del(&rt.users, &u->node);
 	free(u->bare);
 	free(u);
 }

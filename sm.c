@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "c2s.h"
+#include "htab.h"
 #include "config.h"
 #include "log.h"
 #include "route.h"
@@ -69,14 +70,12 @@ struct sm {
 	time_t		 deadline;	/* while hibernating */
 	struct sm_held	*held;
 	size_t		 nheld;
-	struct sm	*hnext;		/* id table chain */
+	struct hnode	 node;		/* in sms.ids while resumable */
 	struct sm	*hib_prev, *hib_next;
 };
 
 static struct {
-	struct sm	**buckets;
-	size_t		 nbuckets;
-	size_t		 count;		/* resumable sessions */
+	struct htab	 ids;		/* resumable sessions by SM-ID */
 	struct sm	*hib;		/* hibernating sessions */
 	size_t		 nhib;
 	struct buf	 out;
@@ -84,83 +83,29 @@ static struct {
 
 /* ---- the SM-ID table ---- */
 
-static uint32_t
-hash_id(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-static void
-table_grow(void)
-{
-	struct sm **nb, *e, *next;
-	size_t i, n = sms.nbuckets ? sms.nbuckets * 2 : 64;
-
-	nb = xcalloc(n, sizeof(*nb));
-	for (i = 0; i < sms.nbuckets; i++) {
-		for (e = sms.buckets[i]; e != NULL; e = next) {
-			next = e->hnext;
-			e->hnext = nb[hash_id(e->id) % n];
-			nb[hash_id(e->id) % n] = e;
-		}
-	}
-	free(sms.buckets);
-	sms.buckets = nb;
-	sms.nbuckets = n;
-}
-
 static void
 table_add(struct sm *sm)
 {
-	size_t b;
-
-	if (sms.count + 1 > sms.nbuckets) {
-		table_grow();
-	}
-	b = hash_id(sm->id) % sms.nbuckets;
-	sm->hnext = sms.buckets[b];
-	sms.buckets[b] = sm;
-	sms.count++;
+	htab_add(&sms.ids, &sm->node, sm->id);
 	sm->resumable = 1;
 }
 
 static void
 table_del(struct sm *sm)
 {
-	struct sm **pp;
-
 	if (!sm->resumable) {
 		return;
 	}
-	for (pp = &sms.buckets[hash_id(sm->id) % sms.nbuckets]; *pp;
-	    pp = &(*pp)->hnext) {
-		if (*pp == sm) {
-			*pp = sm->hnext;
-			break;
-		}
-	}
-	sms.count--;
+	htab_del(&sms.ids, &sm->node);
 	sm->resumable = 0;
 }
 
 static struct sm *
 table_find(const char *id)
 {
-	struct sm *e;
+	struct hnode *n = htab_find(&sms.ids, id, strlen(id));
 
-	if (sms.nbuckets == 0) {
-		return NULL;
-	}
-	for (e = sms.buckets[hash_id(id) % sms.nbuckets]; e; e = e->hnext) {
-		if (strcmp(e->id, id) == 0) {
-			return e;
-		}
-	}
-	return NULL;
+	return n ? HTAB_ENTRY(n, struct sm, node) : NULL;
 }
 
 static void
@@ -752,10 +697,8 @@ sm_shutdown(void)
 		sm->dead = 1;
 	sm_tick(server_now());
 	buf_free(&sms.out);
-	if (sms.count == 0) {
-		free(sms.buckets);
-		sms.buckets = NULL;
-		sms.nbuckets = 0;
+	if (sms.ids.count == 0) {
+		htab_clear(&sms.ids);
 	}
 }
 
