@@ -53,7 +53,7 @@
 static const char *const server_features[] = {
 	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION, NS_LAST, NS_TIME,
 	NS_ROSTER, "urn:xmpp:features:rosterver", NS_BLOCKING, NS_CARBONS,
-	NS_PRIVATE, NS_VCARD, "msgoffline", NULL
+	NS_PRIVATE, NS_VCARD, NS_REGISTER, "msgoffline", NULL
 };
 
 static const char *const account_features[] = {
@@ -139,13 +139,23 @@ iq_request(const struct xml_node *iq, const struct xml_node **out)
 	return 0;
 }
 
+/* Is iq from a local account?  Its bare JID into bare. */
+static int
+from_local_account(const struct xml_node *iq, char *bare, size_t cap)
+{
+	const char *from = xml_attr(iq, "from");
+
+	return from != NULL && jid_bare(from, bare, cap) == 0 &&
+	    account_exists(bare);
+}
+
 void
 services_server_iq(const struct xml_node *iq)
 {
 	const struct config *cfg = config_get();
 	const struct xml_node *q;
 	struct xml_node *reply, *query, *item;
-	char buf[64];
+	char buf[64], bare[JID_MAX + 1];
 	time_t now;
 	struct tm tm;
 
@@ -168,6 +178,12 @@ services_server_iq(const struct xml_node *iq)
 	} else if (is_get(iq) && strcmp(q->ns, NS_PING) == 0 &&
 	    strcmp(q->name, "ping") == 0) {
 		reply_and_free(stanza_result(iq));
+	} else if (from_local_account(iq, bare, sizeof(bare)) &&
+	    (strcmp(q->ns, NS_REGISTER) == 0 || strcmp(q->ns, NS_SESSION) ==
+	    0)) {
+		/* XEP-0077 §3.3 sends a password change to the server, and
+		 * clients send the legacy session iq there too */
+		services_account_iq(iq, bare);
 	} else if (is_get(iq) && strcmp(q->ns, NS_VERSION) == 0) {
 		reply = stanza_result(iq);
 		query = xml_add(reply, "query", NS_VERSION);
