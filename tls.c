@@ -1110,6 +1110,18 @@ tls_conn_cipher(const struct tls_conn *t)
 	return t->established ? mbedtls_ssl_get_ciphersuite(&t->ssl) : "none";
 }
 
+/* Does this mbedTLS give TLS 1.3 sessions tls-exporter?  See tls.h. */
+int
+tls_has_exporter(void)
+{
+#if defined(MBEDTLS_SSL_KEYING_MATERIAL_EXPORT) && \
+    defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	return 1;
+#else
+	return 0;
+#endif
+}
+
 /* Available channel-binding types, strongest first.  See tls.h. */
 size_t
 tls_conn_cb_types(const struct tls_conn *t, const char **types, size_t max)

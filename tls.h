@@ -113,6 +113,12 @@ const char *tls_conn_cipher(const struct tls_conn *t);
  */
 size_t	tls_conn_cb_types(const struct tls_conn *t, const char **types,
 	    size_t max);
+/*
+ * Can TLS 1.3 sessions offer tls-exporter (RFC 9266)?  Non-zero when
+ * mbedTLS exports keying material (3.6.4 and later, unless configured
+ * out); 0 with 2.28, which has no TLS 1.3.
+ */
+int	tls_has_exporter(void);
 /* Channel-binding data of type, or NULL when unavailable.  Borrowed,
  * valid while t lives; *len receives its length. */
 const unsigned char *tls_conn_cb_data(const struct tls_conn *t,

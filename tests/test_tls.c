@@ -113,11 +113,11 @@ test_session(void)
 {
 	int sv[2];
 	struct tls_conn *cli, *srv;
-	const char *ct[TLS_CB_MAX], *stypes[TLS_CB_MAX];
+	const char *ct[TLS_CB_MAX], *stypes[TLS_CB_MAX], *strongest;
 	const unsigned char *cd, *sd;
 	size_t cn, sn, i, clen, slen;
 	unsigned char *data = malloc(BIG_LEN), *got = malloc(BIG_LEN);
-	int ww = 0;
+	int ww = 0, tls12;
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
 	cli = tls_conn_new_client(sv[0], "example.org");
@@ -130,10 +130,21 @@ test_session(void)
 	CHECK(tls_conn_established(cli) && tls_conn_established(srv));
 	CHECK(strncmp(tls_conn_version(srv), "TLSv1.", 6) == 0);
 
+	/* TLS 1.2: tls-unique, tls-server-end-point.  TLS 1.3 (mbedTLS
+	 * 3.x): tls-exporter when the library exports keys (3.6.4 on),
+	 * tls-server-end-point. */
+	tls12 = strcmp(tls_conn_version(srv), "TLSv1.2") == 0;
+	CHECK(tls12 || strcmp(tls_conn_version(srv), "TLSv1.3") == 0);
+	CHECK_STR(tls_conn_version(cli), tls_conn_version(srv));
+	strongest = tls12 ? "tls-unique" :
+	    tls_has_exporter() ? "tls-exporter" : NULL;
 	/* Both ends see the same binding data for every type. */
 	cn = tls_conn_cb_types(cli, ct, TLS_CB_MAX);
 	sn = tls_conn_cb_types(srv, stypes, TLS_CB_MAX);
-	CHECK(cn == sn && sn >= 2);
+	CHECK(cn == sn && sn == (strongest != NULL ? 2u : 1u));
+	if (strongest != NULL) {
+		CHECK_STR(stypes[0], strongest);
+	}
 	CHECK_STR(stypes[sn - 1], "tls-server-end-point");
 	for (i = 0; i < sn && i < cn; i++) {
 		CHECK_STR(ct[i], stypes[i]);
@@ -143,12 +154,18 @@ test_session(void)
 		    memcmp(cd, sd, clen) == 0);
 	}
 	CHECK(tls_conn_cb_data(srv, "tls-bogus", &slen) == NULL && slen == 0);
-	if (strcmp(tls_conn_version(srv), "TLSv1.2") == 0) {
+	if (tls12) {
 		CHECK(tls_conn_cb_data(srv, "tls-unique", &slen) != NULL &&
 		    slen == 12);
-	} else {
+		CHECK(tls_conn_cb_data(srv, "tls-exporter", &slen) == NULL);
+	} else if (tls_has_exporter()) {
 		CHECK(tls_conn_cb_data(srv, "tls-exporter", &slen) != NULL &&
 		    slen == 32);
+	} else {
+		CHECK(tls_conn_cb_data(srv, "tls-exporter", &slen) == NULL);
+	}
+	if (!tls12) {
+		CHECK(tls_conn_cb_data(srv, "tls-unique", &slen) == NULL);
 	}
 	CHECK(tls_conn_cb_data(srv, "tls-server-end-point", &slen) != NULL &&
 	    slen == 32);
