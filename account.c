@@ -21,8 +21,9 @@ account_creds(const char *bare_jid, struct sasl_creds *out)
 {
 	const char *v = store_get(ACCOUNT_KIND, bare_jid);
 
-	if (v == NULL)
+	if (v == NULL) {
 		return -1;
+	}
 	return sasl_creds_parse(v, out);
 }
 
@@ -34,8 +35,9 @@ account_store(const char *bare_jid, const char *password)
 	int rc;
 
 	if (sasl_creds_make(password, config_get()->scram_iterations,
-	    &creds) != 0)
+	    &creds) != 0) {
 		return -1;
+	}
 	buf_init(&b, 0);
 	sasl_creds_format(&creds, &b);
 	rc = b.err ? -1 : store_put(ACCOUNT_KIND, bare_jid, b.data);
@@ -47,23 +49,26 @@ account_store(const char *bare_jid, const char *password)
 int
 account_create(const char *bare_jid, const char *password)
 {
-	if (account_exists(bare_jid))
+	if (account_exists(bare_jid)) {
 		return -1;
+	}
 	return account_store(bare_jid, password);
 }
 
 int
 account_set_password(const char *bare_jid, const char *password)
 {
-	if (!account_exists(bare_jid))
+	if (!account_exists(bare_jid)) {
 		return -1;
+	}
 	return account_store(bare_jid, password);
 }
 
 int
 account_delete(const char *bare_jid)
 {
-	if (!account_exists(bare_jid))
+	if (!account_exists(bare_jid)) {
 		return -1;
+	}
 	return store_del(ACCOUNT_KIND, bare_jid);
 }

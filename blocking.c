@@ -83,8 +83,9 @@ list_add(struct jid_list *l, const char *jid)
 static void
 list_free(struct jid_list *l)
 {
-	while (l->n > 0)
+	while (l->n > 0) {
 		free(l->jids[--l->n]);
+	}
 	free(l->jids);
 	l->jids = NULL;
 	l->cap = 0;
@@ -129,8 +130,9 @@ blocklist_get(const struct xml_node *iq, const char *user)
 	size_t i;
 
 	user_items(user, &l);
-	for (i = 0; i < l.n; i++)
+	for (i = 0; i < l.n; i++) {
 		xml_set_attr(xml_add(list, "item", NULL), "jid", l.jids[i]);
+	}
 	list_free(&l);
 	reply_and_free(reply);
 }
@@ -148,8 +150,9 @@ push(const char *user, const char *verb, const struct jid_list *l)
 	xml_set_attr(iq, "id", id);
 	xml_set_attr(iq, "from", user);
 	el = xml_add(iq, verb, NS_BLOCKING);
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		xml_set_attr(xml_add(el, "item", NULL), "jid", l->jids[i]);
+	}
 	route_blocklist_push(user, iq);
 	xml_free(iq);
 }
@@ -194,8 +197,9 @@ block_set(const struct xml_node *iq, const struct xml_node *el,
 	user_items(user, &cur);
 	if (!block && items.n == 0) {
 		/* §3.5: unblock everything */
-		for (i = 0; i < cur.n; i++)
+		for (i = 0; i < cur.n; i++) {
 			list_add(&items, cur.jids[i]);
+		}
 	}
 	if (block) {
 		for (i = 0; i < items.n; i++) {

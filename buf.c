@@ -19,8 +19,9 @@ xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
-	if (p == NULL)
+	if (p == NULL) {
 		oom(n);
+	}
 	return p;
 }
 
@@ -29,11 +30,13 @@ xcalloc(size_t count, size_t size)
 {
 	void *p;
 
-	if (size != 0 && count > SIZE_MAX / size)
+	if (size != 0 && count > SIZE_MAX / size) {
 		oom(SIZE_MAX);
+	}
 	p = calloc(count ? count : 1, size ? size : 1);
-	if (p == NULL)
+	if (p == NULL) {
 		oom(count * size);
+	}
 	return p;
 }
 
@@ -42,8 +45,9 @@ xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 
-	if (q == NULL)
+	if (q == NULL) {
 		oom(n);
+	}
 	return q;
 }
 
@@ -86,8 +90,9 @@ buf_reset(struct buf *b)
 {
 	b->len = 0;
 	b->err = 0;
-	if (b->data != NULL)
+	if (b->data != NULL) {
 		b->data[0] = '\0';
+	}
 }
 
 /* Make room for n more bytes plus a NUL; 0 on success. */
@@ -96,18 +101,21 @@ buf_reserve(struct buf *b, size_t n)
 {
 	size_t need, cap;
 
-	if (b->err)
+	if (b->err) {
 		return -1;
+	}
 	if (n > SIZE_MAX - b->len - 1 || (b->max != 0 && b->len + n > b->max)) {
 		b->err = 1;
 		return -1;
 	}
 	need = b->len + n + 1;
-	if (need <= b->cap)
+	if (need <= b->cap) {
 		return 0;
+	}
 	cap = b->cap ? b->cap : 64;
-	while (cap < need)
+	while (cap < need) {
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	}
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
 	return 0;
@@ -116,10 +124,12 @@ buf_reserve(struct buf *b, size_t n)
 void
 buf_append(struct buf *b, const void *p, size_t n)
 {
-	if (buf_reserve(b, n) != 0)
+	if (buf_reserve(b, n) != 0) {
 		return;
-	if (n > 0)
+	}
+	if (n > 0) {
 		memcpy(b->data + b->len, p, n);
+	}
 	b->len += n;
 	b->data[b->len] = '\0';
 }
@@ -145,8 +155,9 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n) != 0)
+	if (n < 0 || buf_reserve(b, (size_t)n) != 0) {
 		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -162,6 +173,7 @@ buf_consume(struct buf *b, size_t n)
 		memmove(b->data, b->data + n, b->len - n);
 		b->len -= n;
 	}
-	if (b->data != NULL)
+	if (b->data != NULL) {
 		b->data[b->len] = '\0';
+	}
 }

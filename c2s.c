@@ -123,20 +123,23 @@ c2s_send(struct c2s *s, const char *data, size_t len)
 	/* With stream management a stanza is kept until acked, even when
 	 * the stream is closing or gone (hibernating). */
 	if (s->sm != NULL) {
-		if (sm_send(s->sm, data, len) != 0 && s->conn != NULL)
+		if (sm_send(s->sm, data, len) != 0 && s->conn != NULL) {
 			c2s_stream_error_app(s, "resource-constraint", NULL,
 			    "Too many unacknowledged stanzas");
+		}
 		return;
 	}
-	if (s->state != C2S_CLOSED && s->conn != NULL)
+	if (s->state != C2S_CLOSED && s->conn != NULL) {
 		conn_write(s->conn, data, len);
+	}
 }
 
 void
 c2s_write_raw(struct c2s *s, const char *data, size_t len)
 {
-	if (s->state != C2S_CLOSED && s->conn != NULL)
+	if (s->state != C2S_CLOSED && s->conn != NULL) {
 		conn_write(s->conn, data, len);
+	}
 }
 
 void
@@ -174,13 +177,16 @@ c2s_send_header(struct c2s *s)
 	char id[17];
 	int i;
 
-	if (s->header_sent)
+	if (s->header_sent) {
 		return;
+	}
 	s->header_sent = 1;
-	if (tls_random(rnd, sizeof(rnd)) != 0)
+	if (tls_random(rnd, sizeof(rnd)) != 0) {
 		memset(rnd, 0, sizeof(rnd));
-	for (i = 0; i < 8; i++)
+	}
+	for (i = 0; i < 8; i++) {
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	}
 	buf_reset(&scratch);
 	buf_puts(&scratch, "<?xml version='1.0'?><stream:stream xmlns='"
 	    XML_NS_CLIENT "' xmlns:stream='" XML_NS_STREAM "' id='");
@@ -199,12 +205,14 @@ void
 c2s_stream_error_app(struct c2s *s, const char *cond, const char *app_xml,
     const char *text)
 {
-	if (s->state == C2S_CLOSED || s->conn == NULL)
+	if (s->state == C2S_CLOSED || s->conn == NULL) {
 		return;
+	}
 	/* XEP-0198 §6: an unfinished stream may be resumed; one we end
 	 * for a reason other than a timeout may not */
-	if (strcmp(cond, "connection-timeout") != 0)
+	if (strcmp(cond, "connection-timeout") != 0) {
 		s->no_resume = 1;
+	}
 	log_info("c2s %lu stream error %s%s%s", conn_id(s->conn), cond,
 	    text ? ": " : "", text ? text : "");
 	if (conn_tls_handshaking(s->conn)) {
@@ -218,8 +226,9 @@ c2s_stream_error_app(struct c2s *s, const char *cond, const char *app_xml,
 	buf_reset(&scratch);
 	buf_printf(&scratch, "<stream:error><%s xmlns='" NS_STREAMS "'/>",
 	    cond);
-	if (app_xml != NULL)
+	if (app_xml != NULL) {
 		buf_puts(&scratch, app_xml);
+	}
 	if (text != NULL) {
 		buf_puts(&scratch, "<text xmlns='" NS_STREAMS "'>");
 		xml_escape(&scratch, text, strlen(text), 0);
@@ -242,8 +251,9 @@ plain_allowed(const struct c2s *s)
 {
 	int allow = config_get()->allow_plain_unencrypted;
 
-	if (conn_is_encrypted(s->conn))
+	if (conn_is_encrypted(s->conn)) {
 		return 1;
+	}
 	return allow > 0 || (allow < 0 && conn_is_loopback(s->conn));
 }
 
@@ -253,8 +263,9 @@ c2s_tls_required(const struct c2s *s)
 {
 	int req = config_get()->require_encryption;
 
-	if (conn_is_encrypted(s->conn))
+	if (conn_is_encrypted(s->conn)) {
 		return 0;
+	}
 	return req > 0 || (req < 0 && !conn_is_loopback(s->conn));
 }
 
@@ -267,14 +278,16 @@ c2s_channel_bindings(const struct c2s *s, struct sasl_cb cbs[TLS_CB_MAX])
 	const char *types[TLS_CB_MAX];
 	size_t i, n, used = 0;
 
-	if (t == NULL)
+	if (t == NULL) {
 		return 0;
+	}
 	n = tls_conn_cb_types(t, types, TLS_CB_MAX);
 	for (i = 0; i < n; i++) {
 		cbs[used].type = types[i];
 		cbs[used].data = tls_conn_cb_data(t, types[i], &cbs[used].len);
-		if (cbs[used].data != NULL)
+		if (cbs[used].data != NULL) {
 			used++;
+		}
 	}
 	return used;
 }
@@ -292,8 +305,9 @@ c2s_send_features(struct c2s *s)
 	buf_puts(&scratch, "<stream:features>");
 	if (s->state == C2S_AUTH && offer_tls) {
 		buf_puts(&scratch, "<starttls xmlns='" NS_TLS "'>");
-		if (c2s_tls_required(s))
+		if (c2s_tls_required(s)) {
 			buf_puts(&scratch, "<required/>");
+		}
 		buf_puts(&scratch, "</starttls>");
 	}
 	if (s->state == C2S_AUTH && c2s_tls_required(s)) {
@@ -304,19 +318,22 @@ c2s_send_features(struct c2s *s)
 		if (ncb > 0) {
 			buf_puts(&scratch, "<sasl-channel-binding xmlns='"
 			    NS_SASL_CB "'>");
-			for (i = 0; i < ncb; i++)
+			for (i = 0; i < ncb; i++) {
 				buf_printf(&scratch, "<channel-binding "
 				    "type='%s'/>", cbs[i].type);
+			}
 			buf_puts(&scratch, "</sasl-channel-binding>");
 		}
 		buf_puts(&scratch, "<mechanisms xmlns='" NS_SASL "'>");
 		for (mech = sasl_mechanisms_cb(plain_allowed(s), ncb > 0);
-		    *mech; mech++)
+		    *mech; mech++) {
 			buf_printf(&scratch, "<mechanism>%s</mechanism>",
 			    *mech);
+		}
 		buf_puts(&scratch, "</mechanisms>");
-		if (register_enabled())
+		if (register_enabled()) {
 			buf_puts(&scratch, REGISTER_FEATURE);
+		}
 	} else {
 		buf_puts(&scratch, "<bind xmlns='" NS_BIND "'/>"
 		    "<session xmlns='" NS_SESSION "'><optional/></session>"
@@ -335,8 +352,9 @@ c2s_on_header(void *ud, const struct xml_node *header)
 	const char *version = xml_attr(header, "version");
 	char dom[JID_MAX + 1];
 
-	if (s->state == C2S_CLOSED)
+	if (s->state == C2S_CLOSED) {
 		return 1;
+	}
 	c2s_send_header(s);
 	/* RFC 6120 §4.8.1: the content namespace must be jabber:client. */
 	if (strcmp(header->name, "stream") != 0 ||
@@ -353,8 +371,9 @@ c2s_on_header(void *ud, const struct xml_node *header)
 		c2s_stream_error(s, "unsupported-version", NULL);
 		return 1;
 	}
-	if (s->state == C2S_HEADER)
+	if (s->state == C2S_HEADER) {
 		c2s_enter(s, C2S_AUTH);
+	}
 	c2s_send_features(s);
 	return 0;
 }
@@ -384,13 +403,16 @@ c2s_lookup_creds(void *ud, const char *username, struct sasl_creds *out)
 	char local[JID_PART_MAX + 1];
 
 	(void)ud;
-	if (jid_local_canon(username, local, sizeof(local)) != 0)
+	if (jid_local_canon(username, local, sizeof(local)) != 0) {
 		return SASL_LOOKUP_NOUSER;
+	}
 	if ((size_t)snprintf(bare, sizeof(bare), "%s@%s", local,
-	    cfg->domain) >= sizeof(bare))
+	    cfg->domain) >= sizeof(bare)) {
 		return SASL_LOOKUP_NOUSER;
-	if (!account_exists(bare))
+	}
+	if (!account_exists(bare)) {
 		return SASL_LOOKUP_NOUSER;
+	}
 	/* stored but unreadable: temporary-auth-failure, not "no user" */
 	return account_creds(bare, out) == 0 ? SASL_LOOKUP_OK :
 	    SASL_LOOKUP_ERROR;
@@ -438,9 +460,10 @@ c2s_sasl_reply(struct c2s *s, enum sasl_result r, struct buf *out)
 		break;
 	}
 	conn_write(s->conn, scratch.data, scratch.len);
-	if (s->auth_failures >= C2S_MAX_AUTH_FAILURES)
+	if (s->auth_failures >= C2S_MAX_AUTH_FAILURES) {
 		c2s_stream_error(s, "policy-violation",
 		    "Too many failed authentication attempts");
+	}
 }
 
 static void
@@ -545,11 +568,13 @@ c2s_random_resource(char *out, size_t cap)
 	unsigned char rnd[6];
 	size_t i;
 
-	if (tls_random(rnd, sizeof(rnd)) != 0)
+	if (tls_random(rnd, sizeof(rnd)) != 0) {
 		memset(rnd, 0x5a, sizeof(rnd));
+	}
 	snprintf(out, cap, "uxmppd-");
-	for (i = 0; i < sizeof(rnd) && strlen(out) + 3 <= cap; i++)
+	for (i = 0; i < sizeof(rnd) && strlen(out) + 3 <= cap; i++) {
 		snprintf(out + strlen(out), 3, "%02x", rnd[i]);
+	}
 }
 
 static void
@@ -560,8 +585,9 @@ c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 	char gen[32], full[JID_MAX + 1], raw[JID_MAX + 2];
 
 	res_el = xml_child(bind, "resource", NS_BIND);
-	if (res_el != NULL && *xml_text(res_el) != '\0')
+	if (res_el != NULL && *xml_text(res_el) != '\0') {
 		res = xml_text(res_el);
+	}
 	if (res == NULL) {
 		c2s_random_resource(gen, sizeof(gen));
 		res = gen;
@@ -649,8 +675,9 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 
 		if (type == NULL) {
 			s->priority = prio ? atoi(xml_text(prio)) : 0;
-			if (s->priority > 127 || s->priority < -128)
+			if (s->priority > 127 || s->priority < -128) {
 				s->priority = 0;
+			}
 		}
 	}
 	route_from_client(s, st);
@@ -699,20 +726,22 @@ c2s_on_stanza(void *ud, struct xml_node *st)
 
 	switch (s->state) {
 	case C2S_AUTH:
-		if (strcmp(st->ns, NS_TLS) == 0)
+		if (strcmp(st->ns, NS_TLS) == 0) {
 			c2s_handle_starttls(s, st);
-		else if (strcmp(st->ns, NS_SASL) == 0)
+		} else if (strcmp(st->ns, NS_SASL) == 0) {
 			c2s_handle_sasl(s, st);
-		else if (c2s_is_register_iq(s, st))
+		} else if (c2s_is_register_iq(s, st)) {
 			c2s_handle_register(s, st);
-		else
+		} else {
 			c2s_stream_error(s, "not-authorized", NULL);
+		}
 		break;
 	case C2S_BIND:
-		if (strcmp(st->ns, NS_SM) == 0 || strcmp(st->ns, NS_CSI) == 0)
+		if (strcmp(st->ns, NS_SM) == 0 || strcmp(st->ns, NS_CSI) == 0) {
 			sm_element(s, &s->sm, st, 0);
-		else
+		} else {
 			c2s_handle_prebind(s, st);
+		}
 		break;
 	case C2S_OPEN:
 		if (strcmp(st->ns, NS_SM) == 0 || strcmp(st->ns, NS_CSI) == 0) {
@@ -720,8 +749,9 @@ c2s_on_stanza(void *ud, struct xml_node *st)
 			break;
 		}
 		c2s_handle_stanza(s, st);
-		if (s->sm != NULL)
+		if (s->sm != NULL) {
 			sm_inbound(s->sm);
+		}
 		break;
 	default:
 		break;
@@ -739,9 +769,10 @@ c2s_input(struct c2s *s, const char *data, size_t len)
 
 	s->last_input = server_now();
 	while (len > 0 && s->state != C2S_CLOSED) {
-		if (s->parser == NULL)
+		if (s->parser == NULL) {
 			s->parser = xml_parser_new(&c2s_limits, &c2s_callbacks,
 			    s, 1);
+		}
 		used = 0;
 		rc = xml_feed(s->parser, data, len, &used);
 		if (rc < 0) {
@@ -769,15 +800,17 @@ c2s_input(struct c2s *s, const char *data, size_t len)
 void
 c2s_eof(struct c2s *s)
 {
-	if (s->state != C2S_CLOSED)
+	if (s->state != C2S_CLOSED) {
 		c2s_enter(s, C2S_CLOSED);
+	}
 }
 
 void
 c2s_output_overflow(struct c2s *s)
 {
-	if (s->state == C2S_CLOSED)
+	if (s->state == C2S_CLOSED) {
 		return;
+	}
 	/* The queue was just emptied: there is room for the error. */
 	c2s_stream_error(s, "policy-violation", "Output queue overflow");
 }
@@ -788,8 +821,9 @@ c2s_tick(struct c2s *s)
 	const struct config *cfg = config_get();
 	time_t now = server_now();
 
-	if (s->state == C2S_CLOSED)
+	if (s->state == C2S_CLOSED) {
 		return;
+	}
 	if (s->state != C2S_OPEN && cfg->auth_timeout_s > 0 &&
 	    now - s->started >= (time_t)cfg->auth_timeout_s) {
 		c2s_stream_error(s, "connection-timeout", NULL);
@@ -800,8 +834,9 @@ c2s_tick(struct c2s *s)
 		c2s_stream_error(s, "connection-timeout", NULL);
 		return;
 	}
-	if (s->sm != NULL && s->state == C2S_OPEN)
+	if (s->sm != NULL && s->state == C2S_OPEN) {
 		sm_conn_tick(s->sm);
+	}
 }
 
 void
@@ -828,16 +863,20 @@ c2s_destroy(struct c2s *s)
 {
 	struct sm *sm = s->sm;
 
-	if (s->registered)
+	if (s->registered) {
 		route_session_remove(s);
+	}
 	s->registered = 0;
 	s->sm = NULL;
-	if (sm != NULL)
+	if (sm != NULL) {
 		sm_end(sm, s->jid);
-	if (s->sasl != NULL)
+	}
+	if (s->sasl != NULL) {
 		sasl_server_free(s->sasl);
-	if (s->parser != NULL)
+	}
+	if (s->parser != NULL) {
 		xml_parser_free(s->parser);
+	}
 	free(s->user);
 	free(s->jid);
 	free(s);
@@ -850,14 +889,17 @@ c2s_free(struct c2s *s)
 	 * session outlives its connection for the resumption window */
 	if (s->sm != NULL && s->registered && !s->no_resume &&
 	    sm_hibernate(s->sm)) {
-		if (s->state != C2S_CLOSED)
+		if (s->state != C2S_CLOSED) {
 			c2s_enter(s, C2S_CLOSED);
+		}
 		s->conn = NULL;
-		if (s->sasl != NULL)
+		if (s->sasl != NULL) {
 			sasl_server_free(s->sasl);
+		}
 		s->sasl = NULL;
-		if (s->parser != NULL)
+		if (s->parser != NULL) {
 			xml_parser_free(s->parser);
+		}
 		s->parser = NULL;
 		return;
 	}
@@ -888,10 +930,11 @@ c2s_adopt(struct c2s *s, struct c2s *old)
 	}
 	c2s_enter(s, C2S_OPEN);
 	log_info("c2s %lu resumed jid=%s", conn_id(s->conn), s->jid);
-	if (old->conn == NULL)
+	if (old->conn == NULL) {
 		c2s_destroy(old);
-	else
+	} else {
 		c2s_stream_error(old, "conflict", "Resumed on another stream");
+	}
 }
 
 void

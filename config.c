@@ -45,9 +45,10 @@ config_defaults(struct config *c)
 static void
 config_finish(struct config *c)
 {
-	if (c->muc_domain[0] == '\0')
+	if (c->muc_domain[0] == '\0') {
 		snprintf(c->muc_domain, sizeof(c->muc_domain), "conference.%s",
 		    c->domain);
+	}
 	if (c->c2s_listen_count == 0) {
 		snprintf(c->c2s_listen[0], sizeof(c->c2s_listen[0]),
 		    "127.0.0.1:5222");
@@ -87,12 +88,14 @@ parse_uint(const char *v, unsigned long max, unsigned long *out)
 	char *end;
 	unsigned long n;
 
-	if (!isdigit((unsigned char)*v))
+	if (!isdigit((unsigned char)*v)) {
 		return -1;
+	}
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n > max)
+	if (errno != 0 || *end != '\0' || n > max) {
 		return -1;
+	}
 	*out = n;
 	return 0;
 }
@@ -100,8 +103,9 @@ parse_uint(const char *v, unsigned long max, unsigned long *out)
 static int
 set_string(char *dst, size_t cap, const char *v)
 {
-	if (strlen(v) >= cap)
+	if (strlen(v) >= cap) {
 		return -1;
+	}
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
 }
@@ -114,18 +118,22 @@ add_admins(struct config *c, const char *v)
 	size_t n;
 
 	while (*p != '\0') {
-		while (*p == ' ' || *p == ',' || *p == '\t')
+		while (*p == ' ' || *p == ',' || *p == '\t') {
 			p++;
+		}
 		n = strcspn(p, " ,\t");
-		if (n == 0)
+		if (n == 0) {
 			break;
+		}
 		if (c->admin_count >= CONFIG_MAX_ADMINS ||
-		    n >= sizeof(c->admins[0]))
+		    n >= sizeof(c->admins[0])) {
 			return -1;
+		}
 		memcpy(c->admins[c->admin_count], p, n);
 		c->admins[c->admin_count][n] = '\0';
-		for (char *q = c->admins[c->admin_count]; *q; q++)
+		for (char *q = c->admins[c->admin_count]; *q; q++) {
 			*q = (char)tolower((unsigned char)*q);
+		}
 		c->admin_count++;
 		p += n;
 	}
@@ -165,41 +173,51 @@ config_set(struct config *c, const char *key, const char *v)
 	unsigned long n;
 	size_t i;
 
-	if (strcmp(key, "domain") == 0)
+	if (strcmp(key, "domain") == 0) {
 		return set_string(c->domain, sizeof(c->domain), v) ?
 		    "too long" : NULL;
-	if (strcmp(key, "muc_domain") == 0)
+	}
+	if (strcmp(key, "muc_domain") == 0) {
 		return set_string(c->muc_domain, sizeof(c->muc_domain), v) ?
 		    "too long" : NULL;
+	}
 	if (strcmp(key, "c2s_listen") == 0) {
-		if (c->c2s_listen_count >= CONFIG_MAX_LISTEN)
+		if (c->c2s_listen_count >= CONFIG_MAX_LISTEN) {
 			return "too many listeners";
-		if (strrchr(v, ':') == NULL)
+		}
+		if (strrchr(v, ':') == NULL) {
 			return "expected ADDRESS:PORT";
+		}
 		if (set_string(c->c2s_listen[c->c2s_listen_count],
-		    sizeof(c->c2s_listen[0]), v) != 0)
+		    sizeof(c->c2s_listen[0]), v) != 0) {
 			return "too long";
+		}
 		c->c2s_listen_count++;
 		return NULL;
 	}
 	if (strcmp(key, "c2s_direct_tls_listen") == 0) {
-		if (c->c2s_direct_tls_listen_count >= CONFIG_MAX_LISTEN)
+		if (c->c2s_direct_tls_listen_count >= CONFIG_MAX_LISTEN) {
 			return "too many listeners";
-		if (strrchr(v, ':') == NULL)
+		}
+		if (strrchr(v, ':') == NULL) {
 			return "expected ADDRESS:PORT";
+		}
 		if (set_string(c->c2s_direct_tls_listen[
 		    c->c2s_direct_tls_listen_count],
-		    sizeof(c->c2s_direct_tls_listen[0]), v) != 0)
+		    sizeof(c->c2s_direct_tls_listen[0]), v) != 0) {
 			return "too long";
+		}
 		c->c2s_direct_tls_listen_count++;
 		return NULL;
 	}
-	if (strcmp(key, "cert") == 0)
+	if (strcmp(key, "cert") == 0) {
 		return set_string(c->tls_cert, sizeof(c->tls_cert), v) ?
 		    "too long" : NULL;
-	if (strcmp(key, "key") == 0)
+	}
+	if (strcmp(key, "key") == 0) {
 		return set_string(c->tls_key, sizeof(c->tls_key), v) ?
 		    "too long" : NULL;
+	}
 	if (strcmp(key, "require_encryption") == 0) {
 		if (strcmp(v, "non-loopback") == 0) {
 			c->require_encryption = -1;
@@ -208,16 +226,19 @@ config_set(struct config *c, const char *key, const char *v)
 		return parse_bool(v, &c->require_encryption) ?
 		    "expected yes, no or non-loopback" : NULL;
 	}
-	if (strcmp(key, "data_dir") == 0)
+	if (strcmp(key, "data_dir") == 0) {
 		return set_string(c->data_dir, sizeof(c->data_dir), v) ?
 		    "too long" : NULL;
-	if (strcmp(key, "log_file") == 0)
+	}
+	if (strcmp(key, "log_file") == 0) {
 		return set_string(c->log_file, sizeof(c->log_file), v) ?
 		    "too long" : NULL;
+	}
 	if (strcmp(key, "log_level") == 0) {
 		if (strcmp(v, "error") && strcmp(v, "warn") &&
-		    strcmp(v, "info") && strcmp(v, "debug"))
+		    strcmp(v, "info") && strcmp(v, "debug")) {
 			return "expected error, warn, info or debug";
+		}
 		return set_string(c->log_level, sizeof(c->log_level), v) ?
 		    "too long" : NULL;
 	}
@@ -229,31 +250,38 @@ config_set(struct config *c, const char *key, const char *v)
 		return parse_bool(v, &c->allow_plain_unencrypted) ?
 		    "expected yes, no or loopback" : NULL;
 	}
-	if (strcmp(key, "allow_registration") == 0)
+	if (strcmp(key, "allow_registration") == 0) {
 		return parse_bool(v, &c->allow_registration) ?
 		    "expected yes or no" : NULL;
-	if (strcmp(key, "admins") == 0)
+	}
+	if (strcmp(key, "admins") == 0) {
 		return add_admins(c, v) ? "too many or too long" : NULL;
+	}
 	if (strcmp(key, "store_sync") == 0) {
 		if (strcmp(v, "always") && strcmp(v, "batch") &&
-		    strcmp(v, "none"))
+		    strcmp(v, "none")) {
 			return "expected always, batch or none";
+		}
 		return set_string(c->store_sync, sizeof(c->store_sync), v) ?
 		    "too long" : NULL;
 	}
 	for (i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++) {
-		if (strcmp(key, uint_keys[i].name) != 0)
+		if (strcmp(key, uint_keys[i].name) != 0) {
 			continue;
-		if (parse_uint(v, uint_keys[i].max, &n) != 0)
+		}
+		if (parse_uint(v, uint_keys[i].max, &n) != 0) {
 			return "expected a number in range";
+		}
 		/* RFC 7677 §4: at least 4096 PBKDF2 iterations */
-		if (strcmp(key, "scram_iterations") == 0 && n < 4096)
+		if (strcmp(key, "scram_iterations") == 0 && n < 4096) {
 			return "must be at least 4096";
-		if (uint_keys[i].is_size)
+		}
+		if (uint_keys[i].is_size) {
 			*(size_t *)(void *)((char *)c + uint_keys[i].offset) = n;
-		else
+		} else {
 			*(unsigned *)(void *)((char *)c + uint_keys[i].offset) =
 			    (unsigned)n;
+		}
 		return NULL;
 	}
 	return "unknown key";
@@ -264,11 +292,13 @@ trim(char *s)
 {
 	char *e;
 
-	while (isspace((unsigned char)*s))
+	while (isspace((unsigned char)*s)) {
 		s++;
+	}
 	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
+	while (e > s && isspace((unsigned char)e[-1])) {
 		*--e = '\0';
+	}
 	return s;
 }
 
@@ -302,8 +332,9 @@ config_load(const char *path, char *err, size_t errlen)
 				return -1;
 			}
 			key = trim(line);
-			if (*key == '\0' || *key == '#')
+			if (*key == '\0' || *key == '#') {
 				continue;
+			}
 			eq = strchr(key, '=');
 			if (eq == NULL) {
 				snprintf(err, errlen,
@@ -344,8 +375,9 @@ config_is_admin(const char *bare_jid)
 	int i;
 
 	for (i = 0; i < c->admin_count; i++) {
-		if (strcasecmp(c->admins[i], bare_jid) == 0)
+		if (strcasecmp(c->admins[i], bare_jid) == 0) {
 			return 1;
+		}
 	}
 	return 0;
 }

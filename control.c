@@ -52,8 +52,9 @@ control_listen(const char *data_dir)
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0) {
 		return -1;
+	}
 	/* We hold the store lock: a socket file left there is stale. */
 	unlink(sun.sun_path);
 	old = umask(077);
@@ -102,8 +103,9 @@ control_execute(const char *request, char *reply, size_t cap)
 	}
 	snprintf(buf, sizeof(buf), "%s", request);
 	nl = strchr(buf, '\n');
-	if (nl != NULL)
+	if (nl != NULL) {
 		*nl = '\0';
+	}
 	cmd = buf;
 	arg = strchr(cmd, '\t');
 	if (arg == NULL) {
@@ -112,8 +114,9 @@ control_execute(const char *request, char *reply, size_t cap)
 	}
 	*arg++ = '\0';
 	password = strchr(arg, '\t');
-	if (password != NULL)
+	if (password != NULL) {
 		*password++ = '\0';
+	}
 	if (account_jid(arg, jid, sizeof(jid), &why) != 0) {
 		snprintf(reply, cap, "error %s: %s\n", why, arg);
 		goto out;
@@ -164,8 +167,9 @@ control_request(const char *data_dir, const char *request, char *reply,
 	ssize_t n;
 	int fd;
 
-	if (control_addr(data_dir, &sun) != 0)
+	if (control_addr(data_dir, &sun) != 0) {
 		return 0;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -178,8 +182,9 @@ control_request(const char *data_dir, const char *request, char *reply,
 	}
 	while (done < len) {
 		n = write(fd, request + done, len - done);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR) {
 			continue;
+		}
 		if (n <= 0) {
 			snprintf(err, errlen, "write: %s", strerror(errno));
 			close(fd);
@@ -191,10 +196,12 @@ control_request(const char *data_dir, const char *request, char *reply,
 	done = 0;
 	while (done + 1 < cap) {
 		n = read(fd, reply + done, cap - 1 - done);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR) {
 			continue;
-		if (n <= 0)
+		}
+		if (n <= 0) {
 			break;
+		}
 		done += (size_t)n;
 	}
 	reply[done] = '\0';

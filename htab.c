@@ -12,8 +12,9 @@ htab_hash(const char *key, size_t len)
 	uint32_t h = 2166136261u;
 	size_t i;
 
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
 		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	}
 	return h;
 }
 
@@ -23,13 +24,15 @@ htab_find(const struct htab *t, const char *key, size_t len)
 	uint32_t h;
 	struct hnode *n;
 
-	if (t->nbuckets == 0)
+	if (t->nbuckets == 0) {
 		return NULL;
+	}
 	h = htab_hash(key, len);
 	for (n = t->buckets[h & (t->nbuckets - 1)]; n != NULL; n = n->next) {
 		if (n->hash == h && n->key_len == len &&
-		    memcmp(n->key, key, len) == 0)
+		    memcmp(n->key, key, len) == 0) {
 			return n;
+		}
 	}
 	return NULL;
 }
@@ -58,8 +61,9 @@ htab_add(struct htab *t, struct hnode *n, const char *key)
 {
 	struct hnode **b;
 
-	if (t->count + 1 > t->nbuckets)
+	if (t->count + 1 > t->nbuckets) {
 		htab_grow(t);
+	}
 	n->key = key;
 	n->key_len = strlen(key);
 	n->hash = htab_hash(key, n->key_len);
@@ -74,8 +78,9 @@ htab_del(struct htab *t, struct hnode *n)
 {
 	struct hnode **pp;
 
-	if (t->nbuckets == 0)
+	if (t->nbuckets == 0) {
 		return;
+	}
 	for (pp = &t->buckets[n->hash & (t->nbuckets - 1)]; *pp != NULL;
 	    pp = &(*pp)->next) {
 		if (*pp == n) {
@@ -90,8 +95,9 @@ struct hnode *
 htab_first(const struct htab *t, size_t *pos)
 {
 	for (*pos = 0; *pos < t->nbuckets; (*pos)++) {
-		if (t->buckets[*pos] != NULL)
+		if (t->buckets[*pos] != NULL) {
 			return t->buckets[*pos];
+		}
 	}
 	return NULL;
 }
@@ -99,11 +105,13 @@ htab_first(const struct htab *t, size_t *pos)
 struct hnode *
 htab_next(const struct htab *t, const struct hnode *n, size_t *pos)
 {
-	if (n->next != NULL)
+	if (n->next != NULL) {
 		return n->next;
+	}
 	for ((*pos)++; *pos < t->nbuckets; (*pos)++) {
-		if (t->buckets[*pos] != NULL)
+		if (t->buckets[*pos] != NULL) {
 			return t->buckets[*pos];
+		}
 	}
 	return NULL;
 }

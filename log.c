@@ -22,18 +22,21 @@ log_open(const char *path, enum log_level level)
 
 	log_max = level;
 	if (path == NULL || *path == '\0') {
-		if (log_fp != NULL && log_fp != stderr)
+		if (log_fp != NULL && log_fp != stderr) {
 			fclose(log_fp);
+		}
 		log_fp = stderr;
 		log_path[0] = '\0';
 		return 0;
 	}
 	fp = fopen(path, "a");
-	if (fp == NULL)
+	if (fp == NULL) {
 		return -1;
+	}
 	setvbuf(fp, NULL, _IOLBF, 0);
-	if (log_fp != NULL && log_fp != stderr)
+	if (log_fp != NULL && log_fp != stderr) {
 		fclose(log_fp);
+	}
 	log_fp = fp;
 	snprintf(log_path, sizeof(log_path), "%s", path);
 	return 0;
@@ -45,14 +48,17 @@ log_reopen(void)
 {
 	FILE *fp;
 
-	if (log_path[0] == '\0')
+	if (log_path[0] == '\0') {
 		return;
+	}
 	fp = fopen(log_path, "a");
-	if (fp == NULL)
+	if (fp == NULL) {
 		return;
+	}
 	setvbuf(fp, NULL, _IOLBF, 0);
-	if (log_fp != NULL && log_fp != stderr)
+	if (log_fp != NULL && log_fp != stderr) {
 		fclose(log_fp);
+	}
 	log_fp = fp;
 }
 
@@ -96,16 +102,18 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap,
 	struct timespec ts;
 	struct tm tm;
 
-	if (!log_enabled(level))
+	if (!log_enabled(level)) {
 		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(fp, "%s.%03ldZ %s: ", stamp, ts.tv_nsec / 1000000,
 	    level_names[level]);
 	vfprintf(fp, fmt, ap);
-	if (suffix != NULL)
+	if (suffix != NULL) {
 		fprintf(fp, ": %s", suffix);
+	}
 	fputc('\n', fp);
 	errno = saved;
 }

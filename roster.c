@@ -49,8 +49,9 @@ item_free(struct roster_item *it)
 	if (it == NULL) {
 		return;
 	}
-	for (i = 0; i < it->ngroups; i++)
+	for (i = 0; i < it->ngroups; i++) {
 		free(it->groups[i]);
+	}
 	free(it->groups);
 	free(it->name);
 	free(it->jid);
@@ -187,8 +188,9 @@ roster_free(struct roster *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
 		item_free(r->items[i]);
+	}
 	free(r->items);
 	free(r->user);
 	free(r);
@@ -351,8 +353,9 @@ item_xml(struct xml_node *query, const char *contact,
 	if (it->approved) {
 		xml_set_attr(el, "approved", "true");
 	}
-	for (i = 0; i < it->ngroups; i++)
+	for (i = 0; i < it->ngroups; i++) {
 		xml_add_text_child(el, "group", NULL, it->groups[i]);
+	}
 }
 
 static void
@@ -456,8 +459,9 @@ roster_get_iq(const struct xml_node *iq, const struct xml_node *q,
 	if (ver == NULL || strcmp(ver, cur) != 0) {
 		query = xml_add(reply, "query", NS_ROSTER);
 		ver_attr(query, r);
-		for (i = 0; i < r->n; i++)
+		for (i = 0; i < r->n; i++) {
 			item_xml(query, r->items[i]->jid, r->items[i]);
+		}
 	}
 	route_stanza(reply);
 	xml_free(reply);
@@ -512,8 +516,9 @@ group_valid(const struct xml_node *item, char **groups, size_t *ngroups)
 		groups[n++] = xstrdup(text);
 	}
 	if (rc_ != 0) {
-		while (n > 0)
+		while (n > 0) {
 			free(groups[--n]);
+		}
 	}
 	*ngroups = n;
 	return rc_;
@@ -576,8 +581,9 @@ roster_set_iq(const struct xml_node *iq, const struct xml_node *q,
 	it = item_find(r, contact, NULL);
 	if (it == NULL) {
 		if (r->n >= ROSTER_MAX_ITEMS) {
-			for (i = 0; i < ngroups; i++)
+			for (i = 0; i < ngroups; i++) {
 				free(groups[i]);
+			}
 			reply_error(iq, "resource-constraint");
 			return;
 		}
@@ -587,8 +593,9 @@ roster_set_iq(const struct xml_node *iq, const struct xml_node *q,
 	 * groups change */
 	free(it->name);
 	it->name = name != NULL && *name != '\0' ? xstrdup(name) : NULL;
-	for (i = 0; i < it->ngroups; i++)
+	for (i = 0; i < it->ngroups; i++) {
 		free(it->groups[i]);
+	}
 	free(it->groups);
 	it->groups = NULL;
 	it->ngroups = ngroups;
@@ -867,8 +874,9 @@ roster_account_removed(const char *user)
 	char **keys;
 	size_t i;
 
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
 		item_cancel(user, r->items[i]);
+	}
 	snprintf(prefix, sizeof(prefix), "%s ", user);
 	/* pending requests without a roster item */
 	keys = store_keys(SUBIN_KIND, prefix, NULL);

@@ -131,8 +131,9 @@ sess_free(struct route_sess *rs)
 {
 	size_t i;
 
-	for (i = 0; i < rs->ndirected; i++)
+	for (i = 0; i < rs->ndirected; i++) {
 		free(rs->directed[i]);
+	}
 	free(rs->directed);
 	xml_free(rs->presence);
 	free(rs);
@@ -407,8 +408,9 @@ marks_clear(struct route_user *u)
 {
 	struct route_sess *o;
 
-	for (o = u ? u->sessions : NULL; o; o = o->next)
+	for (o = u ? u->sessions : NULL; o; o = o->next) {
 		o->mark = 0;
+	}
 }
 
 /* ---- local delivery (RFC 6121 §8.5) ---- */
@@ -835,8 +837,9 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 			route_stanza(st);
 		}
 		xml_set_attr(st, "to", NULL);
-		while (rs->ndirected > 0)
+		while (rs->ndirected > 0) {
 			free(rs->directed[--rs->ndirected]);
+		}
 		xml_free(rs->presence);
 		rs->presence = NULL;
 	}

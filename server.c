@@ -107,8 +107,9 @@ static struct {
 void
 conn_write(struct conn *c, const void *data, size_t len)
 {
-	if (c->fd < 0)
+	if (c->fd < 0) {
 		return;
+	}
 	buf_append(&c->out, data, len);
 	if (c->out.err) {
 		/* Past the cap: this client cannot keep up; drop it. */
@@ -134,8 +135,9 @@ conn_close(struct conn *c, const char *reason)
 {
 	struct epoll_event ev;
 
-	if (c->closing)
+	if (c->closing) {
 		return;
+	}
 	log_debug("c2s %lu closing reason=%s", c->id, reason);
 	c->closing = 1;
 	c->close_deadline = srv.now + SERVER_CLOSE_GRACE_S;
@@ -143,8 +145,9 @@ conn_close(struct conn *c, const char *reason)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = c->epollout ? EPOLLOUT : 0;
 	ev.data.ptr = c;
-	if (epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	if (epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0) {
 		c->events = ev.events;
+	}
 	if (!c->on_close_list) {
 		c->on_close_list = 1;
 		c->close_next = srv.closing;
@@ -202,8 +205,9 @@ conn_tls(const struct conn *c)
 int
 conn_starttls(struct conn *c)
 {
-	if (!conn_tls_available(c) || c->closing)
+	if (!conn_tls_available(c) || c->closing) {
 		return -1;
+	}
 	c->starttls = 1;
 	return 0;
 }
@@ -239,8 +243,9 @@ conn_set_epollout(struct conn *c, int on)
 
 	want = (c->closing || c->starttls || c->hs_wantw ? 0 : EPOLLIN) |
 	    (on ? EPOLLOUT : 0);
-	if (want == c->events)
+	if (want == c->events) {
 		return;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = want;
 	ev.data.ptr = c;
@@ -257,16 +262,19 @@ conn_free(struct conn *c)
 	struct c2s *s = c->c2s;
 
 	/* Unlink first: c2s_free may route presence to other connections. */
-	if (c->prev != NULL)
+	if (c->prev != NULL) {
 		c->prev->next = c->next;
-	else
+	} else {
 		srv.conns = c->next;
-	if (c->next != NULL)
+	}
+	if (c->next != NULL) {
 		c->next->prev = c->prev;
+	}
 	srv.nconns--;
 	c->c2s = NULL;
-	if (s != NULL)
+	if (s != NULL) {
 		c2s_free(s);
+	}
 	if (c->tls != NULL) {
 		tls_conn_close_notify(c->tls);
 		tls_conn_free(c->tls);
@@ -319,14 +327,17 @@ conn_flush_tls(struct conn *c)
 	int n;
 
 	if (!tls_conn_established(c->tls) &&
-	    (c->closing || conn_handshake(c) != 0))
+	    (c->closing || conn_handshake(c) != 0)) {
 		return 0;
+	}
 	while (c->out.len > 0 && done < SERVER_MAX_WRITE_PER_TURN) {
 		n = tls_conn_write(c->tls, c->out.data, c->out.len);
-		if (n == TLS_WANT_WRITE)
+		if (n == TLS_WANT_WRITE) {
 			break;
-		if (n == TLS_WANT_READ)
+		}
+		if (n == TLS_WANT_READ) {
 			return 0;	/* EPOLLIN is in the set unless closing */
+		}
 		if (n < 0) {
 			log_debug("c2s %lu tls write: %s", c->id,
 			    tls_conn_error(c->tls));
@@ -351,15 +362,18 @@ conn_flush(struct conn *c)
 	size_t done = 0;
 	ssize_t n;
 
-	if (c->tls != NULL)
+	if (c->tls != NULL) {
 		return conn_flush_tls(c);
+	}
 	while (c->out.len > 0 && done < SERVER_MAX_WRITE_PER_TURN) {
 		n = write(c->fd, c->out.data, c->out.len);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				break;
+			}
 			log_debug("c2s %lu write: %s", c->id, strerror(errno));
 			return -1;
 		}
@@ -399,23 +413,27 @@ conn_read_tls(struct conn *c)
 	size_t total = 0;
 	int n;
 
-	if (!tls_conn_established(c->tls) && conn_handshake(c) != 0)
+	if (!tls_conn_established(c->tls) && conn_handshake(c) != 0) {
 		return;
+	}
 	while (!c->closing) {
 		if (total >= SERVER_MAX_READ_PER_EVENT &&
-		    tls_conn_pending(c->tls) == 0)
+		    tls_conn_pending(c->tls) == 0) {
 			return;
+		}
 		n = tls_conn_read(c->tls, chunk, sizeof(chunk));
-		if (n == TLS_WANT_READ)
+		if (n == TLS_WANT_READ) {
 			return;
+		}
 		if (n == TLS_WANT_WRITE) {
 			conn_set_epollout(c, 1);
 			return;
 		}
 		if (n <= 0) {
-			if (n < 0)
+			if (n < 0) {
 				log_info("c2s %lu tls read: %s", c->id,
 				    tls_conn_error(c->tls));
+			}
 			c2s_eof(c->c2s);
 			conn_close(c, n == 0 ? "eof" : "tls error");
 			return;
@@ -442,10 +460,12 @@ conn_read(struct conn *c)
 	    total < SERVER_MAX_READ_PER_EVENT) {
 		n = read(c->fd, chunk, sizeof(chunk));
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				return;
+			}
 			log_debug("c2s %lu read: %s", c->id, strerror(errno));
 			c2s_eof(c->c2s);
 			conn_close(c, "read error");
@@ -458,8 +478,9 @@ conn_read(struct conn *c)
 		}
 		total += (size_t)n;
 		c2s_input(c->c2s, chunk, (size_t)n);
-		if ((size_t)n < sizeof(chunk))
+		if ((size_t)n < sizeof(chunk)) {
 			return;
+		}
 	}
 }
 
@@ -474,10 +495,12 @@ addr_is_loopback(const struct sockaddr_storage *ss)
 	if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)ss;
 
-		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) {
 			return 1;
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		}
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
 			return in6->sin6_addr.s6_addr[12] == 127;
+		}
 	}
 	return 0;
 }
@@ -509,8 +532,9 @@ listener_accept(struct listener *l)
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED) {
 				continue;
+			}
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* Out of descriptors: stop accepting until the
@@ -545,8 +569,9 @@ listener_accept(struct listener *l)
 			continue;
 		}
 		c->next = srv.conns;
-		if (srv.conns != NULL)
+		if (srv.conns != NULL) {
 			srv.conns->prev = c;
+		}
 		srv.conns = c;
 		srv.nconns++;
 		log_debug("c2s %lu accepted on %s loopback=%d tls=%d", c->id,
@@ -577,37 +602,44 @@ listener_open(struct listener *l, const char *spec)
 	socklen_t sslen;
 	struct epoll_event ev;
 
-	if (colon == NULL)
+	if (colon == NULL) {
 		return -1;
+	}
 	hlen = (size_t)(colon - spec);
-	if (hlen >= sizeof(host))
+	if (hlen >= sizeof(host)) {
 		return -1;
+	}
 	memcpy(host, spec, hlen);
 	host[hlen] = '\0';
 	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port < 0 || port > 65535)
+	if (*end != '\0' || port < 0 || port > 65535) {
 		return -1;
+	}
 	memset(&ss, 0, sizeof(ss));
 	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
 		host[hlen - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1) {
 			return -1;
+		}
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((unsigned short)port);
 		sslen = sizeof(*in6);
 	} else {
-		if (strcmp(host, "*") == 0 || host[0] == '\0')
+		if (strcmp(host, "*") == 0 || host[0] == '\0') {
 			snprintf(host, sizeof(host), "0.0.0.0");
-		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+		}
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1) {
 			return -1;
+		}
 		in->sin_family = AF_INET;
 		in->sin_port = htons((unsigned short)port);
 		sslen = sizeof(*in);
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
-	if (fd < 0)
+	if (fd < 0) {
 		return -1;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
 	    listen(fd, 1024) != 0) {
@@ -702,8 +734,9 @@ server_reload(void)
 		log_err("reload failed, keeping the old configuration: %s",
 		    err);
 	} else {
-		if (log_level_parse(config_get()->log_level, &level) == 0)
+		if (log_level_parse(config_get()->log_level, &level) == 0) {
 			log_set_level(level);
+		}
 		log_info("configuration reloaded (listeners and data_dir "
 		    "take effect at restart)");
 	}
@@ -717,14 +750,16 @@ server_begin_shutdown(void)
 {
 	struct conn *c;
 
-	if (srv.stopping)
+	if (srv.stopping) {
 		return;
+	}
 	log_info("shutting down: %zu connections", srv.nconns);
 	srv.stopping = 1;
 	srv.stop_deadline = srv.now + SERVER_SHUTDOWN_GRACE_S;
 	for (c = srv.conns; c != NULL; c = c->next) {
-		if (!c->closing)
+		if (!c->closing) {
 			c2s_shutdown(c->c2s);
+		}
 	}
 }
 
@@ -773,19 +808,22 @@ server_control(void)
 		while (len < CONTROL_MAX_REQUEST &&
 		    memchr(req, '\n', len) == NULL) {
 			n = read(fd, req + len, CONTROL_MAX_REQUEST - len);
-			if (n <= 0)
+			if (n <= 0) {
 				break;
+			}
 			len += (size_t)n;
 		}
 		req[len] = '\0';
-		if (memchr(req, '\n', len) != NULL)
+		if (memchr(req, '\n', len) != NULL) {
 			control_execute(req, reply, sizeof(reply));
-		else
+		} else {
 			snprintf(reply, sizeof(reply), "error incomplete "
 			    "request\n");
+		}
 		tls_zeroize(req, sizeof(req));
-		if (write(fd, reply, strlen(reply)) < 0)
+		if (write(fd, reply, strlen(reply)) < 0) {
 			log_debug("control: reply lost: %s", strerror(errno));
+		}
 		close(fd);
 	}
 }
@@ -802,8 +840,9 @@ static int
 server_store_flush(void)
 {
 	if (store_flush() == 0) {
-		if (srv.store_failed_since != 0)
+		if (srv.store_failed_since != 0) {
 			log_info("store writable again; replies resume");
+		}
 		srv.store_failed_since = 0;
 		return 0;
 	}
@@ -823,8 +862,9 @@ server_end_turn(void)
 	struct conn *c, *next, *keep;
 
 	/* Group commit: the turn's changes are durable before any reply. */
-	if (server_store_flush() != 0)
+	if (server_store_flush() != 0) {
 		return;
+	}
 	while (srv.dirty != NULL) {
 		c = srv.dirty;
 		srv.dirty = c->dirty_next;
@@ -846,8 +886,9 @@ server_end_turn(void)
 			next = c->close_next;
 			if (c->out.len == 0 || srv.now >= c->close_deadline ||
 			    srv.stopping) {
-				if (c->out.len > 0)
+				if (c->out.len > 0) {
 					conn_flush(c);
+				}
 				conn_free(c);
 				freed = 1;
 			} else {
@@ -861,18 +902,21 @@ server_end_turn(void)
 			c->close_next = srv.closing;
 			srv.closing = c;
 		}
-		if (!freed)
+		if (!freed) {
 			break;
+		}
 		if (srv.dirty != NULL) {
 			/* presence from freed sessions: write it now */
-			if (server_store_flush() != 0)
+			if (server_store_flush() != 0) {
 				return;
+			}
 			while (srv.dirty != NULL) {
 				c = srv.dirty;
 				srv.dirty = c->dirty_next;
 				c->dirty = 0;
-				if (c->fd >= 0)
+				if (c->fd >= 0) {
 					conn_flush(c);
+				}
 			}
 		}
 	}
@@ -885,12 +929,14 @@ server_tick(void)
 	int i;
 
 	for (i = 0; i < srv.nlisteners; i++) {
-		if (srv.listeners[i].paused)
+		if (srv.listeners[i].paused) {
 			listener_pause(&srv.listeners[i], 0);
+		}
 	}
 	for (c = srv.conns; c != NULL; c = c->next) {
-		if (!c->closing)
+		if (!c->closing) {
 			c2s_tick(c->c2s);
+		}
 	}
 	sm_tick(srv.now);	/* XEP-0198 resumption windows */
 }
@@ -907,8 +953,9 @@ server_run(void)
 	int i, n, timeout_ms, due_ms;
 
 	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv.epfd < 0)
+	if (srv.epfd < 0) {
 		fatal("epoll_create1: %s", strerror(errno));
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -916,8 +963,9 @@ server_run(void)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	srv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (srv.sigfd < 0)
+	if (srv.sigfd < 0) {
 		fatal("signalfd: %s", strerror(errno));
+	}
 	srv.sig_kind = EV_SIGNAL;
 	srv.ctl_kind = EV_CONTROL;
 	srv.ctlfd = control_listen(config_get()->data_dir);
@@ -933,18 +981,20 @@ server_run(void)
 	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.sigfd, &ev);
 
 	for (i = 0; i < cfg->c2s_listen_count; i++) {
-		if (listener_open(&srv.listeners[i], cfg->c2s_listen[i]) != 0)
+		if (listener_open(&srv.listeners[i], cfg->c2s_listen[i]) != 0) {
 			fatal("cannot listen on %s: %s", cfg->c2s_listen[i],
 			    strerror(errno));
+		}
 		srv.nlisteners++;
 		log_info("listening for clients on %s", cfg->c2s_listen[i]);
 	}
 	for (i = 0; i < cfg->c2s_direct_tls_listen_count; i++) {
 		struct listener *l = &srv.listeners[srv.nlisteners];
 
-		if (listener_open(l, cfg->c2s_direct_tls_listen[i]) != 0)
+		if (listener_open(l, cfg->c2s_direct_tls_listen[i]) != 0) {
 			fatal("cannot listen on %s: %s",
 			    cfg->c2s_direct_tls_listen[i], strerror(errno));
+		}
 		l->direct_tls = 1;
 		srv.nlisteners++;
 		log_info("listening for clients (direct TLS) on %s",
@@ -959,14 +1009,17 @@ server_run(void)
 		timeout_ms = 1000 - (int)(ts.tv_nsec / 1000000);
 		/* batch syncs and compaction steps are due without events */
 		due_ms = store_flush_due_ms();
-		if (due_ms >= 0 && due_ms < timeout_ms)
+		if (due_ms >= 0 && due_ms < timeout_ms) {
 			timeout_ms = due_ms;
-		if (srv.stopping || srv.store_failed_since != 0)
+		}
+		if (srv.stopping || srv.store_failed_since != 0) {
 			timeout_ms = timeout_ms < 50 ? timeout_ms : 50;
+		}
 		n = epoll_wait(srv.epfd, events, SERVER_MAX_EVENTS,
 		    timeout_ms);
-		if (n < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR) {
 			fatal("epoll_wait: %s", strerror(errno));
+		}
 		srv.now = time(NULL);
 		for (i = 0; i < n; i++) {
 			enum ev_kind *kind = events[i].data.ptr;
@@ -980,11 +1033,13 @@ server_run(void)
 				listener_accept((struct listener *)(void *)kind);
 			} else {
 				c = (struct conn *)(void *)kind;
-				if (c->fd < 0)
+				if (c->fd < 0) {
 					continue;
+				}
 				if ((events[i].events & (EPOLLIN | EPOLLHUP |
-				    EPOLLERR)) && !c->closing)
+				    EPOLLERR)) && !c->closing) {
 					conn_read(c);
+				}
 				if ((events[i].events & EPOLLOUT) &&
 				    !c->dirty) {
 					c->dirty = 1;
@@ -992,8 +1047,9 @@ server_run(void)
 					srv.dirty = c;
 				}
 				if ((events[i].events & (EPOLLHUP |
-				    EPOLLERR)) && c->closing)
+				    EPOLLERR)) && c->closing) {
 					c->close_deadline = srv.now;
+				}
 			}
 		}
 		if (srv.now != last_tick) {
@@ -1002,20 +1058,24 @@ server_run(void)
 		}
 		server_end_turn();
 		if (srv.stopping && (srv.nconns == 0 ||
-		    srv.now >= srv.stop_deadline))
+		    srv.now >= srv.stop_deadline)) {
 			break;
+		}
 	}
-	while (srv.conns != NULL)
+	while (srv.conns != NULL) {
 		conn_free(srv.conns);
-	for (i = 0; i < srv.nlisteners; i++)
+	}
+	for (i = 0; i < srv.nlisteners; i++) {
 		close(srv.listeners[i].fd);
+	}
 	if (srv.ctlfd >= 0) {
 		char path[600];
 
 		close(srv.ctlfd);
 		if (control_path(config_get()->data_dir, path,
-		    sizeof(path)) == 0)
+		    sizeof(path)) == 0) {
 			unlink(path);
+		}
 	}
 	sm_shutdown();	/* hibernating sessions end: unacked to offline */
 	muc_shutdown();
@@ -1066,8 +1126,9 @@ read_password(const char *file, char *out, size_t cap)
 			    strerror(errno));
 			return -1;
 		}
-		if (fgets(out, (int)cap, fp) == NULL)
+		if (fgets(out, (int)cap, fp) == NULL) {
 			out[0] = '\0';
+		}
 		fclose(fp);
 	} else if (isatty(STDIN_FILENO)) {
 		tcgetattr(STDIN_FILENO, &old);
@@ -1075,11 +1136,13 @@ read_password(const char *file, char *out, size_t cap)
 		noecho.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
 		fprintf(stderr, "Password: ");
-		if (fgets(out, (int)cap, stdin) == NULL)
+		if (fgets(out, (int)cap, stdin) == NULL) {
 			out[0] = '\0';
+		}
 		fprintf(stderr, "\nAgain: ");
-		if (fgets(again, sizeof(again), stdin) == NULL)
+		if (fgets(again, sizeof(again), stdin) == NULL) {
 			again[0] = '\0';
+		}
 		fprintf(stderr, "\n");
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 		if (strcmp(out, again) != 0) {
@@ -1125,11 +1188,13 @@ command_account(const char *cmd, int argc, char **argv)
 	char pw[1024] = "";
 	int wants_pw = strcmp(cmd, "deluser") != 0, rc;
 
-	if (argc < 1 || argc > (wants_pw ? 2 : 1))
+	if (argc < 1 || argc > (wants_pw ? 2 : 1)) {
 		usage();
+	}
 	if (wants_pw &&
-	    read_password(argc == 2 ? argv[1] : NULL, pw, sizeof(pw)) != 0)
+	    read_password(argc == 2 ? argv[1] : NULL, pw, sizeof(pw)) != 0) {
 		return 1;
+	}
 	if (strchr(argv[0], '\t') != NULL || strchr(pw, '\t') != NULL ||
 	    (size_t)snprintf(request, sizeof(request), "%s\t%s%s%s\n", cmd,
 	    argv[0], wants_pw ? "\t" : "", pw) >= sizeof(request)) {
@@ -1184,9 +1249,10 @@ command_cert_generate(void)
 	}
 	printf("certificate %s\nkey %s\nsha256 fingerprint %s\n", cert, key,
 	    fpr);
-	if (cfg->tls_cert[0] != '\0')
+	if (cfg->tls_cert[0] != '\0') {
 		printf("note: the configuration uses %s instead\n",
 		    cfg->tls_cert);
+	}
 	return 0;
 }
 
@@ -1197,23 +1263,30 @@ command_run(const char *cmd, int argc, char **argv)
 	int rc;
 
 	if (strcmp(cmd, "adduser") == 0 || strcmp(cmd, "passwd") == 0 ||
-	    strcmp(cmd, "deluser") == 0)
+	    strcmp(cmd, "deluser") == 0) {
 		return command_account(cmd, argc, argv);
-	if (argc != 0)
+	}
+	if (argc != 0) {
 		usage();
-	if (strcmp(cmd, "store-check") == 0)
+	}
+	if (strcmp(cmd, "store-check") == 0) {
 		return store_check_cmd(cfg->data_dir);
-	if (strcmp(cmd, "store-dump") == 0)
+	}
+	if (strcmp(cmd, "store-dump") == 0) {
 		return store_dump_cmd(cfg->data_dir);
-	if (strcmp(cmd, "cert-generate") == 0)
+	}
+	if (strcmp(cmd, "cert-generate") == 0) {
 		return command_cert_generate();
+	}
 	if (strcmp(cmd, "store-compact") == 0) {
-		if (open_store_or_die() != 0)
+		if (open_store_or_die() != 0) {
 			return 1;
+		}
 		rc = store_compact() == 0 ? 0 : 1;
 		store_close();
-		if (rc == 0)
+		if (rc == 0) {
 			printf("store compacted\n");
+		}
 		return rc;
 	}
 	usage();
@@ -1256,8 +1329,9 @@ main(int argc, char **argv)
 		printf("configuration OK\n");
 		return 0;
 	}
-	if (log_level_parse(cfg->log_level, &level) != 0)
+	if (log_level_parse(cfg->log_level, &level) != 0) {
 		level = LOG_LEVEL_INFO;
+	}
 	if (optind < argc) {
 		log_open(NULL, LOG_LEVEL_WARN);
 		return command_run(argv[optind], argc - optind - 1,
@@ -1269,15 +1343,19 @@ main(int argc, char **argv)
 		return 1;
 	}
 	srv.now = srv.started = time(NULL);
-	if (store_sync_parse(cfg->store_sync, &sync) != 0)
+	if (store_sync_parse(cfg->store_sync, &sync) != 0) {
 		sync = STORE_SYNC_ALWAYS;	/* config.c validated it */
+	}
 	if (store_open(cfg->data_dir, sync,
-	    cfg->store_batch_ms, err, sizeof(err)) != 0)
+	    cfg->store_batch_ms, err, sizeof(err)) != 0) {
 		fatal("%s", err);
-	if (muc_init() != 0)
+	}
+	if (muc_init() != 0) {
 		fatal("cannot start the MUC service");
-	if (server_tls_load() != 0)
+	}
+	if (server_tls_load() != 0) {
 		fatal("cannot set up TLS");
+	}
 	c2s_init();
 	return server_run();
 }

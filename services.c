@@ -108,8 +108,9 @@ disco_info(const struct xml_node *iq, const struct xml_node *q,
 	if (name != NULL) {
 		xml_set_attr(id, "name", name);
 	}
-	for (; *features; features++)
+	for (; *features; features++) {
 		xml_set_attr(xml_add(query, "feature", NULL), "var", *features);
+	}
 	reply_and_free(reply);
 }
 

@@ -383,8 +383,9 @@ sm_enable(struct c2s *s, struct sm **smp, const struct xml_node *el,
 			sm->enabled = 0;
 			return;
 		}
-		for (i = 0; i < sizeof(rnd); i++)
+		for (i = 0; i < sizeof(rnd); i++) {
 			snprintf(sm->id + 2 * i, 3, "%02x", rnd[i]);
+		}
 		sm->max_s = cfg->sm_resume_timeout_s;
 		/* the client's preferred maximum, when shorter */
 		if (parse_h(max, &want) == 0 && want > 0 && want < sm->max_s) {
@@ -447,8 +448,9 @@ sm_resume(struct c2s *s, struct sm **smp, const struct xml_node *el,
 	xml_escape(&sms.out, sm->id, strlen(sm->id), 1);
 	buf_puts(&sms.out, "'/>");
 	c2s_write_raw(s, sms.out.data, sms.out.len);
-	for (it = sm->head; it != NULL; it = it->next)
+	for (it = sm->head; it != NULL; it = it->next) {
 		c2s_write_raw(s, it->data, it->len);
+	}
 	log_info("sm: resumed %s redelivered=%zu", c2s_jid(s), sm->qlen);
 	/* XEP-0352 §5.2: a resumed stream starts active; presence held back
 	 * on the old stream follows as new stanzas */
@@ -641,8 +643,9 @@ sm_end(struct sm *sm, const char *jid)
 
 	table_del(sm);
 	hib_unlink(sm);
-	for (i = 0; i < sm->nheld; i++)
+	for (i = 0; i < sm->nheld; i++) {
 		held_free(&sm->held[i]);
+	}
 	free(sm->held);
 	sm->held = NULL;
 	sm->nheld = 0;
@@ -693,8 +696,9 @@ sm_shutdown(void)
 {
 	struct sm *sm;
 
-	for (sm = sms.hib; sm != NULL; sm = sm->hib_next)
+	for (sm = sms.hib; sm != NULL; sm = sm->hib_next) {
 		sm->dead = 1;
+	}
 	sm_tick(server_now());
 	buf_free(&sms.out);
 	if (sms.ids.count == 0) {

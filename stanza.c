@@ -10,12 +10,15 @@ swap_addresses(struct xml_node *reply, const struct xml_node *st)
 	const char *to = xml_attr(st, "to");
 	const char *id = xml_attr(st, "id");
 
-	if (id != NULL)
+	if (id != NULL) {
 		xml_set_attr(reply, "id", id);
-	if (from != NULL)
+	}
+	if (from != NULL) {
 		xml_set_attr(reply, "to", from);
-	if (to != NULL)
+	}
+	if (to != NULL) {
 		xml_set_attr(reply, "from", to);
+	}
 }
 
 const char *
@@ -48,8 +51,9 @@ stanza_error_type(const char *cond)
 	size_t i;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (strcmp(map[i].cond, cond) == 0)
+		if (strcmp(map[i].cond, cond) == 0) {
 			return map[i].type;
+		}
 	}
 	return "cancel";
 }
@@ -66,8 +70,9 @@ stanza_error_reply(const struct xml_node *st, const char *type,
 	err = xml_add(reply, "error", NULL);
 	xml_set_attr(err, "type", type ? type : stanza_error_type(cond));
 	xml_add(err, cond, NS_STANZAS);
-	if (text != NULL)
+	if (text != NULL) {
 		xml_add_text_child(err, "text", NS_STANZAS, text);
+	}
 	return reply;
 }
 

@@ -33,11 +33,13 @@ rss_kib(const char *pid)
 
 	snprintf(path, sizeof(path), "/proc/%s/status", pid);
 	fp = fopen(path, "r");
-	if (fp == NULL)
+	if (fp == NULL) {
 		return -1;
+	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (strncmp(line, "VmRSS:", 6) == 0)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
 			kib = strtol(line + 6, NULL, 10);
+		}
 	}
 	fclose(fp);
 	return kib;
@@ -49,8 +51,9 @@ connect_to(const char *host, int port)
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	if (fd < 0)
+	if (fd < 0) {
 		return -1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((unsigned short)port);
@@ -118,13 +121,15 @@ main(int argc, char **argv)
 	}
 	deadline = time(NULL) + 120;
 	while (done < n && time(NULL) < deadline) {
-		if (poll(pfds, (nfds_t)n, 1000) < 0)
+		if (poll(pfds, (nfds_t)n, 1000) < 0) {
 			break;
+		}
 		for (i = 0; i < n; i++) {
 			ssize_t r;
 
-			if (!(pfds[i].revents & (POLLIN | POLLHUP)))
+			if (!(pfds[i].revents & (POLLIN | POLLHUP))) {
 				continue;
+			}
 			r = read(pfds[i].fd, rbuf, sizeof(rbuf) - 1);
 			if (r <= 0) {
 				fprintf(stderr, "connection %d closed\n", i);
@@ -146,8 +151,9 @@ main(int argc, char **argv)
 	printf("idle clients: %d, server RSS %ld KiB -> %ld KiB, "
 	    "%.0f bytes per idle authenticated client\n", n, before, after,
 	    (after - before) * 1024.0 / n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		close(pfds[i].fd);
+	}
 	buf_free(&login);
 	buf_free(&auth);
 	free(pfds);

@@ -55,8 +55,9 @@ login_plain(const char *user, const char *pass, const char *resource)
 	struct client *cl;
 	char *out;
 
-	if (resource != NULL)
+	if (resource != NULL) {
 		return login(user, pass, resource);
+	}
 	cl = login_auth(user, pass, NULL);
 	send_str(cl, "<iq type='set' id='b1'><bind xmlns='urn:ietf:"
 	    "params:xml:ns:xmpp-bind'/></iq>");
@@ -235,8 +236,9 @@ scram_login(const char *mech)
 	out = take(cl);
 	p = strstr(out, "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
 	CHECK(p != NULL);
-	if (p == NULL)
+	if (p == NULL) {
 		goto out;
+	}
 	p = strchr(p, '>') + 1;
 	e = strchr(p, '<');
 	buf_reset(&resp);
@@ -250,8 +252,9 @@ scram_login(const char *mech)
 	out = take(cl);
 	p = strstr(out, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
 	CHECK(p != NULL);
-	if (p == NULL)
+	if (p == NULL) {
 		goto out;
+	}
 	p = strchr(p, '>') + 1;
 	e = strchr(p, '<');
 	buf_reset(&resp);
@@ -380,8 +383,9 @@ test_limits_and_timeouts(void)
 
 	buf_init(&big, 0);
 	buf_puts(&big, "<message to='juliet@localhost'><body>");
-	for (i = 0; i < 300 * 1024; i++)
+	for (i = 0; i < 300 * 1024; i++) {
 		buf_putc(&big, 'a');
+	}
 	buf_puts(&big, "</body></message>");
 	send_str(cl, big.data);
 	out = take(cl);
@@ -477,8 +481,9 @@ test_split_input(void)
 	char *out;
 	size_t i;
 
-	for (i = 0; in[i]; i++)
+	for (i = 0; in[i]; i++) {
 		c2s_input(cl->s, in + i, 1);
+	}
 	out = take(cl);
 	CHECK(contains(out, "<success"));
 	CHECK(contains(out, "<jid>user@localhost/bytes</jid>"));
@@ -501,8 +506,9 @@ main(void)
 	char conf[600], err[600];
 	FILE *fp;
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL) {
 		return 1;
+	}
 	snprintf(conf, sizeof(conf), "%s/uxmppd.conf", dir);
 	fp = fopen(conf, "w");
 	fprintf(fp, "data_dir = %s\nscram_iterations = 4096\n"
@@ -538,7 +544,8 @@ main(void)
 	muc_shutdown();
 	store_close();
 	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
-	if (system(err) != 0)
+	if (system(err) != 0) {
 		fprintf(stderr, "could not remove %s\n", dir);
+	}
 	return check_summary("c2s");
 }

@@ -89,9 +89,10 @@ expect_error(const char *text, const char *want_in_err)
 
 	snprintf(domain, sizeof(domain), "%s", before->domain);
 	CHECK(load(text, err, sizeof(err)) == -1);
-	if (strstr(err, want_in_err) == NULL)
+	if (strstr(err, want_in_err) == NULL) {
 		fprintf(stderr, "error was: %s (wanted %s)\n", err,
 		    want_in_err);
+	}
 	CHECK(strstr(err, want_in_err) != NULL);
 	/* a refused file leaves the configuration in force unchanged */
 	CHECK_STR(config_get()->domain, domain);

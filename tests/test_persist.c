@@ -149,8 +149,9 @@ count_el(const struct xml_node *el, const char *name, const char *ns)
 	const struct xml_node *c;
 	size_t n = 0;
 
-	for (c = kid(el, name, ns); c != NULL; c = xml_next(c, name, ns))
+	for (c = kid(el, name, ns); c != NULL; c = xml_next(c, name, ns)) {
 		n++;
+	}
 	return n;
 }
 

@@ -26,12 +26,14 @@ run(const char *xml)
 	int err;
 
 	iq = xml_parse_document(xml, strlen(xml), XML_NS_CLIENT, &err);
-	if (iq == NULL)
+	if (iq == NULL) {
 		return NULL;
+	}
 	reply = register_preauth_iq(iq);
 	xml_free(iq);
-	if (reply == NULL)
+	if (reply == NULL) {
 		return NULL;
+	}
 	buf_init(&b, 0);
 	xml_serialize(reply, XML_NS_CLIENT, &b);
 	xml_free(reply);
@@ -51,9 +53,10 @@ check_reply(const char *xml, const char *needle, int line)
 {
 	char *r = run(xml);
 
-	if (!contains(r, needle))
+	if (!contains(r, needle)) {
 		fprintf(stderr, "line %d: reply %s lacks %s\n", line,
 		    r ? r : "(none)", needle);
+	}
 	CHECK(contains(r, needle));
 	free(r);
 }
@@ -66,8 +69,9 @@ load_config(const char *dir, int allow)
 
 	snprintf(conf, sizeof(conf), "%s/uxmppd.conf", dir);
 	fp = fopen(conf, "w");
-	if (fp == NULL)
+	if (fp == NULL) {
 		return -1;
+	}
 	fprintf(fp, "data_dir = %s\nscram_iterations = 4096\n"
 	    "store_sync = none\n%s", dir,
 	    allow ? "allow_registration = 1\n" : "");
@@ -91,11 +95,13 @@ main(void)
 	char err[600];
 	struct sasl_creds creds;
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL) {
 		return 1;
+	}
 	log_open(NULL, LOG_LEVEL_ERR);
-	if (load_config(dir, 0) != 0)
+	if (load_config(dir, 0) != 0) {
 		return 1;
+	}
 	if (store_open(dir, STORE_SYNC_NONE, 0, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -135,7 +141,8 @@ main(void)
 
 	store_close();
 	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
-	if (system(err) != 0)
+	if (system(err) != 0) {
 		fprintf(stderr, "could not remove %s\n", dir);
+	}
 	return check_summary("register");
 }

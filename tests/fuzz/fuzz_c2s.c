@@ -44,12 +44,14 @@ fuzz_setup(void)
 	static char dir[] = "/tmp/uxmppd-fuzz-c2s.XXXXXX";
 	char err[600];
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL) {
 		abort();
+	}
 	config_load(NULL, err, sizeof(err));
 	log_open("/dev/null", LOG_LEVEL_ERR);
-	if (store_open(dir, STORE_SYNC_NONE, 0, err, sizeof(err)) != 0)
+	if (store_open(dir, STORE_SYNC_NONE, 0, err, sizeof(err)) != 0) {
 		abort();
+	}
 	fuzz_account("user@localhost", "password");
 	fuzz_account("juliet@localhost", "password");
 	store_flush();
@@ -67,8 +69,9 @@ fuzz_still_serving(void)
 	send_str(cl, "<iq type='get' id='alive' to='localhost'>"
 	    "<ping xmlns='urn:xmpp:ping'/></iq>");
 	out = take(cl);
-	if (strstr(out, "id='alive'") == NULL)
+	if (strstr(out, "id='alive'") == NULL) {
 		abort();
+	}
 	free(out);
 	client_free(cl);
 }
@@ -85,8 +88,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_setup();
 		ready = 1;
 	}
-	if (size == 0)
+	if (size == 0) {
 		return 0;
+	}
 	mode = data[0];
 	data++;
 	size--;
