@@ -8,6 +8,7 @@
  */
 #include "c2s.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -648,6 +649,26 @@ c2s_handle_prebind(struct c2s *s, struct xml_node *st)
 	xml_free(reply);
 }
 
+/* RFC 6121 §4.7.2.3: an integer in -128..127; anything else counts as
+ * the default, 0. */
+static int
+c2s_parse_priority(const char *text)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') {
+		end++;
+	}
+	if (errno != 0 || end == text || *end != '\0' || v < -128 ||
+	    v > 127) {
+		return 0;
+	}
+	return (int)v;
+}
+
 /* A stanza from a bound client: validate, stamp 'from', route. */
 static void
 c2s_handle_stanza(struct c2s *s, struct xml_node *st)
@@ -674,10 +695,8 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 		struct xml_node *prio = xml_child(st, "priority", NULL);
 
 		if (type == NULL) {
-			s->priority = prio ? atoi(xml_text(prio)) : 0;
-			if (s->priority > 127 || s->priority < -128) {
-				s->priority = 0;
-			}
+			s->priority = prio ? c2s_parse_priority(xml_text(prio)) :
+			    0;
 		}
 	}
 	route_from_client(s, st);

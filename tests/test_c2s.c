@@ -418,6 +418,47 @@ test_limits_and_timeouts(void)
 	client_free(cl);
 }
 
+/* RFC 6121 §4.7.2.3: a priority that is no integer in -128..127 is 0. */
+static void
+test_priority_values(void)
+{
+	static const char *const bad[] = { "high", "1000", "-129",
+	    "99999999999999999999", "5x", "" };
+	size_t i;
+	char *out;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct client *odd = login_plain("juliet", "password", "odd");
+		struct client *neg = login_plain("juliet", "password", "neg");
+		struct client *from = login_plain("user", "password", "w");
+		struct buf pres;
+
+		buf_init(&pres, 0);
+		buf_printf(&pres, "<presence><priority>%s</priority></presence>",
+		    bad[i]);
+		send_str(odd, pres.data);
+		send_str(neg, "<presence><priority>-1</priority></presence>");
+		free(take(odd));
+		free(take(neg));
+		/* odd counts as 0, above -1: the bare-JID message goes there */
+		send_str(from, "<message to='juliet@localhost' type='chat'>"
+		    "<body>which</body></message>");
+		out = take(odd);
+		if (!contains(out, "<body>which</body>")) {
+			fprintf(stderr, "priority '%s' not taken as 0\n", bad[i]);
+		}
+		CHECK(contains(out, "<body>which</body>"));
+		free(out);
+		out = take(neg);
+		CHECK(!contains(out, "<body>which</body>"));
+		free(out);
+		buf_free(&pres);
+		client_free(from);
+		client_free(neg);
+		client_free(odd);
+	}
+}
+
 /* XEP-0077 §3: in-band registration before authentication. */
 static void
 test_register_preauth(void)
@@ -540,6 +581,7 @@ main(void)
 	test_limits_and_timeouts();
 	test_split_input();
 	test_register_preauth();
+	test_priority_values();
 
 	muc_shutdown();
 	store_close();
