@@ -1762,7 +1762,15 @@ send_history(const struct muc_room *r, const struct xml_node *join,
 			have = 1;
 		}
 		if ((s = xml_attr(h, "seconds")) != NULL) {
-			t = time(NULL) - strtol(s, NULL, 10);
+			long secs = strtol(s, NULL, 10);
+
+			/* clamped: a hostile value must not overflow time_t */
+			if (secs < 0) {
+				secs = 0;
+			} else if (secs > 100L * 366 * 86400) {
+				secs = 100L * 366 * 86400;
+			}
+			t = time(NULL) - secs;
 			if (t > since) {
 				since = t;
 			}
