@@ -68,6 +68,7 @@
 #define MUC_HISTORY_BYTES	(128 * 1024)	/* history kept per room */
 #define MUC_TEXT_MAX		1024	/* room name, description, password */
 #define MUC_SUBJECT_MAX		4096	/* bytes of a room subject */
+#define MUC_AFFS_MAX		10000	/* affiliations (with bans) per room */
 
 enum muc_aff { AFF_OUTCAST = -1, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
 enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
@@ -2137,6 +2138,8 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 		orig_role = orig->role;
 		is_last = occ_live_sessions(orig) == 1;
 	}
+	/* decided now: orig may be freed by a nick change below */
+	join = orig == NULL || muc_x != NULL;
 	aff = get_aff(r, from);
 	if (orig == NULL) {
 		/* pre-join checks, in Prosody's order */
@@ -2233,7 +2236,6 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 	}
 
 	/* the destination occupant */
-	join = orig == NULL || muc_x != NULL;
 	if (is_first) {
 		dest = occ_new(r, nick, bare, orig_role >= 0 ? orig_role :
 		    default_role(r, aff));
@@ -2358,6 +2360,55 @@ static void send_occupant_list_except(const struct muc_room *r,
     const char *to, const char *except_bare);
 
 /*
+ * May actor (real full JID, NULL for the service) give bare JID jid
+ * affiliation aff (Prosody set_affiliation's checks)?  0, or -1 with e
+ * filled: only owners change owners and admins, an admin changes
+ * members, outcasts and none; the last owner cannot step down (§10.4);
+ * a room holds at most MUC_AFFS_MAX affiliations.
+ */
+static int
+aff_allowed(const struct muc_room *r, const char *actor, const char *jid,
+    int aff, struct muc_err *e)
+{
+	const struct muc_affent *cur = aff_find(r, jid);
+	int target = cur != NULL ? cur->aff : AFF_NONE, actor_aff;
+	char abare[JID_MAX + 1];
+	size_t i;
+
+	if (aff != AFF_OWNER && config_is_admin(jid)) {
+		return fail(e, "modify", "not-acceptable");
+	}
+	if (cur == NULL && aff != AFF_NONE && r->naffs >= MUC_AFFS_MAX) {
+		/* a bound on what admins, and invitations to members-only
+		 * rooms, can make the room (and the store) hold */
+		return fail(e, "wait", "resource-constraint");
+	}
+	if (actor == NULL) {
+		return 0;
+	}
+	actor_aff = get_aff(r, actor);
+	bare_of(actor, abare, sizeof(abare));
+	if (actor_aff == AFF_OWNER) {
+		if (strcmp(abare, jid) == 0 && target > aff) {
+			for (i = 0; i < r->naffs; i++) {
+				if (r->affs[i].aff == AFF_OWNER &&
+				    strcmp(r->affs[i].jid, jid) != 0) {
+					break;
+				}
+			}
+			if (i == r->naffs) {
+				return fail(e, "cancel", "conflict");
+			}
+		}
+	} else if (aff == AFF_OWNER || aff == AFF_ADMIN ||
+	    actor_aff != AFF_ADMIN || target == AFF_OWNER ||
+	    target == AFF_ADMIN) {
+		return fail(e, "cancel", "not-allowed");
+	}
+	return 0;
+}
+
+/*
  * Change the affiliation of bare JID jid (Prosody set_affiliation).
  * actor: the real full JID asking, or NULL for the service itself.  nick:
  * NULL keeps a reserved nickname, "" drops it, else reserves it.  The
@@ -2370,37 +2421,16 @@ set_affiliation(struct muc_room *r, const char *actor, const char *jid,
 {
 	struct muc_affent *cur = aff_find(r, jid);
 	int target = cur != NULL ? cur->aff : AFF_NONE;
-	int downgrade = target > aff, actor_aff, role, is_host;
-	char abare[JID_MAX + 1], dom[JID_MAX + 1];
+	int downgrade = target > aff, role, is_host;
+	char dom[JID_MAX + 1];
 	struct muc_occupant **upd = NULL;
 	int *old = NULL;
 	size_t nupd = 0, i, k;
 	struct pubinfo pi;
 	struct xml_node *m, *x;
 
-	if (aff != AFF_OWNER && config_is_admin(jid)) {
-		return fail(e, "modify", "not-acceptable");
-	}
-	if (actor != NULL) {
-		actor_aff = get_aff(r, actor);
-		bare_of(actor, abare, sizeof(abare));
-		if (actor_aff == AFF_OWNER) {
-			if (strcmp(abare, jid) == 0 && downgrade) {
-				for (i = 0; i < r->naffs; i++) {
-					if (r->affs[i].aff == AFF_OWNER &&
-					    strcmp(r->affs[i].jid, jid) != 0) {
-						break;
-					}
-				}
-				if (i == r->naffs) {
-					return fail(e, "cancel", "conflict");
-				}
-			}
-		} else if (aff == AFF_OWNER || aff == AFF_ADMIN ||
-		    actor_aff != AFF_ADMIN || target == AFF_OWNER ||
-		    target == AFF_ADMIN) {
-			return fail(e, "cancel", "not-allowed");
-		}
+	if (aff_allowed(r, actor, jid, aff, e) != 0) {
+		return -1;
 	}
 	is_host = strchr(jid, '@') == NULL;
 	aff_store_set(r, jid, aff, aff == AFF_NONE ? NULL : nick,
@@ -2465,7 +2495,8 @@ set_affiliation(struct muc_room *r, const char *actor, const char *jid,
 	return 0;
 }
 
-/* Prosody may_set_role + set_role. */
+/* Prosody may_set_role + set_role; unlike Prosody, an owner cannot make
+ * an admin or owner a visitor either (XEP-0045 §8.4 MUST NOT). */
 static int
 set_role(struct muc_room *r, const char *actor, struct muc_occupant *o,
     int role, const char *reason, struct muc_err *e)
@@ -2477,6 +2508,10 @@ set_role(struct muc_room *r, const char *actor, struct muc_occupant *o,
 		actor_aff = get_aff(r, actor);
 		occ_aff = get_aff(r, o->bare);
 		if (actor_aff < occ_aff) {
+			return fail(e, "cancel", "not-allowed");
+		}
+		/* §8.4: nobody revokes the voice of an admin or owner */
+		if (role == ROLE_VISITOR && occ_aff >= AFF_ADMIN) {
 			return fail(e, "cancel", "not-allowed");
 		}
 		if ((o->role == ROLE_MODERATOR || role == ROLE_MODERATOR) &&
@@ -2563,7 +2598,11 @@ admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
 	if (ajid != NULL && item_jid(ajid, jid, sizeof(jid), e) != 0) {
 		return -1;
 	}
-	if (anick != NULL && jid_nick_canon(anick, nick, sizeof(nick)) != 0) {
+	if (anick != NULL && *anick == '\0') {
+		/* §9.5: an empty nick unsets the reserved nickname */
+		nick[0] = '\0';
+	} else if (anick != NULL &&
+	    jid_nick_canon(anick, nick, sizeof(nick)) != 0) {
 		fail(e, "modify", "jid-malformed");
 		e->text = "invalid nickname";
 		return -1;
@@ -2590,7 +2629,16 @@ admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
 			return fail(e, "modify", "not-acceptable");
 		}
 		if (anick != NULL) {
+			/* checked first: reserving a nickname kicks its
+			 * holder, which only the actor's rank allows (§8.2) */
+			if (aff_allowed(r, from, jid, aff, e) != 0) {
+				return -1;
+			}
 			o = occ_by_nick(r, nick);
+			if (o != NULL && strcmp(o->bare, jid) != 0 &&
+			    get_aff(r, o->bare) > get_aff(r, from)) {
+				return fail(e, "cancel", "not-allowed");
+			}
 			if (o != NULL && strcmp(o->bare, jid) != 0) {
 				apply_role(r, o, ROLE_NONE, NULL,
 				    "This nickname is reserved", NULL);
@@ -3585,9 +3633,10 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
 		xml_add_text_child(m, "body", NULL, body.data);
 		buf_free(&body);
 	}
-	if (r->members_only && get_aff(r, tbare) <= AFF_NONE) {
+	if (r->members_only && get_aff(r, tbare) == AFF_NONE) {
 		/* Prosody: an invitation to a members-only room makes the
-		 * invitee a member */
+		 * invitee a member; unlike Prosody, not when banned, or
+		 * any member could lift an admin's ban (§9.1) */
 		buf_init(&why, 0);
 		buf_printf(&why, "Invited by %s", shown);
 		set_affiliation(r, NULL, tbare, AFF_MEMBER, why.data, NULL, &e);

@@ -30,6 +30,7 @@
 
 #define ROUTE_OFFLINE_KIND	"offline"
 #define ROUTE_OFFLINE_MAX	100	/* messages kept per user */
+#define ROUTE_MAX_DIRECTED	1000	/* directed-presence peers per session */
 #define NS_DELAY		"urn:xmpp:delay"
 #define NS_CARBONS		"urn:xmpp:carbons:2"
 #define NS_FORWARD		"urn:xmpp:forward:0"
@@ -691,19 +692,25 @@ route_stanza(const struct xml_node *st)
 
 /* ---- presence ---- */
 
-static void
+/* Remember jid as a directed-presence peer; -1 when the list is full
+ * (it is scanned linearly and peer-controlled, so it must be bounded). */
+static int
 directed_add(struct route_sess *rs, const char *jid)
 {
 	size_t i;
 
 	for (i = 0; i < rs->ndirected; i++) {
 		if (strcmp(rs->directed[i], jid) == 0) {
-			return;
+			return 0;
 		}
+	}
+	if (rs->ndirected >= ROUTE_MAX_DIRECTED) {
+		return -1;
 	}
 	rs->directed = xrealloc(rs->directed,
 	    (rs->ndirected + 1) * sizeof(*rs->directed));
 	rs->directed[rs->ndirected++] = xstrdup(jid);
+	return 0;
 }
 
 static void
@@ -855,7 +862,9 @@ outbound_blocked(struct c2s *s, const struct xml_node *st, const char *bare,
 	const char *type = xml_attr(st, "type");
 	struct xml_node *reply, *err;
 
-	if (!blocking_is_blocked(bare, to)) {
+	/* §5: never between the user's own resources, whatever the list
+	 * holds (its own bare JID or domain) */
+	if (jid_bare_eq(to, bare) || !blocking_is_blocked(bare, to)) {
 		return 0;
 	}
 	if (type != NULL && (strcmp(type, "error") == 0 ||
@@ -955,7 +964,16 @@ route_from_client(struct c2s *s, struct xml_node *st)
 		 * the broadcast anyway */
 		if (!roster_has_from(bare, to_bare)) {
 			if (type == NULL) {
-				directed_add(rs, canon);
+				if (directed_add(rs, canon) != 0) {
+					struct xml_node *reply =
+					    stanza_error_reply(st, NULL,
+					    "resource-constraint",
+					    "Too many directed presences");
+
+					c2s_send_stanza(s, reply);
+					xml_free(reply);
+					return;
+				}
 			} else if (strcmp(type, "unavailable") == 0) {
 				directed_remove(rs, canon);
 			}
@@ -982,8 +1000,9 @@ route_from_client(struct c2s *s, struct xml_node *st)
 		 * storage trusts them) */
 		strip_own_delays(st);
 	}
-	if (strcmp(st->name, "message") == 0 &&
-	    carbons_should_copy(st, to != NULL && jid_resource(canon) != NULL)) {
+	/* XEP-0280 §6.1: a private message the user sends to a room
+	 * occupant is copied; only received ones are not */
+	if (strcmp(st->name, "message") == 0 && carbons_should_copy(st, 0)) {
 		u = user_find(bare, strlen(bare));
 		marks_clear(u);
 		carbons_send(u, st, "sent", rs);

@@ -540,6 +540,42 @@ test_split_input(void)
 	client_free(cl);
 }
 
+/* RFC 6121 §4.6: the directed-presence peers a session remembers are
+ * bounded (the list is scanned on each presence); over the cap the
+ * presence bounces with <resource-constraint/> and nothing is kept. */
+static void
+test_directed_presence_cap(void)
+{
+	struct client *a = login_plain("user", "password", "dp");
+	char st[128];
+	char *out;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(st, sizeof(st), "<presence to='peer%d@example.net'/>",
+		    i);
+		send_str(a, st);
+	}
+	out = take(a);
+	CHECK(!contains(out, "<resource-constraint"));
+	free(out);
+	send_str(a, "<presence to='one-more@example.net'/>");
+	out = take(a);
+	CHECK(contains(out, "<resource-constraint"));
+	free(out);
+	/* one already remembered is fine, and unavailable makes room */
+	send_str(a, "<presence to='peer7@example.net'/>");
+	out = take(a);
+	CHECK(!contains(out, "<resource-constraint"));
+	free(out);
+	send_str(a, "<presence to='peer7@example.net' type='unavailable'/>");
+	send_str(a, "<presence to='one-more@example.net'/>");
+	out = take(a);
+	CHECK(!contains(out, "<resource-constraint"));
+	free(out);
+	client_free(a);
+}
+
 int
 main(void)
 {
@@ -582,6 +618,7 @@ main(void)
 	test_split_input();
 	test_register_preauth();
 	test_priority_values();
+	test_directed_presence_cap();
 
 	muc_shutdown();
 	store_close();

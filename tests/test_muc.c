@@ -570,6 +570,149 @@ test_hostile(void)
 	muc_session_gone("b@localhost/r");
 }
 
+/* muc#admin: an empty nick unsets a reserved nickname (§9.5), and a room
+ * holds at most MUC_AFFS_MAX (10000) affiliations, so neither an admin
+ * nor invitations can grow it without bound. */
+static void
+test_admin_limits(void)
+{
+	struct buf q;
+	int i, k;
+
+	join("lim", "Owner", "boss@localhost/a", NULL);
+	configure("lim", "boss@localhost/a", "");
+	out_clear();
+	feed("<iq from='boss@localhost/a' to='lim@conference.localhost' "
+	    "type='set' id='n1'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member' jid='juliet@localhost' "
+	    "nick='Jules'/></query></iq>");
+	CHECK(count_out("id='n1'", "type='result'") == 1);
+	feed("<iq from='boss@localhost/a' to='lim@conference.localhost' "
+	    "type='set' id='n2'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member' jid='juliet@localhost' "
+	    "nick=''/></query></iq>");
+	CHECK(count_out("id='n2'", "type='result'") == 1);
+	feed("<iq from='boss@localhost/a' to='lim@conference.localhost' "
+	    "type='get' id='n3'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member'/></query></iq>");
+	CHECK(count_out("id='n3'", "jid='juliet@localhost'") == 1);
+	CHECK(count_out("id='n3'", "Jules") == 0);
+	/* the nickname is free again */
+	join("lim", "Jules", "romeo@localhost/a", NULL);
+	CHECK(count_out("from='lim@conference.localhost/Jules' "
+	    "to='romeo@localhost/a'", "code='110'") == 1);
+
+	/* fill the room's affiliation list (Owner and juliet hold two) */
+	buf_init(&q, 0);
+	for (i = 0; i < 100; i++) {
+		out_clear();
+		buf_reset(&q);
+		buf_printf(&q, "<iq from='boss@localhost/a' to='lim@conference."
+		    "localhost' type='set' id='f%d'><query xmlns='http://jabber"
+		    ".org/protocol/muc#admin'>", i);
+		for (k = 0; k < 100; k++) {
+			buf_printf(&q, "<item affiliation='outcast' "
+			    "jid='spam%d-%d@example.com'/>", i, k);
+		}
+		buf_puts(&q, "</query></iq>");
+		feed(q.data);
+	}
+	/* the last batch stopped at the limit */
+	CHECK(count_out("id='f99'", "resource-constraint") == 1);
+	out_clear();
+	feed("<iq from='boss@localhost/a' to='lim@conference.localhost' "
+	    "type='set' id='f100'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='outcast' jid='one@more.example'/>"
+	    "</query></iq>");
+	CHECK(count_out("id='f100'", "resource-constraint") == 1);
+	/* changing an existing entry still works */
+	feed("<iq from='boss@localhost/a' to='lim@conference.localhost' "
+	    "type='set' id='f101'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='none' jid='spam0-0@example.com'/>"
+	    "</query></iq>");
+	CHECK(count_out("id='f101'", "type='result'") == 1);
+	feed("<iq from='boss@localhost/a' to='lim@conference.localhost' "
+	    "type='set' id='f102'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='outcast' jid='one@more.example'/>"
+	    "</query></iq>");
+	CHECK(count_out("id='f102'", "type='result'") == 1);
+	buf_free(&q);
+	muc_session_gone("romeo@localhost/a");
+	muc_session_gone("boss@localhost/a");
+	out_clear();
+}
+
+/* §8.4: not even an owner may revoke an admin's voice (Prosody lets
+ * owners do it); kicking the admin stays allowed (§8.2). */
+static void
+test_admin_voice(void)
+{
+	join("vox", "Owner", "boss@localhost/a", NULL);
+	configure("vox", "boss@localhost/a", "");
+	feed("<iq from='boss@localhost/a' to='vox@conference.localhost' "
+	    "type='set' id='v0'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='admin' jid='adm@localhost'/>"
+	    "</query></iq>");
+	join("vox", "Adm", "adm@localhost/a", NULL);
+	out_clear();
+	feed("<iq from='boss@localhost/a' to='vox@conference.localhost' "
+	    "type='set' id='v1'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item role='visitor' nick='Adm'/></query></iq>");
+	CHECK(count_out("id='v1'", "not-allowed") == 1);
+	CHECK(count_out("role='visitor'", NULL) == 0);
+	feed("<iq from='boss@localhost/a' to='vox@conference.localhost' "
+	    "type='set' id='v2'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item role='none' nick='Adm'/></query></iq>");
+	CHECK(count_out("id='v2'", "type='result'") == 1);
+	CHECK(count_out("to='adm@localhost/a'", "code='307'") == 1);
+	muc_session_gone("boss@localhost/a");
+	out_clear();
+}
+
+/* An invitation to a members-only room makes the invitee a member, but
+ * must not lift a ban (§9.1): a member could undo an admin's ban. */
+static void
+test_invite_outcast(void)
+{
+	join("club", "Owner", "boss@localhost/a", NULL);
+	configure("club", "boss@localhost/a",
+	    "<field var='muc#roomconfig_membersonly'><value>1</value></field>"
+	    "<field var='muc#roomconfig_allowinvites'><value>1</value>"
+	    "</field>");
+	feed("<iq from='boss@localhost/a' to='club@conference.localhost' "
+	    "type='set' id='b0'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member' jid='mem@localhost'/>"
+	    "<item affiliation='outcast' jid='tybalt@localhost'/>"
+	    "<item affiliation='outcast' jid='evil.example'/>"
+	    "</query></iq>");
+	join("club", "Mem", "mem@localhost/a", NULL);
+	out_clear();
+	feed("<message from='mem@localhost/a' to='club@conference.localhost'>"
+	    "<x xmlns='http://jabber.org/protocol/muc#user'><invite "
+	    "to='tybalt@localhost'/></x></message>");
+	feed("<message from='mem@localhost/a' to='club@conference.localhost'>"
+	    "<x xmlns='http://jabber.org/protocol/muc#user'><invite "
+	    "to='x@evil.example'/></x></message>");
+	feed("<message from='mem@localhost/a' to='club@conference.localhost'>"
+	    "<x xmlns='http://jabber.org/protocol/muc#user'><invite "
+	    "to='nurse@localhost'/></x></message>");
+	join("club", "Tybalt", "tybalt@localhost/a", NULL);
+	CHECK(count_out("to='tybalt@localhost/a'", "type='error'") == 1);
+	join("club", "X", "x@evil.example/a", NULL);
+	CHECK(count_out("to='x@evil.example/a'", "type='error'") == 1);
+	join("club", "Nurse", "nurse@localhost/a", NULL);
+	CHECK(count_out("from='club@conference.localhost/Nurse' "
+	    "to='nurse@localhost/a'", "code='110'") == 1);
+	feed("<iq from='boss@localhost/a' to='club@conference.localhost' "
+	    "type='get' id='b1'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='outcast'/></query></iq>");
+	CHECK(count_out("id='b1'", "jid='tybalt@localhost'") == 1);
+	muc_session_gone("nurse@localhost/a");
+	muc_session_gone("mem@localhost/a");
+	muc_session_gone("boss@localhost/a");
+	out_clear();
+}
+
 int
 main(void)
 {
@@ -602,6 +745,9 @@ main(void)
 	test_history();
 	test_iq_and_account();
 	test_hostile();
+	test_admin_limits();
+	test_admin_voice();
+	test_invite_outcast();
 
 	muc_shutdown();
 	store_close();
