@@ -585,6 +585,11 @@ c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 	const char *res = NULL;
 	char gen[32], full[JID_MAX + 1], raw[JID_MAX + 2];
 
+	/* the account may have been deleted since authentication */
+	if (!account_exists(s->user)) {
+		c2s_stream_error(s, "not-authorized", NULL);
+		return;
+	}
 	res_el = xml_child(bind, "resource", NS_BIND);
 	if (res_el != NULL && *xml_text(res_el) != '\0') {
 		res = xml_text(res_el);

@@ -598,6 +598,11 @@ deliver_local(const struct xml_node *st, const char *to)
 	jid_bare(to, bare, sizeof(bare));
 	if (type == NULL) {
 		type = is_msg ? "normal" : "";
+	} else if (is_msg && strcmp(type, "chat") != 0 &&
+	    strcmp(type, "groupchat") != 0 && strcmp(type, "headline") != 0 &&
+	    strcmp(type, "error") != 0) {
+		/* RFC 6121 §5.2.2: an unknown type is handled as normal */
+		type = "normal";
 	}
 	if (!account_exists(bare)) {
 		/* §8.5.1: no such user */

@@ -14,6 +14,7 @@
 #include "fake_reactor.h"
 #include "log.h"
 #include "muc.h"
+#include "services.h"
 #include "store.h"
 
 #define HEADER FAKE_HEADER
@@ -459,6 +460,26 @@ test_priority_values(void)
 	}
 }
 
+/* An account deleted between authentication and bind cannot bind. */
+static void
+test_bind_after_delete(void)
+{
+	struct client *cl;
+	char *out;
+
+	CHECK(account_create("brief@localhost", "password") == 0);
+	cl = login_auth("brief", "password", NULL);
+	CHECK(services_delete_account("brief@localhost") == 0);
+	send_str(cl, "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:"
+	    "xml:ns:xmpp-bind'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "<not-authorized"));
+	CHECK(!contains(out, "<jid>"));
+	CHECK(cl->conn.closing);
+	free(out);
+	client_free(cl);
+}
+
 /* XEP-0077 §3: in-band registration before authentication. */
 static void
 test_register_preauth(void)
@@ -618,6 +639,7 @@ main(void)
 	test_split_input();
 	test_register_preauth();
 	test_priority_values();
+	test_bind_after_delete();
 	test_directed_presence_cap();
 
 	muc_shutdown();
