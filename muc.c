@@ -4629,6 +4629,49 @@ muc_init(void)
 	return 0;
 }
 
+/*
+ * XEP-0045 "Service removes user because of service shut down": each
+ * occupant's sessions are told they left, with 110 and 332, before the
+ * server closes their streams.
+ */
+void
+muc_announce_shutdown(void)
+{
+	struct muc_room *r;
+	struct muc_occupant *o;
+	struct xml_node *p, *x, *item;
+	struct buf from;
+	size_t pos, i, j;
+
+	buf_init(&from, 0);
+	for (r = room_of(htab_first(&rooms, &pos)); r != NULL;
+	    r = room_of(htab_next(&rooms, &r->node, &pos))) {
+		if (r->destroyed) {
+			continue;
+		}
+		for (i = 0; i < r->nocc; i++) {
+			o = r->occ[i];
+			buf_reset(&from);
+			buf_printf(&from, "%s/%s", r->jid, o->nick);
+			for (j = 0; j < o->nsess; j++) {
+				p = stanza_new("presence", from.data,
+				    o->sess[j].jid, "unavailable", NULL);
+				x = xml_add(p, "x", NS_MUC_USER);
+				item = xml_add(x, "item", NULL);
+				xml_set_attr(item, "affiliation",
+				    aff_name(get_aff(r, o->bare)));
+				xml_set_attr(item, "role", "none");
+				xml_set_attr(xml_add(x, "status", NULL), "code",
+				    "110");
+				xml_set_attr(xml_add(x, "status", NULL), "code",
+				    "332");
+				send_free(p);
+			}
+		}
+	}
+	buf_free(&from);
+}
+
 /* Free every room (nothing is sent; persistent rooms are in the store). */
 void
 muc_shutdown(void)

@@ -14,6 +14,9 @@
  * must have run).  0, or -1 with a message logged. */
 int	muc_init(void);
 void	muc_shutdown(void);
+/* The server is stopping: every occupant is told it left the room, with
+ * status 332 (XEP-0045 §15 registry; "service shut down"). */
+void	muc_announce_shutdown(void);
 
 /*
  * A stanza addressed to the service or to a room/occupant JID.  Its 'from'

@@ -756,6 +756,9 @@ server_begin_shutdown(void)
 	log_info("shutting down: %zu connections", srv.nconns);
 	srv.stopping = 1;
 	srv.stop_deadline = srv.now + SERVER_SHUTDOWN_GRACE_S;
+	/* occupants learn why they leave (status 332) before the streams
+	 * close */
+	muc_announce_shutdown();
 	for (c = srv.conns; c != NULL; c = c->next) {
 		if (!c->closing) {
 			c2s_shutdown(c->c2s);

@@ -3,7 +3,8 @@
 # replayed through its target, the runner's self-test, our scenarios, the
 # Prosody scenarios uxmppd claims (tests/peer-expected.txt), the TLS
 # checks, the per-connection limits over real sockets, account commands
-# against a running server and a few rounds of the kill -9 crash test.  Each step prints "N passed, N failed"; the last line is the sum.
+# against a running server, a graceful shutdown with clients connected and
+# a few rounds of the kill -9 crash test.  Each step prints "N passed, N failed"; the last line is the sum.
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 PEER_DIR=${PEER_DIR:-../shared/peer-scenarios/prosody}
@@ -48,6 +49,7 @@ step sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir "$PEER_DIR"
 step sh tests/tls-test.sh
 step sh tests/limits-test.sh
 step sh tests/control-test.sh
+step sh tests/shutdown-test.sh
 step sh tests/store-crash.sh 3
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
