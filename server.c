@@ -730,6 +730,8 @@ server_reload(void)
 	char err[600];
 	enum log_level level;
 
+	/* first, so what follows lands in the new file after a rotation */
+	log_reopen();
 	if (config_load(srv.config_path, err, sizeof(err)) != 0) {
 		log_err("reload failed, keeping the old configuration: %s",
 		    err);
@@ -742,7 +744,6 @@ server_reload(void)
 	}
 	/* New sessions get the new certificate; open ones keep theirs. */
 	server_tls_load();
-	log_reopen();
 }
 
 static void

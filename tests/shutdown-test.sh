@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/shutdown-test.sh - SIGTERM with clients connected: each gets
+# tests/shutdown-test.sh - signals.  SIGHUP reloads the configuration and
+# reopens the log file.  SIGTERM with clients connected: each gets
 # <system-shutdown/> and </stream:stream>; an occupant of a room is first
 # told it left with status 332 (XEP-0045, service shut down); a change
 # acknowledged just before is in the store afterwards; the exit status is
@@ -18,6 +19,18 @@ for u in romeo juliet; do
 	echo password | "$UXMPPD" -c "$tmp/conf" adduser "$u@localhost" >/dev/null
 done
 start_server "$tmp/conf"
+
+# SIGHUP: the configuration is read again and the log file reopened (log
+# rotation: the old file was moved away).
+mv "$tmp/log" "$tmp/log.1"
+kill -HUP "$srv_pid"
+n=0
+while [ ! -s "$tmp/log" ] && [ "$n" -lt 50 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+grep -q "configuration reloaded" "$tmp/log" 2>/dev/null
+check $? "sighup-reopens-log" "no 'configuration reloaded' in a new log file"
 
 # Two clients: romeo joins a room, juliet only logs in and sets a roster
 # item (acknowledged); then the server gets SIGTERM.
