@@ -3947,19 +3947,17 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Set-affiliation ad-hoc command (XEP-0050), as Prosody offers it: the
- * service itself changes an affiliation in any room. */
-static void
-svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
+/*
+ * The result of one ad-hoc command step (XEP-0050): <command node='...'
+ * sessionid='...'/> with the request's session id, or a new one.  *cp
+ * gets the command element.  Caller frees the result.
+ */
+static struct xml_node *
+command_result(const struct xml_node *iq, const struct xml_node *cmd,
+    const char *node, struct xml_node **cp)
 {
-	const struct xml_node *x = xml_child(cmd, "x", NS_DATA);
-	const char *v, *reason, *status = "completed";
-	char rj[JID_MAX + 1], jid[JID_MAX + 1], sid[64];
-	struct xml_node *res, *c, *fx, *f, *ac;
-	struct muc_room *r;
-	struct muc_err e;
-	struct buf note;
-	int aff, err = 1;
+	char sid[64];
+	struct xml_node *res;
 
 	if (xml_attr(cmd, "sessionid") != NULL) {
 		snprintf(sid, sizeof(sid), "%s", xml_attr(cmd, "sessionid"));
@@ -3967,9 +3965,27 @@ svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
 		new_id(sid, sizeof(sid));
 	}
 	res = iq_result(iq);
-	c = xml_add(res, "command", NS_COMMANDS);
-	xml_set_attr(c, "node", NODE_SETAFF);
-	xml_set_attr(c, "sessionid", sid);
+	*cp = xml_add(res, "command", NS_COMMANDS);
+	xml_set_attr(*cp, "node", node);
+	xml_set_attr(*cp, "sessionid", sid);
+	return res;
+}
+
+/* Set-affiliation ad-hoc command (XEP-0050), as Prosody offers it: the
+ * service itself changes an affiliation in any room. */
+static void
+svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
+{
+	const struct xml_node *x = xml_child(cmd, "x", NS_DATA);
+	const char *v, *reason, *status = "completed";
+	char rj[JID_MAX + 1], jid[JID_MAX + 1];
+	struct xml_node *res, *c, *fx, *f, *ac;
+	struct muc_room *r;
+	struct muc_err e;
+	struct buf note;
+	int aff, err = 1;
+
+	res = command_result(iq, cmd, NODE_SETAFF, &c);
 	if (str_eq(xml_attr(cmd, "action"), "cancel")) {
 		xml_set_attr(c, "status", "canceled");
 		send_free(res);
@@ -4040,7 +4056,7 @@ static void
 svc_command(const struct xml_node *iq, const char *from,
     const struct xml_node *cmd)
 {
-	char bare[JID_MAX + 1], sid[64], rj[JID_MAX + 1];
+	char bare[JID_MAX + 1], rj[JID_MAX + 1];
 	const char *node = xml_attr(cmd, "node");
 	const char *action = xml_attr(cmd, "action");
 	const struct xml_node *x, *f, *v;
@@ -4063,15 +4079,7 @@ svc_command(const struct xml_node *iq, const char *from,
 		svc_setaff(iq, cmd);
 		return;
 	}
-	if (xml_attr(cmd, "sessionid") != NULL) {
-		snprintf(sid, sizeof(sid), "%s", xml_attr(cmd, "sessionid"));
-	} else {
-		new_id(sid, sizeof(sid));
-	}
-	res = iq_result(iq);
-	c = xml_add(res, "command", NS_COMMANDS);
-	xml_set_attr(c, "node", NODE_DESTROY);
-	xml_set_attr(c, "sessionid", sid);
+	res = command_result(iq, cmd, NODE_DESTROY, &c);
 	if (str_eq(action, "cancel")) {
 		xml_set_attr(c, "status", "canceled");
 		send_free(res);
