@@ -958,11 +958,14 @@ route_from_client(struct c2s *s, struct xml_node *st)
 			return;
 		}
 		jid_bare(canon, to_bare, sizeof(to_bare));
-		if (is_sub_type(type)) {
-			roster_outbound(st, bare, to_bare);
+		/* XEP-0191 §3.3: nothing goes out to a blocked JID, roster
+		 * subscription traffic included (Prosody 0.12 lets that
+		 * through; the XEP says MUST NOT route) */
+		if (outbound_blocked(s, st, bare, canon)) {
 			return;
 		}
-		if (outbound_blocked(s, st, bare, canon)) {
+		if (is_sub_type(type)) {
+			roster_outbound(st, bare, to_bare);
 			return;
 		}
 		/* §4.6: directed presence, remembered unless the peer gets
@@ -979,7 +982,9 @@ route_from_client(struct c2s *s, struct xml_node *st)
 					xml_free(reply);
 					return;
 				}
-			} else if (strcmp(type, "unavailable") == 0) {
+			} else if (strcmp(type, "unavailable") == 0 ||
+			    strcmp(type, "error") == 0) {
+				/* an error presence ends it too (as Prosody) */
 				directed_remove(rs, canon);
 			}
 		}
