@@ -460,6 +460,44 @@ test_priority_values(void)
 	}
 }
 
+/* idle_timeout_s: a bound client silent that long is closed; input
+ * restarts the clock.  conf is the test's config file, rewritten here. */
+static void
+test_idle_timeout(const char *conf, const char *dir)
+{
+	char err[600];
+	struct client *cl;
+	FILE *fp;
+	char *out;
+
+	fp = fopen(conf, "w");
+	fprintf(fp, "data_dir = %s\nstore_sync = none\n"
+	    "allow_registration = yes\nidle_timeout_s = 60\n", dir);
+	fclose(fp);
+	CHECK(config_load(conf, err, sizeof(err)) == 0);
+	cl = login_plain("user", "password", "idle");
+	fake_now += 50;
+	c2s_tick(cl->s);
+	CHECK(!cl->conn.closing);
+	send_str(cl, " ");	/* a whitespace keep-alive counts as input */
+	fake_now += 50;
+	c2s_tick(cl->s);
+	CHECK(!cl->conn.closing);
+	fake_now += 11;
+	c2s_tick(cl->s);
+	out = take(cl);
+	CHECK(contains(out, "<connection-timeout"));
+	CHECK(cl->conn.closing);
+	free(out);
+	client_free(cl);
+	/* back to the suite's configuration: no idle timeout */
+	fp = fopen(conf, "w");
+	fprintf(fp, "data_dir = %s\nstore_sync = none\n"
+	    "allow_registration = yes\n", dir);
+	fclose(fp);
+	CHECK(config_load(conf, err, sizeof(err)) == 0);
+}
+
 /* An account deleted between authentication and bind cannot bind. */
 static void
 test_bind_after_delete(void)
@@ -640,6 +678,7 @@ main(void)
 	test_register_preauth();
 	test_priority_values();
 	test_bind_after_delete();
+	test_idle_timeout(conf, dir);
 	test_directed_presence_cap();
 
 	muc_shutdown();
