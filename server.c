@@ -641,6 +641,10 @@ listener_open(struct listener *l, const char *spec)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* [::]:5222 beside 0.0.0.0:5222: each family its own socket */
+	if (ss.ss_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
 	    listen(fd, 1024) != 0) {
 		close(fd);

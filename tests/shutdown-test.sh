@@ -4,7 +4,8 @@
 # <system-shutdown/> and </stream:stream>; an occupant of a room is first
 # told it left with status 332 (XEP-0045, service shut down); a change
 # acknowledged just before is in the store afterwards; the exit status is
-# 0.  Prints PASS/FAIL lines and "N passed, N failed".
+# 0.  Also: IPv4 and IPv6 listeners on one port.  Prints PASS/FAIL lines
+# and "N passed, N failed".
 TEST_NAME=shutdown
 . "$(dirname "$0")/lib.sh"
 
@@ -87,4 +88,24 @@ check $? "store-flushed" "the acknowledged roster item is not in the store"
 check $? "socket-removed" "the control socket is still there"
 "$UXMPPD" -c "$tmp/conf" store-compact >"$tmp/cmd" 2>&1
 check $? "lock-released" "$(cat "$tmp/cmd")"
+# Listeners for both families on one port ([::] is IPv6 only, beside
+# 0.0.0.0), as the README's deployment example has them.
+if [ -e /proc/net/if_inet6 ]; then
+	p2=$("$SCANSION" --free-port)
+	cat >"$tmp/conf2" <<EOC
+c2s_listen = 0.0.0.0:$p2
+c2s_listen = [::]:$p2
+data_dir = $tmp/data2
+log_file = $tmp/log2
+EOC
+	mkdir -p "$tmp/data2"
+	"$UXMPPD" -c "$tmp/conf2" >"$tmp/stderr2" 2>&1 &
+	srv_pid=$!
+	"$SCANSION" --wait-port "127.0.0.1:$p2" --wait-pid "$srv_pid" \
+	    --timeout 10 >/dev/null 2>&1 &&
+	    grep -q "listening for clients on \[::\]:$p2" "$tmp/log2"
+	check $? "ipv4-and-ipv6-listeners" "$(tail -n 2 "$tmp/log2" "$tmp/stderr2")"
+	stop_server
+	check $? "ipv4-and-ipv6-exit" "exit status"
+fi
 finish
