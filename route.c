@@ -1235,8 +1235,3 @@ route_session_swap(struct c2s *old, struct c2s *s)
 	}
 }
 
-int
-route_user_exists(const char *bare_jid)
-{
-	return account_exists(bare_jid);
-}

@@ -47,8 +47,6 @@ void	route_session_swap(struct c2s *old, struct c2s *s);
 /* A stanza from a bound client session; 'from' is already stamped with
  * the session's full JID.  Borrowed. */
 void	route_from_client(struct c2s *s, struct xml_node *stanza);
-/* Does a local account exist for this bare JID? */
-int	route_user_exists(const char *bare_jid);
 
 /* ---- for the IM modules (roster.c, blocking.c, services.c) ---- */
 

@@ -155,12 +155,6 @@ conn_close(struct conn *c, const char *reason)
 	}
 }
 
-int
-conn_closing(const struct conn *c)
-{
-	return c->closing;
-}
-
 unsigned long
 conn_id(const struct conn *c)
 {

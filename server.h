@@ -20,8 +20,6 @@ void	conn_write(struct conn *c, const void *data, size_t len);
 /* Stop reading; close once queued output has drained (or after a short
  * grace period).  reason is logged.  Safe to call more than once. */
 void	conn_close(struct conn *c, const char *reason);
-/* Is the connection closing (no more input will be handled)? */
-int	conn_closing(const struct conn *c);
 /* Connection id for logs. */
 unsigned long conn_id(const struct conn *c);
 /* Did the peer connect over loopback? */

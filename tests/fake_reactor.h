@@ -42,12 +42,6 @@ conn_close(struct conn *c, const char *reason)
 	c->closing = 1;
 }
 
-int
-conn_closing(const struct conn *c)
-{
-	return c->closing;
-}
-
 unsigned long
 conn_id(const struct conn *c)
 {
