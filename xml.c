@@ -326,6 +326,7 @@ struct xml_parser {
 	int		 state;
 	int		 err;
 	int		 at_start;	/* nothing consumed yet in this stream */
+	int		 restarted;	/* a stream restart: see xml_parser_reset */
 	unsigned	 depth;		/* open elements in the stanza */
 	unsigned long	 line;
 	unsigned long long byte;
@@ -1737,7 +1738,9 @@ xml_feed(struct xml_parser *p, const char *data, size_t len, size_t *used)
 
 			if (cls[c] & C_WS) {
 				q++;
-				p->at_start = 0;
+				if (!(p->restarted && p->state == ST_PROLOG)) {
+					p->at_start = 0;
+				}
 				continue;
 			}
 			if (p->state == ST_CLOSED) {
@@ -1868,12 +1871,16 @@ xml_parser_free(struct xml_parser *p)
 }
 
 /* Back to a fresh stream (after STARTTLS/SASL); limits, callbacks and
- * user data stay.  Safe to call from inside a callback that then stops. */
+ * user data stay.  Safe to call from inside a callback that then stops.
+ * Whitespace before the new stream's XML declaration is allowed: a client
+ * that ends its last stanza with a newline (go-xmpp does) wrote it on the
+ * old stream, before it saw the <success/> that restarts it. */
 void
 xml_parser_reset(struct xml_parser *p)
 {
 	parser_clear(p);
 	parser_init(p);
+	p->restarted = 1;
 }
 
 /* Line (1-based) and byte offset of the first byte not consumed. */

@@ -700,6 +700,33 @@ test_stopped(void)
 		buf_free(&t.out);
 		xml_parser_free(p);
 	}
+	/* whitespace left from the old stream may precede the restarted
+	 * stream's XML declaration (go-xmpp ends </auth> with a newline),
+	 * whole and in any split; on a first stream it may not */
+	{
+		const char ws[] = "\n \r\n\t" HDR "<iq/>";
+		size_t wlen = sizeof(ws) - 1, cut;
+
+		for (cut = 0; cut <= wlen; cut++) {
+			p = xml_parser_new(NULL, NULL, NULL, 1);
+			xml_parser_reset(p);
+			r = xml_feed(p, ws, cut, NULL);
+			if (r == XML_OK) {
+				r = xml_feed(p, ws + cut, wlen - cut, NULL);
+			}
+			CHECK(r == XML_OK);
+			xml_parser_free(p);
+		}
+		p = xml_parser_new(NULL, NULL, NULL, 1);
+		CHECK(xml_feed(p, ws, wlen, NULL) == XML_ERR_RESTRICTED);
+		xml_parser_free(p);
+		/* a declaration after anything but whitespace stays refused */
+		p = xml_parser_new(NULL, NULL, NULL, 1);
+		xml_parser_reset(p);
+		CHECK(xml_feed(p, HDR "<?xml version='1.0'?>",
+		    strlen(HDR) + 21, NULL) == XML_ERR_RESTRICTED);
+		xml_parser_free(p);
+	}
 	/* errors are sticky until reset */
 	p = xml_parser_new(NULL, NULL, NULL, 1);
 	r = xml_feed(p, "<!-- x -->", 10, &used);
