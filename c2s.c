@@ -19,9 +19,11 @@
 #include "jid.h"
 #include "log.h"
 #include "register.h"
+#include "roster.h"
 #include "route.h"
 #include "sasl.h"
 #include "server.h"
+#include "services.h"
 #include "sm.h"
 #include "stanza.h"
 #include "tls.h"
@@ -336,10 +338,12 @@ c2s_send_features(struct c2s *s)
 			buf_puts(&scratch, REGISTER_FEATURE);
 		}
 	} else {
+		/* RFC 6121 §2.6.1: roster versioning is a stream feature */
 		buf_puts(&scratch, "<bind xmlns='" NS_BIND "'/>"
 		    "<session xmlns='" NS_SESSION "'><optional/></session>"
-		    SM_FEATURES);
+		    "<ver xmlns='" NS_ROSTERVER "'/>" SM_FEATURES);
 	}
+	services_caps_feature(&scratch);
 	buf_puts(&scratch, "</stream:features>");
 	conn_write(s->conn, scratch.data, scratch.len);
 }
@@ -688,11 +692,11 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 		c2s_stream_error(s, "unsupported-stanza-type", NULL);
 		return;
 	}
-	/* RFC 6120 §8.1.2.1: a 'from' must be the session's own JID. */
+	/* RFC 6120 §8.1.2.1 item 1: the server adds 'from' or overrides
+	 * it with the session's full JID, as Prosody and ejabberd do. */
 	if (from != NULL && (jid_canon(from, canon, sizeof(canon)) != 0 ||
 	    (strcmp(canon, s->jid) != 0 && strcmp(canon, s->user) != 0))) {
-		c2s_stream_error(s, "invalid-from", NULL);
-		return;
+		log_debug("c2s %lu foreign from overridden", conn_id(s->conn));
 	}
 	xml_set_attr(st, "from", s->jid);
 	if (strcmp(st->name, "presence") == 0 && xml_attr(st, "to") == NULL) {

@@ -41,6 +41,13 @@
 #define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
 #define NS_VCARD_UPDATE	"vcard-temp:x:update"
 #define UXMPPD_VERSION	"0.1"
+#define NS_CAPS		"http://jabber.org/protocol/caps"
+/* XEP-0115 §4: a URI naming the software; .invalid (RFC 2606) since
+ * uxmppd has no web site of its own. */
+#define CAPS_NODE	"https://uxmppd.invalid/caps"
+#define SERVER_CATEGORY	"server"
+#define SERVER_TYPE	"im"
+#define SERVER_NAME	"uxmppd"
 
 #define LAST_KIND	"last"		/* bare -> "<unix time> <status>" */
 #define PRIVATE_KIND	"private"	/* "bare ns name" -> element */
@@ -49,10 +56,11 @@
 #define SERVICES_MAX_PRIVATE	64	/* private XML elements per user */
 #define SERVICES_MAX_VCARD	(64 * 1024)	/* bytes of one vCard */
 #define SERVICES_MAX_PRIVATE_BYTES (64 * 1024) /* bytes of one element */
+#define SERVICES_MAX_CAPS_FEATURES 64	/* features in one caps hash */
 
 static const char *const server_features[] = {
 	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION, NS_LAST, NS_TIME,
-	NS_ROSTER, "urn:xmpp:features:rosterver", NS_BLOCKING, NS_CARBONS,
+	NS_ROSTER, NS_ROSTERVER, NS_BLOCKING, NS_CARBONS,
 	NS_PRIVATE, NS_VCARD, NS_REGISTER, "msgoffline", NULL
 };
 
@@ -61,6 +69,7 @@ static const char *const account_features[] = {
 };
 
 static struct buf sbuf;		/* serializing, reused */
+static char caps_ver[64];	/* base64 SHA-1, computed once */
 
 static void
 reply_and_free(struct xml_node *reply)
@@ -87,20 +96,102 @@ iq_payload(const struct xml_node *iq)
 	return c;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* See services.h.  XEP-0115 §5.1 with one identity, no language and
+ * no extended form. */
+int
+services_caps_hash(const char *identity, const char *const *features,
+    char *out, size_t outlen)
+{
+	const char *sorted[SERVICES_MAX_CAPS_FEATURES];
+	unsigned char digest[20];
+	struct buf s, b64;
+	size_t i, n = 0;
+	int rc = -1;
+
+	while (features[n] != NULL) {
+		if (n == SERVICES_MAX_CAPS_FEATURES) {
+			return -1;
+		}
+		sorted[n] = features[n];
+		n++;
+	}
+	qsort(sorted, n, sizeof(sorted[0]), cmp_str);
+	buf_init(&s, 0);
+	buf_init(&b64, 0);
+	buf_puts(&s, identity);
+	buf_putc(&s, '<');
+	for (i = 0; i < n; i++) {
+		buf_puts(&s, sorted[i]);
+		buf_putc(&s, '<');
+	}
+	if (tls_hash(TLS_MD_SHA1, s.data, s.len, digest) == 0) {
+		sasl_b64_encode(digest, sizeof(digest), &b64);
+		if (b64.len < outlen) {
+			memcpy(out, b64.data, b64.len);
+			out[b64.len] = '\0';
+			rc = 0;
+		}
+	}
+	buf_free(&s);
+	buf_free(&b64);
+	return rc;
+}
+
+/* The server's own verification string, computed once.  Borrowed. */
+static const char *
+caps_ver_self(void)
+{
+	if (caps_ver[0] == '\0' && services_caps_hash(SERVER_CATEGORY "/"
+	    SERVER_TYPE "//" SERVER_NAME, server_features, caps_ver,
+	    sizeof(caps_ver)) != 0) {
+		caps_ver[0] = '\0';
+	}
+	return caps_ver;
+}
+
+/* See services.h. */
+void
+services_caps_feature(struct buf *out)
+{
+	buf_printf(out, "<c xmlns='" NS_CAPS "' hash='sha-1' node='"
+	    CAPS_NODE "' ver='%s'/>", caps_ver_self());
+}
+
+/* Is node the XEP-0115 "node#ver" of the server's own caps? */
+static int
+is_caps_node(const char *node)
+{
+	size_t nl = strlen(CAPS_NODE);
+
+	return strncmp(node, CAPS_NODE, nl) == 0 && node[nl] == '#' &&
+	    strcmp(node + nl + 1, caps_ver_self()) == 0;
+}
+
+/* disco#info with one identity.  caps: the features are the server's,
+ * so a query on its caps node is answered too (XEP-0115 §6.2). */
 static void
 disco_info(const struct xml_node *iq, const struct xml_node *q,
     const char *category, const char *type, const char *name,
-    const char *const *features)
+    const char *const *features, int caps)
 {
 	struct xml_node *reply = stanza_result(iq);
 	struct xml_node *query = xml_add(reply, "query", NS_DISCO_INFO);
 	struct xml_node *id;
 	const char *node = xml_attr(q, "node");
 
-	if (node != NULL) {
+	if (node != NULL && !(caps && is_caps_node(node))) {
 		xml_free(reply);
 		reply_error(iq, "item-not-found");
 		return;
+	}
+	if (node != NULL) {
+		xml_set_attr(query, "node", node);
 	}
 	id = xml_add(query, "identity", NULL);
 	xml_set_attr(id, "category", category);
@@ -164,7 +255,8 @@ services_server_iq(const struct xml_node *iq)
 		return;
 	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
-		disco_info(iq, q, "server", "im", "uxmppd", server_features);
+		disco_info(iq, q, SERVER_CATEGORY, SERVER_TYPE, SERVER_NAME,
+		    server_features, 1);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
 		if (xml_attr(q, "node") != NULL) {
 			reply_error(iq, "item-not-found");
@@ -549,7 +641,7 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, "account", "registered", NULL,
-		    account_features);
+		    account_features, 0);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
 		reply = stanza_result(iq);
 		xml_add(reply, "query", NS_DISCO_ITEMS);

@@ -69,6 +69,85 @@ login_plain(const char *user, const char *pass, const char *resource)
 	return cl;
 }
 
+/*
+ * go-xmpp's login: a newline after </auth>, then the restarted stream with
+ * an XML declaration.  The features after it carry roster versioning
+ * (RFC 6121 §2.6.1) and the server's caps (XEP-0115 §6.3), whose ver
+ * must be the hash of the disco#info the server answers on node#ver.
+ */
+static void
+test_restart_and_features(void)
+{
+	struct client *cl = client_new(1);
+	const char *feats[] = { "http://jabber.org/protocol/caps",
+	    "http://jabber.org/protocol/disco#info",
+	    "http://jabber.org/protocol/disco#items",
+	    "http://jabber.org/protocol/muc", NULL };
+	char ver[64], node[160], *out, *p, *q;
+
+	/* XEP-0115 §5.2's example */
+	CHECK(services_caps_hash("client/pc//Exodus 0.9.1", feats, ver,
+	    sizeof(ver)) == 0);
+	CHECK_STR(ver, "QgayPKawpkPSDYmwT/WM94uAlu0=");
+	CHECK(services_caps_hash("client/pc//Exodus 0.9.1", feats, ver,
+	    8) != 0);
+
+	send_str(cl, FAKE_HEADER);
+	out = take(cl);
+	CHECK(contains(out, "<c xmlns='http://jabber.org/protocol/caps'"));
+	free(out);
+	/* "\0user\0password" */
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>\n");
+	out = take(cl);
+	CHECK(contains(out, "<success"));
+	free(out);
+	send_str(cl, FAKE_HEADER);
+	out = take(cl);
+	CHECK(!cl->conn.closing);
+	CHECK(contains(out, "urn:ietf:params:xml:ns:xmpp-bind"));
+	CHECK(contains(out, "<ver xmlns='urn:xmpp:features:rosterver'/>"));
+	p = strstr(out, "<c xmlns='http://jabber.org/protocol/caps'");
+	CHECK(p != NULL && contains(p, "hash='sha-1'"));
+	ver[0] = '\0';
+	node[0] = '\0';
+	if (p != NULL && (q = strstr(p, " ver='")) != NULL) {
+		snprintf(ver, sizeof(ver), "%.*s", (int)strcspn(q + 6, "'"),
+		    q + 6);
+	}
+	if (p != NULL && (q = strstr(p, " node='")) != NULL) {
+		snprintf(node, sizeof(node), "%.*s", (int)strcspn(q + 7, "'"),
+		    q + 7);
+	}
+	CHECK(ver[0] != '\0' && node[0] != '\0');
+	free(out);
+	login_bind(cl, "gox");
+	/* node#ver answers the server's disco#info; a wrong ver does not */
+	{
+		char iq[400];
+		char *full;
+
+		snprintf(iq, sizeof(iq), "<iq to='localhost' type='get' "
+		    "id='c1'><query xmlns='http://jabber.org/protocol/"
+		    "disco#info' node='%s#%s'/></iq>", node, ver);
+		send_str(cl, iq);
+		full = take(cl);
+		CHECK(contains(full, "type='result'"));
+		CHECK(contains(full, "category='server'"));
+		CHECK(contains(full, "var='urn:xmpp:carbons:2'"));
+		CHECK(contains(full, "#"));
+		free(full);
+		snprintf(iq, sizeof(iq), "<iq to='localhost' type='get' "
+		    "id='c2'><query xmlns='http://jabber.org/protocol/"
+		    "disco#info' node='%s#AAAA'/></iq>", node);
+		send_str(cl, iq);
+		full = take(cl);
+		CHECK(contains(full, "<item-not-found"));
+		free(full);
+	}
+	client_free(cl);
+}
+
 static void
 test_stream_errors(void)
 {
@@ -344,12 +423,25 @@ test_bind_and_routing(void)
 	out = take(a2);
 	CHECK(contains(out, "<body>new</body>"));
 	free(out);
-	/* spoofed 'from' */
+	/* a foreign 'from' is overridden, not fatal (RFC 6120 §8.1.2.1) */
 	send_str(a2, "<message from='juliet@localhost/phone' "
-	    "to='juliet@localhost'><body>x</body></message>");
+	    "to='juliet@localhost' type='chat'><body>x</body></message>");
 	out = take(a2);
-	CHECK(contains(out, "<invalid-from"));
+	CHECK(!contains(out, "<invalid-from"));
+	CHECK(!a2->conn.closing);
 	free(out);
+	out = take(b);
+	CHECK(contains(out, "from='user@localhost/laptop'"));
+	CHECK(contains(out, "<body>x</body>"));
+	CHECK(!contains(out, "from='juliet@localhost/phone'"));
+	free(out);
+	send_str(a2, "<message from='not a jid@@' to='juliet@localhost' "
+	    "type='chat'><body>y</body></message>");
+	out = take(b);
+	CHECK(contains(out, "from='user@localhost/laptop'"));
+	CHECK(contains(out, "<body>y</body>"));
+	free(out);
+	CHECK(!a2->conn.closing);
 	/* an element that is no stanza */
 	send_str(b, "<foo/>");
 	out = take(b);
@@ -667,6 +759,7 @@ main(void)
 
 	test_stream_errors();
 	test_features_and_mechanisms();
+	test_restart_and_features();
 	test_plain_failures();
 	test_plain_authzid();
 	scram_login("SCRAM-SHA-1");
