@@ -73,6 +73,8 @@ scenarios: all
 	@sh tests/run-scenarios.sh
 peer-test: all
 	@sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir $(PEER_DIR)
+compliance: all
+	@sh tests/compliance/run.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" test
@@ -122,7 +124,7 @@ test-mbedtls3:
 # --- end mbedtls3 ---
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
-.PHONY: all check-deps run test test-tls scenarios peer-test asan ubsan fuzz \
+.PHONY: all check-deps run test test-tls scenarios peer-test compliance asan ubsan fuzz \
 	small bench bench-xml bench-store bench-muc bench-idle \
 	store-crash clean
 .SECONDARY:
