@@ -1,0 +1,268 @@
+#!/bin/bash
+# tests/interop/run.sh [CLIENT...] - real XMPP clients against one uxmppd.
+#
+# Starts one fresh uxmppd on free loopback ports (STARTTLS required on the
+# client port, XEP-0368 direct TLS on a second one, the self-signed
+# certificate generated at first start), creates three accounts per client,
+# then runs each client script tests/interop/clients/CLIENT.{sh,py,js}
+# (all of them when no CLIENT is named), several at once, each under
+# timeout(1).  A script prints, in this order,
+#     step NAME ok|FAIL|n/a [reason]
+# for NAME in: login roster presence msg-out msg-in muc-join groupchat-out
+# groupchat-in muc-pm carbons sm-resume direct-tls leave; or one line
+#     skip REASON
+# when what it needs is not installed.  A step not printed is a FAIL ("not
+# run").  The result is one table (client x step: ok, FAIL, n/a, SKIP), the
+# reason of every FAIL and n/a, and "N passed, N failed, N skipped" (ok
+# cells pass, FAIL cells fail, n/a cells do not count, a SKIP row counts
+# one skipped); the exit status is non-zero on any FAIL.
+#
+# What a client script gets in its environment:
+#   UXMPPD_HOST UXMPPD_PORT       127.0.0.1 and the STARTTLS client port
+#   UXMPPD_TLS_PORT               the direct TLS (XEP-0368) port
+#   UXMPPD_DOMAIN UXMPPD_MUC      localhost, conference.localhost
+#   UXMPPD_CERT                   the server certificate (PEM), to pin/trust
+#   INTEROP_CLIENT                the client's name (its script's basename)
+#   INTEROP_JID_A                 <client>-a@localhost: the client under test
+#   INTEROP_JID_B                 <client>-b@localhost: for the reference peer
+#   INTEROP_JID_C                 <client>-c@localhost: a spare (second peer)
+#   INTEROP_PASSWORD              the password of all three
+#   INTEROP_ROOM                  <client>@conference.localhost (its own room)
+#   INTEROP_DIR                   tests/interop (peer.py, peer.sh, peerctl.py)
+#   INTEROP_ARTIFACTS             kept after the run (default build/interop)
+#   INTEROP_LOG_PREFIX            $INTEROP_ARTIFACTS/<client>: prefix for the
+#                                 script's own extra logs and screenshots
+#   PEER_LOG                      where peer.sh sends the peer's stderr
+# Kept in INTEROP_ARTIFACTS: <client>.out (stdout), <client>.log (stderr),
+# <client>.peer-*.log, uxmppd.log, table.md.
+#
+# Environment: UXMPPD, SCANSION (binaries), INTEROP_TIMEOUT (seconds per
+# client, default 60), INTEROP_JOBS (clients at once, default 4).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+UXMPPD=${UXMPPD:-$ROOT/uxmppd}
+SCANSION=${SCANSION:-$ROOT/tests/scansion}
+ART=${INTEROP_ARTIFACTS:-$ROOT/build/interop}
+TIMEOUT_S=${INTEROP_TIMEOUT:-60}
+JOBS=${INTEROP_JOBS:-4}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+PASSWORD=interop-pw
+STEPS="login roster presence msg-out msg-in muc-join groupchat-out
+groupchat-in muc-pm carbons sm-resume direct-tls leave"
+srv_pid=
+
+for f in "$UXMPPD" "$SCANSION"; do
+	if [ ! -x "$f" ]; then
+		echo "interop: $f missing (run make)" >&2
+		echo "0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+done
+
+clients=("$@")
+if [ ${#clients[@]} -eq 0 ]; then
+	for f in "$HERE"/clients/*.sh "$HERE"/clients/*.py "$HERE"/clients/*.js; do
+		[ -f "$f" ] || continue
+		b=${f##*/}
+		clients+=("${b%.*}")
+	done
+	mapfile -t clients < <(printf '%s\n' "${clients[@]}" | sort -u)
+fi
+script_of() {
+	for ext in sh py js; do
+		if [ -f "$HERE/clients/$1.$ext" ]; then
+			echo "$HERE/clients/$1.$ext"
+			return 0
+		fi
+	done
+	return 1
+}
+for c in "${clients[@]}"; do
+	if ! script_of "$c" >/dev/null; then
+		echo "interop: no script tests/interop/clients/$c.{sh,py,js}" >&2
+		exit 2
+	fi
+done
+
+mkdir -p "$ART"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-interop.XXXXXX")
+cleanup() {
+	if [ -n "$srv_pid" ]; then
+		kill -KILL "$srv_pid" 2>/dev/null
+		wait "$srv_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$("$SCANSION" --free-port)
+tport=$("$SCANSION" --free-port)
+while [ "$tport" = "$port" ]; do tport=$("$SCANSION" --free-port); done
+conf=$tmp/uxmppd.conf
+cat >"$conf" <<EOF
+domain = localhost
+muc_domain = conference.localhost
+c2s_listen = 127.0.0.1:$port
+c2s_direct_tls_listen = 127.0.0.1:$tport
+data_dir = $tmp/data
+store_sync = none
+log_level = debug
+log_file = $ART/uxmppd.log
+require_encryption = yes
+allow_plain_unencrypted = no
+EOF
+mkdir -p "$tmp/data"
+rm -f "$ART/uxmppd.log"
+for c in "${clients[@]}"; do
+	for u in a b c; do
+		if ! printf '%s\n' "$PASSWORD" | "$UXMPPD" -c "$conf" adduser \
+		    "$c-$u@localhost" >"$tmp/adduser" 2>&1; then
+			echo "interop: adduser $c-$u@localhost: $(cat "$tmp/adduser")" >&2
+			echo "0 passed, 1 failed, 0 skipped"
+			exit 1
+		fi
+	done
+done
+"$UXMPPD" -c "$conf" >"$tmp/stderr" 2>&1 &
+srv_pid=$!
+for p in "$port" "$tport"; do
+	if ! "$SCANSION" --wait-port "127.0.0.1:$p" --wait-pid "$srv_pid" \
+	    --timeout 10; then
+		echo "interop: server did not start: $(tail -n 3 "$tmp/stderr" "$ART/uxmppd.log")" >&2
+		echo "0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+done
+cert=$tmp/data/tls-cert.pem
+if [ ! -s "$cert" ]; then
+	echo "interop: no generated certificate at $cert" >&2
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+cp "$cert" "$ART/uxmppd-cert.pem"
+
+run_client() {
+	c=$1
+	s=$(script_of "$c")
+	rm -f "$ART/$c".*
+	case $s in
+	*.sh) cmd=(bash "$s") ;;
+	*.py) cmd=("$PY" "$s") ;;
+	*.js) cmd=(node "$s") ;;
+	esac
+	env UXMPPD_HOST=127.0.0.1 UXMPPD_PORT="$port" UXMPPD_TLS_PORT="$tport" \
+	    UXMPPD_DOMAIN=localhost UXMPPD_MUC=conference.localhost \
+	    UXMPPD_CERT="$ART/uxmppd-cert.pem" INTEROP_CLIENT="$c" \
+	    INTEROP_JID_A="$c-a@localhost" INTEROP_JID_B="$c-b@localhost" \
+	    INTEROP_JID_C="$c-c@localhost" INTEROP_PASSWORD="$PASSWORD" \
+	    INTEROP_ROOM="$c@conference.localhost" INTEROP_DIR="$HERE" \
+	    INTEROP_ARTIFACTS="$ART" INTEROP_LOG_PREFIX="$ART/$c" \
+	    PEER_LOG="$ART/$c.peer.log" \
+	    timeout -k 5 "$TIMEOUT_S" "${cmd[@]}" \
+	    </dev/null >"$ART/$c.out" 2>"$ART/$c.log"
+	echo $? >"$tmp/$c.rc"
+}
+
+started=$(date +%s)
+pids=()
+for c in "${clients[@]}"; do
+	# At most JOBS at once; never wait for the server itself.
+	while [ "$(jobs -rp | grep -cvx "$srv_pid")" -ge "$JOBS" ]; do
+		wait -n "${pids[@]}"
+	done
+	run_client "$c" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+elapsed=$(($(date +%s) - started))
+
+# The table.
+passed=0
+failed=0
+skipped=0
+notes=$tmp/notes
+: >"$notes"
+w=14
+for c in "${clients[@]}"; do [ ${#c} -ge $w ] && w=$((${#c} + 1)); done
+line=$(printf "%-${w}s" client)
+md="| client |"
+mdsep="| --- |"
+for s in $STEPS; do
+	line="$line $s"
+	md="$md $s |"
+	mdsep="$mdsep --- |"
+done
+echo "$line"
+{ echo "$md"; echo "$mdsep"; } >"$ART/table.md"
+for c in "${clients[@]}"; do
+	out=$ART/$c.out
+	rc=$(cat "$tmp/$c.rc" 2>/dev/null || echo 1)
+	line=$(printf "%-${w}s" "$c")
+	md="| $c |"
+	skip=$(grep -m1 '^skip' "$out" 2>/dev/null | sed 's/^skip *//')
+	if grep -q '^skip' "$out" 2>/dev/null && ! grep -q '^step ' "$out"; then
+		for s in $STEPS; do
+			line="$line $(printf "%-${#s}s" SKIP)"
+			md="$md SKIP |"
+		done
+		echo "$c: SKIP: $skip" >>"$notes"
+		skipped=$((skipped + 1))
+	else
+		for s in $STEPS; do
+			l=$(grep -m1 "^step $s " "$out" 2>/dev/null)
+			st=$(echo "$l" | awk '{print $3}')
+			why=$(echo "$l" | cut -d' ' -f4-)
+			[ "$(echo "$l" | wc -w)" -le 3 ] && why=
+			case $st in
+			ok) passed=$((passed + 1)); cell=ok ;;
+			n/a) cell=n/a; echo "$c $s n/a: $why" >>"$notes" ;;
+			FAIL)
+				failed=$((failed + 1)); cell=FAIL
+				echo "$c $s FAIL: $why" >>"$notes" ;;
+			*)
+				failed=$((failed + 1)); cell=FAIL
+				why="not run"
+				[ "$rc" = 124 ] && why="not run (timed out after ${TIMEOUT_S}s)"
+				[ -n "$l" ] && why="bad line: $l"
+				echo "$c $s FAIL: $why" >>"$notes" ;;
+			esac
+			# ok and mechanism names etc. are kept for the notes.
+			if [ "$cell" = ok ] && [ -n "$why" ]; then
+				echo "$c $s ok: $why" >>"$notes"
+			fi
+			line="$line $(printf "%-${#s}s" "$cell")"
+			md="$md $cell |"
+		done
+	fi
+	echo "$line"
+	echo "$md" >>"$ART/table.md"
+done
+echo
+sed 's/^/  /' "$notes"
+{ echo; sed 's/^/- /' "$notes"; } >>"$ART/table.md"
+
+# The server must have survived every client and must stop cleanly.
+if ! kill -0 "$srv_pid" 2>/dev/null; then
+	echo "FAIL server: uxmppd died during the run: $(tail -n 3 "$tmp/stderr")"
+	failed=$((failed + 1))
+	srv_pid=
+else
+	kill -TERM "$srv_pid"
+	wait "$srv_pid"
+	rc=$?
+	srv_pid=
+	if [ "$rc" -ne 0 ]; then
+		echo "FAIL server: exit status $rc after SIGTERM"
+		failed=$((failed + 1))
+	fi
+fi
+if grep -q -E "AddressSanitizer|runtime error:" "$tmp/stderr" "$ART/uxmppd.log" 2>/dev/null; then
+	echo "FAIL server: sanitizer report (see $ART/uxmppd.log)"
+	failed=$((failed + 1))
+fi
+echo "logs: $ART (${elapsed}s)"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
