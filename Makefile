@@ -112,8 +112,15 @@ bench-idle: all $(BUILD)/idle_bench
 store-crash: all $(BUILD)/crash_driver
 	@sh tests/store-crash.sh $(STORE_CRASH_ROUNDS)
 
+# Real client libraries and apps against one server (tests/interop/README.md).
+interop: all tests/interop/strophe_client
+	@bash tests/interop/run.sh $(INTEROP_CLIENTS)
+tests/interop/strophe_client: tests/interop/strophe_client.c
+	$(Q)if pkg-config --exists libstrophe; then $(CC) -Wall -Wextra -Werror -O2 -o $@ $< \
+	    $$(pkg-config --cflags --libs libstrophe); else echo "  (libstrophe-dev missing: no $@)"; fi
+
 clean:
-	rm -rf build build-* uxmppd tests/scansion
+	rm -rf build build-* uxmppd tests/scansion tests/interop/strophe_client
 
 # --- mbedtls3 ---
 # The TLS tests and scenarios against Debian 13's mbedTLS 3.6, fetched and
@@ -126,5 +133,5 @@ test-mbedtls3:
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test test-tls scenarios peer-test compliance asan ubsan fuzz \
 	small bench bench-xml bench-store bench-muc bench-idle \
-	store-crash clean
+	store-crash clean interop
 .SECONDARY:

@@ -28,6 +28,8 @@
 #   expect-presence JID T              available presence from JID (a full
 #                                      JID matches exactly, a bare JID any of
 #                                      its resources); ok FULL_FROM_JID
+#   expect-unavailable JID T           unavailable presence from JID (full:
+#                                      exact, bare: any resource)
 #   quit                               log out and exit (ok first)
 #
 # Unknown commands answer "fail unknown command".  BODY is the rest of the
@@ -227,6 +229,14 @@ async def run_cmd(p, line):
         st = await p.wait_for(avail, t)
         return "ok %s" % st["from"] if st is not None else \
             "fail no available presence from %s within %gs" % (who, t)
+    if c == "expect-unavailable" and len(words) == 3:
+        who, t = words[1], float(words[2])
+        st = await p.wait_for(lambda s: s.name == "presence" and
+                              s["type"] == "unavailable" and
+                              (str(s["from"]) == who if "/" in who else
+                               s["from"].bare == who), t)
+        return "ok %s" % st["from"] if st is not None else \
+            "fail no unavailable presence from %s within %gs" % (who, t)
     return "fail unknown command"
 
 
