@@ -114,6 +114,8 @@ store-crash: all $(BUILD)/crash_driver
 
 # Real client libraries and apps against one server (tests/interop/README.md).
 interop: all tests/interop/strophe_client
+	@[ -d tests/interop/node_modules ] || ! command -v npm >/dev/null || \
+	    (cd tests/interop && npm ci --no-audit --no-fund) || true
 	@bash tests/interop/run.sh $(INTEROP_CLIENTS)
 tests/interop/strophe_client: tests/interop/strophe_client.c
 	$(Q)if pkg-config --exists libstrophe; then $(CC) -Wall -Wextra -Werror -O2 -o $@ $< \
