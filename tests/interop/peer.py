@@ -36,6 +36,7 @@
 # line (may contain spaces).  Diagnostics go to stderr.  Exits 77 when
 # slixmpp is not installed.
 import asyncio
+import logging
 import os
 import ssl
 import sys
@@ -47,6 +48,9 @@ except ImportError:
     print("skip python3-slixmpp not installed", flush=True)
     sys.exit(77)
 
+# Full slixmpp traffic in the peer's log (stderr): what the peer saw.
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+                    format="%(asctime)s %(name)s %(message)s")
 MUC_NS = "http://jabber.org/protocol/muc"
 MUC_USER_NS = MUC_NS + "#user"
 MUC_OWNER_NS = MUC_NS + "#owner"
@@ -97,6 +101,8 @@ class Peer(slixmpp.ClientXMPP):
         if not self.approve:
             return
         who = pres["from"].bare
+        log("approving", who, "roster:", self.client_roster[who]["subscription"],
+            "pending_out:", self.client_roster[who]["pending_out"])
         self.send_presence(pto=who, ptype="subscribed")
         if self.client_roster[who]["subscription"] in ("none", "from") \
                 and not self.client_roster[who]["pending_out"]:
