@@ -150,7 +150,7 @@ run_client() {
 	rm -f "$ART/$c".*
 	case $s in
 	*.sh) cmd=(bash "$s") ;;
-	*.py) cmd=("$PY" "$s") ;;
+	*.py) cmd=("$PY" -P "$s") ;;	# -P: clients/slixmpp.py is not slixmpp
 	*.js) cmd=(node "$s") ;;
 	esac
 	env UXMPPD_HOST=127.0.0.1 UXMPPD_PORT="$port" UXMPPD_TLS_PORT="$tport" \
@@ -227,6 +227,9 @@ for c in "${clients[@]}"; do
 				why="not run"
 				[ "$rc" = 124 ] && why="not run (timed out after ${TIMEOUT_S}s)"
 				[ -n "$l" ] && why="bad line: $l"
+				if ! grep -q '^step ' "$out" 2>/dev/null; then
+					why="$why (rc $rc; stderr: $(tail -n 1 "$ART/$c.log" 2>/dev/null | cut -c1-120))"
+				fi
 				echo "$c $s FAIL: $why" >>"$notes" ;;
 			esac
 			# ok and mechanism names etc. are kept for the notes.
