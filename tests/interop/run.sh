@@ -37,7 +37,9 @@
 # <client>.peer-*.log, uxmppd.log, table.md.
 #
 # Environment: UXMPPD, SCANSION (binaries), INTEROP_TIMEOUT (seconds per
-# client, default 60), INTEROP_JOBS (clients at once, default 4).
+# client, default 60), INTEROP_JOBS (clients at once, default 4),
+# INTEROP_SERVER_CONF (extra config lines, e.g. "sm_resume_timeout_s = 0"
+# to check that every sm-resume cell then fails).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -113,6 +115,7 @@ log_level = debug
 log_file = $ART/uxmppd.log
 require_encryption = yes
 allow_plain_unencrypted = no
+${INTEROP_SERVER_CONF:-}
 EOF
 mkdir -p "$tmp/data"
 rm -f "$ART/uxmppd.log"
@@ -171,7 +174,7 @@ pids=()
 for c in "${clients[@]}"; do
 	# At most JOBS at once; never wait for the server itself.
 	while [ "$(jobs -rp | grep -cvx "$srv_pid")" -ge "$JOBS" ]; do
-		wait -n "${pids[@]}"
+		wait -n "${pids[@]}" 2>/dev/null
 	done
 	run_client "$c" &
 	pids+=($!)
