@@ -265,7 +265,7 @@ else
 		failed=$((failed + 1))
 	fi
 fi
-if grep -q -E "AddressSanitizer|runtime error:" "$tmp/stderr" "$ART/uxmppd.log" 2>/dev/null; then
+if grep -q -E "AddressSanitizer|LeakSanitizer|runtime error:" "$tmp/stderr" "$ART/uxmppd.log" 2>/dev/null; then
 	echo "FAIL server: sanitizer report (see $ART/uxmppd.log)"
 	failed=$((failed + 1))
 fi
