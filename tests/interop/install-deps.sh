@@ -37,7 +37,8 @@ echo "$want" | {
 			echo "install-deps: run as root: apt-get install -y$missing"
 			exit 1
 		fi
-		echo "install-deps: apt-get install -y$missing"
+		echo "install-deps: apt-get update, then apt-get install -y$missing"
+		apt-get update -q >/dev/null || exit 1
 		DEBIAN_FRONTEND=noninteractive apt-get install -y $missing || exit 1
 	fi
 } || exit 1
