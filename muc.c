@@ -1,5 +1,8 @@
 /*
- * muc.c - the multi-user chat service (XEP-0045) at conference.<domain>.
+ * muc.c - the multi-user chat service (XEP-0045) at conference.<domain>:
+ * its entry points (muc_handle() and the session and account hooks),
+ * service and room discovery, iq to rooms and occupants, and the
+ * service's own ad-hoc commands.
  *
  * Protocol only: stanzas come in through muc_handle() with 'from' stamped
  * by the server, and leave through route.h.  Where XEP-0045 leaves a
@@ -8,22 +11,13 @@
  * affiliation-change message for non-occupants, the room lock until the
  * first configuration, the subject message on join.
  *
- * Model: rooms live in a hash table keyed by bare room JID.  A room holds
- * its configuration, its affiliation list (with reserved nicknames), its
- * occupants and a ring of prepared history messages.  An occupant is one
- * nickname; it holds one or more sessions (real full JIDs of one bare JID)
- * with the last presence each sent, filtered and stamped with the
- * occupant JID.  Persistent rooms keep their configuration and
- * affiliations in the store (kinds "muc_room" and "muc_aff").
- *
- * Fan-out: a stanza for many recipients is serialized once with
- * route_prepare() and sent per session with route_prepared_send(); at most
- * a handful of variants (full JIDs / anonymous / self) are built.
+ * The service is split by concern, sharing types and functions through
+ * muc_internal.h:
+ *   muc_stanza.c    helpers: names, stamps, nicknames, stanzas, forms
  */
 #include "muc.h"
 
 #include <ctype.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,553 +25,14 @@
 
 #include "buf.h"
 #include "config.h"
-#include "htab.h"
 #include "jid.h"
 #include "log.h"
-#include "route.h"
 #include "sasl.h"
 #include "store.h"
 #include "tls.h"
-#include "xml.h"
-
-#define NS_MUC		"http://jabber.org/protocol/muc"
-#define NS_MUC_USER	"http://jabber.org/protocol/muc#user"
-#define NS_MUC_ADMIN	"http://jabber.org/protocol/muc#admin"
-#define NS_MUC_OWNER	"http://jabber.org/protocol/muc#owner"
-#define NS_MUC_UNIQUE	"http://jabber.org/protocol/muc#unique"
-#define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
-#define NS_DATA		"jabber:x:data"
-#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
-#define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
-#define NS_REGISTER	"jabber:iq:register"
-#define NS_COMMANDS	"http://jabber.org/protocol/commands"
-#define NS_DELAY	"urn:xmpp:delay"
-#define NS_OCCUPANT_ID	"urn:xmpp:occupant-id:0"
-#define NS_PING		"urn:xmpp:ping"
-#define NS_HINTS	"urn:xmpp:hints"
-#define FORM_ROOMCONFIG	"http://jabber.org/protocol/muc#roomconfig"
-#define FORM_ROOMINFO	"http://jabber.org/protocol/muc#roominfo"
-#define FORM_REGISTER	"http://jabber.org/protocol/muc#register"
-#define FORM_REQUEST	"http://jabber.org/protocol/muc#request"
-#define NODE_DESTROY	"http://prosody.im/protocol/muc#destroy"
-#define NODE_SETAFF	"http://prosody.im/protocol/muc#set-affiliation"
-
-#define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
-#define MUC_HISTORY_MAX		1000	/* cap on muc#roomconfig_historylength */
-#define MUC_TOMBSTONE_S		(31 * 86400)	/* destroyed persistent rooms */
-#define MUC_HISTORY_BYTES	(128 * 1024)	/* history kept per room */
-#define MUC_TEXT_MAX		1024	/* room name, description, password */
-#define MUC_SUBJECT_MAX		4096	/* bytes of a room subject */
-#define MUC_AFFS_MAX		10000	/* affiliations (with bans) per room */
-
-enum muc_aff { AFF_OUTCAST = -1, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
-enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
-enum muc_allowpm { PM_ANYONE, PM_PARTICIPANTS, PM_MODERATORS, PM_NONE };
-
-/* Views of an occupant's presence (who may see which JIDs). */
-enum muc_view { VIEW_FULL, VIEW_ANON, VIEW_SELF };
-
-struct muc_affent {
-	char	*jid;		/* bare JID (or a domain, for host bans) */
-	int	 aff;		/* enum muc_aff, never AFF_NONE */
-	char	*nick;		/* reserved nickname, or NULL */
-	char	*reason;	/* reason given with the last change, or NULL */
-};
-
-struct muc_session {
-	char	*jid;		/* real full JID */
-	struct xml_node *pres;	/* last presence: filtered, from = occupant JID */
-	int	 gone;		/* left; dropped once the change is published */
-};
-
-struct muc_occupant {
-	char	*nick;		/* nickname (resource of the occupant JID) */
-	char	*bare;		/* real bare JID */
-	int	 role;		/* enum muc_role */
-	struct muc_session *sess;
-	size_t	 nsess, capsess;
-	char	 id[48];	/* XEP-0421 occupant-id */
-};
-
-struct muc_hist {
-	struct route_prepared p;	/* message with delay, without 'to' */
-	time_t	 ts;
-};
-
-struct muc_room {
-	struct hnode node;	/* in the rooms table, by jid */
-	char	*jid;		/* bare room JID */
-	/* configuration (muc#roomconfig) */
-	char	*name, *desc, *lang, *password;
-	int	 persistent, public, members_only, moderated, whois_anyone;
-	int	 changesubject, allow_invites, allowpm;
-	unsigned max_users;		/* 0 = no limit */
-	unsigned history_len;		/* messages kept */
-	unsigned history_default;	/* sent when the joiner asks nothing */
-	unsigned bcast;			/* bit (1 << role): presence broadcast */
-	unsigned getmemberlist;		/* bit (1 << role): may get member list */
-	char	*subject, *subject_from;
-	time_t	 subject_time;
-	char	 salt[40];		/* occupant-id and iq id salt */
-	time_t	 locked_until;		/* 0: open; else locked until then */
-	/* state */
-	struct muc_affent *affs;
-	size_t	 naffs, capaffs;
-	struct muc_occupant **occ;
-	size_t	 nocc, capocc;
-	struct muc_hist *hist;		/* ring of history_len entries */
-	size_t	 hist_start, hist_n, hist_cap;
-	size_t	 hist_bytes;		/* serialized size of the ring */
-	int	 busy;			/* >0 while a handler uses the room */
-	int	 destroyed;		/* freed when busy drops to 0 */
-};
+#include "muc_internal.h"
 
 static struct htab rooms;	/* every room, by bare JID */
-static unsigned long id_counter;
-
-/* Rank helpers for affiliations and roles as text. */
-static const char *
-aff_name(int aff)
-{
-	switch (aff) {
-	case AFF_OUTCAST:
-		return "outcast";
-	case AFF_MEMBER:
-		return "member";
-	case AFF_ADMIN:
-		return "admin";
-	case AFF_OWNER:
-		return "owner";
-	default:
-		return "none";
-	}
-}
-
-static int
-aff_parse(const char *s)
-{
-	if (s == NULL) {
-		return -2;
-	}
-	if (strcmp(s, "outcast") == 0) {
-		return AFF_OUTCAST;
-	} else if (strcmp(s, "none") == 0) {
-		return AFF_NONE;
-	} else if (strcmp(s, "member") == 0) {
-		return AFF_MEMBER;
-	} else if (strcmp(s, "admin") == 0) {
-		return AFF_ADMIN;
-	} else if (strcmp(s, "owner") == 0) {
-		return AFF_OWNER;
-	}
-	return -2;
-}
-
-static const char *
-role_name(int role)
-{
-	switch (role) {
-	case ROLE_VISITOR:
-		return "visitor";
-	case ROLE_PARTICIPANT:
-		return "participant";
-	case ROLE_MODERATOR:
-		return "moderator";
-	default:
-		return "none";
-	}
-}
-
-static int
-role_parse(const char *s)
-{
-	if (s == NULL) {
-		return -1;
-	}
-	if (strcmp(s, "none") == 0) {
-		return ROLE_NONE;
-	} else if (strcmp(s, "visitor") == 0) {
-		return ROLE_VISITOR;
-	} else if (strcmp(s, "participant") == 0) {
-		return ROLE_PARTICIPANT;
-	} else if (strcmp(s, "moderator") == 0) {
-		return ROLE_MODERATOR;
-	}
-	return -1;
-}
-
-static void
-set_str(char **dst, const char *s)
-{
-	free(*dst);
-	*dst = (s != NULL && *s != '\0') ? xstrdup(s) : NULL;
-}
-
-static int
-str_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL) {
-		return a == b;
-	}
-	return strcmp(a, b) == 0;
-}
-
-/* "true"/"1" as XEP-0004 booleans. */
-static int
-parse_bool(const char *s)
-{
-	return s != NULL && (strcmp(s, "1") == 0 || strcmp(s, "true") == 0);
-}
-
-static const char *
-muc_host(void)
-{
-	return config_get()->muc_domain;
-}
-
-/* Bare part of a (canonical) full JID into out. */
-static void
-bare_of(const char *full, char *out, size_t cap)
-{
-	if (jid_bare(full, out, cap) != 0) {
-		snprintf(out, cap, "%s", full);
-	}
-}
-
-/* Format t as an XEP-0082 DateTime (UTC). */
-static void
-fmt_stamp(time_t t, char *out, size_t cap)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Parse an XEP-0082 DateTime; -1 if malformed. */
-static int
-parse_stamp(const char *s, time_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, n = 0, oh, om;
-	long off = 0;
-	const char *p;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-	    &sec, &n) != 6 || n == 0) {
-		return -1;
-	}
-	p = s + n;
-	if (*p == '.') {
-		p++;
-		while (isdigit((unsigned char)*p)) {
-			p++;
-		}
-	}
-	if (*p == '+' || *p == '-') {
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2) {
-			return -1;
-		}
-		off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
-	} else if (*p != 'Z' && *p != '\0') {
-		return -1;
-	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm) - off;
-	return 0;
-}
-
-/* Decode one UTF-8 sequence; returns its length (>= 1). */
-static size_t
-utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xE0) == 0xC0 && s[1] != 0) {
-		*cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
-		return 2;
-	} else if ((s[0] & 0xF0) == 0xE0 && s[1] != 0 && s[2] != 0) {
-		*cp = ((uint32_t)(s[0] & 0x0F) << 12) |
-		    ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-		return 3;
-	} else if ((s[0] & 0xF8) == 0xF0 && s[1] != 0 && s[2] != 0 &&
-	    s[3] != 0) {
-		*cp = ((uint32_t)(s[0] & 0x07) << 18) |
-		    ((uint32_t)(s[1] & 0x3F) << 12) |
-		    ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-		return 4;
-	}
-	*cp = 0xFFFD;
-	return 1;
-}
-
-/*
- * Code points stringprep (RFC 3454 table B.1) maps to nothing and PRECIS
- * disallows as default-ignorable: soft hyphen, joiners, variation
- * selectors, BOM...  A nickname holding one fails strict validation.
- */
-static int
-is_ignorable(uint32_t cp)
-{
-	return cp == 0x00AD || cp == 0x034F || cp == 0x1806 ||
-	    (cp >= 0x180B && cp <= 0x180D) ||
-	    (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 ||
-	    (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF ||
-	    (cp >= 0xE0100 && cp <= 0xE01EF);
-}
-
-/* Strict nickname check on top of jid_nick_canon(); 0 or -1. */
-static int
-nick_strict(const char *in, char *out, size_t cap)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	uint32_t cp;
-
-	if (jid_nick_canon(in, out, cap) != 0) {
-		return -1;
-	}
-	while (*p != '\0') {
-		p += utf8_next(p, &cp);
-		if (is_ignorable(cp)) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* in with the ignorable code points removed (lax preparation, for the
- * 'from' of an error about a nickname that failed strict validation). */
-static void
-nick_lax(const char *in, char *out, size_t cap)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	size_t n, len = 0;
-	uint32_t cp;
-
-	while (*p != '\0') {
-		n = utf8_next(p, &cp);
-		if (!is_ignorable(cp) && len + n < cap) {
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p += n;
-	}
-	out[len] = '\0';
-}
-
-/* ---- stanza helpers ---- */
-
-static struct xml_node *
-stanza_new(const char *name, const char *from, const char *to,
-    const char *type, const char *id)
-{
-	struct xml_node *st = xml_new(name, XML_NS_CLIENT);
-
-	if (from != NULL) {
-		xml_set_attr(st, "from", from);
-	}
-	if (to != NULL) {
-		xml_set_attr(st, "to", to);
-	}
-	if (type != NULL) {
-		xml_set_attr(st, "type", type);
-	}
-	if (id != NULL) {
-		xml_set_attr(st, "id", id);
-	}
-	return st;
-}
-
-/* Route and free. */
-static void
-send_free(struct xml_node *st)
-{
-	route_stanza(st);
-	xml_free(st);
-}
-
-/*
- * Reply to st with a stanza error (RFC 6120 §8.3) from 'from' (NULL: the
- * address st was sent to), carrying by= when by is not NULL.  Stanzas of
- * type error are never answered.
- */
-static void
-send_error_from(const struct xml_node *st, const char *from,
-    const char *type, const char *cond, const char *text, const char *by)
-{
-	const char *t = xml_attr(st, "type");
-	struct xml_node *r, *e;
-
-	if (t != NULL && strcmp(t, "error") == 0) {
-		return;
-	}
-	if (from == NULL) {
-		from = xml_attr(st, "to");
-	}
-	r = stanza_new(st->name, from, xml_attr(st, "from"), "error",
-	    xml_attr(st, "id"));
-	e = xml_add(r, "error", NULL);
-	xml_set_attr(e, "type", type);
-	if (by != NULL && !str_eq(by, from)) {
-		xml_set_attr(e, "by", by);
-	}
-	xml_add(e, cond, NS_STANZAS);
-	if (text != NULL) {
-		xml_add_text_child(e, "text", NS_STANZAS, text);
-	}
-	send_free(r);
-}
-
-static void
-send_error(const struct xml_node *st, const char *type, const char *cond,
-    const char *text, const char *by)
-{
-	send_error_from(st, NULL, type, cond, text, by);
-}
-
-/* An empty iq result for iq.  Caller frees. */
-static struct xml_node *
-iq_result(const struct xml_node *iq)
-{
-	return stanza_new("iq", xml_attr(iq, "to"), xml_attr(iq, "from"),
-	    "result", xml_attr(iq, "id"));
-}
-
-/* The first child element of el, skipping text. */
-static struct xml_node *
-first_elem(const struct xml_node *el)
-{
-	struct xml_node *c;
-
-	for (c = el->first_child; c != NULL; c = c->next) {
-		if (c->type == XML_ELEMENT) {
-			return c;
-		}
-	}
-	return NULL;
-}
-
-/* Copy st's attributes except from/to onto dst. */
-static void
-copy_attrs(struct xml_node *dst, const struct xml_node *st)
-{
-	const struct xml_attr *a;
-
-	for (a = st->attrs; a != NULL; a = a->next) {
-		if (a->ns != NULL && *a->ns != '\0') {
-			xml_set_attr_ns(dst, a->ns, a->prefix, a->name,
-			    a->value);
-		} else if (strcmp(a->name, "from") != 0 &&
-		    strcmp(a->name, "to") != 0 &&
-		    strcmp(a->name, "xmlns") != 0) {
-			xml_set_attr(dst, a->name, a->value);
-		}
-	}
-}
-
-/* Is c one of the MUC payloads we never pass on from clients? */
-static int
-is_muc_payload(const struct xml_node *c)
-{
-	return c->ns != NULL && (strcmp(c->ns, NS_MUC) == 0 ||
-	    strcmp(c->ns, NS_MUC_USER) == 0 ||
-	    strcmp(c->ns, NS_OCCUPANT_ID) == 0);
-}
-
-/* Deep-copy the child elements of src into dst, except MUC payloads. */
-static void
-copy_children_filtered(struct xml_node *dst, const struct xml_node *src)
-{
-	const struct xml_node *c;
-
-	for (c = src->first_child; c != NULL; c = c->next) {
-		if (c->type == XML_ELEMENT && !is_muc_payload(c)) {
-			xml_copy_into(dst, c);
-		}
-	}
-}
-
-/* A fresh stanza id ("muc" + counter + random). */
-static void
-new_id(char *out, size_t cap)
-{
-	unsigned char r[6];
-
-	if (tls_random(r, sizeof(r)) != 0) {
-		memset(r, 0, sizeof(r));
-	}
-	snprintf(out, cap, "muc%lx-%02x%02x%02x%02x%02x%02x", ++id_counter,
-	    r[0], r[1], r[2], r[3], r[4], r[5]);
-}
-
-/* ---- data forms (XEP-0004) ---- */
-
-/* The <field var='var'/> of form x, or NULL. */
-static const struct xml_node *
-form_field(const struct xml_node *x, const char *var)
-{
-	const struct xml_node *f;
-
-	for (f = xml_child(x, "field", NS_DATA); f != NULL;
-	    f = xml_next(f, "field", NS_DATA)) {
-		if (str_eq(xml_attr(f, "var"), var)) {
-			return f;
-		}
-	}
-	return NULL;
-}
-
-/* First value of a field, "" when it has none, NULL when absent. */
-static const char *
-form_value(const struct xml_node *x, const char *var)
-{
-	const struct xml_node *f = form_field(x, var), *v;
-
-	if (f == NULL) {
-		return NULL;
-	}
-	v = xml_child(f, "value", NS_DATA);
-	return v != NULL ? xml_text(v) : "";
-}
-
-static struct xml_node *
-form_add_field(struct xml_node *x, const char *var, const char *type,
-    const char *label, const char *value)
-{
-	struct xml_node *f = xml_add(x, "field", NULL);
-
-	if (type != NULL) {
-		xml_set_attr(f, "type", type);
-	}
-	if (label != NULL) {
-		xml_set_attr(f, "label", label);
-	}
-	if (var != NULL) {
-		xml_set_attr(f, "var", var);
-	}
-	if (value != NULL) {
-		xml_add_text_child(f, "value", NULL, value);
-	}
-	return f;
-}
-
-static void
-form_add_option(struct xml_node *f, const char *label, const char *value)
-{
-	struct xml_node *o = xml_add(f, "option", NULL);
-
-	if (label != NULL) {
-		xml_set_attr(o, "label", label);
-	}
-	xml_add_text_child(o, "value", NULL, value);
-}
 
 /* ---- rooms, affiliations, occupants ---- */
 
@@ -714,7 +169,7 @@ get_aff(const struct muc_room *r, const char *jid)
 	char bare[JID_MAX + 1], dom[JID_MAX + 1];
 	const struct muc_affent *a;
 
-	bare_of(jid, bare, sizeof(bare));
+	muc_bare_of(jid, bare, sizeof(bare));
 	if (config_is_admin(bare)) {
 		return AFF_OWNER;
 	}
@@ -915,8 +370,8 @@ pres_keep(const struct muc_room *r, const struct muc_occupant *o,
 	buf_init(&from, 0);
 	buf_printf(&from, "%s/%s", r->jid, o->nick);
 	if (st != NULL) {
-		copy_attrs(p, st);
-		copy_children_filtered(p, st);
+		muc_copy_attrs(p, st);
+		muc_copy_children_filtered(p, st);
 	}
 	xml_set_attr(p, "from", from.data);
 	xml_set_attr(p, "type", type);
@@ -987,6 +442,36 @@ occ_settle(struct muc_room *r, struct muc_occupant *o)
 		return 1;
 	}
 	return 0;
+}
+
+static void
+send_prepared_to_occ(const struct route_prepared *p,
+    const struct muc_occupant *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nsess; i++) {
+		if (!q->sess[i].gone) {
+			route_prepared_send(p, q->sess[i].jid);
+		}
+	}
+}
+
+/* Send st (no 'to') to every live session of occupants with at least
+ * min_role. */
+static void
+broadcast(const struct muc_room *r, const struct xml_node *st, int min_role)
+{
+	struct route_prepared p;
+	size_t i;
+
+	route_prepare(&p, st);
+	for (i = 0; i < r->nocc; i++) {
+		if (r->occ[i]->role >= min_role) {
+			send_prepared_to_occ(&p, r->occ[i]);
+		}
+	}
+	route_prepared_free(&p);
 }
 
 /* ---- persistence ---- */
@@ -1062,7 +547,7 @@ store_aff(const struct muc_room *r, const struct muc_affent *a)
 	buf_init(&k, 0);
 	buf_init(&v, 0);
 	aff_key(r, a->jid, &k);
-	buf_puts(&v, aff_name(a->aff));
+	buf_puts(&v, muc_aff_name(a->aff));
 	buf_putc(&v, '\t');
 	esc_append(&v, a->nick);
 	buf_putc(&v, '\t');
@@ -1213,8 +698,8 @@ tomb_add(const char *jid, const char *reason, const char *newjid,
 		t->next = tombs;
 		tombs = t;
 	}
-	set_str(&t->reason, reason);
-	set_str(&t->newjid, newjid);
+	muc_set_str(&t->reason, reason);
+	muc_set_str(&t->newjid, newjid);
 	t->expires = expires;
 	return t;
 }
@@ -1274,10 +759,10 @@ aff_store_set(struct muc_room *r, const char *bare, int aff,
 	}
 	a->aff = aff;
 	if (nick != NULL) {
-		set_str(&a->nick, nick);
+		muc_set_str(&a->nick, nick);
 	}
 	if (reason != NULL) {
-		set_str(&a->reason, reason);
+		muc_set_str(&a->reason, reason);
 	}
 	if (r->persistent) {
 		store_aff(r, a);
@@ -1285,21 +770,6 @@ aff_store_set(struct muc_room *r, const char *bare, int aff,
 }
 
 /* ---- presence publication ---- */
-
-struct pubinfo {
-	const char *codes[4];		/* status codes before the items */
-	size_t	 ncodes;
-	const struct xml_node *destroy;	/* <destroy/> to put first */
-	const char *newnick;		/* item nick (303 nick change) */
-	const char *actor;		/* actor's real full JID, or NULL */
-	const char *reason;
-	int	 prev_role;		/* role before the change, -1 unknown */
-	int	 force_unavail;		/* everyone sees it unavailable */
-	int	 omit_gone;		/* leaving sessions get nothing */
-	const char *self_codes[2];	/* extra codes for the self presence */
-	size_t	 nself_codes;
-	const struct muc_occupant *only;	/* probe: just this recipient */
-};
 
 static int
 bcast_role(const struct muc_room *r, int role)
@@ -1327,47 +797,6 @@ anon_for(const struct muc_room *r, const char *full)
 	return !(q != NULL && q->role == ROLE_MODERATOR);
 }
 
-static void
-add_status(struct xml_node *x, const char *code)
-{
-	struct xml_node *s = xml_add(x, "status", NULL);
-
-	xml_set_attr(s, "code", code);
-}
-
-/* <item/> in muc#user or muc#admin x/query.  role NULL omits it. */
-static struct xml_node *
-add_item(struct xml_node *x, int aff, const char *role, const char *jid,
-    const char *nick, const char *actor_nick, const char *actor_jid,
-    const char *reason)
-{
-	struct xml_node *it = xml_add(x, "item", NULL), *ac;
-
-	xml_set_attr(it, "affiliation", aff_name(aff));
-	if (role != NULL) {
-		xml_set_attr(it, "role", role);
-	}
-	if (jid != NULL) {
-		xml_set_attr(it, "jid", jid);
-	}
-	if (nick != NULL) {
-		xml_set_attr(it, "nick", nick);
-	}
-	if (actor_nick != NULL || actor_jid != NULL) {
-		ac = xml_add(it, "actor", NULL);
-		if (actor_nick != NULL) {
-			xml_set_attr(ac, "nick", actor_nick);
-		}
-		if (actor_jid != NULL) {
-			xml_set_attr(ac, "jid", actor_jid);
-		}
-	}
-	if (reason != NULL) {
-		xml_add_text_child(it, "reason", NULL, reason);
-	}
-	return it;
-}
-
 /* Append the muc#user <x/> describing o to presence p. */
 static void
 build_x(const struct muc_room *r, const struct muc_occupant *o,
@@ -1384,11 +813,11 @@ build_x(const struct muc_room *r, const struct muc_occupant *o,
 		xml_copy_into(x, pi->destroy);
 	}
 	for (i = 0; i < pi->ncodes; i++) {
-		add_status(x, pi->codes[i]);
+		muc_add_status(x, pi->codes[i]);
 	}
 	if (self) {
 		for (i = 0; i < pi->nself_codes; i++) {
-			add_status(x, pi->self_codes[i]);
+			muc_add_status(x, pi->self_codes[i]);
 		}
 	}
 	if (pi->actor != NULL) {
@@ -1396,20 +825,20 @@ build_x(const struct muc_room *r, const struct muc_occupant *o,
 		actor_nick = ao != NULL ? ao->nick : NULL;
 	}
 	if (view == VIEW_ANON) {
-		add_item(x, aff, role_name(o->role), NULL, pi->newnick,
+		muc_add_item(x, aff, muc_role_name(o->role), NULL, pi->newnick,
 		    actor_nick, NULL, pi->reason);
 	} else {
 		for (i = 0; i < o->nsess; i++) {
 			if (pi->omit_gone && o->sess[i].gone) {
 				continue;
 			}
-			add_item(x, aff, role_name(o->role), o->sess[i].jid,
-			    pi->newnick, actor_nick,
+			muc_add_item(x, aff, muc_role_name(o->role),
+			    o->sess[i].jid, pi->newnick, actor_nick,
 			    view == VIEW_FULL ? pi->actor : NULL, pi->reason);
 		}
 	}
 	if (self) {
-		add_status(x, "110");
+		muc_add_status(x, "110");
 	}
 }
 
@@ -1422,7 +851,8 @@ pub_base(const struct muc_room *r, const struct muc_occupant *o,
 	int unavail;
 
 	if (prim != NULL && prim->pres != NULL && !pi->force_unavail) {
-		unavail = str_eq(xml_attr(prim->pres, "type"), "unavailable");
+		unavail = muc_str_eq(xml_attr(prim->pres, "type"),
+		    "unavailable");
 		if (o->role != ROLE_NONE || unavail) {
 			return xml_clone(prim->pres);
 		}
@@ -1453,19 +883,6 @@ get_variant(struct variant v[3][2], const struct muc_room *r,
 		vv->ready = 1;
 	}
 	return vv;
-}
-
-static void
-send_prepared_to_occ(const struct route_prepared *p,
-    const struct muc_occupant *q)
-{
-	size_t i;
-
-	for (i = 0; i < q->nsess; i++) {
-		if (!q->sess[i].gone) {
-			route_prepared_send(p, q->sess[i].jid);
-		}
-	}
 }
 
 /*
@@ -1528,7 +945,7 @@ publicise(struct muc_room *r, struct muc_occupant *o,
 			}
 			build_x(r, o, pi, st, VIEW_SELF, 1);
 			xml_set_attr(st, "to", o->sess[j].jid);
-			send_free(st);
+			muc_send_free(st);
 		}
 	}
 	for (i = 0; i < 3; i++) {
@@ -1559,7 +976,7 @@ send_occupant_list(const struct muc_room *r, const char *to)
 
 	memset(&pi, 0, sizeof(pi));
 	pi.prev_role = -1;
-	bare_of(to, to_bare, sizeof(to_bare));
+	muc_bare_of(to, to_bare, sizeof(to_bare));
 	for (i = 0; i < r->nocc; i++) {
 		q = r->occ[i];
 		if (occ_session(q, to) != NULL) {
@@ -1574,7 +991,7 @@ send_occupant_list(const struct muc_room *r, const char *to)
 		xml_set_attr(p, "to", to);
 		build_x(r, q, &pi, p, (anon && strcmp(to_bare, q->bare) != 0) ?
 		    VIEW_ANON : VIEW_SELF, 0);
-		send_free(p);
+		muc_send_free(p);
 	}
 	if (!bcast_role(r, ROLE_NONE)) {
 		return;
@@ -1599,30 +1016,45 @@ send_occupant_list(const struct muc_room *r, const char *to)
 		} else {
 			buf_puts(&from, r->jid);
 		}
-		p = stanza_new("presence", from.data, to, "unavailable", NULL);
+		p = muc_stanza_new("presence", from.data, to, "unavailable",
+		    NULL);
 		x = xml_add(p, "x", NS_MUC_USER);
-		add_item(x, a->aff, "none", anon ? NULL : a->jid, a->nick,
+		muc_add_item(x, a->aff, "none", anon ? NULL : a->jid, a->nick,
 		    NULL, NULL, NULL);
-		send_free(p);
+		muc_send_free(p);
 	}
 	buf_free(&from);
 }
 
-/* Send st (no 'to') to every live session of occupants with at least
- * min_role. */
 static void
-broadcast(const struct muc_room *r, const struct xml_node *st, int min_role)
+send_occupant_list_except(const struct muc_room *r, const char *to,
+    const char *except_bare)
 {
-	struct route_prepared p;
+	char to_bare[JID_MAX + 1];
+	const struct muc_occupant *q;
+	const struct muc_session *prim;
+	struct xml_node *p;
+	struct pubinfo pi;
+	int anon = anon_for(r, to);
 	size_t i;
 
-	route_prepare(&p, st);
+	memset(&pi, 0, sizeof(pi));
+	muc_bare_of(to, to_bare, sizeof(to_bare));
 	for (i = 0; i < r->nocc; i++) {
-		if (r->occ[i]->role >= min_role) {
-			send_prepared_to_occ(&p, r->occ[i]);
+		q = r->occ[i];
+		if (strcmp(q->bare, except_bare) == 0 ||
+		    !bcast_role(r, q->role)) {
+			continue;
 		}
+		prim = occ_primary(q);
+		if (prim == NULL || prim->pres == NULL) {
+			continue;
+		}
+		p = xml_clone(prim->pres);
+		xml_set_attr(p, "to", to);
+		build_x(r, q, &pi, p, anon ? VIEW_ANON : VIEW_SELF, 0);
+		muc_send_free(p);
 	}
-	route_prepared_free(&p);
 }
 
 /* ---- history and subject ---- */
@@ -1678,7 +1110,7 @@ is_historic(const struct xml_node *m)
 	}
 	for (c = m->first_child; c != NULL; c = c->next) {
 		if (c->type == XML_ELEMENT &&
-		    str_eq(c->ns, "urn:xmpp:chat-markers:0")) {
+		    muc_str_eq(c->ns, "urn:xmpp:chat-markers:0")) {
 			return 1;
 		}
 	}
@@ -1691,7 +1123,7 @@ add_delay(struct xml_node *st, const char *from, time_t t)
 	struct xml_node *d = xml_add(st, "delay", NS_DELAY);
 	char stamp[32];
 
-	fmt_stamp(t, stamp, sizeof(stamp));
+	muc_fmt_stamp(t, stamp, sizeof(stamp));
 	xml_set_attr(d, "from", from);
 	xml_set_attr(d, "stamp", stamp);
 }
@@ -1758,7 +1190,7 @@ send_history(const struct muc_room *r, const struct xml_node *join,
 			have = 1;
 		}
 		if ((s = xml_attr(h, "since")) != NULL &&
-		    parse_stamp(s, &t) == 0) {
+		    muc_parse_stamp(s, &t) == 0) {
 			since = t;
 			have = 1;
 		}
@@ -1806,7 +1238,7 @@ send_history(const struct muc_room *r, const struct xml_node *join,
 static struct xml_node *
 subject_msg(const char *from, const char *subject)
 {
-	struct xml_node *m = stanza_new("message", from, NULL, "groupchat",
+	struct xml_node *m = muc_stanza_new("message", from, NULL, "groupchat",
 	    NULL);
 	struct xml_node *s = xml_add(m, "subject", NULL);
 
@@ -1826,13 +1258,10 @@ send_subject(const struct muc_room *r, const char *to)
 	if (r->subject_time != 0) {
 		add_delay(m, r->jid, r->subject_time);
 	}
-	send_free(m);
+	muc_send_free(m);
 }
 
 /* ---- leaving and destroying ---- */
-
-static void room_destroy(struct muc_room *r, const char *newjid,
-    const char *reason, const char *password);
 
 /* A room with no occupants that is not persistent goes away. */
 static void
@@ -1905,7 +1334,7 @@ kick_errored(struct muc_room *r, const struct xml_node *st, const char *from)
 	if (e != NULL) {
 		for (c = e->first_child; c != NULL; c = c->next) {
 			if (c->type != XML_ELEMENT ||
-			    !str_eq(c->ns, NS_STANZAS)) {
+			    !muc_str_eq(c->ns, NS_STANZAS)) {
 				continue;
 			}
 			if (strcmp(c->name, "text") == 0) {
@@ -1962,7 +1391,7 @@ respond_probe(struct muc_room *r, const struct xml_node *st,
 	struct buf fj;
 
 	if (prober == NULL) {
-		send_error(st, "cancel", "not-acceptable",
+		muc_send_error(st, "cancel", "not-acceptable",
 		    "You are not currently connected to this chat", r->jid);
 		return;
 	}
@@ -1980,11 +1409,11 @@ respond_probe(struct muc_room *r, const struct xml_node *st,
 	}
 	buf_init(&fj, 0);
 	buf_printf(&fj, "%s/%s", r->jid, nick);
-	p = stanza_new("presence", fj.data, from, "unavailable", NULL);
+	p = muc_stanza_new("presence", fj.data, from, "unavailable", NULL);
 	x = xml_add(p, "x", NS_MUC_USER);
-	add_item(x, get_aff(r, owner), "none", anon_for(r, from) ? NULL : owner,
-	    nick, NULL, NULL, NULL);
-	send_free(p);
+	muc_add_item(x, get_aff(r, owner), "none", anon_for(r, from) ? NULL :
+	    owner, nick, NULL, NULL, NULL);
+	muc_send_free(p);
 	buf_free(&fj);
 }
 
@@ -2011,13 +1440,13 @@ check_nick_use(struct muc_room *r, const struct xml_node *st,
 	const char *owner;
 
 	if (!nick_visible(nick)) {
-		send_error(st, "modify", "not-allowed",
+		muc_send_error(st, "modify", "not-allowed",
 		    "Invisible Nicknames are forbidden", r->jid);
 		return -1;
 	}
 	owner = nick_owner(r, nick);
 	if (owner != NULL && strcmp(owner, from_bare) != 0) {
-		send_error(st, "cancel", "conflict", NULL, r->jid);
+		muc_send_error(st, "cancel", "conflict", NULL, r->jid);
 		return -1;
 	}
 	return 0;
@@ -2044,13 +1473,13 @@ room_create(const char *room_jid, const struct xml_node *st,
 	struct pubinfo pi;
 
 	if (rooms.count >= config_get()->muc_max_rooms) {
-		send_error(st, "wait", "resource-constraint", NULL,
+		muc_send_error(st, "wait", "resource-constraint", NULL,
 		    muc_host());
 		return;
 	}
-	bare_of(from, bare, sizeof(bare));
+	muc_bare_of(from, bare, sizeof(bare));
 	if (!nick_visible(nick)) {
-		send_error(st, "modify", "not-allowed",
+		muc_send_error(st, "modify", "not-allowed",
 		    "Invisible Nicknames are forbidden", NULL);
 		return;
 	}
@@ -2058,7 +1487,7 @@ room_create(const char *room_jid, const struct xml_node *st,
 	r->locked_until = time(NULL) + MUC_LOCK_TIMEOUT_S;
 	pw = x != NULL ? xml_child(x, "password", NS_MUC) : NULL;
 	if (pw != NULL) {
-		set_str(&r->password, xml_text(pw));
+		muc_set_str(&r->password, xml_text(pw));
 	}
 	aff_store_set(r, bare, AFF_OWNER, NULL, NULL);
 	o = occ_new(r, nick, bare, ROLE_MODERATOR);
@@ -2097,15 +1526,15 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 	struct muc_occupant *orig, *dest;
 	struct xml_node *p, *x;
 	struct pubinfo pi;
-	int unavail = str_eq(type, "unavailable");
+	int unavail = muc_str_eq(type, "unavailable");
 	int is_first = 0, is_last = 0, aff, orig_role = -1, join;
 	const struct xml_node *pw;
 	struct buf fj;
 
-	bare_of(from, bare, sizeof(bare));
+	muc_bare_of(from, bare, sizeof(bare));
 	orig = occ_by_real(r, from);
 	if (orig == NULL && muc_x == NULL && type == NULL) {
-		send_error(st, "cancel", "item-not-found",
+		muc_send_error(st, "cancel", "item-not-found",
 		    "You are not currently connected to this chat", r->jid);
 		return;
 	}
@@ -2116,14 +1545,14 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 		dest = NULL;
 	} else {
 		if (!nick_visible(nick_raw)) {
-			send_error(st, "modify", "not-allowed",
+			muc_send_error(st, "modify", "not-allowed",
 			    "Invisible Nicknames are forbidden", r->jid);
 			return;
 		}
-		if (nick_strict(nick_raw, nick, sizeof(nick)) != 0) {
-			nick_lax(nick_raw, nick, sizeof(nick));
+		if (muc_nick_strict(nick_raw, nick, sizeof(nick)) != 0) {
+			muc_nick_lax(nick_raw, nick, sizeof(nick));
 			snprintf(lax, sizeof(lax), "%s/%s", r->jid, nick);
-			send_error_from(st, lax, "modify", "jid-malformed",
+			muc_send_error_from(st, lax, "modify", "jid-malformed",
 			    "Nickname must pass strict validation", r->jid);
 			return;
 		}
@@ -2147,28 +1576,29 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 			return;
 		}
 		if (r->members_only && aff <= AFF_NONE) {
-			send_error(st, "auth", "registration-required", NULL,
-			    r->jid);
+			muc_send_error(st, "auth", "registration-required",
+			    NULL, r->jid);
 			return;
 		}
 		if (aff == AFF_OUTCAST) {
-			send_error(st, "auth", "forbidden", NULL, r->jid);
+			muc_send_error(st, "auth", "forbidden", NULL, r->jid);
 			return;
 		}
 		pw = muc_x != NULL ? xml_child(muc_x, "password", NS_MUC) :
 		    NULL;
 		if (r->password != NULL && muc_x != NULL && (pw == NULL ||
 		    strcmp(xml_text(pw), r->password) != 0)) {
-			send_error(st, "auth", "not-authorized", NULL, r->jid);
+			muc_send_error(st, "auth", "not-authorized", NULL,
+			    r->jid);
 			return;
 		}
 		if (room_locked(r)) {
-			send_error(st, "cancel", "item-not-found", NULL,
+			muc_send_error(st, "cancel", "item-not-found", NULL,
 			    muc_host());
 			return;
 		}
 		if (is_first && room_full(r, aff)) {
-			send_error(st, "wait", "service-unavailable", NULL,
+			muc_send_error(st, "wait", "service-unavailable", NULL,
 			    r->jid);
 			return;
 		}
@@ -2178,7 +1608,7 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 		}
 	}
 	if (dest != NULL && !is_first && strcmp(dest->bare, bare) != 0) {
-		send_error(st, "cancel", "conflict", NULL, r->jid);
+		muc_send_error(st, "cancel", "conflict", NULL, r->jid);
 		return;
 	}
 
@@ -2198,15 +1628,15 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 				/* merging into a pre-existing session (dest) */
 				buf_init(&fj, 0);
 				buf_printf(&fj, "%s/%s", r->jid, dest->nick);
-				x = stanza_new("presence", fj.data, from,
+				x = muc_stanza_new("presence", fj.data, from,
 				    "unavailable", NULL);
 				buf_reset(&fj);
 				buf_printf(&fj, "you are joining pre-existing "
 				    "session %s", dest->nick);
 				xml_add_text_child(x, "status", NULL, fj.data);
-				add_item(xml_add(x, "x", NS_MUC_USER), aff,
+				muc_add_item(xml_add(x, "x", NS_MUC_USER), aff,
 				    "none", NULL, NULL, NULL, NULL, NULL);
-				send_free(x);
+				muc_send_free(x);
 				buf_free(&fj);
 			}
 			if (is_first && is_last) {
@@ -2216,12 +1646,12 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 			} else {
 				/* the session alone sees its nick change */
 				x = xml_add(p, "x", NS_MUC_USER);
-				add_item(x, aff, role_name(orig->role), from,
-				    nick, NULL, NULL, NULL);
-				add_status(x, "303");
-				add_status(x, "110");
+				muc_add_item(x, aff, muc_role_name(orig->role),
+				    from, nick, NULL, NULL, NULL);
+				muc_add_status(x, "303");
+				muc_add_status(x, "110");
 				xml_set_attr(p, "to", from);
-				send_free(p);
+				muc_send_free(p);
 				occ_drop_session(orig, from);
 			}
 		}
@@ -2265,7 +1695,7 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 			p = xml_clone(prim->pres);
 			xml_set_attr(p, "to", from);
 			build_x(r, orig, &pj, p, VIEW_SELF, 0);
-			send_free(p);
+			muc_send_free(p);
 		}
 	}
 	if (join) {
@@ -2291,7 +1721,7 @@ room_presence(struct muc_room *r, const struct xml_node *st,
 		}
 	} else if (strcmp(type, "result") != 0 &&
 	    strcmp(type, "visible") != 0 && strcmp(type, "invisible") != 0) {
-		send_error(st, "modify", "bad-request", NULL, r->jid);
+		muc_send_error(st, "modify", "bad-request", NULL, r->jid);
 	}
 }
 
@@ -2341,12 +1771,6 @@ room_destroy(struct muc_room *r, const char *newjid, const char *reason,
 
 /* ---- affiliations and roles (§9, §10) ---- */
 
-struct muc_err {
-	const char *type;
-	const char *cond;
-	const char *text;
-};
-
 static int
 fail(struct muc_err *e, const char *type, const char *cond)
 {
@@ -2355,9 +1779,6 @@ fail(struct muc_err *e, const char *type, const char *cond)
 	e->text = NULL;
 	return -1;
 }
-
-static void send_occupant_list_except(const struct muc_room *r,
-    const char *to, const char *except_bare);
 
 /*
  * May actor (real full JID, NULL for the service) give bare JID jid
@@ -2387,7 +1808,7 @@ aff_allowed(const struct muc_room *r, const char *actor, const char *jid,
 		return 0;
 	}
 	actor_aff = get_aff(r, actor);
-	bare_of(actor, abare, sizeof(abare));
+	muc_bare_of(actor, abare, sizeof(abare));
 	if (actor_aff == AFF_OWNER) {
 		if (strcmp(abare, jid) == 0 && target > aff) {
 			for (i = 0; i < r->naffs; i++) {
@@ -2480,12 +1901,12 @@ set_affiliation(struct muc_room *r, const char *actor, const char *jid,
 	}
 	if (nupd == 0) {
 		/* XEP-0045 example 195: tell the room */
-		m = stanza_new("message", r->jid, NULL, NULL, NULL);
+		m = muc_stanza_new("message", r->jid, NULL, NULL, NULL);
 		x = xml_add(m, "x", NS_MUC_USER);
 		for (i = 0; i < pi.ncodes; i++) {
-			add_status(x, pi.codes[i]);
+			muc_add_status(x, pi.codes[i]);
 		}
-		add_item(x, aff, NULL, jid, NULL, NULL, NULL, reason);
+		muc_add_item(x, aff, NULL, jid, NULL, NULL, NULL, reason);
 		broadcast(r, m, r->whois_anyone ? ROLE_NONE : ROLE_MODERATOR);
 		xml_free(m);
 	}
@@ -2528,40 +1949,9 @@ set_role(struct muc_room *r, const char *actor, struct muc_occupant *o,
 }
 
 static void
-send_occupant_list_except(const struct muc_room *r, const char *to,
-    const char *except_bare)
-{
-	char to_bare[JID_MAX + 1];
-	const struct muc_occupant *q;
-	const struct muc_session *prim;
-	struct xml_node *p;
-	struct pubinfo pi;
-	int anon = anon_for(r, to);
-	size_t i;
-
-	memset(&pi, 0, sizeof(pi));
-	bare_of(to, to_bare, sizeof(to_bare));
-	for (i = 0; i < r->nocc; i++) {
-		q = r->occ[i];
-		if (strcmp(q->bare, except_bare) == 0 ||
-		    !bcast_role(r, q->role)) {
-			continue;
-		}
-		prim = occ_primary(q);
-		if (prim == NULL || prim->pres == NULL) {
-			continue;
-		}
-		p = xml_clone(prim->pres);
-		xml_set_attr(p, "to", to);
-		build_x(r, q, &pi, p, anon ? VIEW_ANON : VIEW_SELF, 0);
-		send_free(p);
-	}
-}
-
-static void
 reply_err(const struct xml_node *st, const struct muc_err *e)
 {
-	send_error(st, e->type, e->cond, e->text, NULL);
+	muc_send_error(st, e->type, e->cond, e->text, NULL);
 }
 
 /* Validate a bare JID from an admin item into out; -1 with e filled. */
@@ -2624,7 +2014,7 @@ admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
 		}
 	}
 	if (saff != NULL && ajid != NULL && srole == NULL) {
-		aff = aff_parse(saff);
+		aff = muc_aff_parse(saff);
 		if (aff < AFF_OUTCAST) {
 			return fail(e, "modify", "not-acceptable");
 		}
@@ -2652,7 +2042,7 @@ admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
 		if (o == NULL) {
 			return fail(e, "modify", "item-not-found");
 		}
-		role = role_parse(srole);
+		role = muc_role_parse(srole);
 		if (role < 0) {
 			return fail(e, "modify", "not-acceptable");
 		}
@@ -2669,7 +2059,7 @@ admin_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 	struct muc_err e;
 
 	if (it == NULL) {
-		send_error(iq, "cancel", "bad-request", NULL, NULL);
+		muc_send_error(iq, "cancel", "bad-request", NULL, NULL);
 		return;
 	}
 	for (; it != NULL; it = xml_next(it, "item", NS_MUC_ADMIN)) {
@@ -2678,7 +2068,7 @@ admin_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 			return;
 		}
 	}
-	send_free(iq_result(iq));
+	muc_send_free(muc_iq_result(iq));
 }
 
 static void
@@ -2694,36 +2084,37 @@ admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
 	size_t i, k;
 
 	myrole = me != NULL ? me->role : default_role(r, ra);
-	if (saff != NULL && srole == NULL && aff_parse(saff) >= AFF_OUTCAST) {
-		want = aff_parse(saff);
+	if (saff != NULL && srole == NULL &&
+	    muc_aff_parse(saff) >= AFF_OUTCAST) {
+		want = muc_aff_parse(saff);
 		allowed = (ra >= AFF_ADMIN && ra >= want) ||
 		    (r->members_only && r->whois_anyone && ra >= AFF_MEMBER) ||
 		    (want == AFF_MEMBER && me != NULL &&
 		    (r->getmemberlist & (1u << me->role)) != 0);
 		if (!allowed) {
-			send_error(iq, "auth", "forbidden", NULL, NULL);
+			muc_send_error(iq, "auth", "forbidden", NULL, NULL);
 			return;
 		}
-		res = iq_result(iq);
+		res = muc_iq_result(iq);
 		rq = xml_add(res, "query", NS_MUC_ADMIN);
 		for (i = 0; i < r->naffs; i++) {
 			if (r->affs[i].aff != want) {
 				continue;
 			}
-			add_item(rq, want, NULL, r->affs[i].jid,
+			muc_add_item(rq, want, NULL, r->affs[i].jid,
 			    r->affs[i].nick, NULL, NULL,
 			    want == AFF_OUTCAST ? r->affs[i].reason : NULL);
 		}
-		send_free(res);
+		muc_send_free(res);
 		return;
 	}
-	if (srole != NULL && saff == NULL && role_parse(srole) >= 0) {
-		want = role_parse(srole);
+	if (srole != NULL && saff == NULL && muc_role_parse(srole) >= 0) {
+		want = muc_role_parse(srole);
 		if (myrole < ROLE_MODERATOR) {
-			send_error(iq, "auth", "forbidden", NULL, NULL);
+			muc_send_error(iq, "auth", "forbidden", NULL, NULL);
 			return;
 		}
-		res = iq_result(iq);
+		res = muc_iq_result(iq);
 		rq = xml_add(res, "query", NS_MUC_ADMIN);
 		for (i = 0; i < r->nocc; i++) {
 			o = r->occ[i];
@@ -2731,15 +2122,15 @@ admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
 				continue;
 			}
 			for (k = 0; k < o->nsess; k++) {
-				add_item(rq, get_aff(r, o->bare),
-				    role_name(o->role), o->sess[k].jid,
+				muc_add_item(rq, get_aff(r, o->bare),
+				    muc_role_name(o->role), o->sess[k].jid,
 				    o->nick, NULL, NULL, NULL);
 			}
 		}
-		send_free(res);
+		muc_send_free(res);
 		return;
 	}
-	send_error(iq, "cancel", "bad-request", NULL, NULL);
+	muc_send_error(iq, "cancel", "bad-request", NULL, NULL);
 }
 
 /* ---- configuration (§10.2) ---- */
@@ -2752,11 +2143,11 @@ static void
 add_role_options(struct xml_node *f, int with_none)
 {
 	if (with_none) {
-		form_add_option(f, "None", "none");
+		muc_form_add_option(f, "None", "none");
 	}
-	form_add_option(f, "Visitor", "visitor");
-	form_add_option(f, "Participant", "participant");
-	form_add_option(f, "Moderator", "moderator");
+	muc_form_add_option(f, "Visitor", "visitor");
+	muc_form_add_option(f, "Participant", "participant");
+	muc_form_add_option(f, "Moderator", "moderator");
 }
 
 static void
@@ -2766,7 +2157,8 @@ add_role_values(struct xml_node *f, unsigned mask)
 
 	for (role = ROLE_NONE; role <= ROLE_MODERATOR; role++) {
 		if (mask & (1u << role)) {
-			xml_add_text_child(f, "value", NULL, role_name(role));
+			xml_add_text_child(f, "value", NULL,
+			    muc_role_name(role));
 		}
 	}
 }
@@ -2786,27 +2178,27 @@ config_form(const struct muc_room *r, struct xml_node *parent)
 	buf_free(&t);
 	xml_add_text_child(x, "instructions", NULL,
 	    "Complete and submit this form to configure the room.");
-	form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_ROOMCONFIG);
-	form_add_field(x, NULL, "fixed", NULL, "Room information");
-	form_add_field(x, "muc#roomconfig_roomname", "text-single", "Title",
+	muc_form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_ROOMCONFIG);
+	muc_form_add_field(x, NULL, "fixed", NULL, "Room information");
+	muc_form_add_field(x, "muc#roomconfig_roomname", "text-single", "Title",
 	    r->name != NULL ? r->name : "");
-	form_add_field(x, "muc#roomconfig_roomdesc", "text-single",
+	muc_form_add_field(x, "muc#roomconfig_roomdesc", "text-single",
 	    "Description", r->desc != NULL ? r->desc : "");
-	form_add_field(x, "muc#roomconfig_lang", "text-single",
+	muc_form_add_field(x, "muc#roomconfig_lang", "text-single",
 	    "Language tag for room (e.g. 'en', 'de', 'fr' etc.)",
 	    r->lang != NULL ? r->lang : "");
-	form_add_field(x, "muc#roomconfig_persistentroom", "boolean",
+	muc_form_add_field(x, "muc#roomconfig_persistentroom", "boolean",
 	    "Persistent (room should remain even when it is empty)",
 	    r->persistent ? "1" : "0");
-	form_add_field(x, "muc#roomconfig_publicroom", "boolean",
+	muc_form_add_field(x, "muc#roomconfig_publicroom", "boolean",
 	    "Include room information in public lists",
 	    r->public ? "1" : "0");
-	form_add_field(x, NULL, "fixed", NULL, "Access to the room");
-	form_add_field(x, "muc#roomconfig_roomsecret", "text-private",
+	muc_form_add_field(x, NULL, "fixed", NULL, "Access to the room");
+	muc_form_add_field(x, "muc#roomconfig_roomsecret", "text-private",
 	    "Password", r->password != NULL ? r->password : "");
-	form_add_field(x, "muc#roomconfig_membersonly", "boolean",
+	muc_form_add_field(x, "muc#roomconfig_membersonly", "boolean",
 	    "Only allow members to join", r->members_only ? "1" : "0");
-	form_add_field(x, "muc#roomconfig_allowinvites", "boolean",
+	muc_form_add_field(x, "muc#roomconfig_allowinvites", "boolean",
 	    "Allow members to invite new members",
 	    r->allow_invites ? "1" : "0");
 	if (r->max_users != 0) {
@@ -2814,49 +2206,49 @@ config_form(const struct muc_room *r, struct xml_node *parent)
 	} else {
 		snprintf(tmp, sizeof(tmp), "none");
 	}
-	f = form_add_field(x, "muc#roomconfig_maxusers", "list-single",
+	f = muc_form_add_field(x, "muc#roomconfig_maxusers", "list-single",
 	    "Maximum number of occupants", tmp);
 	{
 		static const char *const opts[] = { "5", "10", "20", "30",
 		    "50", "100", "200", "500", "1000" };
 
 		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-			form_add_option(f, NULL, opts[i]);
+			muc_form_add_option(f, NULL, opts[i]);
 		}
-		form_add_option(f, "No limit", "none");
+		muc_form_add_option(f, "No limit", "none");
 	}
-	form_add_field(x, NULL, "fixed", NULL, "Permissions in the room");
-	form_add_field(x, "muc#roomconfig_changesubject", "boolean",
+	muc_form_add_field(x, NULL, "fixed", NULL, "Permissions in the room");
+	muc_form_add_field(x, "muc#roomconfig_changesubject", "boolean",
 	    "Allow anyone to set the room's subject",
 	    r->changesubject ? "1" : "0");
-	form_add_field(x, "muc#roomconfig_moderatedroom", "boolean",
+	muc_form_add_field(x, "muc#roomconfig_moderatedroom", "boolean",
 	    "Moderated (require permission to speak)",
 	    r->moderated ? "1" : "0");
-	f = form_add_field(x, "muc#roomconfig_whois", "list-single",
+	f = muc_form_add_field(x, "muc#roomconfig_whois", "list-single",
 	    "Addresses (JIDs) of room occupants may be viewed by:",
 	    r->whois_anyone ? "anyone" : "moderators");
-	form_add_option(f, "Moderators only", "moderators");
-	form_add_option(f, "Anyone", "anyone");
-	f = form_add_field(x, "muc#roomconfig_allowpm", "list-single",
+	muc_form_add_option(f, "Moderators only", "moderators");
+	muc_form_add_option(f, "Anyone", "anyone");
+	f = muc_form_add_field(x, "muc#roomconfig_allowpm", "list-single",
 	    "Who may send private messages", allowpm_names[r->allowpm]);
-	form_add_option(f, "Anyone", "anyone");
-	form_add_option(f, "Anyone with voice", "participants");
-	form_add_option(f, "Moderators only", "moderators");
-	form_add_option(f, "Nobody", "none");
-	f = form_add_field(x, "muc#roomconfig_presencebroadcast",
+	muc_form_add_option(f, "Anyone", "anyone");
+	muc_form_add_option(f, "Anyone with voice", "participants");
+	muc_form_add_option(f, "Moderators only", "moderators");
+	muc_form_add_option(f, "Nobody", "none");
+	f = muc_form_add_field(x, "muc#roomconfig_presencebroadcast",
 	    "list-multi", "Only show participants with roles:", NULL);
 	add_role_values(f, r->bcast);
 	add_role_options(f, 1);
-	f = form_add_field(x, "muc#roomconfig_getmemberlist", "list-multi",
+	f = muc_form_add_field(x, "muc#roomconfig_getmemberlist", "list-multi",
 	    "Roles that may retrieve the member list", NULL);
 	add_role_values(f, r->getmemberlist);
 	add_role_options(f, 0);
-	form_add_field(x, NULL, "fixed", NULL, "Other options");
+	muc_form_add_field(x, NULL, "fixed", NULL, "Other options");
 	snprintf(tmp, sizeof(tmp), "%u", r->history_len);
-	f = form_add_field(x, "muc#roomconfig_historylength", "text-single",
+	f = muc_form_add_field(x, "muc#roomconfig_historylength", "text-single",
 	    "Maximum number of history messages returned by room", tmp);
 	snprintf(tmp, sizeof(tmp), "%u", r->history_default);
-	form_add_field(x, "muc#roomconfig_defaulthistorymessages",
+	muc_form_add_field(x, "muc#roomconfig_defaulthistorymessages",
 	    "text-single",
 	    "Default number of history messages returned by room", tmp);
 }
@@ -2867,17 +2259,17 @@ opt_str(char **dst, const char *val)
 {
 	const char *v = (val != NULL && *val != '\0') ? val : NULL;
 
-	if (str_eq(*dst, v)) {
+	if (muc_str_eq(*dst, v)) {
 		return 0;
 	}
-	set_str(dst, v);
+	muc_set_str(dst, v);
 	return 1;
 }
 
 static int
 opt_bool(int *dst, const char *val)
 {
-	int v = parse_bool(val);
+	int v = muc_parse_bool(val);
 
 	if (*dst == v) {
 		return 0;
@@ -2896,7 +2288,7 @@ field_roles(const struct xml_node *f)
 
 	for (v = xml_child(f, "value", NS_DATA); v != NULL;
 	    v = xml_next(v, "value", NS_DATA)) {
-		role = role_parse(xml_text(v));
+		role = muc_role_parse(xml_text(v));
 		if (role >= 0) {
 			mask |= 1u << role;
 		}
@@ -2961,38 +2353,38 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 	unsigned mask;
 	int i, was_persistent = r->persistent, was_mo = r->members_only;
 
-	if ((v = form_value(x, "muc#roomconfig_roomname")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_roomname")) != NULL) {
 		*c104 |= opt_str(&r->name, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_roomdesc")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_roomdesc")) != NULL) {
 		*c104 |= opt_str(&r->desc, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_lang")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_lang")) != NULL) {
 		*c104 |= opt_str(&r->lang, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_persistentroom")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_persistentroom")) != NULL) {
 		*c104 |= opt_bool(&r->persistent, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_publicroom")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_publicroom")) != NULL) {
 		*c104 |= opt_bool(&r->public, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_roomsecret")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_roomsecret")) != NULL) {
 		*c104 |= opt_str(&r->password, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_passwordprotectedroom")) !=
-	    NULL && !parse_bool(v) && r->password != NULL) {
-		set_str(&r->password, NULL);
+	if ((v = muc_form_value(x, "muc#roomconfig_passwordprotectedroom")) !=
+	    NULL && !muc_parse_bool(v) && r->password != NULL) {
+		muc_set_str(&r->password, NULL);
 		*c104 = 1;
 	}
-	if ((v = form_value(x, "muc#roomconfig_allowinvites")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_allowinvites")) != NULL) {
 		*c104 |= opt_bool(&r->allow_invites, v);
 	}
-	if ((v = form_value(x,
+	if ((v = muc_form_value(x,
 	    "{http://prosody.im/protocol/muc}roomconfig_allowmemberinvites")) !=
 	    NULL) {
 		*c104 |= opt_bool(&r->allow_invites, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_maxusers")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_maxusers")) != NULL) {
 		n = (strcmp(v, "none") == 0 || *v == '\0') ? 0 :
 		    strtoul(v, NULL, 10);
 		if (n != r->max_users && n <= 1000000) {
@@ -3000,13 +2392,13 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 			*c104 = 1;
 		}
 	}
-	if ((v = form_value(x, "muc#roomconfig_changesubject")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_changesubject")) != NULL) {
 		*c104 |= opt_bool(&r->changesubject, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_moderatedroom")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_moderatedroom")) != NULL) {
 		*c104 |= opt_bool(&r->moderated, v);
 	}
-	if ((v = form_value(x, "muc#roomconfig_whois")) != NULL &&
+	if ((v = muc_form_value(x, "muc#roomconfig_whois")) != NULL &&
 	    (strcmp(v, "anyone") == 0 || strcmp(v, "moderators") == 0)) {
 		i = strcmp(v, "anyone") == 0;
 		if (i != r->whois_anyone) {
@@ -3014,7 +2406,7 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 			*cwhois = i ? 172 : 173;
 		}
 	}
-	if ((v = form_value(x, "muc#roomconfig_allowpm")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_allowpm")) != NULL) {
 		for (i = 0; i < 4; i++) {
 			if (strcmp(v, allowpm_names[i]) == 0 &&
 			    r->allowpm != i) {
@@ -3023,7 +2415,7 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 			}
 		}
 	}
-	if ((v = form_value(x, "muc#roomconfig_historylength")) != NULL &&
+	if ((v = muc_form_value(x, "muc#roomconfig_historylength")) != NULL &&
 	    *v != '\0') {
 		n = strtoul(v, NULL, 10);
 		if (n > MUC_HISTORY_MAX) {
@@ -3035,7 +2427,7 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 			*c104 = 1;
 		}
 	}
-	if ((v = form_value(x, "muc#roomconfig_defaulthistorymessages")) !=
+	if ((v = muc_form_value(x, "muc#roomconfig_defaulthistorymessages")) !=
 	    NULL && *v != '\0') {
 		n = strtoul(v, NULL, 10);
 		if (n > r->history_len) {
@@ -3046,17 +2438,18 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 			*c104 = 1;
 		}
 	}
-	if ((f = form_field(x, "muc#roomconfig_getmemberlist")) != NULL) {
+	if ((f = muc_form_field(x, "muc#roomconfig_getmemberlist")) != NULL) {
 		mask = field_roles(f);
 		if (mask != r->getmemberlist) {
 			r->getmemberlist = mask;
 			*c104 = 1;
 		}
 	}
-	if ((v = form_value(x, "muc#roomconfig_membersonly")) != NULL) {
+	if ((v = muc_form_value(x, "muc#roomconfig_membersonly")) != NULL) {
 		*c104 |= opt_bool(&r->members_only, v);
 	}
-	if ((f = form_field(x, "muc#roomconfig_presencebroadcast")) != NULL) {
+	if ((f = muc_form_field(x,
+	    "muc#roomconfig_presencebroadcast")) != NULL) {
 		mask = field_roles(f);
 		if (mask != r->bcast) {
 			unsigned old = r->bcast;
@@ -3082,20 +2475,20 @@ owner_get(struct muc_room *r, const struct xml_node *iq, const char *from)
 	struct xml_node *res;
 
 	if (get_aff(r, from) != AFF_OWNER) {
-		send_error(iq, "auth", "forbidden",
+		muc_send_error(iq, "auth", "forbidden",
 		    "Only owners can configure rooms", NULL);
 		return;
 	}
-	res = iq_result(iq);
+	res = muc_iq_result(iq);
 	config_form(r, xml_add(res, "query", NS_MUC_OWNER));
-	send_free(res);
+	muc_send_free(res);
 }
 
 static void
 owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
     const struct xml_node *q)
 {
-	const struct xml_node *c = first_elem(q), *t;
+	const struct xml_node *c = muc_first_elem(q), *t;
 	const char *ft, *type, *reason, *pw;
 	struct xml_node *m, *x;
 	int c104 = 0, cwhois = 0;
@@ -3103,12 +2496,12 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 	char newjid[JID_MAX + 1];
 
 	if (get_aff(r, from) != AFF_OWNER) {
-		send_error(iq, "auth", "forbidden",
+		muc_send_error(iq, "auth", "forbidden",
 		    "Only owners can configure rooms", NULL);
 		return;
 	}
 	if (c == NULL) {
-		send_error(iq, "modify", "bad-request", NULL, NULL);
+		muc_send_error(iq, "modify", "bad-request", NULL, NULL);
 		return;
 	}
 	if (strcmp(c->name, "destroy") == 0) {
@@ -3119,35 +2512,36 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 		newjid[0] = '\0';
 		if (xml_attr(c, "jid") != NULL && jid_canon(xml_attr(c, "jid"),
 		    newjid, sizeof(newjid)) != 0) {
-			send_error(iq, "modify", "jid-malformed", NULL, NULL);
+			muc_send_error(iq, "modify", "jid-malformed", NULL,
+			    NULL);
 			return;
 		}
 		room_destroy(r, newjid[0] != '\0' ? newjid : NULL, reason, pw);
-		send_free(iq_result(iq));
+		muc_send_free(muc_iq_result(iq));
 		return;
 	}
-	if (strcmp(c->name, "x") != 0 || !str_eq(c->ns, NS_DATA)) {
-		send_error(iq, "cancel", "service-unavailable", NULL, NULL);
+	if (strcmp(c->name, "x") != 0 || !muc_str_eq(c->ns, NS_DATA)) {
+		muc_send_error(iq, "cancel", "service-unavailable", NULL, NULL);
 		return;
 	}
 	type = xml_attr(c, "type");
-	if (str_eq(type, "cancel")) {
-		send_free(iq_result(iq));
+	if (muc_str_eq(type, "cancel")) {
+		muc_send_free(muc_iq_result(iq));
 		if (room_locked(r)) {
 			/* §10.1.3: cancelling the initial configuration */
 			room_destroy(r, NULL, NULL, NULL);
 		}
 		return;
 	}
-	if (!str_eq(type, "submit")) {
-		send_error(iq, "cancel", "bad-request", "Not a submitted form",
-		    NULL);
+	if (!muc_str_eq(type, "submit")) {
+		muc_send_error(iq, "cancel", "bad-request",
+		    "Not a submitted form", NULL);
 		return;
 	}
-	if (first_elem(c) != NULL) {
-		ft = form_value(c, "FORM_TYPE");
-		if (!str_eq(ft, FORM_ROOMCONFIG)) {
-			send_error(iq, "cancel", "bad-request",
+	if (muc_first_elem(c) != NULL) {
+		ft = muc_form_value(c, "FORM_TYPE");
+		if (!muc_str_eq(ft, FORM_ROOMCONFIG)) {
+			muc_send_error(iq, "cancel", "bad-request",
 			    "Form is not of type room configuration", NULL);
 			return;
 		}
@@ -3157,7 +2551,7 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 			    NS_DATA);
 
 			if (v != NULL && strlen(xml_text(v)) > MUC_TEXT_MAX) {
-				send_error(iq, "modify", "not-acceptable",
+				muc_send_error(iq, "modify", "not-acceptable",
 				    "Value too long", NULL);
 				return;
 			}
@@ -3166,16 +2560,16 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 	}
 	r->locked_until = 0;
 	room_save(r);
-	send_free(iq_result(iq));
+	muc_send_free(muc_iq_result(iq));
 	if (c104 || cwhois) {
-		m = stanza_new("message", r->jid, NULL, "groupchat", NULL);
+		m = muc_stanza_new("message", r->jid, NULL, "groupchat", NULL);
 		x = xml_add(m, "x", NS_MUC_USER);
 		if (c104) {
-			add_status(x, "104");
+			muc_add_status(x, "104");
 		}
 		if (cwhois) {
 			snprintf(code, sizeof(code), "%d", cwhois);
-			add_status(x, code);
+			muc_add_status(x, code);
 		}
 		broadcast(r, m, ROLE_NONE);
 		xml_free(m);
@@ -3197,18 +2591,18 @@ register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
 	struct muc_occupant *o;
 	struct muc_err e;
 
-	bare_of(from, bare, sizeof(bare));
+	muc_bare_of(from, bare, sizeof(bare));
 	if (aff == AFF_OUTCAST) {
-		send_error(iq, "auth", "forbidden", NULL, NULL);
+		muc_send_error(iq, "auth", "forbidden", NULL, NULL);
 		return;
 	}
 	if (aff == AFF_NONE) {
-		send_error(iq, "auth", "registration-required", NULL, NULL);
+		muc_send_error(iq, "auth", "registration-required", NULL, NULL);
 		return;
 	}
 	mine = reserved_nick(r, bare);
-	if (str_eq(type, "get")) {
-		res = iq_result(iq);
+	if (muc_str_eq(type, "get")) {
+		res = muc_iq_result(iq);
 		rq = xml_add(res, "query", NS_REGISTER);
 		if (mine != NULL) {
 			xml_add(rq, "registered", NULL);
@@ -3216,16 +2610,16 @@ register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
 		} else {
 			fx = xml_add(rq, "x", NS_DATA);
 			xml_set_attr(fx, "type", "form");
-			form_add_field(fx, "FORM_TYPE", "hidden", NULL,
+			muc_form_add_field(fx, "FORM_TYPE", "hidden", NULL,
 			    FORM_REGISTER);
-			f = form_add_field(fx, "muc#register_roomnick",
+			f = muc_form_add_field(fx, "muc#register_roomnick",
 			    "text-single", "Nickname", NULL);
 			xml_add(f, "required", NULL);
 		}
-		send_free(res);
+		muc_send_free(res);
 		return;
 	}
-	if (!str_eq(type, "set")) {
+	if (!muc_str_eq(type, "set")) {
 		return;
 	}
 	if (xml_child(q, "remove", NULL) != NULL) {
@@ -3234,22 +2628,23 @@ register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
 			reply_err(iq, &e);
 			return;
 		}
-		send_free(iq_result(iq));
+		muc_send_free(muc_iq_result(iq));
 		return;
 	}
 	x = xml_child(q, "x", NS_DATA);
 	if (x == NULL) {
-		send_error(iq, "modify", "bad-request", "Missing dataform",
+		muc_send_error(iq, "modify", "bad-request", "Missing dataform",
 		    NULL);
 		return;
 	}
-	if (!str_eq(form_value(x, "FORM_TYPE"), FORM_REGISTER)) {
-		send_error(iq, "modify", "bad-request", "Error in form", NULL);
+	if (!muc_str_eq(muc_form_value(x, "FORM_TYPE"), FORM_REGISTER)) {
+		muc_send_error(iq, "modify", "bad-request", "Error in form",
+		    NULL);
 		return;
 	}
-	v = form_value(x, "muc#register_roomnick");
-	if (v == NULL || nick_strict(v, nick, sizeof(nick)) != 0) {
-		send_error(iq, "modify", "bad-request", "Invalid Nickname",
+	v = muc_form_value(x, "muc#register_roomnick");
+	if (v == NULL || muc_nick_strict(v, nick, sizeof(nick)) != 0) {
+		muc_send_error(iq, "modify", "bad-request", "Invalid Nickname",
 		    NULL);
 		return;
 	}
@@ -3257,15 +2652,15 @@ register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
 	owner = nick_owner(r, nick);
 	if ((o != NULL && strcmp(o->bare, bare) != 0) ||
 	    (owner != NULL && strcmp(owner, bare) != 0)) {
-		send_error(iq, "cancel", "conflict", NULL, NULL);
+		muc_send_error(iq, "cancel", "conflict", NULL, NULL);
 		return;
 	}
-	if (!str_eq(mine, nick) && set_affiliation(r, NULL, bare,
+	if (!muc_str_eq(mine, nick) && set_affiliation(r, NULL, bare,
 	    aff > AFF_NONE ? aff : AFF_MEMBER, NULL, nick, &e) != 0) {
 		reply_err(iq, &e);
 		return;
 	}
-	send_free(iq_result(iq));
+	muc_send_free(muc_iq_result(iq));
 }
 
 /* ---- discovery (§6) ---- */
@@ -3285,12 +2680,12 @@ room_disco_info(struct muc_room *r, const struct xml_node *iq,
 	char bare[JID_MAX + 1], tmp[32];
 	const char *nick;
 
-	res = iq_result(iq);
+	res = muc_iq_result(iq);
 	rq = xml_add(res, "query", NS_DISCO_INFO);
 	if (node != NULL && *node != '\0') {
 		xml_set_attr(rq, "node", node);
 		if (strcmp(node, "x-roomuser-item") == 0) {
-			bare_of(from, bare, sizeof(bare));
+			muc_bare_of(from, bare, sizeof(bare));
 			nick = reserved_nick(r, bare);
 			if (nick != NULL) {
 				id = xml_add(rq, "identity", NULL);
@@ -3298,10 +2693,11 @@ room_disco_info(struct muc_room *r, const struct xml_node *iq,
 				xml_set_attr(id, "name", nick);
 				xml_set_attr(id, "type", "text");
 			}
-			send_free(res);
+			muc_send_free(res);
 		} else {
 			xml_free(res);
-			send_error(iq, "cancel", "item-not-found", NULL, NULL);
+			muc_send_error(iq, "cancel", "item-not-found", NULL,
+			    NULL);
 		}
 		return;
 	}
@@ -3314,7 +2710,8 @@ room_disco_info(struct muc_room *r, const struct xml_node *iq,
 	add_feature(rq, NS_DISCO_INFO);
 	add_feature(rq, NS_MUC);
 	add_feature(rq, "http://jabber.org/protocol/muc#stable_id");
-	add_feature(rq, "http://jabber.org/protocol/muc#self-ping-optimization");
+	add_feature(rq,
+	    "http://jabber.org/protocol/muc#self-ping-optimization");
 	add_feature(rq, NS_OCCUPANT_ID);
 	add_feature(rq, "http://jabber.org/protocol/muc#request");
 	add_feature(rq, NS_REGISTER);
@@ -3328,29 +2725,29 @@ room_disco_info(struct muc_room *r, const struct xml_node *iq,
 	    "muc_semianonymous");
 	x = xml_add(rq, "x", NS_DATA);
 	xml_set_attr(x, "type", "result");
-	form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_ROOMINFO);
-	form_add_field(x, "muc#roomconfig_roomname", NULL, "Title",
+	muc_form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_ROOMINFO);
+	muc_form_add_field(x, "muc#roomconfig_roomname", NULL, "Title",
 	    r->name != NULL ? r->name : "");
-	form_add_field(x, "muc#roominfo_description", NULL, "Description",
+	muc_form_add_field(x, "muc#roominfo_description", NULL, "Description",
 	    r->desc != NULL ? r->desc : "");
-	form_add_field(x, "muc#roominfo_lang", NULL, "Language",
+	muc_form_add_field(x, "muc#roominfo_lang", NULL, "Language",
 	    r->lang != NULL ? r->lang : "");
 	snprintf(tmp, sizeof(tmp), "%zu", r->nocc);
-	form_add_field(x, "muc#roominfo_occupants", NULL,
+	muc_form_add_field(x, "muc#roominfo_occupants", NULL,
 	    "Number of occupants", tmp);
-	form_add_field(x, "muc#roominfo_subject", NULL, "Subject",
+	muc_form_add_field(x, "muc#roominfo_subject", NULL, "Subject",
 	    r->subject != NULL ? r->subject : "");
-	form_add_field(x, "muc#roomconfig_changesubject", "boolean", NULL,
+	muc_form_add_field(x, "muc#roomconfig_changesubject", "boolean", NULL,
 	    r->changesubject ? "1" : "0");
-	form_add_field(x, "muc#roomconfig_allowinvites", "boolean",
+	muc_form_add_field(x, "muc#roomconfig_allowinvites", "boolean",
 	    "Allow users to invite other users",
 	    (!r->members_only || r->allow_invites) ? "1" : "0");
 	snprintf(tmp, sizeof(tmp), "%u", r->max_users);
 	if (r->max_users != 0) {
-		form_add_field(x, "muc#roominfo_maxusers", NULL,
+		muc_form_add_field(x, "muc#roominfo_maxusers", NULL,
 		    "Maximum number of occupants", tmp);
 	}
-	send_free(res);
+	muc_send_free(res);
 }
 
 /* Occupants as items: to occupants, or to anyone when the room is
@@ -3359,7 +2756,7 @@ static void
 room_disco_items(struct muc_room *r, const struct xml_node *iq,
     const char *from)
 {
-	struct xml_node *res = iq_result(iq), *rq, *it;
+	struct xml_node *res = muc_iq_result(iq), *rq, *it;
 	int member = occ_by_real(r, from) != NULL;
 	struct buf j;
 	size_t i;
@@ -3376,7 +2773,7 @@ room_disco_items(struct muc_room *r, const struct xml_node *iq,
 		xml_set_attr(it, "jid", j.data);
 	}
 	buf_free(&j);
-	send_free(res);
+	muc_send_free(res);
 }
 
 /* ---- messages (§7.4, §7.5, §7.8, §8.6) ---- */
@@ -3396,7 +2793,7 @@ is_kickable_error(const struct xml_node *st)
 		return 1;
 	}
 	for (c = e->first_child; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT || !str_eq(c->ns, NS_STANZAS) ||
+		if (c->type != XML_ELEMENT || !muc_str_eq(c->ns, NS_STANZAS) ||
 		    strcmp(c->name, "text") == 0) {
 			continue;
 		}
@@ -3427,11 +2824,12 @@ set_subject(struct muc_room *r, const char *from, const char *subject)
 	if (subject != NULL && *subject == '\0') {
 		subject = NULL;
 	}
-	if (str_eq(r->subject, subject) && str_eq(r->subject_from, from)) {
+	if (muc_str_eq(r->subject, subject) && muc_str_eq(r->subject_from,
+	    from)) {
 		return;
 	}
-	set_str(&r->subject, subject);
-	set_str(&r->subject_from, from);
+	muc_set_str(&r->subject, subject);
+	muc_set_str(&r->subject_from, from);
 	r->subject_time = time(NULL);
 	m = subject_msg(from, subject);
 	broadcast(r, m, ROLE_NONE);
@@ -3450,12 +2848,12 @@ groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 	struct buf nj;
 
 	if (role == ROLE_NONE) {
-		send_error(st, "cancel", "not-acceptable",
+		muc_send_error(st, "cancel", "not-acceptable",
 		    "You are not currently connected to this chat", NULL);
 		return;
 	}
 	if (role == ROLE_VISITOR) {
-		send_error(st, "auth", "forbidden",
+		muc_send_error(st, "auth", "forbidden",
 		    "You do not currently have permission to speak in this "
 		    "chat", NULL);
 		return;
@@ -3467,31 +2865,31 @@ groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 	    xml_child(st, "thread", NULL) == NULL) {
 		/* §8.1: a subject change */
 		if (strlen(xml_text(subj)) > MUC_SUBJECT_MAX) {
-			send_error(st, "modify", "not-acceptable",
+			muc_send_error(st, "modify", "not-acceptable",
 			    "Subject too long", NULL);
 		} else if (role == ROLE_MODERATOR || r->changesubject) {
 			set_subject(r, nj.data, xml_text(subj));
 		} else {
-			send_error(st, "auth", "forbidden",
+			muc_send_error(st, "auth", "forbidden",
 			    "You are not allowed to change the subject", NULL);
 		}
 		buf_free(&nj);
 		return;
 	}
 	m = xml_new("message", XML_NS_CLIENT);
-	copy_attrs(m, st);
+	muc_copy_attrs(m, st);
 	xml_set_attr(m, "from", nj.data);
 	if (xml_attr(st, "id") == NULL) {
-		new_id(id, sizeof(id));
+		muc_new_id(id, sizeof(id));
 		xml_set_attr(m, "id", id);
 	}
 	for (c = st->first_child; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT ||
-		    str_eq(c->ns, NS_OCCUPANT_ID) ||
-		    (str_eq(c->ns, NS_DELAY) && strcmp(c->name, "delay") == 0 &&
-		    str_eq(xml_attr(c, "from"), r->jid)) ||
-		    (str_eq(c->ns, "jabber:x:delay") &&
-		    str_eq(xml_attr(c, "from"), r->jid))) {
+		    muc_str_eq(c->ns, NS_OCCUPANT_ID) ||
+		    (muc_str_eq(c->ns, NS_DELAY) && strcmp(c->name,
+		    "delay") == 0 && muc_str_eq(xml_attr(c, "from"), r->jid)) ||
+		    (muc_str_eq(c->ns, "jabber:x:delay") &&
+		    muc_str_eq(xml_attr(c, "from"), r->jid))) {
 			continue;
 		}
 		xml_copy_into(m, c);
@@ -3519,22 +2917,22 @@ private_message(struct muc_room *r, const struct xml_node *st,
 	int ok;
 
 	if (s == NULL) {
-		send_error(st, "cancel", "not-acceptable",
+		muc_send_error(st, "cancel", "not-acceptable",
 		    "You are not currently connected to this chat", r->jid);
 		return;
 	}
-	if (str_eq(type, "groupchat")) {
-		send_error(st, "modify", "bad-request", NULL, r->jid);
+	if (muc_str_eq(type, "groupchat")) {
+		muc_send_error(st, "modify", "bad-request", NULL, r->jid);
 		return;
 	}
-	if (str_eq(type, "error") && is_kickable_error(st)) {
+	if (muc_str_eq(type, "error") && is_kickable_error(st)) {
 		kick_errored(r, st, from);
 		return;
 	}
 	t = jid_nick_canon(nick_raw, nick, sizeof(nick)) == 0 ?
 	    occ_by_nick(r, nick) : NULL;
 	if (t == NULL) {
-		send_error(st, "cancel", "item-not-found",
+		muc_send_error(st, "cancel", "item-not-found",
 		    "Recipient not in room", r->jid);
 		return;
 	}
@@ -3552,16 +2950,16 @@ private_message(struct muc_room *r, const struct xml_node *st,
 		ok = 1;
 	}
 	if (!ok) {
-		send_error(st, "cancel", "not-allowed",
+		muc_send_error(st, "cancel", "not-allowed",
 		    "Private messages are not allowed in this room", r->jid);
 		return;
 	}
 	buf_init(&nj, 0);
 	buf_printf(&nj, "%s/%s", r->jid, s->nick);
 	m = xml_new("message", XML_NS_CLIENT);
-	copy_attrs(m, st);
+	muc_copy_attrs(m, st);
 	xml_set_attr(m, "from", nj.data);
-	copy_children_filtered(m, st);
+	muc_copy_children_filtered(m, st);
 	xml_add(m, "x", NS_MUC_USER);
 	add_occupant_id(m, s);
 	route_prepare(&p, m);
@@ -3586,20 +2984,20 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
 	struct muc_err e;
 
 	if (jid_canon(xml_attr(inv, "to"), to, sizeof(to)) != 0) {
-		send_error(st, "cancel", "jid-malformed", NULL, NULL);
+		muc_send_error(st, "cancel", "jid-malformed", NULL, NULL);
 		return;
 	}
 	role = io != NULL ? io->role : default_role(r, ia);
 	if (role <= ROLE_VISITOR) {
-		send_error(st, "auth", "forbidden", NULL, NULL);
+		muc_send_error(st, "auth", "forbidden", NULL, NULL);
 		return;
 	}
 	if (r->members_only && ia < (r->allow_invites ? AFF_MEMBER :
 	    AFF_ADMIN)) {
-		send_error(st, "auth", "forbidden", NULL, r->jid);
+		muc_send_error(st, "auth", "forbidden", NULL, r->jid);
 		return;
 	}
-	bare_of(to, tbare, sizeof(tbare));
+	muc_bare_of(to, tbare, sizeof(tbare));
 	buf_init(&nj, 0);
 	if (!r->whois_anyone && io != NULL &&
 	    default_role(r, get_aff(r, tbare)) != ROLE_MODERATOR) {
@@ -3607,10 +3005,10 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
 		shown = nj.data;
 	}
 	m = xml_new("message", XML_NS_CLIENT);
-	copy_attrs(m, st);
+	muc_copy_attrs(m, st);
 	xml_set_attr(m, "from", r->jid);
 	xml_set_attr(m, "to", to);
-	copy_children_filtered(m, st);
+	muc_copy_children_filtered(m, st);
 	x = xml_add(m, "x", NS_MUC_USER);
 	i = xml_add(x, "invite", NULL);
 	xml_set_attr(i, "from", shown);
@@ -3642,7 +3040,7 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
 		set_affiliation(r, NULL, tbare, AFF_MEMBER, why.data, NULL, &e);
 		buf_free(&why);
 	}
-	send_free(m);
+	muc_send_free(m);
 	buf_free(&nj);
 }
 
@@ -3659,14 +3057,14 @@ mediated_decline(struct muc_room *r, const struct xml_node *st,
 	struct buf body;
 
 	if (jid_canon(xml_attr(dec, "to"), to, sizeof(to)) != 0) {
-		send_error(st, "cancel", "jid-malformed", NULL, NULL);
+		muc_send_error(st, "cancel", "jid-malformed", NULL, NULL);
 		return;
 	}
 	m = xml_new("message", XML_NS_CLIENT);
-	copy_attrs(m, st);
+	muc_copy_attrs(m, st);
 	xml_set_attr(m, "from", r->jid);
 	xml_set_attr(m, "to", to);
-	copy_children_filtered(m, st);
+	muc_copy_children_filtered(m, st);
 	x = xml_add(m, "x", NS_MUC_USER);
 	d = xml_add(x, "decline", NULL);
 	xml_set_attr(d, "from", from);
@@ -3681,7 +3079,7 @@ mediated_decline(struct muc_room *r, const struct xml_node *st,
 		xml_add_text_child(m, "body", NULL, body.data);
 		buf_free(&body);
 	}
-	bare_of(to, tbare, sizeof(tbare));
+	muc_bare_of(to, tbare, sizeof(tbare));
 	if (strcmp(tbare, r->jid) == 0 && jid_resource(to) != NULL) {
 		o = occ_by_nick(r, jid_resource(to));
 	}
@@ -3707,19 +3105,20 @@ voice_request(struct muc_room *r, const struct xml_node *st,
 	struct muc_err e;
 
 	if (o == NULL) {
-		send_error(st, "cancel", "not-acceptable",
+		muc_send_error(st, "cancel", "not-acceptable",
 		    "You are not currently connected to this chat", r->jid);
 		return;
 	}
 	if (o->role == ROLE_MODERATOR) {
-		if (!parse_bool(form_value(form, "muc#request_allow"))) {
+		if (!muc_parse_bool(muc_form_value(form,
+		    "muc#request_allow"))) {
 			return;
 		}
-		v = form_value(form, "muc#jid");
+		v = muc_form_value(form, "muc#jid");
 		if (v != NULL && jid_canon(v, full, sizeof(full)) == 0) {
 			t = occ_by_real(r, full);
 		}
-		v = form_value(form, "muc#roomnick");
+		v = muc_form_value(form, "muc#roomnick");
 		if (t == NULL && v != NULL) {
 			t = occ_by_nick(r, v);
 		}
@@ -3735,18 +3134,18 @@ voice_request(struct muc_room *r, const struct xml_node *st,
 	if (o->role != ROLE_VISITOR) {
 		return;
 	}
-	m = stanza_new("message", r->jid, NULL, "normal", NULL);
+	m = muc_stanza_new("message", r->jid, NULL, "normal", NULL);
 	x = xml_add(m, "x", NS_DATA);
 	xml_set_attr(x, "type", "form");
 	xml_add_text_child(x, "title", NULL, "Voice Request");
-	form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_REQUEST);
-	form_add_field(x, "muc#jid", "jid-single", "User ID", from);
-	form_add_field(x, "muc#roomnick", "text-single", "Room nickname",
+	muc_form_add_field(x, "FORM_TYPE", "hidden", NULL, FORM_REQUEST);
+	muc_form_add_field(x, "muc#jid", "jid-single", "User ID", from);
+	muc_form_add_field(x, "muc#roomnick", "text-single", "Room nickname",
 	    o->nick);
-	f = form_add_field(x, "muc#role", "list-single", "Requested role",
+	f = muc_form_add_field(x, "muc#role", "list-single", "Requested role",
 	    "participant");
 	add_role_options(f, 1);
-	form_add_field(x, "muc#request_allow", "boolean",
+	muc_form_add_field(x, "muc#request_allow", "boolean",
 	    "Grant voice to this person?", "0");
 	broadcast(r, m, ROLE_MODERATOR);
 	xml_free(m);
@@ -3758,11 +3157,11 @@ room_message(struct muc_room *r, const struct xml_node *st, const char *from)
 	const char *type = xml_attr(st, "type");
 	const struct xml_node *x, *pl, *form;
 
-	if (str_eq(type, "groupchat")) {
+	if (muc_str_eq(type, "groupchat")) {
 		groupchat(r, st, from);
 		return;
 	}
-	if (str_eq(type, "error")) {
+	if (muc_str_eq(type, "error")) {
 		if (is_kickable_error(st)) {
 			kick_errored(r, st, from);
 		}
@@ -3771,7 +3170,7 @@ room_message(struct muc_room *r, const struct xml_node *st, const char *from)
 	if (type == NULL || strcmp(type, "normal") == 0) {
 		x = xml_child(st, "x", NS_MUC_USER);
 		if (x != NULL) {
-			pl = first_elem(x);
+			pl = muc_first_elem(x);
 			if (pl != NULL && strcmp(pl->name, "invite") == 0 &&
 			    xml_attr(pl, "to") != NULL) {
 				mediated_invite(r, st, from, pl);
@@ -3780,21 +3179,21 @@ room_message(struct muc_room *r, const struct xml_node *st, const char *from)
 			    xml_attr(pl, "to") != NULL) {
 				mediated_decline(r, st, from, pl);
 			} else {
-				send_error(st, "cancel", "bad-request", NULL,
-				    NULL);
+				muc_send_error(st, "cancel", "bad-request",
+				    NULL, NULL);
 			}
 			return;
 		}
 		for (form = xml_child(st, "x", NS_DATA); form != NULL;
 		    form = xml_next(form, "x", NS_DATA)) {
-			if (str_eq(form_value(form, "FORM_TYPE"),
+			if (muc_str_eq(muc_form_value(form, "FORM_TYPE"),
 			    FORM_REQUEST)) {
 				voice_request(r, st, from, form);
 				return;
 			}
 		}
 	}
-	send_error(st, "cancel", "service-unavailable", NULL, NULL);
+	muc_send_error(st, "cancel", "service-unavailable", NULL, NULL);
 }
 
 /* ---- iq ---- */
@@ -3832,7 +3231,7 @@ occupant_iq(struct muc_room *r, const struct xml_node *st, const char *from,
 		nick[0] = '\0';
 	}
 	t = occ_by_nick(r, nick);
-	if (str_eq(type, "result") || str_eq(type, "error")) {
+	if (muc_str_eq(type, "result") || muc_str_eq(type, "error")) {
 		/* a response: id is "mq" + tag + ":" + original id */
 		me = occ_by_real(r, from);
 		if (t == NULL || me == NULL || id == NULL ||
@@ -3855,25 +3254,25 @@ occupant_iq(struct muc_room *r, const struct xml_node *st, const char *from,
 		xml_set_attr(fw, "from", nj.data);
 		xml_set_attr(fw, "to", t->sess[i].jid);
 		xml_set_attr(fw, "id", id + 19);
-		send_free(fw);
+		muc_send_free(fw);
 		buf_free(&nj);
 		return;
 	}
 	me = occ_by_real(r, from);
 	if (me == NULL) {
-		send_error(st, "cancel", "not-acceptable",
+		muc_send_error(st, "cancel", "not-acceptable",
 		    "You are not currently connected to this chat", r->jid);
 		return;
 	}
 	if (t == NULL) {
-		send_error(st, "cancel", "item-not-found",
+		muc_send_error(st, "cancel", "item-not-found",
 		    "Recipient not in room", r->jid);
 		return;
 	}
-	q = first_elem(st);
-	if (t == me && str_eq(type, "get") && q != NULL &&
-	    strcmp(q->name, "ping") == 0 && str_eq(q->ns, NS_PING)) {
-		send_free(iq_result(st));
+	q = muc_first_elem(st);
+	if (t == me && muc_str_eq(type, "get") && q != NULL &&
+	    strcmp(q->name, "ping") == 0 && muc_str_eq(q->ns, NS_PING)) {
+		muc_send_free(muc_iq_result(st));
 		return;
 	}
 	prim = occ_primary(t);
@@ -3888,15 +3287,15 @@ occupant_iq(struct muc_room *r, const struct xml_node *st, const char *from,
 	fw = xml_clone(st);
 	xml_set_attr(fw, "from", nj.data);
 	xml_set_attr(fw, "id", nid.data);
-	if (q != NULL && (str_eq(q->ns, "vcard-temp") ||
-	    str_eq(q->ns, "http://jabber.org/protocol/pubsub") ||
-	    str_eq(q->ns, "urn:ietf:params:xml:ns:vcard-4.0"))) {
-		bare_of(prim->jid, bare, sizeof(bare));
+	if (q != NULL && (muc_str_eq(q->ns, "vcard-temp") ||
+	    muc_str_eq(q->ns, "http://jabber.org/protocol/pubsub") ||
+	    muc_str_eq(q->ns, "urn:ietf:params:xml:ns:vcard-4.0"))) {
+		muc_bare_of(prim->jid, bare, sizeof(bare));
 		xml_set_attr(fw, "to", bare);
 	} else {
 		xml_set_attr(fw, "to", prim->jid);
 	}
-	send_free(fw);
+	muc_send_free(fw);
 	buf_free(&nj);
 	buf_free(&nid);
 }
@@ -3905,37 +3304,37 @@ static void
 room_iq(struct muc_room *r, const struct xml_node *st, const char *from)
 {
 	const char *type = xml_attr(st, "type");
-	const struct xml_node *q = first_elem(st);
-	int get = str_eq(type, "get"), set = str_eq(type, "set");
+	const struct xml_node *q = muc_first_elem(st);
+	int get = muc_str_eq(type, "get"), set = muc_str_eq(type, "set");
 
 	if (!get && !set) {
 		return;
 	}
 	if (q == NULL) {
-		send_error(st, "modify", "bad-request", NULL, NULL);
+		muc_send_error(st, "modify", "bad-request", NULL, NULL);
 		return;
 	}
-	if (get && str_eq(q->ns, NS_DISCO_INFO) &&
+	if (get && muc_str_eq(q->ns, NS_DISCO_INFO) &&
 	    strcmp(q->name, "query") == 0) {
 		room_disco_info(r, st, from, q);
-	} else if (get && str_eq(q->ns, NS_DISCO_ITEMS)) {
+	} else if (get && muc_str_eq(q->ns, NS_DISCO_ITEMS)) {
 		room_disco_items(r, st, from);
-	} else if (str_eq(q->ns, NS_MUC_ADMIN)) {
+	} else if (muc_str_eq(q->ns, NS_MUC_ADMIN)) {
 		if (get) {
 			admin_get(r, st, from, q);
 		} else {
 			admin_set(r, st, from, q);
 		}
-	} else if (str_eq(q->ns, NS_MUC_OWNER)) {
+	} else if (muc_str_eq(q->ns, NS_MUC_OWNER)) {
 		if (get) {
 			owner_get(r, st, from);
 		} else {
 			owner_set(r, st, from, q);
 		}
-	} else if (str_eq(q->ns, NS_REGISTER)) {
+	} else if (muc_str_eq(q->ns, NS_REGISTER)) {
 		register_iq(r, st, from, q);
 	} else {
-		send_error(st, "cancel", "service-unavailable", NULL, NULL);
+		muc_send_error(st, "cancel", "service-unavailable", NULL, NULL);
 	}
 }
 
@@ -3962,9 +3361,9 @@ command_result(const struct xml_node *iq, const struct xml_node *cmd,
 	if (xml_attr(cmd, "sessionid") != NULL) {
 		snprintf(sid, sizeof(sid), "%s", xml_attr(cmd, "sessionid"));
 	} else {
-		new_id(sid, sizeof(sid));
+		muc_new_id(sid, sizeof(sid));
 	}
-	res = iq_result(iq);
+	res = muc_iq_result(iq);
 	*cp = xml_add(res, "command", NS_COMMANDS);
 	xml_set_attr(*cp, "node", node);
 	xml_set_attr(*cp, "sessionid", sid);
@@ -3986,9 +3385,9 @@ svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
 	int aff, err = 1;
 
 	res = command_result(iq, cmd, NODE_SETAFF, &c);
-	if (str_eq(xml_attr(cmd, "action"), "cancel")) {
+	if (muc_str_eq(xml_attr(cmd, "action"), "cancel")) {
 		xml_set_attr(c, "status", "canceled");
-		send_free(res);
+		muc_send_free(res);
 		return;
 	}
 	if (x == NULL) {
@@ -3999,28 +3398,29 @@ svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
 		fx = xml_add(c, "x", NS_DATA);
 		xml_set_attr(fx, "type", "form");
 		xml_add_text_child(fx, "title", NULL, "Set affiliation");
-		form_add_field(fx, "FORM_TYPE", "hidden", NULL, NODE_SETAFF);
-		xml_add(form_add_field(fx, "room", "jid-single", "Room", NULL),
-		    "required", NULL);
-		xml_add(form_add_field(fx, "jid", "jid-single", "JID", NULL),
-		    "required", NULL);
-		f = form_add_field(fx, "affiliation", "list-single",
+		muc_form_add_field(fx, "FORM_TYPE", "hidden", NULL,
+		    NODE_SETAFF);
+		xml_add(muc_form_add_field(fx, "room", "jid-single", "Room",
+		    NULL), "required", NULL);
+		xml_add(muc_form_add_field(fx, "jid", "jid-single", "JID",
+		    NULL), "required", NULL);
+		f = muc_form_add_field(fx, "affiliation", "list-single",
 		    "Affiliation", NULL);
 		xml_add(f, "required", NULL);
 		for (aff = AFF_OWNER; aff >= AFF_OUTCAST; aff--) {
-			form_add_option(f, NULL, aff_name(aff));
+			muc_form_add_option(f, NULL, muc_aff_name(aff));
 		}
-		form_add_field(fx, "reason", "text-single", "Reason", NULL);
-		send_free(res);
+		muc_form_add_field(fx, "reason", "text-single", "Reason", NULL);
+		muc_send_free(res);
 		return;
 	}
 	buf_init(&note, 0);
-	v = form_value(x, "room");
+	v = muc_form_value(x, "room");
 	r = v != NULL && jid_canon(v, rj, sizeof(rj)) == 0 ? room_find(rj) :
 	    NULL;
-	v = form_value(x, "jid");
-	aff = aff_parse(form_value(x, "affiliation"));
-	reason = form_value(x, "reason");
+	v = muc_form_value(x, "jid");
+	aff = muc_aff_parse(muc_form_value(x, "affiliation"));
+	reason = muc_form_value(x, "reason");
 	if (reason != NULL && *reason == '\0') {
 		reason = NULL;
 	}
@@ -4030,7 +3430,8 @@ svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
 	} else if (v == NULL || jid_canon(v, jid, sizeof(jid)) != 0 ||
 	    jid_resource(jid) != NULL || aff < AFF_OUTCAST) {
 		status = "canceled";
-		buf_puts(&note, "Affiliation change failed: modify:bad-request");
+		buf_puts(&note,
+		    "Affiliation change failed: modify:bad-request");
 	} else {
 		r->busy++;
 		if (set_affiliation(r, NULL, jid, aff, reason, NULL, &e) != 0) {
@@ -4048,7 +3449,7 @@ svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
 	fx = xml_add_text_child(c, "note", NULL, note.data);
 	xml_set_attr(fx, "type", err ? "error" : "info");
 	buf_free(&note);
-	send_free(res);
+	muc_send_free(res);
 }
 
 /* Destroy-rooms ad-hoc command (XEP-0050), as Prosody offers it. */
@@ -4066,23 +3467,23 @@ svc_command(const struct xml_node *iq, const char *from,
 	size_t n = 0, i, k, pos;
 	const char **jids;
 
-	bare_of(from, bare, sizeof(bare));
-	if (!str_eq(node, NODE_DESTROY) && !str_eq(node, NODE_SETAFF)) {
-		send_error(iq, "cancel", "item-not-found", NULL, NULL);
+	muc_bare_of(from, bare, sizeof(bare));
+	if (!muc_str_eq(node, NODE_DESTROY) && !muc_str_eq(node, NODE_SETAFF)) {
+		muc_send_error(iq, "cancel", "item-not-found", NULL, NULL);
 		return;
 	}
 	if (!config_is_admin(bare)) {
-		send_error(iq, "auth", "forbidden", NULL, NULL);
+		muc_send_error(iq, "auth", "forbidden", NULL, NULL);
 		return;
 	}
-	if (str_eq(node, NODE_SETAFF)) {
+	if (muc_str_eq(node, NODE_SETAFF)) {
 		svc_setaff(iq, cmd);
 		return;
 	}
 	res = command_result(iq, cmd, NODE_DESTROY, &c);
-	if (str_eq(action, "cancel")) {
+	if (muc_str_eq(action, "cancel")) {
 		xml_set_attr(c, "status", "canceled");
-		send_free(res);
+		muc_send_free(res);
 		return;
 	}
 	x = xml_child(cmd, "x", NS_DATA);
@@ -4096,8 +3497,9 @@ svc_command(const struct xml_node *iq, const char *from,
 		xml_add_text_child(fx, "title", NULL, "Destroy rooms");
 		xml_add_text_child(fx, "instructions", NULL,
 		    "Select the rooms to destroy");
-		form_add_field(fx, "FORM_TYPE", "hidden", NULL, NODE_DESTROY);
-		fl = form_add_field(fx, "rooms", "list-multi",
+		muc_form_add_field(fx, "FORM_TYPE", "hidden", NULL,
+		    NODE_DESTROY);
+		fl = muc_form_add_field(fx, "rooms", "list-multi",
 		    "Rooms to destroy:", NULL);
 		xml_add(fl, "required", NULL);
 		jids = rooms.count ? xcalloc(rooms.count, sizeof(*jids)) :
@@ -4110,15 +3512,15 @@ svc_command(const struct xml_node *iq, const char *from,
 		}
 		qsort(jids, n, sizeof(*jids), cmp_str);
 		for (i = 0; i < n; i++) {
-			form_add_option(fl, NULL, jids[i]);
+			muc_form_add_option(fl, NULL, jids[i]);
 		}
 		free(jids);
-		send_free(res);
+		muc_send_free(res);
 		return;
 	}
 	buf_init(&note, 0);
 	buf_puts(&note, "The following rooms were destroyed:");
-	f = form_field(x, "rooms");
+	f = muc_form_field(x, "rooms");
 	for (v = f != NULL ? xml_child(f, "value", NS_DATA) : NULL; v != NULL;
 	    v = xml_next(v, "value", NS_DATA)) {
 		if (jid_canon(xml_text(v), rj, sizeof(rj)) != 0) {
@@ -4142,14 +3544,14 @@ svc_command(const struct xml_node *iq, const char *from,
 	fx = xml_add_text_child(c, "note", NULL, note.data);
 	xml_set_attr(fx, "type", "info");
 	buf_free(&note);
-	send_free(res);
+	muc_send_free(res);
 }
 
 static void
 svc_iq(const struct xml_node *st, const char *from)
 {
 	const char *type = xml_attr(st, "type");
-	const struct xml_node *q = first_elem(st);
+	const struct xml_node *q = muc_first_elem(st);
 	struct xml_node *res, *rq, *id, *it;
 	struct muc_room *r;
 	char bare[JID_MAX + 1], name[40];
@@ -4157,17 +3559,17 @@ svc_iq(const struct xml_node *st, const char *from)
 	const char *node;
 	size_t i, pos;
 
-	if (!str_eq(type, "get") && !str_eq(type, "set")) {
+	if (!muc_str_eq(type, "get") && !muc_str_eq(type, "set")) {
 		return;
 	}
 	if (q == NULL) {
-		send_error(st, "modify", "bad-request", NULL, NULL);
+		muc_send_error(st, "modify", "bad-request", NULL, NULL);
 		return;
 	}
 	node = xml_attr(q, "node");
-	if (str_eq(type, "get") && str_eq(q->ns, NS_DISCO_INFO) &&
+	if (muc_str_eq(type, "get") && muc_str_eq(q->ns, NS_DISCO_INFO) &&
 	    node == NULL) {
-		res = iq_result(st);
+		res = muc_iq_result(st);
 		rq = xml_add(res, "query", NS_DISCO_INFO);
 		id = xml_add(rq, "identity", NULL);
 		xml_set_attr(id, "category", "conference");
@@ -4181,15 +3583,16 @@ svc_iq(const struct xml_node *st, const char *from)
 		add_feature(rq, NS_OCCUPANT_ID);
 		add_feature(rq, NS_COMMANDS);
 		add_feature(rq, NS_PING);
-		send_free(res);
-	} else if (str_eq(type, "get") && str_eq(q->ns, NS_DISCO_ITEMS)) {
-		res = iq_result(st);
+		muc_send_free(res);
+	} else if (muc_str_eq(type, "get") && muc_str_eq(q->ns,
+	    NS_DISCO_ITEMS)) {
+		res = muc_iq_result(st);
 		rq = xml_add(res, "query", NS_DISCO_ITEMS);
 		if (node != NULL) {
 			xml_set_attr(rq, "node", node);
 		}
-		bare_of(from, bare, sizeof(bare));
-		if (str_eq(node, NS_COMMANDS) && config_is_admin(bare)) {
+		muc_bare_of(from, bare, sizeof(bare));
+		if (muc_str_eq(node, NS_COMMANDS) && config_is_admin(bare)) {
 			it = xml_add(rq, "item", NULL);
 			xml_set_attr(it, "jid", muc_host());
 			xml_set_attr(it, "node", NODE_DESTROY);
@@ -4211,26 +3614,27 @@ svc_iq(const struct xml_node *st, const char *from)
 				xml_set_attr(it, "name", r->name);
 			}
 		}
-		send_free(res);
-	} else if (str_eq(type, "get") && str_eq(q->ns, NS_MUC_UNIQUE)) {
+		muc_send_free(res);
+	} else if (muc_str_eq(type, "get") && muc_str_eq(q->ns,
+	    NS_MUC_UNIQUE)) {
 		if (tls_random(rnd, sizeof(rnd)) != 0) {
-			send_error(st, "wait", "internal-server-error", NULL,
-			    NULL);
+			muc_send_error(st, "wait", "internal-server-error",
+			    NULL, NULL);
 			return;
 		}
 		for (i = 0; i < sizeof(rnd); i++) {
 			snprintf(name + 2 * i, 3, "%02x", rnd[i]);
 		}
-		res = iq_result(st);
+		res = muc_iq_result(st);
 		xml_add_text_child(res, "unique", NS_MUC_UNIQUE, name);
-		send_free(res);
-	} else if (str_eq(type, "get") && str_eq(q->ns, NS_PING)) {
-		send_free(iq_result(st));
-	} else if (str_eq(type, "set") && str_eq(q->ns, NS_COMMANDS) &&
+		muc_send_free(res);
+	} else if (muc_str_eq(type, "get") && muc_str_eq(q->ns, NS_PING)) {
+		muc_send_free(muc_iq_result(st));
+	} else if (muc_str_eq(type, "set") && muc_str_eq(q->ns, NS_COMMANDS) &&
 	    strcmp(q->name, "command") == 0) {
 		svc_command(st, from, q);
 	} else {
-		send_error(st, "cancel", "service-unavailable", NULL, NULL);
+		muc_send_error(st, "cancel", "service-unavailable", NULL, NULL);
 	}
 }
 
@@ -4254,16 +3658,16 @@ tomb_gone(const struct xml_node *st, const char *from, const char *room_jid)
 	if (t == NULL) {
 		return 0;
 	}
-	bare_of(from, bare, sizeof(bare));
+	muc_bare_of(from, bare, sizeof(bare));
 	if (time(NULL) >= t->expires || (config_is_admin(bare) &&
 	    strcmp(st->name, "presence") == 0 && type == NULL)) {
 		tomb_remove(t);
 		return 0;
 	}
-	if (str_eq(type, "error") || str_eq(type, "result")) {
+	if (muc_str_eq(type, "error") || muc_str_eq(type, "result")) {
 		return 1;
 	}
-	r = stanza_new(st->name, xml_attr(st, "to"), from, "error",
+	r = muc_stanza_new(st->name, xml_attr(st, "to"), from, "error",
 	    xml_attr(st, "id"));
 	e = xml_add(r, "error", NULL);
 	xml_set_attr(e, "type", "cancel");
@@ -4278,7 +3682,7 @@ tomb_gone(const struct xml_node *st, const char *from, const char *room_jid)
 	if (t->reason != NULL) {
 		xml_add_text_child(e, "text", NS_STANZAS, t->reason);
 	}
-	send_free(r);
+	muc_send_free(r);
 	return 1;
 }
 
@@ -4305,7 +3709,8 @@ muc_handle(const struct xml_node *st)
 	    jp.domain_len >= sizeof(host) || jp.local_len >= sizeof(local) ||
 	    jp.resource_len >= sizeof(resource)) {
 		if (from != NULL && to != NULL) {
-			send_error(st, "modify", "jid-malformed", NULL, NULL);
+			muc_send_error(st, "modify", "jid-malformed", NULL,
+			    NULL);
 		}
 		return;
 	}
@@ -4320,9 +3725,9 @@ muc_handle(const struct xml_node *st)
 		if (strcmp(st->name, "iq") == 0) {
 			svc_iq(st, from);
 		} else if (strcmp(st->name, "message") == 0 &&
-		    !str_eq(type, "error")) {
-			send_error(st, "cancel", "service-unavailable", NULL,
-			    NULL);
+		    !muc_str_eq(type, "error")) {
+			muc_send_error(st, "cancel", "service-unavailable",
+			    NULL, NULL);
 		}
 		return;
 	}
@@ -4331,7 +3736,7 @@ muc_handle(const struct xml_node *st)
 	if (jid_local_canon(local, local, sizeof(local)) != 0 ||
 	    (size_t)snprintf(room_jid, sizeof(room_jid), "%s@%s", local,
 	    muc_host()) >= sizeof(room_jid)) {
-		send_error(st, "modify", "jid-malformed", NULL, muc_host());
+		muc_send_error(st, "modify", "jid-malformed", NULL, muc_host());
 		return;
 	}
 	r = room_find(room_jid);
@@ -4341,7 +3746,7 @@ muc_handle(const struct xml_node *st)
 	if (strcmp(st->name, "presence") == 0 && type == NULL && !has_res &&
 	    (r == NULL || occ_by_real(r, from) == NULL)) {
 		/* §7.2.1: joining without a nickname */
-		send_error(st, "modify", "jid-malformed", NULL, room_jid);
+		muc_send_error(st, "modify", "jid-malformed", NULL, room_jid);
 		return;
 	}
 	if (r == NULL) {
@@ -4350,24 +3755,26 @@ muc_handle(const struct xml_node *st)
 			char nick[JID_PART_MAX + 1], lax[2 * JID_MAX + 2];
 
 			if (!nick_visible(resource)) {
-				send_error(st, "modify", "not-allowed",
+				muc_send_error(st, "modify", "not-allowed",
 				    "Invisible Nicknames are forbidden",
 				    room_jid);
 				return;
 			}
-			if (nick_strict(resource, nick, sizeof(nick)) != 0) {
-				nick_lax(resource, nick, sizeof(nick));
+			if (muc_nick_strict(resource, nick,
+			    sizeof(nick)) != 0) {
+				muc_nick_lax(resource, nick, sizeof(nick));
 				snprintf(lax, sizeof(lax), "%s/%s", room_jid,
 				    nick);
-				send_error_from(st, lax, "modify",
+				muc_send_error_from(st, lax, "modify",
 				    "jid-malformed",
 				    "Nickname must pass strict validation",
 				    room_jid);
 				return;
 			}
 			room_create(room_jid, st, from, nick);
-		} else if (!str_eq(type, "error") && !str_eq(type, "result")) {
-			send_error(st, "cancel", "item-not-found", NULL,
+		} else if (!muc_str_eq(type, "error") && !muc_str_eq(type,
+		    "result")) {
+			muc_send_error(st, "cancel", "item-not-found", NULL,
 			    muc_host());
 		}
 		return;
@@ -4425,7 +3832,7 @@ muc_session_gone(const char *full_jid)
 			continue;
 		}
 		s = occ_session(o, full_jid);
-		p = stanza_new("presence", full_jid, NULL, "unavailable",
+		p = muc_stanza_new("presence", full_jid, NULL, "unavailable",
 		    NULL);
 		status = s != NULL && s->pres != NULL ?
 		    xml_child(s->pres, "status", NULL) : NULL;
@@ -4503,13 +3910,13 @@ load_room(void *ud, const char *key, const char *value)
 		k[kl] = '\0';
 		v = unesc(tab + 1, (size_t)(nl - tab - 1));
 		if (strcmp(k, "name") == 0) {
-			set_str(&r->name, v);
+			muc_set_str(&r->name, v);
 		} else if (strcmp(k, "desc") == 0) {
-			set_str(&r->desc, v);
+			muc_set_str(&r->desc, v);
 		} else if (strcmp(k, "lang") == 0) {
-			set_str(&r->lang, v);
+			muc_set_str(&r->lang, v);
 		} else if (strcmp(k, "password") == 0) {
-			set_str(&r->password, v);
+			muc_set_str(&r->password, v);
 		} else if (strcmp(k, "public") == 0) {
 			r->public = atoi(v) != 0;
 		} else if (strcmp(k, "membersonly") == 0) {
@@ -4538,12 +3945,13 @@ load_room(void *ud, const char *key, const char *value)
 		} else if (strcmp(k, "getmemberlist") == 0) {
 			r->getmemberlist = (unsigned)strtoul(v, NULL, 10) & 15;
 		} else if (strcmp(k, "subject") == 0) {
-			set_str(&r->subject, v);
+			muc_set_str(&r->subject, v);
 		} else if (strcmp(k, "subject_from") == 0) {
-			set_str(&r->subject_from, v);
+			muc_set_str(&r->subject_from, v);
 		} else if (strcmp(k, "subject_time") == 0) {
 			r->subject_time = (time_t)strtoll(v, NULL, 10);
-		} else if (strcmp(k, "salt") == 0 && strlen(v) < sizeof(r->salt)) {
+		} else if (strcmp(k, "salt") == 0 &&
+		    strlen(v) < sizeof(r->salt)) {
 			snprintf(r->salt, sizeof(r->salt), "%s", v);
 		}
 		free(v);
@@ -4568,11 +3976,11 @@ load_aff(void *ud, const char *key, const char *value)
 	r = room_find(rj);
 	free(rj);
 	t1 = strchr(value, '\t');
-	aff = aff_parse(value);
+	aff = muc_aff_parse(value);
 	if (t1 != NULL) {
 		char *an = xstrndup(value, (size_t)(t1 - value));
 
-		aff = aff_parse(an);
+		aff = muc_aff_parse(an);
 		free(an);
 	}
 	if (r == NULL || aff < AFF_OUTCAST || aff == AFF_NONE ||
@@ -4662,18 +4070,18 @@ muc_announce_shutdown(void)
 			buf_reset(&from);
 			buf_printf(&from, "%s/%s", r->jid, o->nick);
 			for (j = 0; j < o->nsess; j++) {
-				p = stanza_new("presence", from.data,
+				p = muc_stanza_new("presence", from.data,
 				    o->sess[j].jid, "unavailable", NULL);
 				x = xml_add(p, "x", NS_MUC_USER);
 				item = xml_add(x, "item", NULL);
 				xml_set_attr(item, "affiliation",
-				    aff_name(get_aff(r, o->bare)));
+				    muc_aff_name(get_aff(r, o->bare)));
 				xml_set_attr(item, "role", "none");
 				xml_set_attr(xml_add(x, "status", NULL), "code",
 				    "110");
 				xml_set_attr(xml_add(x, "status", NULL), "code",
 				    "332");
-				send_free(p);
+				muc_send_free(p);
 			}
 		}
 	}

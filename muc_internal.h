@@ -1,0 +1,181 @@
+/*
+ * muc_internal.h - what the muc files share, and nothing outside them
+ * includes: namespaces, limits, the room model and the functions one muc
+ * file calls in another (muc.h is the service's public interface).
+ *
+ * Model: rooms live in a hash table keyed by bare room JID.  A room holds
+ * its configuration, its affiliation list (with reserved nicknames), its
+ * occupants and a ring of prepared history messages.  An occupant is one
+ * nickname; it holds one or more sessions (real full JIDs of one bare JID)
+ * with the last presence each sent, filtered and stamped with the
+ * occupant JID.  Persistent rooms keep their configuration and
+ * affiliations in the store (kinds "muc_room" and "muc_aff").
+ *
+ * Fan-out: a stanza for many recipients is serialized once with
+ * route_prepare() and sent per session with route_prepared_send(); at most
+ * a handful of variants (full JIDs / anonymous / self) are built.
+ */
+#ifndef UXMPPD_MUC_INTERNAL_H
+#define UXMPPD_MUC_INTERNAL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "htab.h"
+#include "route.h"
+#include "xml.h"
+
+#define NS_MUC		"http://jabber.org/protocol/muc"
+#define NS_MUC_USER	"http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN	"http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER	"http://jabber.org/protocol/muc#owner"
+#define NS_MUC_UNIQUE	"http://jabber.org/protocol/muc#unique"
+#define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_DATA		"jabber:x:data"
+#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
+#define NS_REGISTER	"jabber:iq:register"
+#define NS_COMMANDS	"http://jabber.org/protocol/commands"
+#define NS_DELAY	"urn:xmpp:delay"
+#define NS_OCCUPANT_ID	"urn:xmpp:occupant-id:0"
+#define NS_PING		"urn:xmpp:ping"
+#define NS_HINTS	"urn:xmpp:hints"
+#define FORM_ROOMCONFIG	"http://jabber.org/protocol/muc#roomconfig"
+#define FORM_ROOMINFO	"http://jabber.org/protocol/muc#roominfo"
+#define FORM_REGISTER	"http://jabber.org/protocol/muc#register"
+#define FORM_REQUEST	"http://jabber.org/protocol/muc#request"
+#define NODE_DESTROY	"http://prosody.im/protocol/muc#destroy"
+#define NODE_SETAFF	"http://prosody.im/protocol/muc#set-affiliation"
+
+#define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
+#define MUC_HISTORY_MAX		1000	/* cap on muc#roomconfig_historylength */
+#define MUC_TOMBSTONE_S		(31 * 86400)	/* destroyed persistent rooms */
+#define MUC_HISTORY_BYTES	(128 * 1024)	/* history kept per room */
+#define MUC_TEXT_MAX		1024	/* room name, description, password */
+#define MUC_SUBJECT_MAX		4096	/* bytes of a room subject */
+#define MUC_AFFS_MAX		10000	/* affiliations (with bans) per room */
+
+enum muc_aff { AFF_OUTCAST = -1, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
+enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
+enum muc_allowpm { PM_ANYONE, PM_PARTICIPANTS, PM_MODERATORS, PM_NONE };
+
+/* Views of an occupant's presence (who may see which JIDs). */
+enum muc_view { VIEW_FULL, VIEW_ANON, VIEW_SELF };
+
+struct muc_affent {
+	char	*jid;		/* bare JID (or a domain, for host bans) */
+	int	 aff;		/* enum muc_aff, never AFF_NONE */
+	char	*nick;		/* reserved nickname, or NULL */
+	char	*reason;	/* reason given with the last change, or NULL */
+};
+
+struct muc_session {
+	char	*jid;		/* real full JID */
+	struct xml_node *pres;	/* last presence: filtered, from = occupant JID */
+	int	 gone;		/* left; dropped once the change is published */
+};
+
+struct muc_occupant {
+	char	*nick;		/* nickname (resource of the occupant JID) */
+	char	*bare;		/* real bare JID */
+	int	 role;		/* enum muc_role */
+	struct muc_session *sess;
+	size_t	 nsess, capsess;
+	char	 id[48];	/* XEP-0421 occupant-id */
+};
+
+struct muc_hist {
+	struct route_prepared p;	/* message with delay, without 'to' */
+	time_t	 ts;
+};
+
+struct muc_room {
+	struct hnode node;	/* in the rooms table, by jid */
+	char	*jid;		/* bare room JID */
+	/* configuration (muc#roomconfig) */
+	char	*name, *desc, *lang, *password;
+	int	 persistent, public, members_only, moderated, whois_anyone;
+	int	 changesubject, allow_invites, allowpm;
+	unsigned max_users;		/* 0 = no limit */
+	unsigned history_len;		/* messages kept */
+	unsigned history_default;	/* sent when the joiner asks nothing */
+	unsigned bcast;			/* bit (1 << role): presence broadcast */
+	unsigned getmemberlist;		/* bit (1 << role): may get member list */
+	char	*subject, *subject_from;
+	time_t	 subject_time;
+	char	 salt[40];		/* occupant-id and iq id salt */
+	time_t	 locked_until;		/* 0: open; else locked until then */
+	/* state */
+	struct muc_affent *affs;
+	size_t	 naffs, capaffs;
+	struct muc_occupant **occ;
+	size_t	 nocc, capocc;
+	struct muc_hist *hist;		/* ring of history_len entries */
+	size_t	 hist_start, hist_n, hist_cap;
+	size_t	 hist_bytes;		/* serialized size of the ring */
+	int	 busy;			/* >0 while a handler uses the room */
+	int	 destroyed;		/* freed when busy drops to 0 */
+};
+
+struct pubinfo {
+	const char *codes[4];		/* status codes before the items */
+	size_t	 ncodes;
+	const struct xml_node *destroy;	/* <destroy/> to put first */
+	const char *newnick;		/* item nick (303 nick change) */
+	const char *actor;		/* actor's real full JID, or NULL */
+	const char *reason;
+	int	 prev_role;		/* role before the change, -1 unknown */
+	int	 force_unavail;		/* everyone sees it unavailable */
+	int	 omit_gone;		/* leaving sessions get nothing */
+	const char *self_codes[2];	/* extra codes for the self presence */
+	size_t	 nself_codes;
+	const struct muc_occupant *only;	/* probe: just this recipient */
+};
+
+struct muc_err {
+	const char *type;
+	const char *cond;
+	const char *text;
+};
+
+/* muc_stanza.c */
+const char *muc_aff_name(int aff);
+int	muc_aff_parse(const char *s);
+const char *muc_role_name(int role);
+int	muc_role_parse(const char *s);
+void	muc_set_str(char **dst, const char *s);
+int	muc_str_eq(const char *a, const char *b);
+int	muc_parse_bool(const char *s);
+const char *muc_host(void);
+void	muc_bare_of(const char *full, char *out, size_t cap);
+void	muc_fmt_stamp(time_t t, char *out, size_t cap);
+int	muc_parse_stamp(const char *s, time_t *out);
+int	muc_nick_strict(const char *in, char *out, size_t cap);
+void	muc_nick_lax(const char *in, char *out, size_t cap);
+struct xml_node *muc_stanza_new(const char *name, const char *from,
+	    const char *to, const char *type, const char *id);
+void	muc_send_free(struct xml_node *st);
+void	muc_send_error_from(const struct xml_node *st, const char *from,
+	    const char *type, const char *cond, const char *text,
+	    const char *by);
+void	muc_send_error(const struct xml_node *st, const char *type,
+	    const char *cond, const char *text, const char *by);
+struct xml_node *muc_iq_result(const struct xml_node *iq);
+struct xml_node *muc_first_elem(const struct xml_node *el);
+void	muc_copy_attrs(struct xml_node *dst, const struct xml_node *st);
+void	muc_copy_children_filtered(struct xml_node *dst,
+	    const struct xml_node *src);
+void	muc_new_id(char *out, size_t cap);
+void	muc_add_status(struct xml_node *x, const char *code);
+struct xml_node *muc_add_item(struct xml_node *x, int aff, const char *role,
+	    const char *jid, const char *nick, const char *actor_nick,
+	    const char *actor_jid, const char *reason);
+const struct xml_node *muc_form_field(const struct xml_node *x,
+	    const char *var);
+const char *muc_form_value(const struct xml_node *x, const char *var);
+struct xml_node *muc_form_add_field(struct xml_node *x, const char *var,
+	    const char *type, const char *label, const char *value);
+void	muc_form_add_option(struct xml_node *f, const char *label,
+	    const char *value);
+
+#endif
