@@ -14,6 +14,7 @@
  * The service is split by concern, sharing types and functions through
  * muc_internal.h:
  *   muc_stanza.c    helpers: names, stamps, nicknames, stanzas, forms
+ *   muc_room.c      rooms, affiliations, occupants, storage, history
  */
 #include "muc.h"
 
@@ -27,333 +28,8 @@
 #include "config.h"
 #include "jid.h"
 #include "log.h"
-#include "sasl.h"
-#include "store.h"
 #include "tls.h"
 #include "muc_internal.h"
-
-static struct htab rooms;	/* every room, by bare JID */
-
-/* ---- rooms, affiliations, occupants ---- */
-
-static struct muc_room *
-room_of(struct hnode *n)
-{
-	return n ? HTAB_ENTRY(n, struct muc_room, node) : NULL;
-}
-
-static struct muc_room *
-room_find(const char *jid)
-{
-	struct muc_room *r = room_of(htab_find(&rooms, jid, strlen(jid)));
-
-	return r != NULL && !r->destroyed ? r : NULL;
-}
-
-/* A new unlocked room with Prosody's defaults, added to the table. */
-static struct muc_room *
-room_new(const char *jid)
-{
-	struct muc_room *r = xcalloc(1, sizeof(*r));
-	const struct config *cf = config_get();
-	unsigned char rnd[16];
-	size_t i;
-
-	r->jid = xstrdup(jid);
-	r->whois_anyone = 0;
-	r->allowpm = PM_ANYONE;
-	r->max_users = cf->muc_max_occupants;
-	r->history_len = cf->muc_history_default;
-	if (r->history_len > MUC_HISTORY_MAX) {
-		r->history_len = MUC_HISTORY_MAX;
-	}
-	r->history_default = r->history_len;
-	r->bcast = (1u << ROLE_VISITOR) | (1u << ROLE_PARTICIPANT) |
-	    (1u << ROLE_MODERATOR);
-	if (tls_random(rnd, sizeof(rnd)) != 0) {
-		for (i = 0; i < sizeof(rnd); i++) {
-			rnd[i] = (unsigned char)rand();
-		}
-	}
-	for (i = 0; i < sizeof(rnd); i++) {
-		snprintf(r->salt + 2 * i, 3, "%02x", rnd[i]);
-	}
-	htab_add(&rooms, &r->node, r->jid);
-	return r;
-}
-
-static void
-occupant_free(struct muc_occupant *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->nsess; i++) {
-		free(o->sess[i].jid);
-		xml_free(o->sess[i].pres);
-	}
-	free(o->sess);
-	free(o->nick);
-	free(o->bare);
-	free(o);
-}
-
-static void
-hist_clear(struct muc_room *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->hist_n; i++) {
-		route_prepared_free(&r->hist[(r->hist_start + i) %
-		    r->hist_cap].p);
-	}
-	free(r->hist);
-	r->hist = NULL;
-	r->hist_start = r->hist_n = r->hist_cap = r->hist_bytes = 0;
-}
-
-/* Unlink from the table and free everything. */
-static void
-room_free(struct muc_room *r)
-{
-	size_t i;
-
-	htab_del(&rooms, &r->node);
-	for (i = 0; i < r->nocc; i++) {
-		occupant_free(r->occ[i]);
-	}
-	free(r->occ);
-	for (i = 0; i < r->naffs; i++) {
-		free(r->affs[i].jid);
-		free(r->affs[i].nick);
-		free(r->affs[i].reason);
-	}
-	free(r->affs);
-	hist_clear(r);
-	free(r->name);
-	free(r->desc);
-	free(r->lang);
-	free(r->password);
-	free(r->subject);
-	free(r->subject_from);
-	free(r->jid);
-	free(r);
-}
-
-static int
-room_locked(struct muc_room *r)
-{
-	if (r->locked_until != 0 && time(NULL) >= r->locked_until) {
-		r->locked_until = 0;
-	}
-	return r->locked_until != 0;
-}
-
-static struct muc_affent *
-aff_find(const struct muc_room *r, const char *bare)
-{
-	size_t i;
-
-	for (i = 0; i < r->naffs; i++) {
-		if (strcmp(r->affs[i].jid, bare) == 0) {
-			return &r->affs[i];
-		}
-	}
-	return NULL;
-}
-
-/* Affiliation of a (full or bare) real JID: service admins are owners
- * everywhere; a banned domain bans its users. */
-static int
-get_aff(const struct muc_room *r, const char *jid)
-{
-	char bare[JID_MAX + 1], dom[JID_MAX + 1];
-	const struct muc_affent *a;
-
-	muc_bare_of(jid, bare, sizeof(bare));
-	if (config_is_admin(bare)) {
-		return AFF_OWNER;
-	}
-	a = aff_find(r, bare);
-	if (a != NULL) {
-		return a->aff;
-	}
-	if (jid_domain(bare, dom, sizeof(dom)) == 0) {
-		a = aff_find(r, dom);
-		if (a != NULL && a->aff == AFF_OUTCAST) {
-			return AFF_OUTCAST;
-		}
-	}
-	return AFF_NONE;
-}
-
-/* Default role for an affiliation (Prosody's muc-get-default-role). */
-static int
-default_role(const struct muc_room *r, int aff)
-{
-	if (aff >= AFF_ADMIN) {
-		return ROLE_MODERATOR;
-	}
-	if (aff == AFF_OUTCAST) {
-		return ROLE_NONE;
-	}
-	if (aff == AFF_NONE && r->members_only) {
-		return ROLE_NONE;
-	}
-	if (aff == AFF_NONE && r->moderated) {
-		return ROLE_VISITOR;
-	}
-	return ROLE_PARTICIPANT;
-}
-
-/* The bare JID that reserved nick, or NULL. */
-static const char *
-nick_owner(const struct muc_room *r, const char *nick)
-{
-	size_t i;
-
-	for (i = 0; i < r->naffs; i++) {
-		if (r->affs[i].nick != NULL &&
-		    strcmp(r->affs[i].nick, nick) == 0) {
-			return r->affs[i].jid;
-		}
-	}
-	return NULL;
-}
-
-static const char *
-reserved_nick(const struct muc_room *r, const char *bare)
-{
-	const struct muc_affent *a = aff_find(r, bare);
-
-	return a != NULL ? a->nick : NULL;
-}
-
-static struct muc_occupant *
-occ_by_nick(const struct muc_room *r, const char *nick)
-{
-	size_t i;
-
-	for (i = 0; i < r->nocc; i++) {
-		if (strcmp(r->occ[i]->nick, nick) == 0) {
-			return r->occ[i];
-		}
-	}
-	return NULL;
-}
-
-static struct muc_session *
-occ_session(const struct muc_occupant *o, const char *full)
-{
-	size_t i;
-
-	for (i = 0; i < o->nsess; i++) {
-		if (strcmp(o->sess[i].jid, full) == 0) {
-			return &o->sess[i];
-		}
-	}
-	return NULL;
-}
-
-/* The occupant a real full JID is in (a live session), or NULL. */
-static struct muc_occupant *
-occ_by_real(const struct muc_room *r, const char *full)
-{
-	struct muc_session *s;
-	size_t i;
-
-	for (i = 0; i < r->nocc; i++) {
-		s = occ_session(r->occ[i], full);
-		if (s != NULL && !s->gone) {
-			return r->occ[i];
-		}
-	}
-	return NULL;
-}
-
-static size_t
-occ_live_sessions(const struct muc_occupant *o)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < o->nsess; i++) {
-		n += !o->sess[i].gone;
-	}
-	return n;
-}
-
-/* Primary session: the first live one, else the first (leaving) one. */
-static struct muc_session *
-occ_primary(const struct muc_occupant *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->nsess; i++) {
-		if (!o->sess[i].gone) {
-			return &o->sess[i];
-		}
-	}
-	return o->nsess > 0 ? &o->sess[0] : NULL;
-}
-
-static void
-occ_compute_id(const struct muc_room *r, struct muc_occupant *o)
-{
-	unsigned char mac[32];
-	struct buf b;
-
-	o->id[0] = '\0';
-	if (tls_hmac(TLS_MD_SHA256, o->bare, strlen(o->bare), r->salt,
-	    strlen(r->salt), mac) != 0) {
-		return;
-	}
-	buf_init(&b, 0);
-	sasl_b64_encode(mac, sizeof(mac), &b);
-	if (!b.err && b.len < sizeof(o->id)) {
-		memcpy(o->id, b.data, b.len);
-		o->id[b.len] = '\0';
-	}
-	buf_free(&b);
-}
-
-static struct muc_occupant *
-occ_new(const struct muc_room *r, const char *nick, const char *bare,
-    int role)
-{
-	struct muc_occupant *o = xcalloc(1, sizeof(*o));
-
-	o->nick = xstrdup(nick);
-	o->bare = xstrdup(bare);
-	o->role = role;
-	occ_compute_id(r, o);
-	return o;
-}
-
-static void
-occ_insert(struct muc_room *r, struct muc_occupant *o)
-{
-	if (r->nocc == r->capocc) {
-		r->capocc = r->capocc ? r->capocc * 2 : 8;
-		r->occ = xrealloc(r->occ, r->capocc * sizeof(*r->occ));
-	}
-	r->occ[r->nocc++] = o;
-}
-
-/* Remove o from the room (keeps the order of the others) and free it. */
-static void
-occ_remove(struct muc_room *r, struct muc_occupant *o)
-{
-	size_t i;
-
-	for (i = 0; i < r->nocc; i++) {
-		if (r->occ[i] == o) {
-			memmove(&r->occ[i], &r->occ[i + 1],
-			    (r->nocc - i - 1) * sizeof(*r->occ));
-			r->nocc--;
-			break;
-		}
-	}
-	occupant_free(o);
-}
 
 /*
  * The presence a session sent, as kept: MUC payloads filtered out, from =
@@ -383,392 +59,6 @@ pres_keep(const struct muc_room *r, const struct muc_occupant *o,
 	return p;
 }
 
-/* Set (or add) the session of real JID full with presence p (owned). */
-static struct muc_session *
-occ_set_session(struct muc_occupant *o, const char *full, struct xml_node *p,
-    int gone)
-{
-	struct muc_session *s = occ_session(o, full);
-
-	if (s == NULL) {
-		if (o->nsess == o->capsess) {
-			o->capsess = o->capsess ? o->capsess * 2 : 2;
-			o->sess = xrealloc(o->sess,
-			    o->capsess * sizeof(*o->sess));
-		}
-		s = &o->sess[o->nsess++];
-		s->jid = xstrdup(full);
-		s->pres = NULL;
-	}
-	xml_free(s->pres);
-	s->pres = p;
-	s->gone = gone;
-	return s;
-}
-
-static void
-occ_drop_session(struct muc_occupant *o, const char *full)
-{
-	size_t i;
-
-	for (i = 0; i < o->nsess; i++) {
-		if (strcmp(o->sess[i].jid, full) == 0) {
-			free(o->sess[i].jid);
-			xml_free(o->sess[i].pres);
-			memmove(&o->sess[i], &o->sess[i + 1],
-			    (o->nsess - i - 1) * sizeof(*o->sess));
-			o->nsess--;
-			return;
-		}
-	}
-}
-
-/* Drop the sessions marked gone; remove the occupant when none is left
- * or its role is none.  Returns 1 if o was freed. */
-static int
-occ_settle(struct muc_room *r, struct muc_occupant *o)
-{
-	size_t i = 0;
-
-	while (i < o->nsess) {
-		if (o->sess[i].gone) {
-			occ_drop_session(o, o->sess[i].jid);
-		} else {
-			i++;
-		}
-	}
-	if (o->nsess == 0 || o->role == ROLE_NONE) {
-		occ_remove(r, o);
-		return 1;
-	}
-	return 0;
-}
-
-static void
-send_prepared_to_occ(const struct route_prepared *p,
-    const struct muc_occupant *q)
-{
-	size_t i;
-
-	for (i = 0; i < q->nsess; i++) {
-		if (!q->sess[i].gone) {
-			route_prepared_send(p, q->sess[i].jid);
-		}
-	}
-}
-
-/* Send st (no 'to') to every live session of occupants with at least
- * min_role. */
-static void
-broadcast(const struct muc_room *r, const struct xml_node *st, int min_role)
-{
-	struct route_prepared p;
-	size_t i;
-
-	route_prepare(&p, st);
-	for (i = 0; i < r->nocc; i++) {
-		if (r->occ[i]->role >= min_role) {
-			send_prepared_to_occ(&p, r->occ[i]);
-		}
-	}
-	route_prepared_free(&p);
-}
-
-/* ---- persistence ---- */
-
-static void
-esc_append(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '\\') {
-			buf_puts(b, "\\\\");
-		} else if (*s == '\n') {
-			buf_puts(b, "\\n");
-		} else if (*s == '\t') {
-			buf_puts(b, "\\t");
-		} else {
-			buf_putc(b, *s);
-		}
-	}
-}
-
-/* Unescape s[0..len) into a new string.  Caller frees. */
-static char *
-unesc(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1);
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len) {
-			i++;
-			out[n++] = s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' :
-			    s[i];
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
-static void
-kv_put(struct buf *b, const char *key, const char *val)
-{
-	if (val == NULL) {
-		return;
-	}
-	buf_puts(b, key);
-	buf_putc(b, '\t');
-	esc_append(b, val);
-	buf_putc(b, '\n');
-}
-
-static void
-kv_put_u(struct buf *b, const char *key, unsigned long v)
-{
-	char tmp[32];
-
-	snprintf(tmp, sizeof(tmp), "%lu", v);
-	kv_put(b, key, tmp);
-}
-
-static void
-aff_key(const struct muc_room *r, const char *bare, struct buf *b)
-{
-	buf_printf(b, "%s %s", r->jid, bare);
-}
-
-static void
-store_aff(const struct muc_room *r, const struct muc_affent *a)
-{
-	struct buf k, v;
-
-	buf_init(&k, 0);
-	buf_init(&v, 0);
-	aff_key(r, a->jid, &k);
-	buf_puts(&v, muc_aff_name(a->aff));
-	buf_putc(&v, '\t');
-	esc_append(&v, a->nick);
-	buf_putc(&v, '\t');
-	esc_append(&v, a->reason);
-	if (store_put("muc_aff", k.data, v.data) != 0) {
-		log_warn("muc %s: cannot store affiliation", r->jid);
-	}
-	buf_free(&k);
-	buf_free(&v);
-}
-
-static void
-unstore_aff(const struct muc_room *r, const char *bare)
-{
-	struct buf k;
-
-	buf_init(&k, 0);
-	aff_key(r, bare, &k);
-	store_del("muc_aff", k.data);
-	buf_free(&k);
-}
-
-/* Write the room's configuration (persistent rooms only). */
-static void
-room_save(const struct muc_room *r)
-{
-	struct buf v;
-
-	if (!r->persistent) {
-		return;
-	}
-	buf_init(&v, 0);
-	kv_put(&v, "name", r->name);
-	kv_put(&v, "desc", r->desc);
-	kv_put(&v, "lang", r->lang);
-	kv_put(&v, "password", r->password);
-	kv_put_u(&v, "public", (unsigned long)r->public);
-	kv_put_u(&v, "membersonly", (unsigned long)r->members_only);
-	kv_put_u(&v, "moderated", (unsigned long)r->moderated);
-	kv_put_u(&v, "whois", (unsigned long)r->whois_anyone);
-	kv_put_u(&v, "changesubject", (unsigned long)r->changesubject);
-	kv_put_u(&v, "allowinvites", (unsigned long)r->allow_invites);
-	kv_put_u(&v, "allowpm", (unsigned long)r->allowpm);
-	kv_put_u(&v, "maxusers", r->max_users);
-	kv_put_u(&v, "historylength", r->history_len);
-	kv_put_u(&v, "historydefault", r->history_default);
-	kv_put_u(&v, "bcast", r->bcast);
-	kv_put_u(&v, "getmemberlist", r->getmemberlist);
-	kv_put(&v, "subject", r->subject);
-	kv_put(&v, "subject_from", r->subject_from);
-	kv_put_u(&v, "subject_time", (unsigned long)r->subject_time);
-	kv_put(&v, "salt", r->salt);
-	if (v.err || store_put("muc_room", r->jid, v.data) != 0) {
-		log_warn("muc %s: cannot store room", r->jid);
-	}
-	buf_free(&v);
-}
-
-/* Room became persistent: write it all. */
-static void
-room_store_all(const struct muc_room *r)
-{
-	size_t i;
-
-	room_save(r);
-	for (i = 0; i < r->naffs; i++) {
-		store_aff(r, &r->affs[i]);
-	}
-}
-
-/* Room destroyed or made temporary: forget its records. */
-static void
-room_unstore(const struct muc_room *r)
-{
-	struct buf prefix;
-
-	store_del("muc_room", r->jid);
-	buf_init(&prefix, 0);
-	buf_printf(&prefix, "%s ", r->jid);
-	store_del_prefix("muc_aff", prefix.data);
-	buf_free(&prefix);
-}
-
-/* ---- tombstones ---- */
-
-/*
- * A destroyed persistent room leaves a tombstone for a while (as
- * Prosody's muc_tombstones): joining it, or anything else sent to it,
- * gets <gone/> with the reason and the alternate venue, until it expires
- * or a service admin creates the room again.
- */
-struct muc_tomb {
-	struct muc_tomb *next;
-	char	*jid;
-	char	*reason;	/* or NULL */
-	char	*newjid;	/* alternate venue, or NULL */
-	time_t	 expires;
-};
-
-static struct muc_tomb *tombs;
-
-static struct muc_tomb *
-tomb_find(const char *jid)
-{
-	struct muc_tomb *t;
-
-	for (t = tombs; t != NULL; t = t->next) {
-		if (strcmp(t->jid, jid) == 0) {
-			return t;
-		}
-	}
-	return NULL;
-}
-
-static void
-tomb_free(struct muc_tomb *t)
-{
-	free(t->jid);
-	free(t->reason);
-	free(t->newjid);
-	free(t);
-}
-
-static void
-tomb_remove(struct muc_tomb *t)
-{
-	struct muc_tomb **pp;
-
-	for (pp = &tombs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	}
-	store_del("muc_tomb", t->jid);
-	tomb_free(t);
-}
-
-static struct muc_tomb *
-tomb_add(const char *jid, const char *reason, const char *newjid,
-    time_t expires)
-{
-	struct muc_tomb *t = tomb_find(jid);
-
-	if (t == NULL) {
-		t = xcalloc(1, sizeof(*t));
-		t->jid = xstrdup(jid);
-		t->next = tombs;
-		tombs = t;
-	}
-	muc_set_str(&t->reason, reason);
-	muc_set_str(&t->newjid, newjid);
-	t->expires = expires;
-	return t;
-}
-
-static void
-tomb_store(const struct muc_tomb *t)
-{
-	struct buf v;
-
-	buf_init(&v, 0);
-	buf_printf(&v, "%lld\t", (long long)t->expires);
-	esc_append(&v, t->reason);
-	buf_putc(&v, '\t');
-	esc_append(&v, t->newjid);
-	if (v.err || store_put("muc_tomb", t->jid, v.data) != 0) {
-		log_warn("muc %s: cannot store tombstone", t->jid);
-	}
-	buf_free(&v);
-}
-
-/*
- * Set the stored affiliation of bare (AFF_NONE removes it).  nick:
- * NULL keeps the reserved nickname, "" clears it.  reason NULL keeps.
- */
-static void
-aff_store_set(struct muc_room *r, const char *bare, int aff,
-    const char *nick, const char *reason)
-{
-	struct muc_affent *a = aff_find(r, bare);
-	size_t i;
-
-	if (aff == AFF_NONE) {
-		if (a == NULL) {
-			return;
-		}
-		i = (size_t)(a - r->affs);
-		if (r->persistent) {
-			unstore_aff(r, bare);
-		}
-		free(a->jid);
-		free(a->nick);
-		free(a->reason);
-		memmove(&r->affs[i], &r->affs[i + 1],
-		    (r->naffs - i - 1) * sizeof(*r->affs));
-		r->naffs--;
-		return;
-	}
-	if (a == NULL) {
-		if (r->naffs == r->capaffs) {
-			r->capaffs = r->capaffs ? r->capaffs * 2 : 8;
-			r->affs = xrealloc(r->affs,
-			    r->capaffs * sizeof(*r->affs));
-		}
-		a = &r->affs[r->naffs++];
-		memset(a, 0, sizeof(*a));
-		a->jid = xstrdup(bare);
-	}
-	a->aff = aff;
-	if (nick != NULL) {
-		muc_set_str(&a->nick, nick);
-	}
-	if (reason != NULL) {
-		muc_set_str(&a->reason, reason);
-	}
-	if (r->persistent) {
-		store_aff(r, a);
-	}
-}
-
 /* ---- presence publication ---- */
 
 static int
@@ -790,10 +80,10 @@ anon_for(const struct muc_room *r, const char *full)
 {
 	const struct muc_occupant *q;
 
-	if (r->whois_anyone || get_aff(r, full) >= AFF_ADMIN) {
+	if (r->whois_anyone || muc_aff_get(r, full) >= AFF_ADMIN) {
 		return 0;
 	}
-	q = occ_by_real(r, full);
+	q = muc_occ_by_real(r, full);
 	return !(q != NULL && q->role == ROLE_MODERATOR);
 }
 
@@ -806,7 +96,7 @@ build_x(const struct muc_room *r, const struct muc_occupant *o,
 	struct xml_node *x = xml_add(p, "x", NS_MUC_USER);
 	const struct muc_occupant *ao = NULL;
 	const char *actor_nick = NULL;
-	int aff = get_aff(r, o->bare);
+	int aff = muc_aff_get(r, o->bare);
 	size_t i;
 
 	if (pi->destroy != NULL) {
@@ -821,7 +111,7 @@ build_x(const struct muc_room *r, const struct muc_occupant *o,
 		}
 	}
 	if (pi->actor != NULL) {
-		ao = occ_by_real(r, pi->actor);
+		ao = muc_occ_by_real(r, pi->actor);
 		actor_nick = ao != NULL ? ao->nick : NULL;
 	}
 	if (view == VIEW_ANON) {
@@ -847,7 +137,7 @@ static struct xml_node *
 pub_base(const struct muc_room *r, const struct muc_occupant *o,
     const struct pubinfo *pi)
 {
-	const struct muc_session *prim = occ_primary(o);
+	const struct muc_session *prim = muc_occ_primary(o);
 	int unavail;
 
 	if (prim != NULL && prim->pres != NULL && !pi->force_unavail) {
@@ -925,13 +215,13 @@ publicise(struct muc_room *r, struct muc_occupant *o,
 		} else {
 			view = VIEW_ANON;
 		}
-		send_prepared_to_occ(&get_variant(v, r, o, pi, base, view,
+		muc_occ_send(&get_variant(v, r, o, pi, base, view,
 		    unavail)->p, q);
 	}
 	if (pi->only == o) {
 		/* a probe of oneself: the view without status 110 */
 		view = can_see_jids(r, o) ? VIEW_FULL : VIEW_SELF;
-		send_prepared_to_occ(&get_variant(v, r, o, pi, base, view,
+		muc_occ_send(&get_variant(v, r, o, pi, base, view,
 		    0)->p, o);
 	} else if (pi->only == NULL) {
 		for (j = 0; j < o->nsess; j++) {
@@ -979,13 +269,13 @@ send_occupant_list(const struct muc_room *r, const char *to)
 	muc_bare_of(to, to_bare, sizeof(to_bare));
 	for (i = 0; i < r->nocc; i++) {
 		q = r->occ[i];
-		if (occ_session(q, to) != NULL) {
+		if (muc_occ_session(q, to) != NULL) {
 			continue;
 		}
 		if (strcmp(to_bare, q->bare) != 0 && !bcast_role(r, q->role)) {
 			continue;
 		}
-		prim = occ_primary(q);
+		prim = muc_occ_primary(q);
 		p = (prim != NULL && prim->pres != NULL) ?
 		    xml_clone(prim->pres) : pres_keep(r, q, NULL, NULL);
 		xml_set_attr(p, "to", to);
@@ -1046,7 +336,7 @@ send_occupant_list_except(const struct muc_room *r, const char *to,
 		    !bcast_role(r, q->role)) {
 			continue;
 		}
-		prim = occ_primary(q);
+		prim = muc_occ_primary(q);
 		if (prim == NULL || prim->pres == NULL) {
 			continue;
 		}
@@ -1057,234 +347,7 @@ send_occupant_list_except(const struct muc_room *r, const char *to,
 	}
 }
 
-/* ---- history and subject ---- */
-
-static struct muc_hist *
-hist_at(const struct muc_room *r, size_t i)
-{
-	return &r->hist[(r->hist_start + i) % r->hist_cap];
-}
-
-/* Keep at most n messages. */
-static void
-hist_resize(struct muc_room *r, size_t n)
-{
-	struct muc_hist *nh;
-	size_t i, keep, skip;
-
-	if (n == r->hist_cap) {
-		return;
-	}
-	keep = r->hist_n < n ? r->hist_n : n;
-	skip = r->hist_n - keep;
-	nh = n > 0 ? xcalloc(n, sizeof(*nh)) : NULL;
-	for (i = 0; i < r->hist_n; i++) {
-		if (i < skip) {
-			r->hist_bytes -= hist_at(r, i)->p.bytes.len;
-			route_prepared_free(&hist_at(r, i)->p);
-		} else {
-			nh[i - skip] = *hist_at(r, i);
-		}
-	}
-	free(r->hist);
-	r->hist = nh;
-	r->hist_cap = n;
-	r->hist_start = 0;
-	r->hist_n = keep;
-}
-
-/* Is a groupchat message worth keeping (Prosody muc-message-is-historic)? */
-static int
-is_historic(const struct xml_node *m)
-{
-	const struct xml_node *c;
-
-	if (xml_child(m, "no-store", NS_HINTS) != NULL ||
-	    xml_child(m, "no-permanent-store", NS_HINTS) != NULL) {
-		return 0;
-	}
-	if (xml_child(m, "store", NS_HINTS) != NULL ||
-	    xml_child(m, "body", NULL) != NULL ||
-	    xml_child(m, "encryption", "urn:xmpp:eme:0") != NULL) {
-		return 1;
-	}
-	for (c = m->first_child; c != NULL; c = c->next) {
-		if (c->type == XML_ELEMENT &&
-		    muc_str_eq(c->ns, "urn:xmpp:chat-markers:0")) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static void
-add_delay(struct xml_node *st, const char *from, time_t t)
-{
-	struct xml_node *d = xml_add(st, "delay", NS_DELAY);
-	char stamp[32];
-
-	muc_fmt_stamp(t, stamp, sizeof(stamp));
-	xml_set_attr(d, "from", from);
-	xml_set_attr(d, "stamp", stamp);
-}
-
-static void
-hist_drop_oldest(struct muc_room *r)
-{
-	r->hist_bytes -= hist_at(r, 0)->p.bytes.len;
-	route_prepared_free(&hist_at(r, 0)->p);
-	r->hist_start = (r->hist_start + 1) % r->hist_cap;
-	r->hist_n--;
-}
-
-static void
-hist_add(struct muc_room *r, const struct xml_node *msg)
-{
-	struct muc_hist *h;
-	struct xml_node *c;
-	time_t now = time(NULL);
-
-	if (r->history_len == 0) {
-		return;
-	}
-	hist_resize(r, r->history_len);
-	if (r->hist_n == r->hist_cap) {
-		hist_drop_oldest(r);
-	}
-	h = hist_at(r, r->hist_n);
-	c = xml_clone(msg);
-	add_delay(c, r->jid, now);
-	route_prepare(&h->p, c);
-	h->ts = now;
-	xml_free(c);
-	r->hist_n++;
-	r->hist_bytes += h->p.bytes.len;
-	/* a byte budget too, so big messages cannot pile up */
-	while (r->hist_bytes > MUC_HISTORY_BYTES && r->hist_n > 1) {
-		hist_drop_oldest(r);
-	}
-}
-
-/* Discussion history for a joining session (XEP-0045 §7.2.15). */
-static void
-send_history(const struct muc_room *r, const struct xml_node *join,
-    const char *to)
-{
-	const struct xml_node *x = xml_child(join, "x", NS_MUC), *h = NULL;
-	const char *s;
-	long maxchars = -1, maxstanzas = -1;
-	time_t since = 0, t;
-	size_t n = 0, chars = 0, i, tolen = strlen(to);
-	int have = 0;
-
-	if (x != NULL) {
-		h = xml_child(x, "history", NS_MUC);
-	}
-	if (h != NULL) {
-		if ((s = xml_attr(h, "maxchars")) != NULL) {
-			maxchars = strtol(s, NULL, 10);
-			have = 1;
-		}
-		if ((s = xml_attr(h, "maxstanzas")) != NULL) {
-			maxstanzas = strtol(s, NULL, 10);
-			have = 1;
-		}
-		if ((s = xml_attr(h, "since")) != NULL &&
-		    muc_parse_stamp(s, &t) == 0) {
-			since = t;
-			have = 1;
-		}
-		if ((s = xml_attr(h, "seconds")) != NULL) {
-			long secs = strtol(s, NULL, 10);
-
-			/* clamped: a hostile value must not overflow time_t */
-			if (secs < 0) {
-				secs = 0;
-			} else if (secs > 100L * 366 * 86400) {
-				secs = 100L * 366 * 86400;
-			}
-			t = time(NULL) - secs;
-			if (t > since) {
-				since = t;
-			}
-			have = 1;
-		}
-	}
-	if (!have) {
-		maxstanzas = (long)r->history_default;
-	}
-	while (n < r->hist_n) {
-		const struct muc_hist *e = hist_at(r, r->hist_n - 1 - n);
-
-		if (maxchars >= 0) {
-			chars += e->p.bytes.len + tolen + 6;
-			if ((long)chars > maxchars) {
-				break;
-			}
-		}
-		if (since != 0 && e->ts < since) {
-			break;
-		}
-		if (maxstanzas >= 0 && (long)n + 1 > maxstanzas) {
-			break;
-		}
-		n++;
-	}
-	for (i = r->hist_n - n; i < r->hist_n; i++) {
-		route_prepared_send(&hist_at(r, i)->p, to);
-	}
-}
-
-static struct xml_node *
-subject_msg(const char *from, const char *subject)
-{
-	struct xml_node *m = muc_stanza_new("message", from, NULL, "groupchat",
-	    NULL);
-	struct xml_node *s = xml_add(m, "subject", NULL);
-
-	if (subject != NULL) {
-		xml_add_text(s, subject, strlen(subject));
-	}
-	return m;
-}
-
-static void
-send_subject(const struct muc_room *r, const char *to)
-{
-	struct xml_node *m = subject_msg(r->subject_from != NULL ?
-	    r->subject_from : r->jid, r->subject);
-
-	xml_set_attr(m, "to", to);
-	if (r->subject_time != 0) {
-		add_delay(m, r->jid, r->subject_time);
-	}
-	muc_send_free(m);
-}
-
 /* ---- leaving and destroying ---- */
-
-/* A room with no occupants that is not persistent goes away. */
-static void
-room_gc(struct muc_room *r)
-{
-	if (r->destroyed || r->nocc > 0 || r->persistent) {
-		return;
-	}
-	log_debug("muc %s empty, destroyed", r->jid);
-	r->destroyed = 1;
-}
-
-/* Free rooms marked destroyed once no handler uses them. */
-static void
-room_release(struct muc_room *r)
-{
-	if (r->busy > 0) {
-		r->busy--;
-	}
-	if (r->busy == 0 && r->destroyed) {
-		room_free(r);
-	}
-}
 
 /*
  * Change o's role (Prosody set_role with a known actor or none): publish
@@ -1306,7 +369,7 @@ apply_role(struct muc_room *r, struct muc_occupant *o, int role,
 	o->role = role;
 	publicise(r, o, &pi);
 	if (role == ROLE_NONE) {
-		occ_remove(r, o);
+		muc_occ_remove(r, o);
 	}
 }
 
@@ -1318,7 +381,7 @@ apply_role(struct muc_room *r, struct muc_occupant *o, int role,
 static void
 kick_errored(struct muc_room *r, const struct xml_node *st, const char *from)
 {
-	struct muc_occupant *o = occ_by_real(r, from);
+	struct muc_occupant *o = muc_occ_by_real(r, from);
 	const struct xml_node *e, *c, *t = NULL;
 	const char *cond = NULL;
 	struct xml_node *p;
@@ -1364,8 +427,8 @@ kick_errored(struct muc_room *r, const struct xml_node *st, const char *from)
 	p = pres_keep(r, o, NULL, "unavailable");
 	xml_add_text_child(p, "status", NULL, msg.data);
 	buf_free(&msg);
-	last = occ_live_sessions(o) == 1;
-	occ_set_session(o, from, p, 1);
+	last = muc_occ_live_sessions(o) == 1;
+	muc_occ_set_session(o, from, p, 1);
 	memset(&pi, 0, sizeof(pi));
 	pi.prev_role = o->role;
 	if (last) {
@@ -1375,8 +438,8 @@ kick_errored(struct muc_room *r, const struct xml_node *st, const char *from)
 		pi.omit_gone = 1;
 	}
 	publicise(r, o, &pi);
-	occ_settle(r, o);
-	room_gc(r);
+	muc_occ_settle(r, o);
+	muc_room_gc(r);
 }
 
 /* Presence probe to an occupant JID (Prosody respond_to_probe). */
@@ -1384,7 +447,7 @@ static void
 respond_probe(struct muc_room *r, const struct xml_node *st,
     const char *from, const char *nick)
 {
-	struct muc_occupant *prober = occ_by_real(r, from), *o;
+	struct muc_occupant *prober = muc_occ_by_real(r, from), *o;
 	const char *owner;
 	struct xml_node *p, *x;
 	struct pubinfo pi;
@@ -1395,7 +458,7 @@ respond_probe(struct muc_room *r, const struct xml_node *st,
 		    "You are not currently connected to this chat", r->jid);
 		return;
 	}
-	o = occ_by_nick(r, nick);
+	o = muc_occ_by_nick(r, nick);
 	if (o != NULL) {
 		memset(&pi, 0, sizeof(pi));
 		pi.prev_role = -1;
@@ -1403,7 +466,7 @@ respond_probe(struct muc_room *r, const struct xml_node *st,
 		publicise(r, o, &pi);
 		return;
 	}
-	owner = nick_owner(r, nick);
+	owner = muc_room_nick_owner(r, nick);
 	if (owner == NULL) {
 		return;
 	}
@@ -1411,8 +474,8 @@ respond_probe(struct muc_room *r, const struct xml_node *st,
 	buf_printf(&fj, "%s/%s", r->jid, nick);
 	p = muc_stanza_new("presence", fj.data, from, "unavailable", NULL);
 	x = xml_add(p, "x", NS_MUC_USER);
-	muc_add_item(x, get_aff(r, owner), "none", anon_for(r, from) ? NULL :
-	    owner, nick, NULL, NULL, NULL);
+	muc_add_item(x, muc_aff_get(r, owner), "none", anon_for(r, from) ?
+	    NULL : owner, nick, NULL, NULL, NULL);
 	muc_send_free(p);
 	buf_free(&fj);
 }
@@ -1444,7 +507,7 @@ check_nick_use(struct muc_room *r, const struct xml_node *st,
 		    "Invisible Nicknames are forbidden", r->jid);
 		return -1;
 	}
-	owner = nick_owner(r, nick);
+	owner = muc_room_nick_owner(r, nick);
 	if (owner != NULL && strcmp(owner, from_bare) != 0) {
 		muc_send_error(st, "cancel", "conflict", NULL, r->jid);
 		return -1;
@@ -1457,8 +520,8 @@ static void
 send_join_tail(const struct muc_room *r, const struct xml_node *st,
     const char *from)
 {
-	send_history(r, st, from);
-	send_subject(r, from);
+	muc_hist_send(r, st, from);
+	muc_subject_send(r, from);
 }
 
 /* First presence to a room that does not exist: create it (§10.1.1). */
@@ -1472,7 +535,7 @@ room_create(const char *room_jid, const struct xml_node *st,
 	struct muc_occupant *o;
 	struct pubinfo pi;
 
-	if (rooms.count >= config_get()->muc_max_rooms) {
+	if (muc_room_count() >= config_get()->muc_max_rooms) {
 		muc_send_error(st, "wait", "resource-constraint", NULL,
 		    muc_host());
 		return;
@@ -1483,16 +546,16 @@ room_create(const char *room_jid, const struct xml_node *st,
 		    "Invisible Nicknames are forbidden", NULL);
 		return;
 	}
-	r = room_new(room_jid);
+	r = muc_room_new(room_jid);
 	r->locked_until = time(NULL) + MUC_LOCK_TIMEOUT_S;
 	pw = x != NULL ? xml_child(x, "password", NS_MUC) : NULL;
 	if (pw != NULL) {
 		muc_set_str(&r->password, xml_text(pw));
 	}
-	aff_store_set(r, bare, AFF_OWNER, NULL, NULL);
-	o = occ_new(r, nick, bare, ROLE_MODERATOR);
-	occ_set_session(o, from, pres_keep(r, o, st, NULL), 0);
-	occ_insert(r, o);
+	muc_aff_store_set(r, bare, AFF_OWNER, NULL, NULL);
+	o = muc_occ_new(r, nick, bare, ROLE_MODERATOR);
+	muc_occ_set_session(o, from, pres_keep(r, o, st, NULL), 0);
+	muc_occ_insert(r, o);
 	log_info("muc %s created by %s", r->jid, bare);
 	memset(&pi, 0, sizeof(pi));
 	pi.prev_role = -1;
@@ -1532,7 +595,7 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 	struct buf fj;
 
 	muc_bare_of(from, bare, sizeof(bare));
-	orig = occ_by_real(r, from);
+	orig = muc_occ_by_real(r, from);
 	if (orig == NULL && muc_x == NULL && type == NULL) {
 		muc_send_error(st, "cancel", "item-not-found",
 		    "You are not currently connected to this chat", r->jid);
@@ -1559,17 +622,17 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 		if (orig != NULL && strcmp(orig->nick, nick) == 0) {
 			dest = orig;
 		} else {
-			dest = occ_by_nick(r, nick);
+			dest = muc_occ_by_nick(r, nick);
 			is_first = dest == NULL;
 		}
 	}
 	if (orig != NULL) {
 		orig_role = orig->role;
-		is_last = occ_live_sessions(orig) == 1;
+		is_last = muc_occ_live_sessions(orig) == 1;
 	}
 	/* decided now: orig may be freed by a nick change below */
 	join = orig == NULL || muc_x != NULL;
-	aff = get_aff(r, from);
+	aff = muc_aff_get(r, from);
 	if (orig == NULL) {
 		/* pre-join checks, in Prosody's order */
 		if (check_nick_use(r, st, bare, nick) != 0) {
@@ -1592,7 +655,7 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 			    r->jid);
 			return;
 		}
-		if (room_locked(r)) {
+		if (muc_room_locked(r)) {
 			muc_send_error(st, "cancel", "item-not-found", NULL,
 			    muc_host());
 			return;
@@ -1620,7 +683,7 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 			if (is_last) {
 				orig->role = ROLE_NONE;
 			}
-			occ_set_session(orig, from,
+			muc_occ_set_session(orig, from,
 			    pres_keep(r, orig, st, "unavailable"), 1);
 		} else {
 			p = pres_keep(r, orig, NULL, "unavailable");
@@ -1640,7 +703,7 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 				buf_free(&fj);
 			}
 			if (is_first && is_last) {
-				occ_set_session(orig, from, p, 1);
+				muc_occ_set_session(orig, from, p, 1);
 				pi.codes[pi.ncodes++] = "303";
 				pi.newnick = nick;
 			} else {
@@ -1652,26 +715,26 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 				muc_add_status(x, "110");
 				xml_set_attr(p, "to", from);
 				muc_send_free(p);
-				occ_drop_session(orig, from);
+				muc_occ_drop_session(orig, from);
 			}
 		}
 		publicise(r, orig, &pi);
-		if (occ_settle(r, orig)) {
+		if (muc_occ_settle(r, orig)) {
 			orig = NULL;
 		}
 	}
 	if (unavail) {
-		room_gc(r);
+		muc_room_gc(r);
 		return;
 	}
 
 	/* the destination occupant */
 	if (is_first) {
-		dest = occ_new(r, nick, bare, orig_role >= 0 ? orig_role :
-		    default_role(r, aff));
-		occ_insert(r, dest);
+		dest = muc_occ_new(r, nick, bare, orig_role >= 0 ? orig_role :
+		    muc_role_default(r, aff));
+		muc_occ_insert(r, dest);
 	}
-	occ_set_session(dest, from, pres_keep(r, dest, st, NULL), 0);
+	muc_occ_set_session(dest, from, pres_keep(r, dest, st, NULL), 0);
 	if (join) {
 		send_occupant_list(r, from);
 	}
@@ -1686,7 +749,7 @@ occupant_presence(struct muc_room *r, const struct xml_node *st,
 	publicise(r, dest, &pi);
 	if (orig != NULL && orig != dest) {
 		/* the session left a multi-session nick: show it again */
-		const struct muc_session *prim = occ_primary(orig);
+		const struct muc_session *prim = muc_occ_primary(orig);
 
 		if (prim != NULL && prim->pres != NULL) {
 			struct pubinfo pj;
@@ -1756,13 +819,13 @@ room_destroy(struct muc_room *r, const char *newjid, const char *reason,
 		pi.prev_role = o->role;
 		o->role = ROLE_NONE;
 		publicise(r, o, &pi);
-		occupant_free(o);
+		muc_occ_free(o);
 	}
 	free(occ);
 	xml_free(d);
-	room_unstore(r);
+	muc_room_unstore(r);
 	if (r->persistent) {
-		tomb_store(tomb_add(r->jid, reason, newjid,
+		muc_tomb_store(muc_tomb_add(r->jid, reason, newjid,
 		    time(NULL) + MUC_TOMBSTONE_S));
 	}
 	log_info("muc %s destroyed", r->jid);
@@ -1791,7 +854,7 @@ static int
 aff_allowed(const struct muc_room *r, const char *actor, const char *jid,
     int aff, struct muc_err *e)
 {
-	const struct muc_affent *cur = aff_find(r, jid);
+	const struct muc_affent *cur = muc_aff_find(r, jid);
 	int target = cur != NULL ? cur->aff : AFF_NONE, actor_aff;
 	char abare[JID_MAX + 1];
 	size_t i;
@@ -1807,7 +870,7 @@ aff_allowed(const struct muc_room *r, const char *actor, const char *jid,
 	if (actor == NULL) {
 		return 0;
 	}
-	actor_aff = get_aff(r, actor);
+	actor_aff = muc_aff_get(r, actor);
 	muc_bare_of(actor, abare, sizeof(abare));
 	if (actor_aff == AFF_OWNER) {
 		if (strcmp(abare, jid) == 0 && target > aff) {
@@ -1840,7 +903,7 @@ static int
 set_affiliation(struct muc_room *r, const char *actor, const char *jid,
     int aff, const char *reason, const char *nick, struct muc_err *e)
 {
-	struct muc_affent *cur = aff_find(r, jid);
+	struct muc_affent *cur = muc_aff_find(r, jid);
 	int target = cur != NULL ? cur->aff : AFF_NONE;
 	int downgrade = target > aff, role, is_host;
 	char dom[JID_MAX + 1];
@@ -1854,11 +917,11 @@ set_affiliation(struct muc_room *r, const char *actor, const char *jid,
 		return -1;
 	}
 	is_host = strchr(jid, '@') == NULL;
-	aff_store_set(r, jid, aff, aff == AFF_NONE ? NULL : nick,
+	muc_aff_store_set(r, jid, aff, aff == AFF_NONE ? NULL : nick,
 	    reason != NULL ? reason : "");
 	r->busy++;
 
-	role = default_role(r, aff);
+	role = muc_role_default(r, aff);
 	if (r->nocc > 0) {
 		upd = xcalloc(r->nocc, sizeof(*upd));
 		old = xcalloc(r->nocc, sizeof(*old));
@@ -1889,7 +952,7 @@ set_affiliation(struct muc_room *r, const char *actor, const char *jid,
 		pi.prev_role = old[i];
 		publicise(r, o, &pi);
 		if (o->role == ROLE_NONE) {
-			occ_remove(r, o);
+			muc_occ_remove(r, o);
 		} else if (!r->whois_anyone && (old[i] == ROLE_MODERATOR) !=
 		    (o->role == ROLE_MODERATOR)) {
 			/* JID visibility changed: send the room again */
@@ -1907,7 +970,8 @@ set_affiliation(struct muc_room *r, const char *actor, const char *jid,
 			muc_add_status(x, pi.codes[i]);
 		}
 		muc_add_item(x, aff, NULL, jid, NULL, NULL, NULL, reason);
-		broadcast(r, m, r->whois_anyone ? ROLE_NONE : ROLE_MODERATOR);
+		muc_room_broadcast(r, m, r->whois_anyone ? ROLE_NONE :
+		    ROLE_MODERATOR);
 		xml_free(m);
 	}
 	free(upd);
@@ -1926,8 +990,8 @@ set_role(struct muc_room *r, const char *actor, struct muc_occupant *o,
 	struct muc_occupant *ao;
 
 	if (actor != NULL) {
-		actor_aff = get_aff(r, actor);
-		occ_aff = get_aff(r, o->bare);
+		actor_aff = muc_aff_get(r, actor);
+		occ_aff = muc_aff_get(r, o->bare);
 		if (actor_aff < occ_aff) {
 			return fail(e, "cancel", "not-allowed");
 		}
@@ -1939,7 +1003,7 @@ set_role(struct muc_room *r, const char *actor, struct muc_occupant *o,
 		    actor_aff < AFF_ADMIN) {
 			return fail(e, "cancel", "not-allowed");
 		}
-		ao = occ_by_real(r, actor);
+		ao = muc_occ_by_real(r, actor);
 		if (ao == NULL || ao->role != ROLE_MODERATOR) {
 			return fail(e, "cancel", "not-allowed");
 		}
@@ -1998,7 +1062,7 @@ admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
 		return -1;
 	}
 	if (ajid == NULL && anick != NULL) {
-		o = occ_by_nick(r, nick);
+		o = muc_occ_by_nick(r, nick);
 		if (o != NULL) {
 			snprintf(jid, sizeof(jid), "%s", o->bare);
 			ajid = jid;
@@ -2024,9 +1088,9 @@ admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
 			if (aff_allowed(r, from, jid, aff, e) != 0) {
 				return -1;
 			}
-			o = occ_by_nick(r, nick);
+			o = muc_occ_by_nick(r, nick);
 			if (o != NULL && strcmp(o->bare, jid) != 0 &&
-			    get_aff(r, o->bare) > get_aff(r, from)) {
+			    muc_aff_get(r, o->bare) > muc_aff_get(r, from)) {
 				return fail(e, "cancel", "not-allowed");
 			}
 			if (o != NULL && strcmp(o->bare, jid) != 0) {
@@ -2038,7 +1102,7 @@ admin_item(struct muc_room *r, const char *from, const struct xml_node *it,
 		    anick != NULL ? nick : NULL, e);
 	}
 	if (srole != NULL && anick != NULL && saff == NULL) {
-		o = occ_by_nick(r, nick);
+		o = muc_occ_by_nick(r, nick);
 		if (o == NULL) {
 			return fail(e, "modify", "item-not-found");
 		}
@@ -2078,12 +1142,12 @@ admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
 	const struct xml_node *it = xml_child(q, "item", NS_MUC_ADMIN);
 	const char *saff = it != NULL ? xml_attr(it, "affiliation") : NULL;
 	const char *srole = it != NULL ? xml_attr(it, "role") : NULL;
-	struct muc_occupant *me = occ_by_real(r, from), *o;
-	int ra = get_aff(r, from), want, myrole, allowed;
+	struct muc_occupant *me = muc_occ_by_real(r, from), *o;
+	int ra = muc_aff_get(r, from), want, myrole, allowed;
 	struct xml_node *res, *rq;
 	size_t i, k;
 
-	myrole = me != NULL ? me->role : default_role(r, ra);
+	myrole = me != NULL ? me->role : muc_role_default(r, ra);
 	if (saff != NULL && srole == NULL &&
 	    muc_aff_parse(saff) >= AFF_OUTCAST) {
 		want = muc_aff_parse(saff);
@@ -2122,7 +1186,7 @@ admin_get(struct muc_room *r, const struct xml_node *iq, const char *from,
 				continue;
 			}
 			for (k = 0; k < o->nsess; k++) {
-				muc_add_item(rq, get_aff(r, o->bare),
+				muc_add_item(rq, muc_aff_get(r, o->bare),
 				    muc_role_name(o->role), o->sess[k].jid,
 				    o->nick, NULL, NULL, NULL);
 			}
@@ -2331,14 +1395,14 @@ kick_nonmembers(struct muc_room *r)
 	while (i < r->nocc) {
 		struct muc_occupant *o = r->occ[i];
 
-		if (get_aff(r, o->bare) > AFF_NONE) {
+		if (muc_aff_get(r, o->bare) > AFF_NONE) {
 			i++;
 			continue;
 		}
 		pi.prev_role = o->role;
 		o->role = ROLE_NONE;
 		publicise(r, o, &pi);
-		occ_remove(r, o);
+		muc_occ_remove(r, o);
 	}
 }
 
@@ -2423,7 +1487,7 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 		}
 		if (n != r->history_len) {
 			r->history_len = (unsigned)n;
-			hist_resize(r, n);
+			muc_hist_resize(r, n);
 			*c104 = 1;
 		}
 	}
@@ -2463,9 +1527,9 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 		kick_nonmembers(r);
 	}
 	if (r->persistent && !was_persistent) {
-		room_store_all(r);
+		muc_room_store_all(r);
 	} else if (!r->persistent && was_persistent) {
-		room_unstore(r);
+		muc_room_unstore(r);
 	}
 }
 
@@ -2474,7 +1538,7 @@ owner_get(struct muc_room *r, const struct xml_node *iq, const char *from)
 {
 	struct xml_node *res;
 
-	if (get_aff(r, from) != AFF_OWNER) {
+	if (muc_aff_get(r, from) != AFF_OWNER) {
 		muc_send_error(iq, "auth", "forbidden",
 		    "Only owners can configure rooms", NULL);
 		return;
@@ -2495,7 +1559,7 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 	char code[8];
 	char newjid[JID_MAX + 1];
 
-	if (get_aff(r, from) != AFF_OWNER) {
+	if (muc_aff_get(r, from) != AFF_OWNER) {
 		muc_send_error(iq, "auth", "forbidden",
 		    "Only owners can configure rooms", NULL);
 		return;
@@ -2527,7 +1591,7 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 	type = xml_attr(c, "type");
 	if (muc_str_eq(type, "cancel")) {
 		muc_send_free(muc_iq_result(iq));
-		if (room_locked(r)) {
+		if (muc_room_locked(r)) {
 			/* §10.1.3: cancelling the initial configuration */
 			room_destroy(r, NULL, NULL, NULL);
 		}
@@ -2559,7 +1623,7 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 		config_apply(r, c, &c104, &cwhois);
 	}
 	r->locked_until = 0;
-	room_save(r);
+	muc_room_save(r);
 	muc_send_free(muc_iq_result(iq));
 	if (c104 || cwhois) {
 		m = muc_stanza_new("message", r->jid, NULL, "groupchat", NULL);
@@ -2571,10 +1635,10 @@ owner_set(struct muc_room *r, const struct xml_node *iq, const char *from,
 			snprintf(code, sizeof(code), "%d", cwhois);
 			muc_add_status(x, code);
 		}
-		broadcast(r, m, ROLE_NONE);
+		muc_room_broadcast(r, m, ROLE_NONE);
 		xml_free(m);
 	}
-	room_gc(r);
+	muc_room_gc(r);
 }
 
 /* ---- registration (§7.10) ---- */
@@ -2584,7 +1648,7 @@ register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
     const struct xml_node *q)
 {
 	char bare[JID_MAX + 1], nick[JID_PART_MAX + 1];
-	int aff = get_aff(r, from);
+	int aff = muc_aff_get(r, from);
 	const char *type = xml_attr(iq, "type"), *mine, *v, *owner;
 	const struct xml_node *x;
 	struct xml_node *res, *rq, *fx, *f;
@@ -2600,7 +1664,7 @@ register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
 		muc_send_error(iq, "auth", "registration-required", NULL, NULL);
 		return;
 	}
-	mine = reserved_nick(r, bare);
+	mine = muc_room_reserved_nick(r, bare);
 	if (muc_str_eq(type, "get")) {
 		res = muc_iq_result(iq);
 		rq = xml_add(res, "query", NS_REGISTER);
@@ -2648,8 +1712,8 @@ register_iq(struct muc_room *r, const struct xml_node *iq, const char *from,
 		    NULL);
 		return;
 	}
-	o = occ_by_nick(r, nick);
-	owner = nick_owner(r, nick);
+	o = muc_occ_by_nick(r, nick);
+	owner = muc_room_nick_owner(r, nick);
 	if ((o != NULL && strcmp(o->bare, bare) != 0) ||
 	    (owner != NULL && strcmp(owner, bare) != 0)) {
 		muc_send_error(iq, "cancel", "conflict", NULL, NULL);
@@ -2686,7 +1750,7 @@ room_disco_info(struct muc_room *r, const struct xml_node *iq,
 		xml_set_attr(rq, "node", node);
 		if (strcmp(node, "x-roomuser-item") == 0) {
 			muc_bare_of(from, bare, sizeof(bare));
-			nick = reserved_nick(r, bare);
+			nick = muc_room_reserved_nick(r, bare);
 			if (nick != NULL) {
 				id = xml_add(rq, "identity", NULL);
 				xml_set_attr(id, "category", "conference");
@@ -2757,7 +1821,7 @@ room_disco_items(struct muc_room *r, const struct xml_node *iq,
     const char *from)
 {
 	struct xml_node *res = muc_iq_result(iq), *rq, *it;
-	int member = occ_by_real(r, from) != NULL;
+	int member = muc_occ_by_real(r, from) != NULL;
 	struct buf j;
 	size_t i;
 
@@ -2831,16 +1895,16 @@ set_subject(struct muc_room *r, const char *from, const char *subject)
 	muc_set_str(&r->subject, subject);
 	muc_set_str(&r->subject_from, from);
 	r->subject_time = time(NULL);
-	m = subject_msg(from, subject);
-	broadcast(r, m, ROLE_NONE);
+	m = muc_subject_msg(from, subject);
+	muc_room_broadcast(r, m, ROLE_NONE);
 	xml_free(m);
-	room_save(r);
+	muc_room_save(r);
 }
 
 static void
 groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 {
-	struct muc_occupant *o = occ_by_real(r, from);
+	struct muc_occupant *o = muc_occ_by_real(r, from);
 	int role = o != NULL ? o->role : ROLE_NONE;
 	const struct xml_node *subj, *c;
 	struct xml_node *m;
@@ -2895,9 +1959,9 @@ groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 		xml_copy_into(m, c);
 	}
 	add_occupant_id(m, o);
-	broadcast(r, m, ROLE_NONE);
-	if (is_historic(m)) {
-		hist_add(r, m);
+	muc_room_broadcast(r, m, ROLE_NONE);
+	if (muc_hist_is_historic(m)) {
+		muc_hist_add(r, m);
 	}
 	xml_free(m);
 	buf_free(&nj);
@@ -2908,7 +1972,7 @@ static void
 private_message(struct muc_room *r, const struct xml_node *st,
     const char *from, const char *nick_raw)
 {
-	struct muc_occupant *s = occ_by_real(r, from), *t;
+	struct muc_occupant *s = muc_occ_by_real(r, from), *t;
 	const char *type = xml_attr(st, "type");
 	char nick[JID_PART_MAX + 1];
 	struct route_prepared p;
@@ -2930,7 +1994,7 @@ private_message(struct muc_room *r, const struct xml_node *st,
 		return;
 	}
 	t = jid_nick_canon(nick_raw, nick, sizeof(nick)) == 0 ?
-	    occ_by_nick(r, nick) : NULL;
+	    muc_occ_by_nick(r, nick) : NULL;
 	if (t == NULL) {
 		muc_send_error(st, "cancel", "item-not-found",
 		    "Recipient not in room", r->jid);
@@ -2963,7 +2027,7 @@ private_message(struct muc_room *r, const struct xml_node *st,
 	xml_add(m, "x", NS_MUC_USER);
 	add_occupant_id(m, s);
 	route_prepare(&p, m);
-	send_prepared_to_occ(&p, t);
+	muc_occ_send(&p, t);
 	route_prepared_free(&p);
 	xml_free(m);
 	buf_free(&nj);
@@ -2974,8 +2038,8 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
     const char *from, const struct xml_node *inv)
 {
 	char to[JID_MAX + 1], tbare[JID_MAX + 1];
-	struct muc_occupant *io = occ_by_real(r, from);
-	int ia = get_aff(r, from), role;
+	struct muc_occupant *io = muc_occ_by_real(r, from);
+	int ia = muc_aff_get(r, from), role;
 	const struct xml_node *rn = xml_child(inv, "reason", NULL);
 	const char *reason = rn != NULL ? xml_text(rn) : "";
 	const char *shown = from;
@@ -2987,7 +2051,7 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
 		muc_send_error(st, "cancel", "jid-malformed", NULL, NULL);
 		return;
 	}
-	role = io != NULL ? io->role : default_role(r, ia);
+	role = io != NULL ? io->role : muc_role_default(r, ia);
 	if (role <= ROLE_VISITOR) {
 		muc_send_error(st, "auth", "forbidden", NULL, NULL);
 		return;
@@ -3000,7 +2064,7 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
 	muc_bare_of(to, tbare, sizeof(tbare));
 	buf_init(&nj, 0);
 	if (!r->whois_anyone && io != NULL &&
-	    default_role(r, get_aff(r, tbare)) != ROLE_MODERATOR) {
+	    muc_role_default(r, muc_aff_get(r, tbare)) != ROLE_MODERATOR) {
 		buf_printf(&nj, "%s/%s", r->jid, io->nick);
 		shown = nj.data;
 	}
@@ -3031,7 +2095,7 @@ mediated_invite(struct muc_room *r, const struct xml_node *st,
 		xml_add_text_child(m, "body", NULL, body.data);
 		buf_free(&body);
 	}
-	if (r->members_only && get_aff(r, tbare) == AFF_NONE) {
+	if (r->members_only && muc_aff_get(r, tbare) == AFF_NONE) {
 		/* Prosody: an invitation to a members-only room makes the
 		 * invitee a member; unlike Prosody, not when banned, or
 		 * any member could lift an admin's ban (§9.1) */
@@ -3081,11 +2145,11 @@ mediated_decline(struct muc_room *r, const struct xml_node *st,
 	}
 	muc_bare_of(to, tbare, sizeof(tbare));
 	if (strcmp(tbare, r->jid) == 0 && jid_resource(to) != NULL) {
-		o = occ_by_nick(r, jid_resource(to));
+		o = muc_occ_by_nick(r, jid_resource(to));
 	}
 	if (o != NULL) {
 		route_prepare(&p, m);
-		send_prepared_to_occ(&p, o);
+		muc_occ_send(&p, o);
 		route_prepared_free(&p);
 	} else {
 		route_stanza(m);
@@ -3098,7 +2162,7 @@ static void
 voice_request(struct muc_room *r, const struct xml_node *st,
     const char *from, const struct xml_node *form)
 {
-	struct muc_occupant *o = occ_by_real(r, from), *t = NULL;
+	struct muc_occupant *o = muc_occ_by_real(r, from), *t = NULL;
 	struct xml_node *m, *x, *f;
 	const char *v;
 	char full[JID_MAX + 1];
@@ -3116,11 +2180,11 @@ voice_request(struct muc_room *r, const struct xml_node *st,
 		}
 		v = muc_form_value(form, "muc#jid");
 		if (v != NULL && jid_canon(v, full, sizeof(full)) == 0) {
-			t = occ_by_real(r, full);
+			t = muc_occ_by_real(r, full);
 		}
 		v = muc_form_value(form, "muc#roomnick");
 		if (t == NULL && v != NULL) {
-			t = occ_by_nick(r, v);
+			t = muc_occ_by_nick(r, v);
 		}
 		if (t == NULL || t->role != ROLE_VISITOR) {
 			return;
@@ -3147,7 +2211,7 @@ voice_request(struct muc_room *r, const struct xml_node *st,
 	add_role_options(f, 1);
 	muc_form_add_field(x, "muc#request_allow", "boolean",
 	    "Grant voice to this person?", "0");
-	broadcast(r, m, ROLE_MODERATOR);
+	muc_room_broadcast(r, m, ROLE_MODERATOR);
 	xml_free(m);
 }
 
@@ -3230,10 +2294,10 @@ occupant_iq(struct muc_room *r, const struct xml_node *st, const char *from,
 	if (jid_nick_canon(nick_raw, nick, sizeof(nick)) != 0) {
 		nick[0] = '\0';
 	}
-	t = occ_by_nick(r, nick);
+	t = muc_occ_by_nick(r, nick);
 	if (muc_str_eq(type, "result") || muc_str_eq(type, "error")) {
 		/* a response: id is "mq" + tag + ":" + original id */
-		me = occ_by_real(r, from);
+		me = muc_occ_by_real(r, from);
 		if (t == NULL || me == NULL || id == NULL ||
 		    strncmp(id, "mq", 2) != 0 || strlen(id) < 19 ||
 		    id[18] != ':') {
@@ -3258,7 +2322,7 @@ occupant_iq(struct muc_room *r, const struct xml_node *st, const char *from,
 		buf_free(&nj);
 		return;
 	}
-	me = occ_by_real(r, from);
+	me = muc_occ_by_real(r, from);
 	if (me == NULL) {
 		muc_send_error(st, "cancel", "not-acceptable",
 		    "You are not currently connected to this chat", r->jid);
@@ -3275,7 +2339,7 @@ occupant_iq(struct muc_room *r, const struct xml_node *st, const char *from,
 		muc_send_free(muc_iq_result(st));
 		return;
 	}
-	prim = occ_primary(t);
+	prim = muc_occ_primary(t);
 	if (prim == NULL) {
 		return;
 	}
@@ -3416,7 +2480,7 @@ svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
 	}
 	buf_init(&note, 0);
 	v = muc_form_value(x, "room");
-	r = v != NULL && jid_canon(v, rj, sizeof(rj)) == 0 ? room_find(rj) :
+	r = v != NULL && jid_canon(v, rj, sizeof(rj)) == 0 ? muc_room_find(rj) :
 	    NULL;
 	v = muc_form_value(x, "jid");
 	aff = muc_aff_parse(muc_form_value(x, "affiliation"));
@@ -3442,8 +2506,8 @@ svc_setaff(const struct xml_node *iq, const struct xml_node *cmd)
 			buf_puts(&note, "Affiliation updated");
 			err = 0;
 		}
-		room_gc(r);
-		room_release(r);
+		muc_room_gc(r);
+		muc_room_release(r);
 	}
 	xml_set_attr(c, "status", status);
 	fx = xml_add_text_child(c, "note", NULL, note.data);
@@ -3502,11 +2566,11 @@ svc_command(const struct xml_node *iq, const char *from,
 		fl = muc_form_add_field(fx, "rooms", "list-multi",
 		    "Rooms to destroy:", NULL);
 		xml_add(fl, "required", NULL);
-		jids = rooms.count ? xcalloc(rooms.count, sizeof(*jids)) :
-		    NULL;
-		for (r = room_of(htab_first(&rooms, &pos)); r != NULL;
-		    r = room_of(htab_next(&rooms, &r->node, &pos))) {
-			if (!r->destroyed && n < rooms.count) {
+		jids = muc_room_count() ?
+		    xcalloc(muc_room_count(), sizeof(*jids)) : NULL;
+		for (r = muc_room_first(&pos); r != NULL;
+		    r = muc_room_next(r, &pos)) {
+			if (!r->destroyed && n < muc_room_count()) {
 				jids[n++] = r->jid;
 			}
 		}
@@ -3526,7 +2590,7 @@ svc_command(const struct xml_node *iq, const char *from,
 		if (jid_canon(xml_text(v), rj, sizeof(rj)) != 0) {
 			continue;
 		}
-		r = room_find(rj);
+		r = muc_room_find(rj);
 		if (r == NULL) {
 			continue;
 		}
@@ -3537,7 +2601,7 @@ svc_command(const struct xml_node *iq, const char *from,
 		list[n++] = r;
 	}
 	for (k = 0; k < n; k++) {
-		room_release(list[k]);
+		muc_room_release(list[k]);
 	}
 	free(list);
 	xml_set_attr(c, "status", "completed");
@@ -3602,10 +2666,9 @@ svc_iq(const struct xml_node *st, const char *from)
 			xml_set_attr(it, "node", NODE_SETAFF);
 			xml_set_attr(it, "name", "Set affiliation in room");
 		}
-		for (r = node != NULL ? NULL : room_of(htab_first(&rooms,
-		    &pos)); r != NULL;
-		    r = room_of(htab_next(&rooms, &r->node, &pos))) {
-			if (r->destroyed || !r->public || room_locked(r)) {
+		for (r = node != NULL ? NULL : muc_room_first(&pos); r != NULL;
+		    r = muc_room_next(r, &pos)) {
+			if (r->destroyed || !r->public || muc_room_locked(r)) {
 				continue;
 			}
 			it = xml_add(rq, "item", NULL);
@@ -3639,52 +2702,6 @@ svc_iq(const struct xml_node *st, const char *from)
 }
 
 /* ---- entry points ---- */
-
-/*
- * A stanza to a destroyed room's tombstone gets <gone/> (cancel) with
- * the reason and the alternate venue as an xmpp: URI; returns 1 when it
- * was answered.  An expired tombstone, or a service admin joining,
- * removes it (returns 0).
- */
-static int
-tomb_gone(const struct xml_node *st, const char *from, const char *room_jid)
-{
-	struct muc_tomb *t = tomb_find(room_jid);
-	const char *type = xml_attr(st, "type");
-	char bare[JID_MAX + 1];
-	struct xml_node *r, *e, *g;
-	struct buf uri;
-
-	if (t == NULL) {
-		return 0;
-	}
-	muc_bare_of(from, bare, sizeof(bare));
-	if (time(NULL) >= t->expires || (config_is_admin(bare) &&
-	    strcmp(st->name, "presence") == 0 && type == NULL)) {
-		tomb_remove(t);
-		return 0;
-	}
-	if (muc_str_eq(type, "error") || muc_str_eq(type, "result")) {
-		return 1;
-	}
-	r = muc_stanza_new(st->name, xml_attr(st, "to"), from, "error",
-	    xml_attr(st, "id"));
-	e = xml_add(r, "error", NULL);
-	xml_set_attr(e, "type", "cancel");
-	xml_set_attr(e, "by", muc_host());
-	g = xml_add(e, "gone", NS_STANZAS);
-	if (t->newjid != NULL) {
-		buf_init(&uri, 0);
-		buf_printf(&uri, "xmpp:%s?join", t->newjid);
-		xml_add_text(g, uri.data, uri.len);
-		buf_free(&uri);
-	}
-	if (t->reason != NULL) {
-		xml_add_text_child(e, "text", NS_STANZAS, t->reason);
-	}
-	muc_send_free(r);
-	return 1;
-}
 
 /*
  * A stanza for the service, a room or an occupant JID.  Its 'from' is
@@ -3739,12 +2756,12 @@ muc_handle(const struct xml_node *st)
 		muc_send_error(st, "modify", "jid-malformed", NULL, muc_host());
 		return;
 	}
-	r = room_find(room_jid);
-	if (r == NULL && tomb_gone(st, from, room_jid)) {
+	r = muc_room_find(room_jid);
+	if (r == NULL && muc_tomb_gone(st, from, room_jid)) {
 		return;
 	}
 	if (strcmp(st->name, "presence") == 0 && type == NULL && !has_res &&
-	    (r == NULL || occ_by_real(r, from) == NULL)) {
+	    (r == NULL || muc_occ_by_real(r, from) == NULL)) {
 		/* §7.2.1: joining without a nickname */
 		muc_send_error(st, "modify", "jid-malformed", NULL, room_jid);
 		return;
@@ -3784,7 +2801,7 @@ muc_handle(const struct xml_node *st)
 		if (has_res) {
 			room_presence(r, st, from, resource);
 		} else {
-			struct muc_occupant *o = occ_by_real(r, from);
+			struct muc_occupant *o = muc_occ_by_real(r, from);
 
 			if (o != NULL) {
 				char *nick = xstrdup(o->nick);
@@ -3806,8 +2823,8 @@ muc_handle(const struct xml_node *st)
 			room_iq(r, st, from);
 		}
 	}
-	room_gc(r);
-	room_release(r);
+	muc_room_gc(r);
+	muc_room_release(r);
 }
 
 /*
@@ -3825,13 +2842,13 @@ muc_session_gone(const char *full_jid)
 	char *nick;
 	size_t pos;
 
-	for (r = room_of(htab_first(&rooms, &pos)); r != NULL; r = next) {
-		next = room_of(htab_next(&rooms, &r->node, &pos));
-		o = r->destroyed ? NULL : occ_by_real(r, full_jid);
+	for (r = muc_room_first(&pos); r != NULL; r = next) {
+		next = muc_room_next(r, &pos);
+		o = r->destroyed ? NULL : muc_occ_by_real(r, full_jid);
 		if (o == NULL) {
 			continue;
 		}
-		s = occ_session(o, full_jid);
+		s = muc_occ_session(o, full_jid);
 		p = muc_stanza_new("presence", full_jid, NULL, "unavailable",
 		    NULL);
 		status = s != NULL && s->pres != NULL ?
@@ -3844,8 +2861,8 @@ muc_session_gone(const char *full_jid)
 		occupant_presence(r, p, full_jid, nick);
 		free(nick);
 		xml_free(p);
-		room_gc(r);
-		room_release(r);
+		muc_room_gc(r);
+		muc_room_release(r);
 	}
 }
 
@@ -3862,187 +2879,19 @@ muc_account_removed(const char *bare_jid)
 	struct muc_err e;
 	size_t pos;
 
-	for (r = room_of(htab_first(&rooms, &pos)); r != NULL; r = next) {
-		next = room_of(htab_next(&rooms, &r->node, &pos));
+	for (r = muc_room_first(&pos); r != NULL; r = next) {
+		next = muc_room_next(r, &pos);
 		if (r->destroyed) {
 			continue;
 		}
 		r->busy++;
-		if (aff_find(r, bare_jid) != NULL) {
+		if (muc_aff_find(r, bare_jid) != NULL) {
 			set_affiliation(r, NULL, bare_jid, AFF_NONE, NULL, "",
 			    &e);
 		}
-		room_gc(r);
-		room_release(r);
+		muc_room_gc(r);
+		muc_room_release(r);
 	}
-}
-
-/* ---- start and stop ---- */
-
-static int
-load_room(void *ud, const char *key, const char *value)
-{
-	struct muc_room *r;
-	const char *line, *tab, *nl;
-	char k[32], *v;
-	size_t kl;
-
-	(void)ud;
-	if (room_find(key) != NULL) {
-		return 0;
-	}
-	r = room_new(key);
-	r->persistent = 1;
-	for (line = value; *line != '\0'; line = *nl ? nl + 1 : nl) {
-		nl = strchr(line, '\n');
-		if (nl == NULL) {
-			nl = line + strlen(line);
-		}
-		tab = memchr(line, '\t', (size_t)(nl - line));
-		if (tab == NULL) {
-			continue;
-		}
-		kl = (size_t)(tab - line);
-		if (kl >= sizeof(k)) {
-			continue;
-		}
-		memcpy(k, line, kl);
-		k[kl] = '\0';
-		v = unesc(tab + 1, (size_t)(nl - tab - 1));
-		if (strcmp(k, "name") == 0) {
-			muc_set_str(&r->name, v);
-		} else if (strcmp(k, "desc") == 0) {
-			muc_set_str(&r->desc, v);
-		} else if (strcmp(k, "lang") == 0) {
-			muc_set_str(&r->lang, v);
-		} else if (strcmp(k, "password") == 0) {
-			muc_set_str(&r->password, v);
-		} else if (strcmp(k, "public") == 0) {
-			r->public = atoi(v) != 0;
-		} else if (strcmp(k, "membersonly") == 0) {
-			r->members_only = atoi(v) != 0;
-		} else if (strcmp(k, "moderated") == 0) {
-			r->moderated = atoi(v) != 0;
-		} else if (strcmp(k, "whois") == 0) {
-			r->whois_anyone = atoi(v) != 0;
-		} else if (strcmp(k, "changesubject") == 0) {
-			r->changesubject = atoi(v) != 0;
-		} else if (strcmp(k, "allowinvites") == 0) {
-			r->allow_invites = atoi(v) != 0;
-		} else if (strcmp(k, "allowpm") == 0) {
-			r->allowpm = atoi(v) & 3;
-		} else if (strcmp(k, "maxusers") == 0) {
-			r->max_users = (unsigned)strtoul(v, NULL, 10);
-		} else if (strcmp(k, "historylength") == 0) {
-			r->history_len = (unsigned)strtoul(v, NULL, 10);
-			if (r->history_len > MUC_HISTORY_MAX) {
-				r->history_len = MUC_HISTORY_MAX;
-			}
-		} else if (strcmp(k, "historydefault") == 0) {
-			r->history_default = (unsigned)strtoul(v, NULL, 10);
-		} else if (strcmp(k, "bcast") == 0) {
-			r->bcast = (unsigned)strtoul(v, NULL, 10) & 15;
-		} else if (strcmp(k, "getmemberlist") == 0) {
-			r->getmemberlist = (unsigned)strtoul(v, NULL, 10) & 15;
-		} else if (strcmp(k, "subject") == 0) {
-			muc_set_str(&r->subject, v);
-		} else if (strcmp(k, "subject_from") == 0) {
-			muc_set_str(&r->subject_from, v);
-		} else if (strcmp(k, "subject_time") == 0) {
-			r->subject_time = (time_t)strtoll(v, NULL, 10);
-		} else if (strcmp(k, "salt") == 0 &&
-		    strlen(v) < sizeof(r->salt)) {
-			snprintf(r->salt, sizeof(r->salt), "%s", v);
-		}
-		free(v);
-	}
-	return 0;
-}
-
-static int
-load_aff(void *ud, const char *key, const char *value)
-{
-	const char *sp = strrchr(key, ' '), *t1, *t2;
-	struct muc_room *r;
-	struct muc_affent *a;
-	char *rj;
-	int aff;
-
-	(void)ud;
-	if (sp == NULL) {
-		return 0;
-	}
-	rj = xstrndup(key, (size_t)(sp - key));
-	r = room_find(rj);
-	free(rj);
-	t1 = strchr(value, '\t');
-	aff = muc_aff_parse(value);
-	if (t1 != NULL) {
-		char *an = xstrndup(value, (size_t)(t1 - value));
-
-		aff = muc_aff_parse(an);
-		free(an);
-	}
-	if (r == NULL || aff < AFF_OUTCAST || aff == AFF_NONE ||
-	    aff_find(r, sp + 1) != NULL) {
-		return 0;
-	}
-	if (r->naffs == r->capaffs) {
-		r->capaffs = r->capaffs ? r->capaffs * 2 : 8;
-		r->affs = xrealloc(r->affs, r->capaffs * sizeof(*r->affs));
-	}
-	a = &r->affs[r->naffs++];
-	memset(a, 0, sizeof(*a));
-	a->jid = xstrdup(sp + 1);
-	a->aff = aff;
-	if (t1 != NULL) {
-		t2 = strchr(t1 + 1, '\t');
-		a->nick = unesc(t1 + 1, t2 != NULL ? (size_t)(t2 - t1 - 1) :
-		    strlen(t1 + 1));
-		if (*a->nick == '\0') {
-			free(a->nick);
-			a->nick = NULL;
-		}
-		if (t2 != NULL) {
-			a->reason = unesc(t2 + 1, strlen(t2 + 1));
-			if (*a->reason == '\0') {
-				free(a->reason);
-				a->reason = NULL;
-			}
-		}
-	}
-	return 0;
-}
-
-static int
-load_tomb(void *ud, const char *key, const char *value)
-{
-	const char *t1 = strchr(value, '\t'), *t2;
-	char *reason, *newjid;
-
-	(void)ud;
-	if (t1 == NULL || (t2 = strchr(t1 + 1, '\t')) == NULL) {
-		return 0;
-	}
-	reason = unesc(t1 + 1, (size_t)(t2 - t1 - 1));
-	newjid = unesc(t2 + 1, strlen(t2 + 1));
-	tomb_add(key, reason, newjid, (time_t)strtoll(value, NULL, 10));
-	free(reason);
-	free(newjid);
-	return 0;
-}
-
-/* Start the service: load persistent rooms from the store (store_open()
- * must have run).  0, or -1 with a message logged. */
-int
-muc_init(void)
-{
-	store_foreach("muc_room", NULL, load_room, NULL);
-	store_foreach("muc_aff", NULL, load_aff, NULL);
-	store_foreach("muc_tomb", NULL, load_tomb, NULL);
-	log_info("muc %s: %zu persistent rooms loaded", muc_host(),
-	    rooms.count);
-	return 0;
 }
 
 /*
@@ -4060,8 +2909,8 @@ muc_announce_shutdown(void)
 	size_t pos, i, j;
 
 	buf_init(&from, 0);
-	for (r = room_of(htab_first(&rooms, &pos)); r != NULL;
-	    r = room_of(htab_next(&rooms, &r->node, &pos))) {
+	for (r = muc_room_first(&pos); r != NULL;
+	    r = muc_room_next(r, &pos)) {
 		if (r->destroyed) {
 			continue;
 		}
@@ -4075,7 +2924,7 @@ muc_announce_shutdown(void)
 				x = xml_add(p, "x", NS_MUC_USER);
 				item = xml_add(x, "item", NULL);
 				xml_set_attr(item, "affiliation",
-				    muc_aff_name(get_aff(r, o->bare)));
+				    muc_aff_name(muc_aff_get(r, o->bare)));
 				xml_set_attr(item, "role", "none");
 				xml_set_attr(xml_add(x, "status", NULL), "code",
 				    "110");
@@ -4086,23 +2935,4 @@ muc_announce_shutdown(void)
 		}
 	}
 	buf_free(&from);
-}
-
-/* Free every room (nothing is sent; persistent rooms are in the store). */
-void
-muc_shutdown(void)
-{
-	struct hnode *n;
-	size_t pos;
-
-	while ((n = htab_first(&rooms, &pos)) != NULL) {
-		room_free(room_of(n));
-	}
-	htab_clear(&rooms);
-	while (tombs != NULL) {
-		struct muc_tomb *t = tombs;
-
-		tombs = t->next;
-		tomb_free(t);
-	}
 }

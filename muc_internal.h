@@ -138,6 +138,8 @@ struct muc_err {
 	const char *text;
 };
 
+struct muc_tomb;	/* a destroyed room's tombstone, opaque (muc_room.c) */
+
 /* muc_stanza.c */
 const char *muc_aff_name(int aff);
 int	muc_aff_parse(const char *s);
@@ -177,5 +179,58 @@ struct xml_node *muc_form_add_field(struct xml_node *x, const char *var,
 	    const char *type, const char *label, const char *value);
 void	muc_form_add_option(struct xml_node *f, const char *label,
 	    const char *value);
+
+/* muc_room.c */
+struct muc_room *muc_room_find(const char *jid);
+size_t	muc_room_count(void);
+struct muc_room *muc_room_first(size_t *pos);
+struct muc_room *muc_room_next(struct muc_room *r, size_t *pos);
+struct muc_room *muc_room_new(const char *jid);
+void	muc_occ_free(struct muc_occupant *o);
+int	muc_room_locked(struct muc_room *r);
+struct muc_affent *muc_aff_find(const struct muc_room *r, const char *bare);
+int	muc_aff_get(const struct muc_room *r, const char *jid);
+int	muc_role_default(const struct muc_room *r, int aff);
+const char *muc_room_nick_owner(const struct muc_room *r, const char *nick);
+const char *muc_room_reserved_nick(const struct muc_room *r, const char *bare);
+struct muc_occupant *muc_occ_by_nick(const struct muc_room *r,
+	    const char *nick);
+struct muc_session *muc_occ_session(const struct muc_occupant *o,
+	    const char *full);
+struct muc_occupant *muc_occ_by_real(const struct muc_room *r,
+	    const char *full);
+size_t	muc_occ_live_sessions(const struct muc_occupant *o);
+struct muc_session *muc_occ_primary(const struct muc_occupant *o);
+struct muc_occupant *muc_occ_new(const struct muc_room *r, const char *nick,
+	    const char *bare, int role);
+void	muc_occ_insert(struct muc_room *r, struct muc_occupant *o);
+void	muc_occ_remove(struct muc_room *r, struct muc_occupant *o);
+struct muc_session *muc_occ_set_session(struct muc_occupant *o,
+	    const char *full, struct xml_node *p, int gone);
+void	muc_occ_drop_session(struct muc_occupant *o, const char *full);
+int	muc_occ_settle(struct muc_room *r, struct muc_occupant *o);
+void	muc_occ_send(const struct route_prepared *p,
+	    const struct muc_occupant *q);
+void	muc_room_broadcast(const struct muc_room *r, const struct xml_node *st,
+	    int min_role);
+void	muc_room_save(const struct muc_room *r);
+void	muc_room_store_all(const struct muc_room *r);
+void	muc_room_unstore(const struct muc_room *r);
+struct muc_tomb *muc_tomb_add(const char *jid, const char *reason,
+	    const char *newjid, time_t expires);
+void	muc_tomb_store(const struct muc_tomb *t);
+void	muc_aff_store_set(struct muc_room *r, const char *bare, int aff,
+	    const char *nick, const char *reason);
+void	muc_hist_resize(struct muc_room *r, size_t n);
+int	muc_hist_is_historic(const struct xml_node *m);
+void	muc_hist_add(struct muc_room *r, const struct xml_node *msg);
+void	muc_hist_send(const struct muc_room *r, const struct xml_node *join,
+	    const char *to);
+struct xml_node *muc_subject_msg(const char *from, const char *subject);
+void	muc_subject_send(const struct muc_room *r, const char *to);
+void	muc_room_gc(struct muc_room *r);
+void	muc_room_release(struct muc_room *r);
+int	muc_tomb_gone(const struct xml_node *st, const char *from,
+	    const char *room_jid);
 
 #endif
