@@ -233,4 +233,24 @@ void	muc_room_release(struct muc_room *r);
 int	muc_tomb_gone(const struct xml_node *st, const char *from,
 	    const char *room_jid);
 
+/* muc_presence.c */
+int	muc_pres_bcast_role(const struct muc_room *r, int role);
+void	muc_pres_publicise(struct muc_room *r, struct muc_occupant *o,
+	    const struct pubinfo *pi);
+void	muc_pres_send_list_except(const struct muc_room *r, const char *to,
+	    const char *except_bare);
+void	muc_pres_apply_role(struct muc_room *r, struct muc_occupant *o,
+	    int role, const char *actor, const char *reason, const char *code);
+void	muc_pres_kick_errored(struct muc_room *r, const struct xml_node *st,
+	    const char *from);
+int	muc_pres_nick_visible(const char *nick);
+void	muc_pres_create(const char *room_jid, const struct xml_node *st,
+	    const char *from, const char *nick);
+void	muc_pres_occupant(struct muc_room *r, const struct xml_node *st,
+	    const char *from, const char *nick_raw);
+void	muc_pres_handle(struct muc_room *r, const struct xml_node *st,
+	    const char *from, const char *nick_raw);
+void	muc_pres_destroy(struct muc_room *r, const char *newjid,
+	    const char *reason, const char *password);
+
 #endif
