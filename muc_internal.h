@@ -253,4 +253,25 @@ void	muc_pres_handle(struct muc_room *r, const struct xml_node *st,
 void	muc_pres_destroy(struct muc_room *r, const char *newjid,
 	    const char *reason, const char *password);
 
+/* muc_admin.c */
+int	muc_admin_set_affiliation(struct muc_room *r, const char *actor,
+	    const char *jid, int aff, const char *reason, const char *nick,
+	    struct muc_err *e);
+int	muc_admin_set_role(struct muc_room *r, const char *actor,
+	    struct muc_occupant *o, int role, const char *reason,
+	    struct muc_err *e);
+void	muc_admin_reply_err(const struct xml_node *st,
+	    const struct muc_err *e);
+void	muc_admin_set(struct muc_room *r, const struct xml_node *iq,
+	    const char *from, const struct xml_node *q);
+void	muc_admin_get(struct muc_room *r, const struct xml_node *iq,
+	    const char *from, const struct xml_node *q);
+void	muc_admin_add_role_options(struct xml_node *f, int with_none);
+void	muc_admin_owner_get(struct muc_room *r, const struct xml_node *iq,
+	    const char *from);
+void	muc_admin_owner_set(struct muc_room *r, const struct xml_node *iq,
+	    const char *from, const struct xml_node *q);
+void	muc_admin_register(struct muc_room *r, const struct xml_node *iq,
+	    const char *from, const struct xml_node *q);
+
 #endif
