@@ -274,4 +274,10 @@ void	muc_admin_owner_set(struct muc_room *r, const struct xml_node *iq,
 void	muc_admin_register(struct muc_room *r, const struct xml_node *iq,
 	    const char *from, const struct xml_node *q);
 
+/* muc_message.c */
+void	muc_msg_private(struct muc_room *r, const struct xml_node *st,
+	    const char *from, const char *nick_raw);
+void	muc_msg_room(struct muc_room *r, const struct xml_node *st,
+	    const char *from);
+
 #endif
