@@ -590,6 +590,31 @@ svc_iq(const struct xml_node *st, const char *from)
 /* ---- entry points ---- */
 
 /*
+ * Join presence (with the MUC <x/>) to a room that does not exist: create
+ * it (§10.1.1) once the nickname, resource, passes the checks.
+ */
+static void
+create_on_join(const struct xml_node *st, const char *from,
+    const char *room_jid, const char *resource)
+{
+	char nick[JID_PART_MAX + 1], lax[2 * JID_MAX + 2];
+
+	if (!muc_pres_nick_visible(resource)) {
+		muc_send_error(st, "modify", "not-allowed",
+		    "Invisible Nicknames are forbidden", room_jid);
+		return;
+	}
+	if (muc_nick_strict(resource, nick, sizeof(nick)) != 0) {
+		muc_nick_lax(resource, nick, sizeof(nick));
+		snprintf(lax, sizeof(lax), "%s/%s", room_jid, nick);
+		muc_send_error_from(st, lax, "modify", "jid-malformed",
+		    "Nickname must pass strict validation", room_jid);
+		return;
+	}
+	muc_pres_create(room_jid, st, from, nick);
+}
+
+/*
  * A stanza for the service, a room or an occupant JID.  Its 'from' is
  * the sender's full JID (stamped by the server).  Borrowed.  Every reply
  * leaves through route.h before this returns.
@@ -655,28 +680,9 @@ muc_handle(const struct xml_node *st)
 	if (r == NULL) {
 		if (strcmp(st->name, "presence") == 0 && type == NULL &&
 		    has_res && xml_child(st, "x", NS_MUC) != NULL) {
-			char nick[JID_PART_MAX + 1], lax[2 * JID_MAX + 2];
-
-			if (!muc_pres_nick_visible(resource)) {
-				muc_send_error(st, "modify", "not-allowed",
-				    "Invisible Nicknames are forbidden",
-				    room_jid);
-				return;
-			}
-			if (muc_nick_strict(resource, nick,
-			    sizeof(nick)) != 0) {
-				muc_nick_lax(resource, nick, sizeof(nick));
-				snprintf(lax, sizeof(lax), "%s/%s", room_jid,
-				    nick);
-				muc_send_error_from(st, lax, "modify",
-				    "jid-malformed",
-				    "Nickname must pass strict validation",
-				    room_jid);
-				return;
-			}
-			muc_pres_create(room_jid, st, from, nick);
-		} else if (!muc_str_eq(type, "error") && !muc_str_eq(type,
-		    "result")) {
+			create_on_join(st, from, room_jid, resource);
+		} else if (!muc_str_eq(type, "error") &&
+		    !muc_str_eq(type, "result")) {
 			muc_send_error(st, "cancel", "item-not-found", NULL,
 			    muc_host());
 		}

@@ -595,16 +595,18 @@ kick_nonmembers(struct muc_room *r)
 	}
 }
 
-/* Apply a submitted muc#roomconfig form; fills the status codes. */
+/*
+ * The options of a submitted muc#roomconfig form that only set a value,
+ * from the room name to who may send private messages; sets *c104 when
+ * one changed, *cwhois to 172 or 173 when whois did.
+ */
 static void
-config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
+config_apply_plain(struct muc_room *r, const struct xml_node *x, int *c104,
     int *cwhois)
 {
-	const struct xml_node *f;
 	const char *v;
 	unsigned long n;
-	unsigned mask;
-	int i, was_persistent = r->persistent, was_mo = r->members_only;
+	int i;
 
 	if ((v = muc_form_value(x, "muc#roomconfig_roomname")) != NULL) {
 		*c104 |= opt_str(&r->name, v);
@@ -668,6 +670,25 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 			}
 		}
 	}
+}
+
+/*
+ * Apply a submitted muc#roomconfig form; fills the status codes.  The
+ * plain options first; then history, member list, members-only and
+ * presence broadcast (which may publish presence), in that order; then
+ * what acts on occupants and on the store.
+ */
+static void
+config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
+    int *cwhois)
+{
+	const struct xml_node *f;
+	const char *v;
+	unsigned long n;
+	unsigned mask;
+	int was_persistent = r->persistent, was_mo = r->members_only;
+
+	config_apply_plain(r, x, c104, cwhois);
 	if ((v = muc_form_value(x, "muc#roomconfig_historylength")) != NULL &&
 	    *v != '\0') {
 		n = strtoul(v, NULL, 10);

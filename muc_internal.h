@@ -140,7 +140,7 @@ struct muc_err {
 
 struct muc_tomb;	/* a destroyed room's tombstone, opaque (muc_room.c) */
 
-/* muc_stanza.c */
+/* muc_stanza.c: names, strings, stamps, nicknames, stanzas, forms */
 const char *muc_aff_name(int aff);
 int	muc_aff_parse(const char *s);
 const char *muc_role_name(int role);
@@ -180,7 +180,8 @@ struct xml_node *muc_form_add_field(struct xml_node *x, const char *var,
 void	muc_form_add_option(struct xml_node *f, const char *label,
 	    const char *value);
 
-/* muc_room.c */
+/* muc_room.c: the room table, occupants, affiliations, the store,
+ * tombstones, history and subject */
 struct muc_room *muc_room_find(const char *jid);
 size_t	muc_room_count(void);
 struct muc_room *muc_room_first(size_t *pos);
@@ -233,7 +234,7 @@ void	muc_room_release(struct muc_room *r);
 int	muc_tomb_gone(const struct xml_node *st, const char *from,
 	    const char *room_jid);
 
-/* muc_presence.c */
+/* muc_presence.c: occupant presence and its publication */
 int	muc_pres_bcast_role(const struct muc_room *r, int role);
 void	muc_pres_publicise(struct muc_room *r, struct muc_occupant *o,
 	    const struct pubinfo *pi);
@@ -253,7 +254,7 @@ void	muc_pres_handle(struct muc_room *r, const struct xml_node *st,
 void	muc_pres_destroy(struct muc_room *r, const char *newjid,
 	    const char *reason, const char *password);
 
-/* muc_admin.c */
+/* muc_admin.c: affiliations, roles, configuration, registration */
 int	muc_admin_set_affiliation(struct muc_room *r, const char *actor,
 	    const char *jid, int aff, const char *reason, const char *nick,
 	    struct muc_err *e);
@@ -274,7 +275,7 @@ void	muc_admin_owner_set(struct muc_room *r, const struct xml_node *iq,
 void	muc_admin_register(struct muc_room *r, const struct xml_node *iq,
 	    const char *from, const struct xml_node *q);
 
-/* muc_message.c */
+/* muc_message.c: messages to rooms and occupants */
 void	muc_msg_private(struct muc_room *r, const struct xml_node *st,
 	    const char *from, const char *nick_raw);
 void	muc_msg_room(struct muc_room *r, const struct xml_node *st,

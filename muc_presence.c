@@ -570,6 +570,130 @@ room_full(const struct muc_room *r, int aff)
 }
 
 /*
+ * The checks before a session joins (not yet an occupant), in Prosody's
+ * order: the nickname, membership, bans, the password, the lock and room
+ * size.  Replies with the error and returns -1 when refused.
+ */
+static int
+join_allowed(struct muc_room *r, const struct xml_node *st,
+    const struct xml_node *muc_x, const char *bare, const char *nick,
+    int aff, int is_first)
+{
+	const struct xml_node *pw;
+
+	if (check_nick_use(r, st, bare, nick) != 0) {
+		return -1;
+	}
+	if (r->members_only && aff <= AFF_NONE) {
+		muc_send_error(st, "auth", "registration-required", NULL,
+		    r->jid);
+		return -1;
+	}
+	if (aff == AFF_OUTCAST) {
+		muc_send_error(st, "auth", "forbidden", NULL, r->jid);
+		return -1;
+	}
+	pw = muc_x != NULL ? xml_child(muc_x, "password", NS_MUC) : NULL;
+	if (r->password != NULL && muc_x != NULL && (pw == NULL ||
+	    strcmp(xml_text(pw), r->password) != 0)) {
+		muc_send_error(st, "auth", "not-authorized", NULL, r->jid);
+		return -1;
+	}
+	if (muc_room_locked(r)) {
+		muc_send_error(st, "cancel", "item-not-found", NULL,
+		    muc_host());
+		return -1;
+	}
+	if (is_first && room_full(r, aff)) {
+		muc_send_error(st, "wait", "service-unavailable", NULL,
+		    r->jid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The session of real JID from leaves occupant orig, for good (unavail)
+ * or for dest (a nick change, or joining dest's pre-existing session when
+ * !is_first); aff is its affiliation and is_last tells whether it was
+ * orig's only live session.  Everyone is told.  Returns orig, or NULL
+ * when orig was freed.
+ */
+static struct muc_occupant *
+orig_leave(struct muc_room *r, const struct xml_node *st, const char *from,
+    struct muc_occupant *orig, const struct muc_occupant *dest,
+    const char *nick, int aff, int unavail, int is_first, int is_last)
+{
+	struct xml_node *p, *x;
+	struct pubinfo pi;
+	struct buf fj;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.prev_role = orig->role;
+	if (unavail) {
+		if (is_last) {
+			orig->role = ROLE_NONE;
+		}
+		muc_occ_set_session(orig, from,
+		    pres_keep(r, orig, st, "unavailable"), 1);
+	} else {
+		p = pres_keep(r, orig, NULL, "unavailable");
+		if (!is_first) {
+			/* merging into a pre-existing session (dest) */
+			buf_init(&fj, 0);
+			buf_printf(&fj, "%s/%s", r->jid, dest->nick);
+			x = muc_stanza_new("presence", fj.data, from,
+			    "unavailable", NULL);
+			buf_reset(&fj);
+			buf_printf(&fj, "you are joining pre-existing "
+			    "session %s", dest->nick);
+			xml_add_text_child(x, "status", NULL, fj.data);
+			muc_add_item(xml_add(x, "x", NS_MUC_USER), aff,
+			    "none", NULL, NULL, NULL, NULL, NULL);
+			muc_send_free(x);
+			buf_free(&fj);
+		}
+		if (is_first && is_last) {
+			muc_occ_set_session(orig, from, p, 1);
+			pi.codes[pi.ncodes++] = "303";
+			pi.newnick = nick;
+		} else {
+			/* the session alone sees its nick change */
+			x = xml_add(p, "x", NS_MUC_USER);
+			muc_add_item(x, aff, muc_role_name(orig->role),
+			    from, nick, NULL, NULL, NULL);
+			muc_add_status(x, "303");
+			muc_add_status(x, "110");
+			xml_set_attr(p, "to", from);
+			muc_send_free(p);
+			muc_occ_drop_session(orig, from);
+		}
+	}
+	muc_pres_publicise(r, orig, &pi);
+	return muc_occ_settle(r, orig) ? NULL : orig;
+}
+
+/* The session from moved out of orig, a nick the same user's other
+ * sessions still hold: show orig to it as it now is (no status 110). */
+static void
+show_again(const struct muc_room *r, const struct muc_occupant *orig,
+    const char *from)
+{
+	struct xml_node *p;
+	const struct muc_session *prim = muc_occ_primary(orig);
+
+	if (prim != NULL && prim->pres != NULL) {
+		struct pubinfo pj;
+
+		memset(&pj, 0, sizeof(pj));
+		p = xml_clone(prim->pres);
+		xml_set_attr(p, "to", from);
+		build_x(r, orig, &pj, p, VIEW_SELF, 0);
+		muc_send_free(p);
+	}
+}
+
+/*
  * Available or unavailable presence to an occupant JID: join, presence
  * update, nick change, leave (Prosody handle_normal_presence).
  */
@@ -581,12 +705,9 @@ muc_pres_occupant(struct muc_room *r, const struct xml_node *st,
 	const struct xml_node *muc_x = xml_child(st, "x", NS_MUC);
 	char nick[JID_PART_MAX + 1], lax[2 * JID_MAX + 2], bare[JID_MAX + 1];
 	struct muc_occupant *orig, *dest;
-	struct xml_node *p, *x;
 	struct pubinfo pi;
 	int unavail = muc_str_eq(type, "unavailable");
 	int is_first = 0, is_last = 0, aff, orig_role = -1, join;
-	const struct xml_node *pw;
-	struct buf fj;
 
 	muc_bare_of(from, bare, sizeof(bare));
 	orig = muc_occ_by_real(r, from);
@@ -628,35 +749,8 @@ muc_pres_occupant(struct muc_room *r, const struct xml_node *st,
 	join = orig == NULL || muc_x != NULL;
 	aff = muc_aff_get(r, from);
 	if (orig == NULL) {
-		/* pre-join checks, in Prosody's order */
-		if (check_nick_use(r, st, bare, nick) != 0) {
-			return;
-		}
-		if (r->members_only && aff <= AFF_NONE) {
-			muc_send_error(st, "auth", "registration-required",
-			    NULL, r->jid);
-			return;
-		}
-		if (aff == AFF_OUTCAST) {
-			muc_send_error(st, "auth", "forbidden", NULL, r->jid);
-			return;
-		}
-		pw = muc_x != NULL ? xml_child(muc_x, "password", NS_MUC) :
-		    NULL;
-		if (r->password != NULL && muc_x != NULL && (pw == NULL ||
-		    strcmp(xml_text(pw), r->password) != 0)) {
-			muc_send_error(st, "auth", "not-authorized", NULL,
-			    r->jid);
-			return;
-		}
-		if (muc_room_locked(r)) {
-			muc_send_error(st, "cancel", "item-not-found", NULL,
-			    muc_host());
-			return;
-		}
-		if (is_first && room_full(r, aff)) {
-			muc_send_error(st, "wait", "service-unavailable", NULL,
-			    r->jid);
+		if (join_allowed(r, st, muc_x, bare, nick, aff,
+		    is_first) != 0) {
 			return;
 		}
 	} else if (!unavail && dest != orig) {
@@ -671,51 +765,8 @@ muc_pres_occupant(struct muc_room *r, const struct xml_node *st,
 
 	/* the original occupant: leaving or changing nick */
 	if (orig != NULL && orig != dest) {
-		memset(&pi, 0, sizeof(pi));
-		pi.prev_role = orig_role;
-		if (unavail) {
-			if (is_last) {
-				orig->role = ROLE_NONE;
-			}
-			muc_occ_set_session(orig, from,
-			    pres_keep(r, orig, st, "unavailable"), 1);
-		} else {
-			p = pres_keep(r, orig, NULL, "unavailable");
-			if (!is_first) {
-				/* merging into a pre-existing session (dest) */
-				buf_init(&fj, 0);
-				buf_printf(&fj, "%s/%s", r->jid, dest->nick);
-				x = muc_stanza_new("presence", fj.data, from,
-				    "unavailable", NULL);
-				buf_reset(&fj);
-				buf_printf(&fj, "you are joining pre-existing "
-				    "session %s", dest->nick);
-				xml_add_text_child(x, "status", NULL, fj.data);
-				muc_add_item(xml_add(x, "x", NS_MUC_USER), aff,
-				    "none", NULL, NULL, NULL, NULL, NULL);
-				muc_send_free(x);
-				buf_free(&fj);
-			}
-			if (is_first && is_last) {
-				muc_occ_set_session(orig, from, p, 1);
-				pi.codes[pi.ncodes++] = "303";
-				pi.newnick = nick;
-			} else {
-				/* the session alone sees its nick change */
-				x = xml_add(p, "x", NS_MUC_USER);
-				muc_add_item(x, aff, muc_role_name(orig->role),
-				    from, nick, NULL, NULL, NULL);
-				muc_add_status(x, "303");
-				muc_add_status(x, "110");
-				xml_set_attr(p, "to", from);
-				muc_send_free(p);
-				muc_occ_drop_session(orig, from);
-			}
-		}
-		muc_pres_publicise(r, orig, &pi);
-		if (muc_occ_settle(r, orig)) {
-			orig = NULL;
-		}
+		orig = orig_leave(r, st, from, orig, dest, nick, aff, unavail,
+		    is_first, is_last);
 	}
 	if (unavail) {
 		muc_room_gc(r);
@@ -743,17 +794,7 @@ muc_pres_occupant(struct muc_room *r, const struct xml_node *st,
 	muc_pres_publicise(r, dest, &pi);
 	if (orig != NULL && orig != dest) {
 		/* the session left a multi-session nick: show it again */
-		const struct muc_session *prim = muc_occ_primary(orig);
-
-		if (prim != NULL && prim->pres != NULL) {
-			struct pubinfo pj;
-
-			memset(&pj, 0, sizeof(pj));
-			p = xml_clone(prim->pres);
-			xml_set_attr(p, "to", from);
-			build_x(r, orig, &pj, p, VIEW_SELF, 0);
-			muc_send_free(p);
-		}
+		show_again(r, orig, from);
 	}
 	if (join) {
 		send_join_tail(r, st, from);

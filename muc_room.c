@@ -167,6 +167,29 @@ muc_room_locked(struct muc_room *r)
 	return r->locked_until != 0;
 }
 
+/* A room with no occupants that is not persistent goes away. */
+void
+muc_room_gc(struct muc_room *r)
+{
+	if (r->destroyed || r->nocc > 0 || r->persistent) {
+		return;
+	}
+	log_debug("muc %s empty, destroyed", r->jid);
+	r->destroyed = 1;
+}
+
+/* Free rooms marked destroyed once no handler uses them. */
+void
+muc_room_release(struct muc_room *r)
+{
+	if (r->busy > 0) {
+		r->busy--;
+	}
+	if (r->busy == 0 && r->destroyed) {
+		room_free(r);
+	}
+}
+
 /* The affiliation entry of bare JID bare (or domain), or NULL. */
 struct muc_affent *
 muc_aff_find(const struct muc_room *r, const char *bare)
@@ -725,6 +748,52 @@ muc_tomb_store(const struct muc_tomb *t)
 }
 
 /*
+ * A stanza to a destroyed room's tombstone gets <gone/> (cancel) with
+ * the reason and the alternate venue as an xmpp: URI; returns 1 when it
+ * was answered.  An expired tombstone, or a service admin joining,
+ * removes it (returns 0).
+ */
+int
+muc_tomb_gone(const struct xml_node *st, const char *from, const char *room_jid)
+{
+	struct muc_tomb *t = tomb_find(room_jid);
+	const char *type = xml_attr(st, "type");
+	char bare[JID_MAX + 1];
+	struct xml_node *r, *e, *g;
+	struct buf uri;
+
+	if (t == NULL) {
+		return 0;
+	}
+	muc_bare_of(from, bare, sizeof(bare));
+	if (time(NULL) >= t->expires || (config_is_admin(bare) &&
+	    strcmp(st->name, "presence") == 0 && type == NULL)) {
+		tomb_remove(t);
+		return 0;
+	}
+	if (muc_str_eq(type, "error") || muc_str_eq(type, "result")) {
+		return 1;
+	}
+	r = muc_stanza_new(st->name, xml_attr(st, "to"), from, "error",
+	    xml_attr(st, "id"));
+	e = xml_add(r, "error", NULL);
+	xml_set_attr(e, "type", "cancel");
+	xml_set_attr(e, "by", muc_host());
+	g = xml_add(e, "gone", NS_STANZAS);
+	if (t->newjid != NULL) {
+		buf_init(&uri, 0);
+		buf_printf(&uri, "xmpp:%s?join", t->newjid);
+		xml_add_text(g, uri.data, uri.len);
+		buf_free(&uri);
+	}
+	if (t->reason != NULL) {
+		xml_add_text_child(e, "text", NS_STANZAS, t->reason);
+	}
+	muc_send_free(r);
+	return 1;
+}
+
+/*
  * Set the stored affiliation of bare (AFF_NONE removes it).  nick:
  * NULL keeps the reserved nickname, "" clears it.  reason NULL keeps.
  */
@@ -981,75 +1050,6 @@ muc_subject_send(const struct muc_room *r, const char *to)
 		add_delay(m, r->jid, r->subject_time);
 	}
 	muc_send_free(m);
-}
-
-/* A room with no occupants that is not persistent goes away. */
-void
-muc_room_gc(struct muc_room *r)
-{
-	if (r->destroyed || r->nocc > 0 || r->persistent) {
-		return;
-	}
-	log_debug("muc %s empty, destroyed", r->jid);
-	r->destroyed = 1;
-}
-
-/* Free rooms marked destroyed once no handler uses them. */
-void
-muc_room_release(struct muc_room *r)
-{
-	if (r->busy > 0) {
-		r->busy--;
-	}
-	if (r->busy == 0 && r->destroyed) {
-		room_free(r);
-	}
-}
-
-/*
- * A stanza to a destroyed room's tombstone gets <gone/> (cancel) with
- * the reason and the alternate venue as an xmpp: URI; returns 1 when it
- * was answered.  An expired tombstone, or a service admin joining,
- * removes it (returns 0).
- */
-int
-muc_tomb_gone(const struct xml_node *st, const char *from, const char *room_jid)
-{
-	struct muc_tomb *t = tomb_find(room_jid);
-	const char *type = xml_attr(st, "type");
-	char bare[JID_MAX + 1];
-	struct xml_node *r, *e, *g;
-	struct buf uri;
-
-	if (t == NULL) {
-		return 0;
-	}
-	muc_bare_of(from, bare, sizeof(bare));
-	if (time(NULL) >= t->expires || (config_is_admin(bare) &&
-	    strcmp(st->name, "presence") == 0 && type == NULL)) {
-		tomb_remove(t);
-		return 0;
-	}
-	if (muc_str_eq(type, "error") || muc_str_eq(type, "result")) {
-		return 1;
-	}
-	r = muc_stanza_new(st->name, xml_attr(st, "to"), from, "error",
-	    xml_attr(st, "id"));
-	e = xml_add(r, "error", NULL);
-	xml_set_attr(e, "type", "cancel");
-	xml_set_attr(e, "by", muc_host());
-	g = xml_add(e, "gone", NS_STANZAS);
-	if (t->newjid != NULL) {
-		buf_init(&uri, 0);
-		buf_printf(&uri, "xmpp:%s?join", t->newjid);
-		xml_add_text(g, uri.data, uri.len);
-		buf_free(&uri);
-	}
-	if (t->reason != NULL) {
-		xml_add_text_child(e, "text", NS_STANZAS, t->reason);
-	}
-	muc_send_free(r);
-	return 1;
 }
 
 /* ---- start and stop ---- */

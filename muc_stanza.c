@@ -326,7 +326,7 @@ muc_send_error_from(const struct xml_node *st, const char *from,
 	muc_send_free(r);
 }
 
-/* send_error_from() from the address st was sent to. */
+/* muc_send_error_from() from the address st was sent to. */
 void
 muc_send_error(const struct xml_node *st, const char *type, const char *cond,
     const char *text, const char *by)
