@@ -7,6 +7,7 @@
 # stopped.  Prints PASS/FAIL lines and "N passed, N failed".
 TEST_NAME=control
 . "$(dirname "$0")/lib.sh"
+new_port port
 
 # Can USER log in with PASSWORD?  (a one-action scenario)
 login_ok() {

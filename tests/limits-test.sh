@@ -7,6 +7,7 @@
 # Prints PASS/FAIL lines and "N passed, N failed".
 TEST_NAME=limits
 . "$(dirname "$0")/lib.sh"
+new_port port
 
 cat >"$tmp/conf" <<EOC
 c2s_listen = 127.0.0.1:$port

@@ -17,7 +17,7 @@
 #   --prosody   run Prosody 0.12 instead of uxmppd (as root; uses
 #               ../shared/peer-scenarios/prosody-0.12.cfg.lua), to check
 #               the runner against the server the files were written for.
-#   --keep      keep the temporary directories.
+#   --keep      keep the temporary directories (as KEEP=1).
 #   --list NAMES --dir DIR
 #               also run DIR/NAME.scs for each name listed in the file
 #               NAMES (one per line, '#' comments); with --dir missing,
@@ -30,10 +30,8 @@
 # (starttls: every client negotiates STARTTLS and the server requires
 # encryption; direct: every client uses a direct-TLS port, XEP-0368).
 
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-UXMPPD=${UXMPPD:-$ROOT/uxmppd}
-SCANSION=${SCANSION:-$ROOT/tests/scansion}
+TEST_NAME=scs
+. "$(dirname "$0")/lib.sh"
 SCANSION_OPTS=${SCANSION_OPTS:-}
 START_TIMEOUT=${START_TIMEOUT:-10}
 STOP_TIMEOUT=${STOP_TIMEOUT:-10}
@@ -46,7 +44,6 @@ PROSODY_CFG=${PROSODY_CFG:-$ROOT/../shared/peer-scenarios/prosody-0.12.cfg.lua}
 
 selftest=0
 backend=uxmppd
-keep=0
 list=
 dir=
 while [ $# -gt 0 ]; do
@@ -55,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--dir) dir=$2; shift 2 ;;
 	--selftest) selftest=1; shift ;;
 	--prosody) backend=prosody; shift ;;
-	--keep) keep=1; shift ;;
+	--keep) KEEP=1; shift ;;
 	--) shift; break ;;
 	-*) echo "usage: $0 [--selftest] [--prosody] [--keep] [FILE...]" >&2; exit 2 ;;
 	*) break ;;
@@ -92,38 +89,21 @@ if [ "$backend" = uxmppd ] && [ ! -x "$UXMPPD" ]; then
 	exit 2
 fi
 
-passed=0
-failed=0
 reason=
-tmp=
-srv_pid=
-port=
+sdir=
 tport=
 
-# Wait for a child with a timeout; sets st to its exit status, or to
-# "timeout" after killing it with SIGKILL.
-wait_child() {
-	if "$SCANSION" --wait-exit "$1" --timeout "$2" 2>/dev/null; then
-		wait "$1"
-		st=$?
-	else
-		kill -KILL "$1" 2>/dev/null
-		wait "$1"
-		st=timeout
-	fi
-}
-
 uxmppd_setup() {
-	conf=$tmp/uxmppd.conf
+	conf=$sdir/uxmppd.conf
 	cat >"$conf" <<EOF
 domain = localhost
 muc_domain = conference.localhost
 c2s_listen = 127.0.0.1:$port
-data_dir = $tmp/data
+data_dir = $sdir/data
 admins = admin@localhost
 store_sync = none
 log_level = debug
-log_file = $tmp/uxmppd.log
+log_file = $sdir/uxmppd.log
 EOF
 	if [ -n "$SCANSION_TLS" ]; then
 		echo "require_encryption = yes" >>"$conf"
@@ -131,59 +111,59 @@ EOF
 	if [ -n "$tport" ]; then
 		echo "c2s_direct_tls_listen = 127.0.0.1:$tport" >>"$conf"
 	fi
-	mkdir -p "$tmp/data"
+	mkdir -p "$sdir/data"
 	while read -r jid pass; do
 		if ! printf '%s\n' "$pass" | "$UXMPPD" -c "$conf" adduser "$jid" \
-		    >>"$tmp/adduser.out" 2>&1; then
-			reason="adduser $jid failed: $(tail -n 1 "$tmp/adduser.out")"
+		    >>"$sdir/adduser.out" 2>&1; then
+			reason="adduser $jid failed: $(tail -n 1 "$sdir/adduser.out")"
 			return 1
 		fi
-	done <"$tmp/accounts"
+	done <"$sdir/accounts"
 	return 0
 }
 
 uxmppd_start() {
-	"$UXMPPD" -c "$tmp/uxmppd.conf" >"$tmp/server.out" 2>&1 &
+	"$UXMPPD" -c "$sdir/uxmppd.conf" >"$sdir/server.out" 2>&1 &
 	srv_pid=$!
 }
 
 prosody_setup() {
-	mkdir -p "$tmp/certs"
-	chown -R prosody: "$tmp"
-	chmod 755 "$tmp"
+	mkdir -p "$sdir/certs"
+	chown -R prosody: "$sdir"
+	chmod 755 "$tmp" "$sdir"
 	while read -r jid pass; do
 		user=${jid%@*}
 		host=${jid#*@}
-		if ! SUITE_DATA=$tmp SUITE_PORT=$port prosodyctl \
+		if ! SUITE_DATA=$sdir SUITE_PORT=$port prosodyctl \
 		    --config "$PROSODY_CFG" register "$user" "$host" "$pass" \
-		    >>"$tmp/adduser.out" 2>&1; then
+		    >>"$sdir/adduser.out" 2>&1; then
 			reason="prosodyctl register $jid failed"
 			return 1
 		fi
-	done <"$tmp/accounts"
+	done <"$sdir/accounts"
 	return 0
 }
 
 prosody_start() {
 	setpriv --reuid=prosody --regid=prosody --init-groups \
-	    env SUITE_DATA="$tmp" SUITE_PORT="$port" \
-	    prosody --config "$PROSODY_CFG" -F >"$tmp/server.out" 2>&1 &
+	    env SUITE_DATA="$sdir" SUITE_PORT="$port" \
+	    prosody --config "$PROSODY_CFG" -F >"$sdir/server.out" 2>&1 &
 	srv_pid=$!
 }
 
 server_log() {
 	if [ "$backend" = uxmppd ]; then
-		echo "$tmp/uxmppd.log"
+		echo "$sdir/uxmppd.log"
 	else
-		echo "$tmp/prosody.log"
+		echo "$sdir/prosody.log"
 	fi
 }
 
 # One scenario: sets reason and returns non-zero on failure.
 run_one() {
 	file=$1
-	"$SCANSION" --accounts "$file" >"$tmp/accounts" 2>"$tmp/scansion.out" || {
-		reason="scenario does not parse: $(head -n 1 "$tmp/scansion.out")"
+	"$SCANSION" --accounts "$file" >"$sdir/accounts" 2>"$sdir/scansion.out" || {
+		reason="scenario does not parse: $(head -n 1 "$sdir/scansion.out")"
 		return 1
 	}
 	tries=0
@@ -194,11 +174,11 @@ run_one() {
 		if [ "$SCANSION_TLS" = direct ]; then
 			tport=$("$SCANSION" --free-port) || { reason="no free port"; return 1; }
 		fi
-		rm -rf "$tmp/data"
+		rm -rf "$sdir/data"
 		"${backend}_setup" || return 1
 		"${backend}_start"
 		if "$SCANSION" --wait-port "127.0.0.1:${tport:-$port}" --wait-pid "$srv_pid" \
-		    --timeout "$START_TIMEOUT" 2>>"$tmp/scansion.out"; then
+		    --timeout "$START_TIMEOUT" 2>>"$sdir/scansion.out"; then
 			break
 		fi
 		# Lost a race for the port, or the server did not start.
@@ -213,7 +193,7 @@ run_one() {
 	# shellcheck disable=SC2086
 	"$SCANSION" $SCANSION_OPTS ${SCANSION_TLS:+--tls $SCANSION_TLS} \
 	    --connect "127.0.0.1:${tport:-$port}" "$file" \
-	    >"$tmp/scansion.out" 2>&1
+	    >"$sdir/scansion.out" 2>&1
 	scs_rc=$?
 	kill -TERM "$srv_pid" 2>/dev/null
 	wait_child "$srv_pid" "$STOP_TIMEOUT"
@@ -225,7 +205,7 @@ run_one() {
 		case $expect in
 		pass)
 			if [ $scs_rc -ne 0 ]; then
-				reason=$(grep -m 1 '^FAIL' "$tmp/scansion.out" | sed 's/^FAIL [^ ]*: //')
+				reason=$(grep -m 1 '^FAIL' "$sdir/scansion.out" | sed 's/^FAIL [^ ]*: //')
 				[ -n "$reason" ] || reason="runner exit $scs_rc"
 				res=1
 			fi ;;
@@ -234,7 +214,7 @@ run_one() {
 			# "# expect-fail-here" marker.
 			line=$(awk '/^# *expect-fail-here/ { m = 1; next }
 			    m && NF && !/^#/ { print NR; exit }' "$file")
-			fl=$(grep -m 1 '^FAIL' "$tmp/scansion.out")
+			fl=$(grep -m 1 '^FAIL' "$sdir/scansion.out")
 			if [ $scs_rc -ne 1 ]; then
 				reason="expected a failure, runner exit $scs_rc"
 				res=1
@@ -244,8 +224,8 @@ run_one() {
 			fi ;;
 		esac
 	elif [ $scs_rc -ne 0 ]; then
-		reason=$(grep -m 1 '^FAIL' "$tmp/scansion.out" | sed 's/^FAIL [^ ]*: //')
-		[ -n "$reason" ] || reason="runner exit $scs_rc: $(head -n 1 "$tmp/scansion.out")"
+		reason=$(grep -m 1 '^FAIL' "$sdir/scansion.out" | sed 's/^FAIL [^ ]*: //')
+		[ -n "$reason" ] || reason="runner exit $scs_rc: $(head -n 1 "$sdir/scansion.out")"
 		res=1
 	fi
 	if [ "$srv_st" = timeout ]; then
@@ -256,50 +236,53 @@ run_one() {
 		res=1
 	fi
 	if grep -q -E 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' \
-	    "$tmp/server.out" "$(server_log)" 2>/dev/null; then
+	    "$sdir/server.out" "$(server_log)" 2>/dev/null; then
 		reason="${reason:+$reason; }sanitizer report"
 		res=1
 	fi
 	return $res
 }
 
+# After each scenario: a server left running is killed; its directory
+# goes unless KEEP=1 (tests/lib.sh removes the rest at exit).
 cleanup() {
 	if [ -n "$srv_pid" ]; then
 		kill -KILL "$srv_pid" 2>/dev/null
+		wait "$srv_pid" 2>/dev/null
+		srv_pid=
 	fi
-	if [ -n "$tmp" ] && [ "$keep" = 0 ]; then
-		rm -rf "$tmp"
+	if [ "${KEEP:-0}" != 1 ]; then
+		rm -rf "$sdir"
 	fi
 }
-trap 'cleanup; exit 130' HUP INT TERM
-trap 'cleanup; exit 141' PIPE
 
+i=0
 for file in "$@"; do
 	name=$(basename "$file" .scs)
 	reason=
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-scs.XXXXXX")
+	i=$((i + 1))
+	sdir=$tmp/$i-$name
+	mkdir "$sdir"
 	if run_one "$file"; then
 		echo "PASS $name"
 		passed=$((passed + 1))
 	else
 		echo "FAIL $name: $reason"
 		failed=$((failed + 1))
-		if [ -s "$tmp/scansion.out" ]; then
-			sed 's/^/    | /' "$tmp/scansion.out" | head -n 40
+		if [ -s "$sdir/scansion.out" ]; then
+			sed 's/^/    | /' "$sdir/scansion.out" | head -n 40
 		fi
 		log=$(server_log)
-		for f in "$tmp/server.out" "$log"; do
+		for f in "$sdir/server.out" "$log"; do
 			if [ -s "$f" ]; then
 				echo "    --- tail of $(basename "$f"):"
 				tail -n 15 "$f" | sed 's/^/    | /'
 			fi
 		done
-		if [ "$keep" = 1 ]; then
-			echo "    (kept $tmp)"
+		if [ "${KEEP:-0}" = 1 ]; then
+			echo "    (kept $sdir)"
 		fi
 	fi
 	cleanup
-	tmp=
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

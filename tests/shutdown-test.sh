@@ -8,6 +8,7 @@
 # and "N passed, N failed".
 TEST_NAME=shutdown
 . "$(dirname "$0")/lib.sh"
+new_port port
 
 cat >"$tmp/conf" <<EOC
 c2s_listen = 127.0.0.1:$port
@@ -91,7 +92,7 @@ check $? "lock-released" "$(cat "$tmp/cmd")"
 # Listeners for both families on one port ([::] is IPv6 only, beside
 # 0.0.0.0), as the README's deployment example has them.
 if [ -e /proc/net/if_inet6 ]; then
-	p2=$("$SCANSION" --free-port)
+	new_port p2
 	cat >"$tmp/conf2" <<EOC
 c2s_listen = 0.0.0.0:$p2
 c2s_listen = [::]:$p2

@@ -25,36 +25,22 @@
 #
 # usage: tests/store-crash.sh [ROUNDS]     (default 3; make store-crash
 #        STORE_CRASH_ROUNDS=50 for a long run)
-# Environment: UXMPPD (default ./uxmppd), CRASH_DRIVER (default
-# $BUILD/crash_driver), SCANSION (default tests/scansion), KEEP=1 keeps
+# Environment (and tests/lib.sh): UXMPPD, CRASH_DRIVER (default
+# $BUILD/crash_driver), SCANSION, KEEP=1 keeps
 # the temporary directory.  Prints one PASS/FAIL line per round, then
 # "N passed, N failed"; exits non-zero on any failure.
-cd "$(dirname "$0")/.." || exit 1
-BIN=${UXMPPD:-./uxmppd}
-DRIVER=${CRASH_DRIVER:-${BUILD:-build}/crash_driver}
-SCANSION=${SCANSION:-tests/scansion}
+TEST_NAME=store-crash
+. "$(dirname "$0")/lib.sh"
+DRIVER=${CRASH_DRIVER:-$ROOT/${BUILD:-build}/crash_driver}
 ROUNDS=${1:-3}
 ADDUSER_PER_ROUND=2
 OWNER=owner@localhost
 ROOM=crash@conference.localhost
-for b in "$BIN" "$DRIVER" "$SCANSION"; do
-	[ -x "$b" ] || { echo "store-crash: $b missing (make first)"; exit 1; }
-done
-
-dir=$(mktemp -d /tmp/store-crash.XXXXXX) || exit 1
-spid=''
+need "$UXMPPD" "$DRIVER" "$SCANSION"
+new_port port
 dpid=''
-cleanup() {
-	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
-	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "store-crash: kept $dir"
-	else
-		rm -rf "$dir"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# The driver too, on the way out.
+trap '[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null; lib_cleanup' EXIT
 
 # A random number 0..65535 without $RANDOM.
 rand16() {
@@ -65,49 +51,25 @@ sleep_ms() {
 	sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"
 }
 
-port=$("$SCANSION" --free-port) || exit 1
-conf=$dir/uxmppd.conf
+conf=$tmp/uxmppd.conf
 cat >"$conf" <<EOF
 domain = localhost
 muc_domain = conference.localhost
-data_dir = $dir/data
+data_dir = $tmp/data
 c2s_listen = 127.0.0.1:$port
-log_file = $dir/uxmppd.log
+log_file = $tmp/log
 store_sync = always
 allow_registration = yes
 EOF
-journal=$dir/journal
-mkdir -p "$dir/data"
-if ! printf 'ownerpw\n' | "$BIN" -c "$conf" adduser "$OWNER" \
-    >"$dir/add.out" 2>&1; then
-	echo "store-crash: adduser $OWNER: $(cat "$dir/add.out")"
-	exit 1
-fi
+journal=$tmp/journal
+mkdir -p "$tmp/data"
+printf 'ownerpw\n' | "$UXMPPD" -c "$conf" adduser "$OWNER" \
+    >"$tmp/add.out" 2>&1 || abort "adduser $OWNER: $(cat "$tmp/add.out")"
 echo "ack acct $OWNER - yes" >"$journal"
-
-# Start the server on the store; 0 once it listens.
-start_server() {
-	"$BIN" -c "$conf" >>"$dir/server.out" 2>&1 &
-	spid=$!
-	"$SCANSION" --wait-port "127.0.0.1:$port" --wait-pid "$spid" \
-	    --timeout 10 2>/dev/null
-}
 
 # Add to the reason this round fails.
 because() {
 	reason="${reason:+$reason; }$*"
-}
-
-# Wait for pid $1 up to $2 s, else kill -9 it; sets st (or st=timeout).
-wait_pid() {
-	if "$SCANSION" --wait-exit "$1" --timeout "$2" 2>/dev/null; then
-		wait "$1"
-		st=$?
-	else
-		kill -9 "$1" 2>/dev/null
-		wait "$1" 2>/dev/null
-		st=timeout
-	fi
 }
 
 # store-dump -> "KIND OBJ ATTR VALUE" lines, as in the driver's journal,
@@ -185,51 +147,48 @@ check_state() {
 	}' "$1" "$2"
 }
 
-passed=0 failed=0 acks=0 torn=0
-if ! start_server; then
-	echo "store-crash: the server did not start: $(tail -n 3 "$dir/server.out")"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+acks=0 torn=0
+server_up "$conf" 2>/dev/null ||
+    abort "the server did not start: $(tail -n 3 "$tmp/stderr")"
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
 	reason=
 
 	# the lock: a second process opening the store is refused, naming
 	# the server (account commands go through the control socket)
-	if "$BIN" -c "$conf" store-compact >"$dir/lock.out" 2>&1; then
+	if "$UXMPPD" -c "$conf" store-compact >"$tmp/lock.out" 2>&1; then
 		because "store-compact ran beside the server"
-	elif ! grep -q "pid $spid" "$dir/lock.out"; then
-		because "lock message: $(cat "$dir/lock.out")"
+	elif ! grep -q "pid $srv_pid" "$tmp/lock.out"; then
+		because "lock message: $(cat "$tmp/lock.out")"
 	fi
 
 	# the client, and kill -9 at a random moment
 	"$DRIVER" -s "$(rand16)$(rand16)" -t "r$round" "127.0.0.1:$port" \
-	    "$OWNER" ownerpw "$ROOM" >"$dir/round.out" 2>"$dir/driver.err" &
+	    "$OWNER" ownerpw "$ROOM" >"$tmp/round.out" 2>"$tmp/driver.err" &
 	dpid=$!
 	ms=$((50 + $(rand16) % 451))
 	sleep_ms "$ms"
-	kill -9 "$spid" 2>/dev/null
-	wait "$spid" 2>/dev/null
-	spid=
-	wait_pid "$dpid" 10
+	kill -9 "$srv_pid" 2>/dev/null
+	wait "$srv_pid" 2>/dev/null
+	srv_pid=
+	wait_child "$dpid" 10
 	dpid=
 	# 3: the connection was lost, as it should be
 	if [ "$st" != 3 ]; then
-		because "driver exit $st: $(grep -v seed "$dir/driver.err" |
+		because "driver exit $st: $(grep -v seed "$tmp/driver.err" |
 		    tail -n 1)"
 	fi
-	if grep -q -E 'Sanitizer|runtime error' "$dir/driver.err"; then
+	if grep -q -E 'Sanitizer|runtime error' "$tmp/driver.err"; then
 		because "sanitizer report from the driver"
 	fi
-	cat "$dir/round.out" >>"$journal"
-	n=$(grep -c '^ack' "$dir/round.out")
+	cat "$tmp/round.out" >>"$journal"
+	n=$(grep -c '^ack' "$tmp/round.out")
 	acks=$((acks + n))
 
 	# the store is sound
-	if ! "$BIN" -c "$conf" store-check >"$dir/check.out" 2>&1; then
-		because "store-check: $(head -n 2 "$dir/check.out" | tr '\n' ' ')"
-	elif grep -q 'torn last record' "$dir/check.out"; then
+	if ! "$UXMPPD" -c "$conf" store-check >"$tmp/check.out" 2>&1; then
+		because "store-check: $(head -n 2 "$tmp/check.out" | tr '\n' ' ')"
+	elif grep -q 'torn last record' "$tmp/check.out"; then
 		torn=$((torn + 1))
 	fi
 
@@ -238,41 +197,41 @@ while [ "$round" -le "$ROUNDS" ]; do
 	while [ "$i" -le "$ADDUSER_PER_ROUND" ]; do
 		jid="r$round-a$i@localhost"
 		echo "sent acct $jid - yes" >>"$journal"
-		printf 'secret\n' | "$BIN" -c "$conf" adduser "$jid" \
-		    >"$dir/add.out" 2>&1 &
+		printf 'secret\n' | "$UXMPPD" -c "$conf" adduser "$jid" \
+		    >"$tmp/add.out" 2>&1 &
 		apid=$!
 		sleep_ms $(($(rand16) % 8))
 		kill -9 "$apid" 2>/dev/null
 		wait "$apid" 2>/dev/null
-		if grep -q "done" "$dir/add.out"; then
+		if grep -q "done" "$tmp/add.out"; then
 			echo "ack acct $jid - yes" >>"$journal"
 		fi
 		i=$((i + 1))
 	done
 
 	# it starts again and holds everything acknowledged
-	if ! start_server; then
+	if ! server_up "$conf" 2>/dev/null; then
 		echo "FAIL round $round: the server did not restart:" \
-		    "$(tail -n 3 "$dir/server.out")"
+		    "$(tail -n 3 "$tmp/stderr")"
 		failed=$((failed + 1))
-		kill -9 "$spid" 2>/dev/null
-		wait "$spid" 2>/dev/null
-		spid=
+		kill -9 "$srv_pid" 2>/dev/null
+		wait "$srv_pid" 2>/dev/null
+		srv_pid=
 		break
 	fi
-	if "$BIN" -c "$conf" store-dump >"$dir/dump.out" 2>&1; then
-		dump_state "$dir/dump.out" >"$dir/state"
-		: >"$dir/resolved"
-		check_state "$journal" "$dir/state" "$dir/resolved" \
-		    >"$dir/diff"
-		cat "$dir/resolved" >>"$journal"
-		if [ -s "$dir/diff" ]; then
-			because "$(wc -l <"$dir/diff") difference(s):" \
-			    "$(sort "$dir/diff" | head -n 3 | sed 's/$/;/' |
+	if "$UXMPPD" -c "$conf" store-dump >"$tmp/dump.out" 2>&1; then
+		dump_state "$tmp/dump.out" >"$tmp/state"
+		: >"$tmp/resolved"
+		check_state "$journal" "$tmp/state" "$tmp/resolved" \
+		    >"$tmp/diff"
+		cat "$tmp/resolved" >>"$journal"
+		if [ -s "$tmp/diff" ]; then
+			because "$(wc -l <"$tmp/diff") difference(s):" \
+			    "$(sort "$tmp/diff" | head -n 3 | sed 's/$/;/' |
 			    tr '\n' ' ')"
 		fi
 	else
-		because "store-dump: $(head -n 1 "$dir/dump.out")"
+		because "store-dump: $(head -n 1 "$tmp/dump.out")"
 	fi
 	if [ -z "$reason" ]; then
 		echo "PASS round $round: killed after $ms ms, $n changes" \
@@ -287,15 +246,15 @@ while [ "$round" -le "$ROUNDS" ]; do
 done
 
 # a clean stop at the end leaves a sound store
-if [ -n "$spid" ]; then
-	kill -TERM "$spid"
-	wait_pid "$spid" 10
-	spid=
+if [ -n "$srv_pid" ]; then
+	kill -TERM "$srv_pid"
+	wait_child "$srv_pid" 10
+	srv_pid=
 	if [ "$st" != 0 ]; then
 		echo "FAIL final stop: server exit $st"
 		failed=$((failed + 1))
-	elif ! "$BIN" -c "$conf" store-check >"$dir/check.out" 2>&1; then
-		echo "FAIL final stop: store-check: $(head -n 1 "$dir/check.out")"
+	elif ! "$UXMPPD" -c "$conf" store-check >"$tmp/check.out" 2>&1; then
+		echo "FAIL final stop: store-check: $(head -n 1 "$tmp/check.out")"
 		failed=$((failed + 1))
 	fi
 fi
@@ -303,11 +262,9 @@ if [ "$acks" -eq 0 ]; then
 	echo "FAIL the driver had no change acknowledged in any round"
 	failed=$((failed + 1))
 fi
-if grep -q -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$dir/server.out" \
-    "$dir/uxmppd.log" 2>/dev/null; then
+if sanitizer_report "$tmp/stderr" "$tmp/log"; then
 	echo "FAIL sanitizer report from the server"
 	failed=$((failed + 1))
 fi
 echo "store-crash: $acks changes acknowledged, $torn torn tail(s) seen"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -23,51 +23,13 @@
 #   alive       after all that the server still serves and exits 0 on
 #               SIGTERM
 # Prints PASS/FAIL/SKIP lines and "N passed, N failed".
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-UXMPPD=${UXMPPD:-$ROOT/uxmppd}
-SCANSION=${SCANSION:-$ROOT/tests/scansion}
-PY=${PYTHON:-python3}
-passed=0
-failed=0
-srv_pid=
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-tls.XXXXXX")
+TEST_NAME=tls
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-	if [ -n "$srv_pid" ]; then
-		kill -KILL "$srv_pid" 2>/dev/null
-		wait "$srv_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pass() { echo "PASS $1${2:+: $2}"; passed=$((passed + 1)); }
-fail() {
-	echo "FAIL $1: $2"
-	failed=$((failed + 1))
-	if [ -s "$tmp/out" ]; then
-		sed 's/^/    | /' "$tmp/out" | head -n 20
-	fi
-}
-skip() { echo "SKIP $1: $2"; }
-
-for f in "$UXMPPD" "$SCANSION"; do
-	if [ ! -x "$f" ]; then
-		echo "tls-test: $f missing (run make)" >&2
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
-if ! command -v "$PY" >/dev/null 2>&1; then
-	echo "tls-test: python3 is needed" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-port=$("$SCANSION" --free-port)
-dport=$("$SCANSION" --free-port)
+need "$UXMPPD" "$SCANSION"
+new_port port
+command -v "$PY" >/dev/null 2>&1 || abort "python3 is needed"
+new_port dport
 conf=$tmp/uxmppd.conf
 cat >"$conf" <<EOF
 domain = localhost
@@ -76,40 +38,31 @@ c2s_direct_tls_listen = 127.0.0.1:$dport
 data_dir = $tmp/data
 store_sync = none
 log_level = debug
-log_file = $tmp/uxmppd.log
+log_file = $tmp/log
 require_encryption = yes
 auth_timeout_s = 3
 EOF
 mkdir -p "$tmp/data"
 for u in alice bob; do
 	printf 'pw\n' | "$UXMPPD" -c "$conf" adduser "$u@localhost" \
-	    >/dev/null 2>&1 || { echo "FAIL setup: adduser $u"; echo "0 passed, 1 failed"; exit 1; }
+	    >/dev/null 2>&1 || abort "adduser $u"
 done
-
-start_server() {
-	"$UXMPPD" -c "$conf" >"$tmp/server.out" 2>&1 &
-	srv_pid=$!
-	"$SCANSION" --wait-port "127.0.0.1:$dport" --wait-pid "$srv_pid" \
-	    --timeout 10
-}
-if ! start_server; then
-	echo "FAIL start: server did not start"
-	tail -n 20 "$tmp/server.out" "$tmp/uxmppd.log" 2>/dev/null
-	echo "0 passed, 1 failed"
-	exit 1
+if ! server_up "$conf" "$dport"; then
+	tail -n 20 "$tmp/stderr" "$tmp/log" 2>/dev/null
+	abort "server did not start"
 fi
 cert=$tmp/data/tls-cert.pem
 
 # --- the generated certificate ---
 : >"$tmp/out"
-logged=$(sed -n 's/.*sha256 fingerprint \([0-9A-F:]*\).*/\1/p' "$tmp/uxmppd.log" | tail -n 1)
+logged=$(sed -n 's/.*sha256 fingerprint \([0-9A-F:]*\).*/\1/p' "$tmp/log" | tail -n 1)
 if command -v openssl >/dev/null 2>&1; then
 	real=$(openssl x509 -in "$cert" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//')
 else
 	real=$logged
 fi
 if [ -s "$cert" ] && [ -s "$tmp/data/tls-key.pem" ] && [ -n "$logged" ] &&
-    [ "$logged" = "$real" ] && grep -q "generated a self-signed" "$tmp/uxmppd.log" &&
+    [ "$logged" = "$real" ] && grep -q "generated a self-signed" "$tmp/log" &&
     [ "$(stat -c %a "$tmp/data/tls-key.pem")" = 600 ]; then
 	pass cert "sha256 $logged"
 else
@@ -245,7 +198,7 @@ if "$UXMPPD" -c "$conf" cert-generate >"$tmp/gen.out" 2>&1; then
 	new=$(sed -n 's/^sha256 fingerprint //p' "$tmp/gen.out")
 	kill -HUP "$srv_pid"
 	i=0
-	while [ $i -lt 50 ] && ! grep -q "fingerprint $new" "$tmp/uxmppd.log"; do
+	while [ $i -lt 50 ] && ! grep -q "fingerprint $new" "$tmp/log"; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -270,24 +223,14 @@ fi
 # --- the server carried on, and exits cleanly ---
 run_scs alive "SCRAM-SHA-256-PLUS" --tls starttls --connect "127.0.0.1:$port"
 kill -TERM "$srv_pid"
-i=0
-while [ $i -lt 100 ] && kill -0 "$srv_pid" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$srv_pid" 2>/dev/null; then
+wait_child "$srv_pid" 10
+srv_pid=
+if [ "$st" = timeout ]; then
 	fail exit "server still running 10 s after SIGTERM"
+elif [ "$st" -eq 0 ] && ! sanitizer_report "$tmp/stderr" "$tmp/log"; then
+	pass exit "status 0"
 else
-	wait "$srv_pid"
-	st=$?
-	srv_pid=
-	if [ $st -eq 0 ] && ! grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-	    "$tmp/server.out" "$tmp/uxmppd.log"; then
-		pass exit "status 0"
-	else
-		cp "$tmp/server.out" "$tmp/out"
-		fail exit "status $st or sanitizer report"
-	fi
+	cp "$tmp/stderr" "$tmp/out"
+	fail exit "status $st or sanitizer report"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
