@@ -63,6 +63,9 @@ run: all
 # Prosody scenarios in tests/peer-expected.txt, TLS checks; one total.
 test: all $(TEST_BINS) $(FUZZ_REPLAYS) $(BUILD)/crash_driver
 	@PEER_DIR=$(PEER_DIR) sh tests/run-all.sh $(TEST_BINS)
+# The unit tests alone; T=sasl runs build/test_sasl only (T="xml jid": two).
+unit: check-deps $(if $(T),$(T:%=$(BUILD)/test_%),$(TEST_BINS))
+	@sh tests/run-all.sh --unit $(filter $(BUILD)/test_%,$^)
 
 # Every scenario again over STARTTLS and over direct TLS.
 test-tls: all
@@ -133,7 +136,7 @@ test-mbedtls3:
 # --- end mbedtls3 ---
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
-.PHONY: all check-deps run test test-tls scenarios peer-test compliance asan ubsan fuzz \
+.PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
 	small bench bench-xml bench-store bench-muc bench-idle \
 	store-crash clean interop
 .SECONDARY:
