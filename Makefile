@@ -15,6 +15,8 @@ LIB_SRCS = $(filter-out server.c,$(wildcard *.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # Tests and tools link the archive, so they pull in only what they use.
 LIB	= $(BUILD)/libuxmppd.a
+# Linked into the tests, fuzz targets, runner and crash driver.
+TEST_OBJS = $(BUILD)/tests/login.o
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 FUZZ_TARGETS = xml jid sasl store c2s
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%_replay)
@@ -42,18 +44,19 @@ $(BUILD)/%.o: %.c
 $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/test_%: $(BUILD)/tests/test_%.o $(LIB)
+$(BUILD)/test_%: $(BUILD)/tests/test_%.o $(TEST_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(SCANSION_BIN): $(BUILD)/tests/scansion.o $(LIB)
+$(SCANSION_BIN): $(BUILD)/tests/scansion.o $(TEST_OBJS) $(LIB)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # The client of tests/store-crash.sh.
-$(BUILD)/crash_driver: $(BUILD)/tests/crash_driver.o $(LIB)
+$(BUILD)/crash_driver: $(BUILD)/tests/crash_driver.o $(TEST_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Fuzz targets, replayed over their corpora by make test with a plain main.
-$(BUILD)/fuzz_%_replay: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB)
+$(BUILD)/fuzz_%_replay: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
+    $(TEST_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 run: all
@@ -90,7 +93,7 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 	    CFLAGS="-O1 -g $(SAN) -fsanitize=fuzzer-no-link -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" \
 	    $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
-build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o $(LIB)
+build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o build-fuzz/tests/login.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # Size build (dropbear SMALL.md): check the stripped size here.

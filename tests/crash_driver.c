@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "sasl.h"
+#include "tests/login.h"
 #include "xml.h"
 
 #define DRIVER_TIMEOUT_MS	10000	/* for any one reply */
@@ -56,7 +56,6 @@
 #define DRIVER_NICK		"crashdriver"
 #define DRIVER_READ_CHUNK	8192
 
-#define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
 #define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_MUC		"http://jabber.org/protocol/muc"
 #define NS_MUC_ADMIN	"http://jabber.org/protocol/muc#admin"
@@ -412,37 +411,39 @@ new_id(char *id, size_t cap)
 
 /* ---- the session ---- */
 
-/* PLAIN login, stream restart, resource binding.  0 or an exit code. */
+/* PLAIN login (tests/login.h), stream restart, resource binding.  0 or
+ * an exit code. */
 static int
-login(struct peer *p, const char *jid, const char *password)
+login_bind(struct peer *p, const char *jid, const char *password)
 {
 	struct want sasl = { "success", "failure", NULL, NULL };
-	struct sasl_client *sc;
+	struct login *l;
 	struct xml_node *st;
-	struct buf b, auth;
+	struct buf b;
 	char local[256];
 	const char *at = strchr(jid, '@');
+	const char *text;
 	int rc;
 
 	snprintf(local, sizeof(local), "%.*s", (int)(at - jid), jid);
 	buf_init(&b, 0);
-	buf_init(&auth, 0);
-	sc = sasl_client_new("PLAIN", local, password);
-	if (sc == NULL || sasl_client_step(sc, NULL, 0, &auth) !=
-	    SASL_CONTINUE) {
+	stream_header(&b);
+	l = login_new("PLAIN", local, password, NULL);
+	if (l == NULL || login_start(l, &b) != 0) {
 		fprintf(stderr, "crash_driver: SASL PLAIN unavailable\n");
 		rc = DRIVER_ERROR;
 		goto out;
 	}
-	stream_header(&b);
-	buf_printf(&b, "<auth xmlns='%s' mechanism='PLAIN'>%s</auth>",
-	    NS_SASL, auth.data);
 	if ((rc = peer_send(p, &b)) != 0 ||
 	    (rc = peer_wait(p, &sasl, &st)) != 0) {
 		goto out;
 	}
-	if (strcmp(st->name, "success") != 0) {
-		fprintf(stderr, "crash_driver: login as %s failed\n", jid);
+	text = xml_text(st);
+	buf_reset(&b);
+	if (login_step(l, st->name, text ? text : "", text ? strlen(text) : 0,
+	    &b) != LOGIN_OK) {
+		fprintf(stderr, "crash_driver: login as %s failed: %s\n", jid,
+		    login_error(l));
 		xml_free(st);
 		rc = DRIVER_ERROR;
 		goto out;
@@ -456,8 +457,7 @@ login(struct peer *p, const char *jid, const char *password)
 	    "<resource>crash</resource></bind></iq>", NS_BIND);
 	rc = iq_roundtrip(p, &b, "bind", "bind");
 out:
-	sasl_client_free(sc);
-	buf_free(&auth);
+	login_free(l);
 	buf_free(&b);
 	return rc;
 }
@@ -654,7 +654,7 @@ main(int argc, char **argv)
 	if ((rc = peer_open(&p)) != 0) {
 		return rc;
 	}
-	if ((rc = login(&p, jid, password)) != 0 ||
+	if ((rc = login_bind(&p, jid, password)) != 0 ||
 	    (rc = room_enter(&p, room, jid)) != 0) {
 		goto out;
 	}

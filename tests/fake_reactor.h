@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "c2s.h"
 #include "tests/check.h"
+#include "tests/login.h"
 #include "sasl.h"
 #include "server.h"
 
@@ -183,29 +184,25 @@ count_of(const char *hay, const char *needle)
 	return n;
 }
 
-/* PLAIN login up to the restarted stream (authenticated, not bound);
- * returns the features of that stream in *features (caller frees) when
- * features is not NULL. */
+/* PLAIN login (tests/login.h) up to the restarted stream (authenticated,
+ * not bound); returns the features of that stream in *features (caller
+ * frees) when features is not NULL. */
 static inline struct client *
 login_auth(const char *user, const char *pass, char **features)
 {
 	struct client *cl = client_new(1);
-	struct buf auth, msg;
-	char raw[256];
-	size_t n;
+	struct login *l = login_new("PLAIN", user, pass, NULL);
+	struct buf msg;
 	char *out;
 
 	send_str(cl, FAKE_HEADER);
 	free(take(cl));
-	n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, user, 0, pass);
-	buf_init(&auth, 0);
-	sasl_b64_encode((const unsigned char *)raw, n, &auth);
 	buf_init(&msg, 0);
-	buf_printf(&msg, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-	    "mechanism='PLAIN'>%s</auth>", auth.data);
-	send_str(cl, msg.data);
+	if (l != NULL && login_start(l, &msg) == 0) {
+		send_str(cl, msg.data);
+	}
 	out = take(cl);
-	CHECK(contains(out, "<success"));
+	CHECK(l != NULL && login_step_text(l, out, &msg) == LOGIN_OK);
 	free(out);
 	send_str(cl, FAKE_HEADER);
 	out = take(cl);
@@ -215,7 +212,7 @@ login_auth(const char *user, const char *pass, char **features)
 	} else {
 		free(out);
 	}
-	buf_free(&auth);
+	login_free(l);
 	buf_free(&msg);
 	return cl;
 }

@@ -52,6 +52,7 @@
 
 #include "buf.h"
 #include "sasl.h"
+#include "tests/login.h"
 #include "tls.h"
 #include "xml.h"
 
@@ -1140,12 +1141,11 @@ sasl_auth(struct client *c, const struct xml_node *features,
 	const char *mech = NULL;
 	struct sasl_cb cbuf;
 	const struct sasl_cb *cb = pick_channel_binding(c, features, &cbuf);
-	struct sasl_client *sc = NULL;
+	struct login *l = NULL;
 	struct xml_node *st = NULL;
-	struct buf out, msg;
+	struct buf msg;
 	int rc = -1;
 
-	buf_init(&out, 0);
 	buf_init(&msg, 0);
 	mechs = xml_child(features, "mechanisms", NS_SASL);
 	if (mechs == NULL) {
@@ -1176,17 +1176,15 @@ sasl_auth(struct client *c, const struct xml_node *features,
 	}
 	/* With binding data and a non-PLUS mechanism the client sends "y":
 	 * it binds, but the server did not offer -PLUS (RFC 5802 §6). */
-	sc = sasl_client_new_cb(mech, local, c->password, cb);
-	if (sc == NULL) {
+	l = login_new(mech, local, c->password, cb);
+	if (l == NULL) {
 		client_fail(c, "SASL client for %s unavailable", mech);
 		goto out;
 	}
-	if (sasl_client_step(sc, NULL, 0, &out) == SASL_FAILURE) {
-		client_fail(c, "SASL %s: cannot start", mech);
+	if (login_start(l, &msg) != 0) {
+		client_fail(c, "%s", login_error(l));
 		goto out;
 	}
-	buf_printf(&msg, "<auth xmlns='" NS_SASL "' mechanism='%s'>%s</auth>",
-	    mech, out.len ? out.data : "=");
 	c->negotiating = 1;
 	if (client_send_raw(c, msg.data, msg.len) < 0) {
 		goto out;
@@ -1195,40 +1193,22 @@ sasl_auth(struct client *c, const struct xml_node *features,
 		if ((st = wait_stanza(c)) == NULL) {
 			goto out;
 		}
+		if (st->type != XML_ELEMENT || strcmp(st->ns, NS_SASL) != 0) {
+			client_fail(c, "unexpected <%s/> during SASL",
+			    st->name);
+			goto out;
+		}
 		char *t = text_of(st);
 		size_t tl = strlen(t);
 		const char *tv = trim_view(t, &tl);
-		if (is_el(st, "challenge", NS_SASL)) {
-			buf_reset(&out);
-			buf_reset(&msg);
-			enum sasl_result r = sasl_client_step(sc, tv, tl, &out);
-			free(t);
-			if (r == SASL_FAILURE) {
-				client_fail(c, "SASL %s: bad challenge", mech);
-				goto out;
-			}
-			buf_printf(&msg, "<response xmlns='" NS_SASL "'>%s"
-			    "</response>", out.len ? out.data : "");
-			if (client_send_raw(c, msg.data, msg.len) < 0) {
-				goto out;
-			}
-		} else if (is_el(st, "success", NS_SASL)) {
-			enum sasl_result r = SASL_SUCCESS;
-			if (strcmp(mech, "PLAIN") != 0) {
-				buf_reset(&out);
-				r = sasl_client_step(sc, tv, tl, &out);
-			}
-			free(t);
-			if (r != SASL_SUCCESS) {
-				client_fail(c, "SASL %s: server signature "
-				    "did not verify", mech);
-				goto out;
-			}
+		buf_reset(&msg);
+		enum login_result r = login_step(l, st->name, tv, tl, &msg);
+		free(t);
+		if (r == LOGIN_OK) {
 			break;
-		} else if (is_el(st, "failure", NS_SASL)) {
+		} else if (r == LOGIN_FAILED && is_el(st, "failure", NS_SASL)) {
 			const struct xml_node *k;
 			const char *cond = "?";
-			free(t);
 			for (k = st->first_child; k != NULL; k = k->next) {
 				if (k->type == XML_ELEMENT &&
 				    strcmp(k->name, "text") != 0) {
@@ -1236,12 +1216,13 @@ sasl_auth(struct client *c, const struct xml_node *features,
 					break;
 				}
 			}
-			client_fail(c, "SASL %s failed: <%s/>", mech, cond);
+			client_fail(c, "%s: <%s/>", login_error(l), cond);
 			goto out;
-		} else {
-			free(t);
-			client_fail(c, "unexpected <%s/> during SASL",
-			    st->name);
+		} else if (r == LOGIN_FAILED) {
+			client_fail(c, "%s", login_error(l));
+			goto out;
+		}
+		if (client_send_raw(c, msg.data, msg.len) < 0) {
 			goto out;
 		}
 		xml_free(st);
@@ -1253,10 +1234,7 @@ sasl_auth(struct client *c, const struct xml_node *features,
 	rc = 0;
 out:
 	xml_free(st);
-	if (sc != NULL) {
-		sasl_client_free(sc);
-	}
-	buf_free(&out);
+	login_free(l);
 	buf_free(&msg);
 	return rc;
 }
