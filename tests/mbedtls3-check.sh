@@ -30,8 +30,8 @@
 # Environment: MBEDTLS3_CACHE, MBEDTLS3_MIRROR (a Debian mirror, default
 # http://deb.debian.org/debian), MBEDTLS3_BUILD (default "$BUILD-mbedtls3",
 # i.e. build-mbedtls3), CC.
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TEST_NAME=m3
+. "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 CACHE=${MBEDTLS3_CACHE:-/var/tmp/uxmppd-mbedtls3}
 MIRROR=${MBEDTLS3_MIRROR:-http://deb.debian.org/debian}
@@ -42,13 +42,8 @@ TARBALL=mbedtls_$VER.orig.tar.bz2
 B3=${MBEDTLS3_BUILD:-${BUILD:-build}-mbedtls3}
 PREFIX=$CACHE/mbedtls-$VER-prefix
 JOBS=$(nproc 2>/dev/null || echo 2)
-passed=0
-failed=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-m3.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
 
-pass() { echo "PASS $1${2:+: $2}"; passed=$((passed + 1)); }
+# tests/lib.sh's fail, with the end of $tmp/out: a build's error is last.
 fail() {
 	echo "FAIL $1: $2"
 	failed=$((failed + 1))
@@ -57,34 +52,23 @@ fail() {
 	fi
 }
 finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	summary
 	exit
 }
-# A step with its own "N passed, N failed" line: add its counts (a
-# non-zero exit with no failure counted is one failure).
+# A step with its own "N passed, N failed" line in $tmp/out: add its
+# counts (tests/lib.sh's count_step) and say PASS or FAIL.
 counted() {
-	name=$1
-	rc=$2
-	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$tmp/out" | tail -n 1)
-	p=$(printf '%s\n' "$line" | sed -E -n 's/^(.*[^0-9])?([0-9]+) passed, ([0-9]+) failed.*/\2/p')
-	f=$(printf '%s\n' "$line" | sed -E -n 's/^(.*[^0-9])?([0-9]+) passed, ([0-9]+) failed.*/\3/p')
-	if [ -z "$line" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
-		p=${p:-0}
-		f=$((${f:-0} + 1))
-	fi
-	if [ "$f" -eq 0 ]; then
-		echo "PASS $name: $line"
+	count_step "$2" "$tmp/out"
+	if [ "$step_failed" -eq 0 ]; then
+		echo "PASS $1: $step_line"
 	else
-		echo "FAIL $name: ${line:-exit $rc}"
+		echo "FAIL $1: ${step_line:-exit $2}"
 		grep -E '^(FAIL|SKIP)|FAILED|: (CHECK|check) ' "$tmp/out" | head -n 20 |
 		    sed 's/^/    | /'
 	fi
-	passed=$((passed + p))
-	failed=$((failed + f))
 }
 
-mkdir -p "$CACHE" || { echo "FAIL cache: cannot create $CACHE"; finish; }
+mkdir -p "$CACHE" || { fail cache "cannot create $CACHE"; finish; }
 # One run at a time per cache.
 if command -v flock >/dev/null 2>&1; then
 	exec 9>"$CACHE/lock"
