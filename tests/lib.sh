@@ -2,7 +2,8 @@
 # sets ROOT, UXMPPD, SCANSION, PY, the counters passed and failed, and a
 # temporary directory $tmp, removed at exit together with any server
 # ($srv_pid) still running; KEEP=1 keeps it (the path is printed).
-# Set TEST_NAME before sourcing (names the temporary directory).
+# Set TEST_NAME before sourcing (names the temporary directory), and ROOT
+# when the script is not in tests/ itself (tests/compliance/).
 #
 # Counting, one line per check:
 #   pass NAME [DETAIL]     "PASS NAME[: DETAIL]", counted
@@ -32,7 +33,7 @@
 #                          to its exit status or to "timeout"
 #   sanitizer_report FILE...  status 0 if a FILE holds a sanitizer report
 set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 UXMPPD=${UXMPPD:-$ROOT/uxmppd}
 SCANSION=${SCANSION:-$ROOT/tests/scansion}
 PY=${PYTHON:-python3}

@@ -12,14 +12,12 @@
 # So the run fails when a check not in the list fails, when a listed check
 # passes (remove it from the list), or when a server did not start or exit
 # cleanly.  README.md has the table.
-set -u
+TEST_NAME=compliance-run
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/lib.sh"
 DIR=$ROOT/tests/compliance
 EXPECTED=$DIR/expected-missing.txt
 SCORED=21
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-compliance-run.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
 
 # name -> issue, from the list ("name issue  # comment").
 sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$EXPECTED" >"$tmp/expected"
