@@ -6,7 +6,7 @@
 #   - tests/compliance/stream-features.sh (stream features and direct TLS,
 #     which scenarios cannot see): one new server for its 5 checks.
 # Prints one line per check, "PASS name" or
-# "FAIL name (missing; arrives with issue N)", then "compliance: K of 21",
+# "MISSING name (arrives with issue N)", then "compliance: K of 21",
 # then "N passed, N failed", where a check passes when it behaves as
 # expected-missing.txt says: a listed check must fail, any other must pass.
 # So the run fails when a check not in the list fails, when a listed check
@@ -58,8 +58,8 @@ while read -r st name reason; do
 	esac
 	if [ -n "$issue" ]; then
 		case $issue in
-		-) echo "FAIL $name (missing; no issue brings it yet)" ;;
-		*) echo "FAIL $name (missing; arrives with issue $issue)" ;;
+		-) echo "MISSING $name (expected; no issue brings it yet)" ;;
+		*) echo "MISSING $name (expected; arrives with issue $issue)" ;;
 		esac
 		ok=$((ok + 1))
 	else
