@@ -123,6 +123,10 @@ interop: all tests/interop/strophe_client
 	@[ -d tests/interop/node_modules ] || ! command -v npm >/dev/null || \
 	    (cd tests/interop && npm ci --no-audit --no-fund) || true
 	@bash tests/interop/run.sh $(INTEROP_CLIENTS)
+# The desktop apps under Xvfb (sh tests/interop/install-apps.sh desktop); not in CI.
+interop-desktop: all
+	@INTEROP_DESKTOP=1 INTEROP_TIMEOUT=180 INTEROP_ARTIFACTS=$(CURDIR)/build/interop-desktop \
+	    bash tests/interop/run.sh gajim dino
 tests/interop/strophe_client: tests/interop/strophe_client.c
 	$(Q)if pkg-config --exists libstrophe; then $(CC) -Wall -Wextra -Werror -O2 -o $@ $< \
 	    $$(pkg-config --cflags --libs libstrophe); else echo "  (libstrophe-dev missing: no $@)"; fi
@@ -141,5 +145,5 @@ test-mbedtls3:
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
 	small bench bench-xml bench-store bench-muc bench-idle \
-	store-crash clean interop
+	store-crash clean interop interop-desktop
 .SECONDARY:
