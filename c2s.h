@@ -9,6 +9,7 @@
 
 struct conn;
 struct c2s;
+struct xml_node;
 
 /* Start once at server start, after config and store. */
 void	c2s_init(void);
@@ -30,14 +31,12 @@ void	c2s_kick(struct c2s *s, const char *cond);
 /* Release everything; the session leaves the routing table. */
 void	c2s_free(struct c2s *s);
 
-#endif
 
 /* ---- for route.c: what a bound session offers ---- */
 
 /* Queue a serialized stanza for this session. */
 void	c2s_send(struct c2s *s, const char *data, size_t len);
 /* Serialize and queue a stanza for this session. */
-struct xml_node;
 void	c2s_send_stanza(struct c2s *s, const struct xml_node *stanza);
 /* The session's full JID (NULL before bind).  Borrowed. */
 const char *c2s_jid(const struct c2s *s);
@@ -67,3 +66,5 @@ void	c2s_adopt(struct c2s *s, struct c2s *old);
 /* A hibernating session's window is over: end it for real (unavailable
  * presence, unacked stanzas re-routed) and free it. */
 void	c2s_hibernation_end(struct c2s *s);
+
+#endif

@@ -1,6 +1,7 @@
 /*
- * config.h - the server configuration: embedded defaults, a `key = value`
- * file, and the one place every tunable limit is named.
+ * config.h - the server configuration: embedded defaults and a
+ * `key = value` file, with the limits users may tune (the fixed limits
+ * are still defined beside the code that enforces them).
  */
 #ifndef UXMPPD_CONFIG_H
 #define UXMPPD_CONFIG_H

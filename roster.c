@@ -251,14 +251,6 @@ roster_has_from(const char *user, const char *contact)
 	return it != NULL && (it->sub & ROSTER_SUB_FROM);
 }
 
-int
-roster_has_to(const char *user, const char *contact)
-{
-	const struct roster_item *it = roster_find(user, contact);
-
-	return it != NULL && (it->sub & ROSTER_SUB_TO);
-}
-
 void
 roster_foreach(const char *user,
     int (*fn)(void *ud, const struct roster_item *it), void *ud)

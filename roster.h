@@ -44,8 +44,6 @@ struct roster_item {
 const struct roster_item *roster_find(const char *user, const char *contact);
 /* Does contact receive user's presence (subscription from or both)? */
 int	roster_has_from(const char *user, const char *contact);
-/* Does user receive contact's presence (subscription to or both)? */
-int	roster_has_to(const char *user, const char *contact);
 /* Call fn for each item of user's roster until it returns non-zero.  fn
  * must not change the roster. */
 void	roster_foreach(const char *user,

@@ -23,7 +23,6 @@
 #include "log.h"
 #include "muc.h"
 #include "roster.h"
-#include "server.h"
 #include "services.h"
 #include "stanza.h"
 #include "store.h"

@@ -8,6 +8,8 @@
 #include "buf.h"
 #include "xml.h"
 
+struct c2s;
+
 /*
  * Deliver stanza (its 'from' and 'to' set) by the RFC 6121 rules for its
  * recipient: a local user's bare or full JID, the server, or the MUC
@@ -30,10 +32,8 @@ void	route_prepare(struct route_prepared *p, const struct xml_node *stanza);
 void	route_prepared_send(const struct route_prepared *p, const char *to);
 void	route_prepared_free(struct route_prepared *p);
 
-#endif
 
 /* ---- for c2s.c: sessions and client stanzas ---- */
-struct c2s;
 
 /* Register a bound session under its full JID.  An older session with the
  * same full JID is told it was replaced and unregistered. */
@@ -71,3 +71,5 @@ int	route_user_available(const char *bare);
 void	route_user_gone(const char *bare, const char *except);
 /* Delete the offline messages kept for account bare (account deletion). */
 void	route_account_removed(const char *bare);
+
+#endif

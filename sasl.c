@@ -14,8 +14,9 @@
  * tables); names and passwords are compared as UTF-8 bytes, with the
  * username normalized as a JID localpart (ASCII case folding).
  *
- * Channel binding (-PLUS) is implemented behind sasl_server_new_cb() but
- * not advertised by sasl_mechanisms() until the TLS layer provides data.
+ * Channel binding (-PLUS): sasl_server_new_cbs() takes the types the TLS
+ * session offers, and sasl_mechanisms_cb() lists the -PLUS variants first
+ * when there is one (c2s.c advertises them inside TLS).
  */
 #include "sasl.h"
 

@@ -28,8 +28,8 @@ struct sasl_scram_keys {
 	unsigned	iterations;
 	unsigned char	stored_key[SASL_KEY_MAX];	/* hash length bytes used */
 	unsigned char	server_key[SASL_KEY_MAX];
-	/* Added: bytes of salt used (1..SASL_SALT_LEN); 0 means
-	 * SASL_SALT_LEN, so zero-initialized structs keep working. */
+	/* bytes of salt used (1..SASL_SALT_LEN); 0 means SASL_SALT_LEN,
+	 * so zero-initialized structs keep working */
 	unsigned	salt_len;
 };
 
@@ -67,8 +67,8 @@ int	sasl_scram_keys_derive(enum sasl_hash h, const char *password,
  */
 typedef int (*sasl_lookup_fn)(void *ud, const char *username,
 	    struct sasl_creds *out);
-/* Lookup results: SASL_LOOKUP_ERROR (added) means an internal failure
- * and gives <temporary-auth-failure/>. */
+/* Lookup results: SASL_LOOKUP_ERROR means an internal failure and gives
+ * <temporary-auth-failure/>. */
 #define SASL_LOOKUP_OK		0
 #define SASL_LOOKUP_NOUSER	(-1)
 #define SASL_LOOKUP_ERROR	(-2)
@@ -116,8 +116,8 @@ void	sasl_server_free(struct sasl_server *s);
  */
 void	sasl_server_set_domain(struct sasl_server *s, const char *domain);
 /*
- * Channel binding for SCRAM-*-PLUS (RFC 5802 §6, RFC 9266).  Hook for the
- * TLS layer; -PLUS is not advertised yet.  type is e.g. "tls-exporter",
+ * Channel binding for SCRAM-*-PLUS (RFC 5802 §6, RFC 9266): c2s.c passes
+ * what the TLS session offers.  type is e.g. "tls-exporter",
  * data the binding bytes (both copied).  Passing cb to the server means
  * this stream offered -PLUS: then the -PLUS mechanisms are accepted and a
  * client flag "y" fails (downgrade protection).  cb NULL is sasl_server_new.
@@ -129,7 +129,7 @@ struct sasl_cb {
 };
 struct sasl_server *sasl_server_new_cb(const char *mech, int allow_plain,
 	    const struct sasl_cb *cb, sasl_lookup_fn lookup, void *ud);
-/* Added: offer several types (cbs[0..ncbs-1], copied, strongest first);
+/* Offer several types (cbs[0..ncbs-1], copied, strongest first);
  * the client's "p=" picks one, an unoffered type fails with
  * not-authorized.  ncbs 0 is sasl_server_new(). */
 struct sasl_server *sasl_server_new_cbs(const char *mech, int allow_plain,

@@ -29,16 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "buf.h"
 #include "c2s.h"
 #include "config.h"
 #include "control.h"
-#include "jid.h"
 #include "log.h"
 #include "muc.h"
 #include "sm.h"
-#include "services.h"
 #include "store.h"
 #include "tls.h"
 
@@ -53,7 +50,7 @@
 enum ev_kind { EV_LISTENER, EV_CONN, EV_SIGNAL, EV_CONTROL };
 
 struct listener {
-	enum ev_kind	 kind;		/* EV_LISTENER; first, see ev_kind_of */
+	enum ev_kind	 kind;		/* EV_LISTENER; first: epoll data.ptr */
 	int		 fd;
 	int		 paused;	/* accept paused after EMFILE */
 	int		 direct_tls;	/* XEP-0368: TLS from the first byte */
@@ -61,7 +58,7 @@ struct listener {
 };
 
 struct conn {
-	enum ev_kind	 kind;		/* EV_CONN */
+	enum ev_kind	 kind;		/* EV_CONN; first: epoll data.ptr */
 	int		 fd;
 	unsigned long	 id;
 	struct c2s	*c2s;
