@@ -12,11 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "config.h"
 #include "jid.h"
 #include "log.h"
-#include "sasl.h"
 #include "store.h"
 #include "tls.h"
 #include "muc.h"
@@ -354,7 +354,7 @@ occ_compute_id(const struct muc_room *r, struct muc_occupant *o)
 		return;
 	}
 	buf_init(&b, 0);
-	sasl_b64_encode(mac, sizeof(mac), &b);
+	base64_encode(mac, sizeof(mac), &b);
 	if (!b.err && b.len < sizeof(o->id)) {
 		memcpy(o->id, b.data, b.len);
 		o->id[b.len] = '\0';

@@ -1,7 +1,7 @@
 /*
  * sasl.c - SASL PLAIN (RFC 4616) and SCRAM-SHA-1/-SHA-256 (RFC 5802,
- * RFC 7677), server and client sides, plus the strict base64 the XMPP
- * SASL elements carry (RFC 6120 §6.4.2).
+ * RFC 7677), server and client sides; the SASL elements carry strict
+ * base64 (RFC 6120 §6.4.2, base64.h).
  *
  * Failure conditions follow RFC 6120 §6.5: malformed-request for syntax
  * errors, not-authorized for bad credentials or unknown users (the two are
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "jid.h"
 #include "tls.h"
 
@@ -193,7 +194,7 @@ payload_decode(const char *in, size_t len, struct buf *out)
 	if (len > (SASL_MSG_MAX / 3 + 1) * 4) {
 		return -1;
 	}
-	return sasl_b64_decode(in, len, out);
+	return base64_decode(in, len, out);
 }
 
 /* A fresh printable nonce (base64 of random bytes), or NULL if the RNG
@@ -209,7 +210,7 @@ nonce_new(void)
 		return NULL;
 	}
 	buf_init(&b, 0);
-	sasl_b64_encode(raw, sizeof(raw), &b);
+	base64_encode(raw, sizeof(raw), &b);
 	s = xstrndup(b.data, b.len);
 	buf_free(&b);
 	return s;
@@ -405,115 +406,6 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* base64 (RFC 4648 §4, with padding, no whitespace)                   */
-/* ------------------------------------------------------------------ */
-
-static const char b64_alpha[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Append the base64 encoding (with padding) of in[0..len) to out. */
-void
-sasl_b64_encode(const unsigned char *in, size_t len, struct buf *out)
-{
-	char q[4];
-	size_t i;
-	uint32_t v;
-
-	for (i = 0; i + 3 <= len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		q[0] = b64_alpha[v >> 18];
-		q[1] = b64_alpha[(v >> 12) & 63];
-		q[2] = b64_alpha[(v >> 6) & 63];
-		q[3] = b64_alpha[v & 63];
-		buf_append(out, q, 4);
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		q[0] = b64_alpha[v >> 18];
-		q[1] = b64_alpha[(v >> 12) & 63];
-		q[2] = q[3] = '=';
-		buf_append(out, q, 4);
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		q[0] = b64_alpha[v >> 18];
-		q[1] = b64_alpha[(v >> 12) & 63];
-		q[2] = b64_alpha[(v >> 6) & 63];
-		q[3] = '=';
-		buf_append(out, q, 4);
-	}
-}
-
-static int
-b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z') {
-		return c - 'A';
-	} else if (c >= 'a' && c <= 'z') {
-		return c - 'a' + 26;
-	} else if (c >= '0' && c <= '9') {
-		return c - '0' + 52;
-	} else if (c == '+') {
-		return 62;
-	} else if (c == '/') {
-		return 63;
-	}
-	return -1;
-}
-
-/*
- * Strictly decode base64 in[0..len) and append the bytes to out: length
- * a multiple of 4, padding only at the end, no whitespace, unused bits
- * zero.  Empty input decodes to nothing.  Returns 0, or -1 on invalid
- * input or when out refuses the bytes (out is then unchanged, apart from
- * its sticky err flag).
- */
-int
-sasl_b64_decode(const char *in, size_t len, struct buf *out)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	unsigned char tmp[3];
-	size_t i, pad = 0, start = out->len;
-	int v[4], j;
-
-	if (len % 4 != 0) {
-		return -1;
-	}
-	if (len > 0 && p[len - 1] == '=') {
-		pad = (len > 1 && p[len - 2] == '=') ? 2 : 1;
-	}
-	/* Validate everything first so out never holds a partial result. */
-	for (i = 0; i < len - pad; i++) {
-		if (b64_val(p[i]) < 0) {
-			return -1;
-		}
-	}
-	if (pad == 2 && (b64_val(p[len - 3]) & 0x0F) != 0) {
-		return -1;
-	}
-	if (pad == 1 && (b64_val(p[len - 2]) & 0x03) != 0) {
-		return -1;
-	}
-	for (i = 0; i < len; i += 4) {
-		for (j = 0; j < 4; j++) {
-			v[j] = p[i + (size_t)j] == '=' ? 0 : b64_val(p[i + (size_t)j]);
-		}
-		tmp[0] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		tmp[1] = (unsigned char)((v[1] & 0x0F) << 4 | v[2] >> 2);
-		tmp[2] = (unsigned char)((v[2] & 0x03) << 6 | v[3]);
-		buf_append(out, tmp, i + 4 == len ? 3 - pad : 3);
-	}
-	tls_zeroize(tmp, sizeof(tmp));
-	if (out->err) {
-		out->len = start;
-		if (out->data != NULL) {
-			out->data[start] = '\0';
-		}
-		return -1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* credentials                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -548,11 +440,11 @@ keys_format(const char *name, enum sasl_hash h,
     const struct sasl_scram_keys *k, struct buf *out)
 {
 	buf_printf(out, "%s:%u:", name, k->iterations);
-	sasl_b64_encode(k->salt, keys_salt_len(k), out);
+	base64_encode(k->salt, keys_salt_len(k), out);
 	buf_putc(out, ':');
-	sasl_b64_encode(k->stored_key, hash_len(h), out);
+	base64_encode(k->stored_key, hash_len(h), out);
 	buf_putc(out, ':');
-	sasl_b64_encode(k->server_key, hash_len(h), out);
+	base64_encode(k->server_key, hash_len(h), out);
 }
 
 /*
@@ -585,7 +477,7 @@ field_decode(const char *s, size_t len, unsigned char *dst, size_t want,
 	int rc = -1;
 
 	buf_init(&b, want);
-	if (sasl_b64_decode(s, len, &b) == 0 && b.len > 0 &&
+	if (base64_decode(s, len, &b) == 0 && b.len > 0 &&
 	    (b.len == want || (!exact && b.len <= want))) {
 		memcpy(dst, b.data, b.len);
 		rc = (int)b.len;
@@ -1144,7 +1036,7 @@ scram_first(struct sasl_server *s, const char *msg, size_t len,
 	strcpy(s->nonce + cnonce_len, snonce);
 
 	buf_printf(&sf, "r=%s,s=", s->nonce);
-	sasl_b64_encode(s->keys.salt, keys_salt_len(&s->keys), &sf);
+	base64_encode(s->keys.salt, keys_salt_len(&s->keys), &sf);
 	buf_printf(&sf, ",i=%u", s->keys.iterations);
 	buf_append(&s->auth_msg, bare, (size_t)(end - bare));
 	buf_putc(&s->auth_msg, ',');
@@ -1153,7 +1045,7 @@ scram_first(struct sasl_server *s, const char *msg, size_t len,
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
-	sasl_b64_encode((const unsigned char *)sf.data, sf.len, out);
+	base64_encode((const unsigned char *)sf.data, sf.len, out);
 	s->state = SRV_WAIT_FINAL;
 	r = SASL_CONTINUE;
 out:
@@ -1200,8 +1092,8 @@ scram_final(struct sasl_server *s, const char *msg, size_t len,
 			plen = vlen;
 		}
 	}
-	if (pval == NULL || sasl_b64_decode(cval, clen, &cb) != 0 ||
-	    sasl_b64_decode(pval, plen, &proof) != 0 || proof.len != hl) {
+	if (pval == NULL || base64_decode(cval, clen, &cb) != 0 ||
+	    base64_decode(pval, plen, &proof) != 0 || proof.len != hl) {
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
@@ -1253,8 +1145,8 @@ scram_final(struct sasl_server *s, const char *msg, size_t len,
 		goto out;
 	}
 	buf_puts(&v, "v=");
-	sasl_b64_encode(sig, hl, &v);
-	sasl_b64_encode((const unsigned char *)v.data, v.len, out);
+	base64_encode(sig, hl, &v);
+	base64_encode((const unsigned char *)v.data, v.len, out);
 	s->state = SRV_DONE;
 	s->success = 1;
 	r = SASL_SUCCESS;
@@ -1440,7 +1332,7 @@ cli_scram_first(struct sasl_client *c, struct buf *out)
 		buf_free(&msg);
 		return cli_fail(c);
 	}
-	sasl_b64_encode((const unsigned char *)msg.data, msg.len, out);
+	base64_encode((const unsigned char *)msg.data, msg.len, out);
 	buf_free(&msg);
 	c->state = CLI_WAIT_FIRST;
 	return SASL_CONTINUE;
@@ -1473,7 +1365,7 @@ cli_scram_final(struct sasl_client *c, const char *msg, size_t len,
 	    memcmp(nonce, c->cnonce, cn_len) != 0 ||
 	    !nonce_valid(nonce, nonce_len) ||
 	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 's' ||
-	    sasl_b64_decode(val, vlen, &salt) != 0 || salt.len == 0 ||
+	    base64_decode(val, vlen, &salt) != 0 || salt.len == 0 ||
 	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'i' ||
 	    (iter = iter_parse(val, vlen)) == 0) {
 		goto out;
@@ -1495,7 +1387,7 @@ cli_scram_final(struct sasl_client *c, const char *msg, size_t len,
 		buf_append(&cbind, c->cb_data, c->cb_len);
 	}
 	buf_puts(&wp, "c=");
-	sasl_b64_encode((const unsigned char *)cbind.data, cbind.len, &wp);
+	base64_encode((const unsigned char *)cbind.data, cbind.len, &wp);
 	buf_puts(&wp, ",r=");
 	buf_append(&wp, nonce, nonce_len);
 	buf_append(&am, c->first_bare.data, c->first_bare.len);
@@ -1510,12 +1402,12 @@ cli_scram_final(struct sasl_client *c, const char *msg, size_t len,
 		sig[i] ^= ckey[i];	/* ClientProof */
 	}
 	buf_puts(&wp, ",p=");
-	sasl_b64_encode(sig, hl, &wp);
+	base64_encode(sig, hl, &wp);
 	if (tls_hmac(md, skey, hl, am.data, am.len, c->server_sig) != 0 ||
 	    wp.err) {
 		goto out;
 	}
-	sasl_b64_encode((const unsigned char *)wp.data, wp.len, out);
+	base64_encode((const unsigned char *)wp.data, wp.len, out);
 	c->state = CLI_WAIT_FINAL;
 	r = SASL_CONTINUE;
 out:
@@ -1544,7 +1436,7 @@ cli_scram_verify(struct sasl_client *c, const char *msg, size_t len)
 	buf_init(&v, SASL_KEY_MAX);
 	if (len > 0 && memchr(msg, '\0', len) == NULL &&
 	    attr_next(&p, end, &name, &val, &vlen) == 0 && name == 'v' &&
-	    sasl_b64_decode(val, vlen, &v) == 0 && v.len == hl &&
+	    base64_decode(val, vlen, &v) == 0 && v.len == hl &&
 	    tls_memcmp_ct(v.data, c->server_sig, hl) == 0) {
 		ok = 1;
 		while (p < end) {
@@ -1600,7 +1492,7 @@ sasl_client_step(struct sasl_client *c, const char *in, size_t in_len,
 		buf_puts(&msg, c->username);
 		buf_putc(&msg, '\0');
 		buf_puts(&msg, c->password);
-		sasl_b64_encode((const unsigned char *)msg.data, msg.len, out);
+		base64_encode((const unsigned char *)msg.data, msg.len, out);
 		buf_wipe_free(&msg);
 		c->state = CLI_WAIT_FINAL;
 		return SASL_CONTINUE;

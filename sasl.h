@@ -172,9 +172,4 @@ void	sasl_server_set_nonce_for_test(struct sasl_server *s,
 void	sasl_client_set_nonce_for_test(struct sasl_client *c,
 	    const char *nonce);
 
-/* ---- base64 helpers ---- */
-void	sasl_b64_encode(const unsigned char *in, size_t len, struct buf *out);
-/* Decode into out; -1 on invalid base64. */
-int	sasl_b64_decode(const char *in, size_t len, struct buf *out);
-
 #endif

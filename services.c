@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "base64.h"
 #include "blocking.h"
 #include "buf.h"
 #include "config.h"
@@ -22,7 +23,6 @@
 #include "muc.h"
 #include "roster.h"
 #include "route.h"
-#include "sasl.h"
 #include "server.h"
 #include "stanza.h"
 #include "store.h"
@@ -131,7 +131,7 @@ services_caps_hash(const char *identity, const char *const *features,
 		buf_putc(&s, '<');
 	}
 	if (tls_hash(TLS_MD_SHA1, s.data, s.len, digest) == 0) {
-		sasl_b64_encode(digest, sizeof(digest), &b64);
+		base64_encode(digest, sizeof(digest), &b64);
 		if (b64.len < outlen) {
 			memcpy(out, b64.data, b64.len);
 			out[b64.len] = '\0';
@@ -517,7 +517,7 @@ vcard_photo_update(const struct xml_node *vcard, const char *bare)
 			buf_putc(&b64, text[i]);
 		}
 	}
-	if (b64.len > 0 && sasl_b64_decode(b64.data, b64.len, &raw) == 0 &&
+	if (b64.len > 0 && base64_decode(b64.data, b64.len, &raw) == 0 &&
 	    raw.len > 0 && tls_hash(TLS_MD_SHA1, raw.data, raw.len, md) == 0) {
 		for (i = 0; i < sizeof(md); i++) {
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);

@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "buf.h"
-#include "sasl.h"
 
 static long
 rss_kib(const char *pid)
@@ -94,7 +94,7 @@ main(int argc, char **argv)
 	rawlen = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, user, 0,
 	    pass);
 	buf_init(&auth, 0);
-	sasl_b64_encode((const unsigned char *)raw, rawlen, &auth);
+	base64_encode((const unsigned char *)raw, rawlen, &auth);
 	buf_init(&login, 0);
 	for (i = 0; i < n; i++) {
 		pfds[i].fd = connect_to(host, port);

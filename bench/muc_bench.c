@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "buf.h"
-#include "sasl.h"
 
 #define MARK_MAX	16
 #define WINDOW		32	/* throughput: messages in flight */
@@ -294,7 +294,7 @@ plain_auth(const char *user, int i, const char *pass, struct buf *out)
 	rawlen = (size_t)snprintf(raw, sizeof(raw), "%c%s%d%c%s", 0, user, i,
 	    0, pass);
 	buf_reset(out);
-	sasl_b64_encode((const unsigned char *)raw, rawlen, out);
+	base64_encode((const unsigned char *)raw, rawlen, out);
 }
 
 static int

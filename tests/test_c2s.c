@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "base64.h"
 #include "config.h"
 #include "fake_reactor.h"
 #include "log.h"
@@ -46,7 +47,7 @@ expect_stream_error(const char *input, const char *cond, int line)
 static void
 b64(const char *raw, size_t len, struct buf *out)
 {
-	sasl_b64_encode((const unsigned char *)raw, len, out);
+	base64_encode((const unsigned char *)raw, len, out);
 }
 
 /* PLAIN login through to a bound resource; NULL resource = generated. */

@@ -2,7 +2,7 @@
  * fuzz_sasl.c - libFuzzer target for sasl.c.
  *
  * The first byte picks what the rest feeds:
- *  0  sasl_b64_decode; anything accepted re-encodes to the same text.
+ *  0  base64_decode; anything accepted re-encodes to the same text.
  *  1  sasl_creds_parse; anything accepted survives format -> parse.
  *  2-4  a server exchange (SCRAM-SHA-1, SCRAM-SHA-256, PLAIN) for the
  *     user "u" (password "p"), nonces forced so deep states are
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "jid.h"
 #include "sasl.h"
@@ -79,7 +80,7 @@ next_msg(const uint8_t **p, const uint8_t *end, struct buf *in)
 	if (n > 0 && s[0] == '!') {
 		buf_append(in, s + 1, n - 1);
 	} else {
-		sasl_b64_encode(s, n, in);
+		base64_encode(s, n, in);
 	}
 	return 1;
 }
@@ -91,8 +92,8 @@ fz_b64(const uint8_t *d, size_t n)
 
 	buf_init(&a, 0);
 	buf_init(&b, 0);
-	if (sasl_b64_decode((const char *)d, n, &a) == 0) {
-		sasl_b64_encode((const unsigned char *)a.data, a.len, &b);
+	if (base64_decode((const char *)d, n, &a) == 0) {
+		base64_encode((const unsigned char *)a.data, a.len, &b);
 		if (b.len != n || (n > 0 && memcmp(b.data, d, n) != 0)) {
 			abort();
 		}
