@@ -11,7 +11,7 @@ Q	= $(if $(V),,@)
 SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 PEER_DIR ?= ../shared/peer-scenarios/prosody
 
-LIB_SRCS = $(filter-out server.c,$(wildcard *.c))
+LIB_SRCS = $(filter-out server.c main.c,$(wildcard *.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # Tests and tools link the archive, so they pull in only what they use.
 LIB	= $(BUILD)/libuxmppd.a
@@ -32,7 +32,7 @@ all: check-deps $(UXMPPD_BIN) $(SCANSION_BIN)
 check-deps:
 	@sh tests/ensure-deps.sh
 
-$(UXMPPD_BIN): $(BUILD)/server.o $(LIB)
+$(UXMPPD_BIN): $(BUILD)/main.o $(BUILD)/server.o $(LIB)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,6 +1,6 @@
 /*
- * server.c - main, listeners, signals, the epoll loop, timers and the
- * connection table.
+ * server.c - listeners, signals, the epoll loop, timers and the
+ * connection table (the command line is main.c).
  *
  * One level-triggered epoll loop.  A turn: wait for events (timeout = the
  * next 1 s tick), read and hand bytes to c2s, run the tick, make the turn's
@@ -24,8 +24,6 @@
 #include <sys/signalfd.h>
 #include <sys/time.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -656,8 +654,8 @@ listener_open(struct listener *l, const char *spec)
 
 /* ---- TLS certificates ---- */
 
-/* The generated certificate's files in the data directory. */
-static void
+/* See server.h. */
+void
 server_cert_paths(char *cert, char *key, size_t cap)
 {
 	const char *dir = config_get()->data_dir;
@@ -666,10 +664,10 @@ server_cert_paths(char *cert, char *key, size_t cap)
 	snprintf(key, cap, "%s/tls-key.pem", dir);
 }
 
-/* A self-signed certificate for the domain and the MUC domain. */
-static int
-server_cert_generate(const char *cert, const char *key,
-    char fpr[TLS_FINGERPRINT_LEN], char *err, size_t errlen)
+/* See server.h. */
+int
+server_cert_generate(const char *cert, const char *key, char *fpr,
+    char *err, size_t errlen)
 {
 	const struct config *cfg = config_get();
 	const char *names[2];
@@ -940,16 +938,14 @@ server_tick(void)
 	sm_tick(srv.now);	/* XEP-0198 resumption windows */
 }
 
-static int
-server_run(void)
+/* The epoll set: signals, the control socket and the listeners. */
+static void
+server_setup(void)
 {
 	const struct config *cfg = config_get();
-	struct epoll_event events[SERVER_MAX_EVENTS];
 	struct epoll_event ev;
-	struct timespec ts;
 	sigset_t mask;
-	time_t last_tick;
-	int i, n, timeout_ms, due_ms;
+	int i;
 
 	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (srv.epfd < 0) {
@@ -1001,6 +997,16 @@ server_run(void)
 	}
 	log_info("uxmppd started: domain %s, MUC %s", cfg->domain,
 	    cfg->muc_domain);
+}
+
+/* One epoll turn after another until a SIGTERM's connections are gone. */
+static void
+server_loop(void)
+{
+	struct epoll_event events[SERVER_MAX_EVENTS];
+	struct timespec ts;
+	time_t last_tick;
+	int i, n, timeout_ms, due_ms;
 
 	last_tick = srv.now;
 	for (;;) {
@@ -1061,6 +1067,14 @@ server_run(void)
 			break;
 		}
 	}
+}
+
+/* Close everything, with the store flushed last. */
+static void
+server_teardown(void)
+{
+	int i;
+
 	while (srv.conns != NULL) {
 		conn_free(srv.conns);
 	}
@@ -1084,257 +1098,21 @@ server_run(void)
 	close(srv.sigfd);
 	close(srv.epfd);
 	log_info("stopped");
-	return 0;
 }
 
-/* ---- commands ---- */
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: uxmppd [-c FILE] [-t] [COMMAND ARGS]\n"
-	    "  (no command)              run the server in the foreground\n"
-	    "  -t                        check the configuration and exit\n"
-	    "  adduser JID [PWFILE]      create an account\n"
-	    "  passwd JID [PWFILE]       change an account's password\n"
-	    "  deluser JID               delete an account\n"
-	    "  store-check               verify the data files\n"
-	    "  store-compact             rewrite the data files compactly\n"
-	    "  store-dump                print the stored records\n"
-	    "  cert-generate             make a new self-signed certificate in\n"
-	    "                            the data directory\n"
-	    "The password is read from PWFILE, from a prompt on a terminal,\n"
-	    "or as one line from standard input.\n");
-	exit(2);
-}
-
-/* Read a password: from a file, a terminal prompt (twice), or stdin. */
-static int
-read_password(const char *file, char *out, size_t cap)
-{
-	struct termios old, noecho;
-	char again[1024];
-	FILE *fp;
-	size_t n;
-
-	if (file != NULL) {
-		fp = fopen(file, "r");
-		if (fp == NULL) {
-			fprintf(stderr, "uxmppd: %s: %s\n", file,
-			    strerror(errno));
-			return -1;
-		}
-		if (fgets(out, (int)cap, fp) == NULL) {
-			out[0] = '\0';
-		}
-		fclose(fp);
-	} else if (isatty(STDIN_FILENO)) {
-		tcgetattr(STDIN_FILENO, &old);
-		noecho = old;
-		noecho.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
-		fprintf(stderr, "Password: ");
-		if (fgets(out, (int)cap, stdin) == NULL) {
-			out[0] = '\0';
-		}
-		fprintf(stderr, "\nAgain: ");
-		if (fgets(again, sizeof(again), stdin) == NULL) {
-			again[0] = '\0';
-		}
-		fprintf(stderr, "\n");
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		if (strcmp(out, again) != 0) {
-			fprintf(stderr, "uxmppd: passwords differ\n");
-			return -1;
-		}
-	} else if (fgets(out, (int)cap, stdin) == NULL) {
-		out[0] = '\0';
-	}
-	n = strcspn(out, "\r\n");
-	out[n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "uxmppd: empty password\n");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-open_store_or_die(void)
-{
-	const struct config *cfg = config_get();
-	char err[600];
-
-	if (store_open(cfg->data_dir, STORE_SYNC_ALWAYS, 0, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "uxmppd: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * adduser, passwd, deluser: one request, run by the server when one is
- * running on this data directory (it holds the store), else here on the
- * store opened directly.  Either way control_execute() does the work.
- */
-static int
-command_account(const char *cmd, int argc, char **argv)
-{
-	const struct config *cfg = config_get();
-	char request[CONTROL_MAX_REQUEST + 1], reply[512], err[600];
-	char pw[1024] = "";
-	int wants_pw = strcmp(cmd, "deluser") != 0, rc;
-
-	if (argc < 1 || argc > (wants_pw ? 2 : 1)) {
-		usage();
-	}
-	if (wants_pw &&
-	    read_password(argc == 2 ? argv[1] : NULL, pw, sizeof(pw)) != 0) {
-		return 1;
-	}
-	if (strchr(argv[0], '\t') != NULL || strchr(pw, '\t') != NULL ||
-	    (size_t)snprintf(request, sizeof(request), "%s\t%s%s%s\n", cmd,
-	    argv[0], wants_pw ? "\t" : "", pw) >= sizeof(request)) {
-		fprintf(stderr, "uxmppd: JID or password not acceptable\n");
-		return 1;
-	}
-	tls_zeroize(pw, sizeof(pw));
-	rc = control_request(cfg->data_dir, request, reply, sizeof(reply),
-	    err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "uxmppd: the running server: %s\n", err);
-		tls_zeroize(request, sizeof(request));
-		return 1;
-	}
-	if (rc == 0) {
-		/* no server running: do it on the store ourselves */
-		if (open_store_or_die() != 0) {
-			tls_zeroize(request, sizeof(request));
-			return 1;
-		}
-		muc_init();
-		control_execute(request, reply, sizeof(reply));
-		muc_shutdown();
-		store_close();
-	}
-	tls_zeroize(request, sizeof(request));
-	if (strncmp(reply, "ok", 2) != 0) {
-		fprintf(stderr, "uxmppd: %s", reply + (strncmp(reply, "error ",
-		    6) == 0 ? 6 : 0));
-		return 1;
-	}
-	printf("%s: %s done\n", argv[0], cmd);
-	return 0;
-}
-
-/* uxmppd cert-generate: a new self-signed certificate in data_dir. */
-static int
-command_cert_generate(void)
-{
-	const struct config *cfg = config_get();
-	char cert[600], key[600], fpr[TLS_FINGERPRINT_LEN], err[800];
-
-	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "uxmppd: %s: %s\n", cfg->data_dir,
-		    strerror(errno));
-		return 1;
-	}
-	server_cert_paths(cert, key, sizeof(cert));
-	if (server_cert_generate(cert, key, fpr, err, sizeof(err)) != 0) {
-		fprintf(stderr, "uxmppd: %s\n", err);
-		return 1;
-	}
-	printf("certificate %s\nkey %s\nsha256 fingerprint %s\n", cert, key,
-	    fpr);
-	if (cfg->tls_cert[0] != '\0') {
-		printf("note: the configuration uses %s instead\n",
-		    cfg->tls_cert);
-	}
-	return 0;
-}
-
-static int
-command_run(const char *cmd, int argc, char **argv)
-{
-	const struct config *cfg = config_get();
-	int rc;
-
-	if (strcmp(cmd, "adduser") == 0 || strcmp(cmd, "passwd") == 0 ||
-	    strcmp(cmd, "deluser") == 0) {
-		return command_account(cmd, argc, argv);
-	}
-	if (argc != 0) {
-		usage();
-	}
-	if (strcmp(cmd, "store-check") == 0) {
-		return store_check_cmd(cfg->data_dir);
-	}
-	if (strcmp(cmd, "store-dump") == 0) {
-		return store_dump_cmd(cfg->data_dir);
-	}
-	if (strcmp(cmd, "cert-generate") == 0) {
-		return command_cert_generate();
-	}
-	if (strcmp(cmd, "store-compact") == 0) {
-		if (open_store_or_die() != 0) {
-			return 1;
-		}
-		rc = store_compact() == 0 ? 0 : 1;
-		store_close();
-		if (rc == 0) {
-			printf("store compacted\n");
-		}
-		return rc;
-	}
-	usage();
-	return 2;
-}
-
+/* See server.h. */
 int
-main(int argc, char **argv)
+server_main(const char *config_path)
 {
-	const struct config *cfg;
+	const struct config *cfg = config_get();
 	enum log_level level;
 	enum store_sync sync;
 	char err[600];
-	int opt, check_only = 0;
 
-	while ((opt = getopt(argc, argv, "+c:th")) != -1) {
-		switch (opt) {
-		case 'c':
-			srv.config_path = optarg;
-			break;
-		case 't':
-			check_only = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (config_load(srv.config_path, err, sizeof(err)) != 0) {
-		fprintf(stderr, "uxmppd: %s\n", err);
-		return 1;
-	}
-	cfg = config_get();
-	if (check_only) {
-		if (cfg->tls_cert[0] != '\0' && tls_server_load(cfg->tls_cert,
-		    cfg->tls_key, err, sizeof(err)) != 0) {
-			fprintf(stderr, "uxmppd: %s\n", err);
-			return 1;
-		}
-		tls_server_shutdown();
-		printf("configuration OK\n");
-		return 0;
-	}
+	srv.config_path = config_path;
 	if (log_level_parse(cfg->log_level, &level) != 0) {
 		level = LOG_LEVEL_INFO;
-	}
-	if (optind < argc) {
-		log_open(NULL, LOG_LEVEL_WARN);
-		return command_run(argv[optind], argc - optind - 1,
-		    argv + optind + 1);
 	}
 	if (log_open(cfg->log_file, level) != 0) {
 		fprintf(stderr, "uxmppd: cannot open log %s: %s\n",
@@ -1356,5 +1134,8 @@ main(int argc, char **argv)
 		fatal("cannot set up TLS");
 	}
 	c2s_init();
-	return server_run();
+	server_setup();
+	server_loop();
+	server_teardown();
+	return 0;
 }

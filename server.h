@@ -44,6 +44,21 @@ struct tls_conn *conn_tls(const struct conn *c);
 /* Bytes queued and not yet written. */
 size_t	conn_pending(const struct conn *c);
 
+/*
+ * Run the server in the foreground with the loaded configuration: open
+ * the log, the store, the MUC service and TLS, then the event loop until
+ * SIGTERM.  config_path (may be NULL: the built-in defaults) is read again
+ * on SIGHUP.  The exit status; a failed start is fatal().
+ */
+int	server_main(const char *config_path);
+/* The generated certificate's file names in data_dir (cap bytes each). */
+void	server_cert_paths(char *cert, char *key, size_t cap);
+/* Write a new self-signed certificate for the domain and the MUC domain;
+ * fpr receives its SHA-256 fingerprint (TLS_FINGERPRINT_LEN bytes).  0, or
+ * -1 with err filled. */
+int	server_cert_generate(const char *cert, const char *key, char *fpr,
+	    char *err, size_t errlen);
+
 /* Seconds since the server started (for XEP-0012 uptime). */
 time_t	server_uptime(void);
 /* Wall clock, refreshed once per reactor turn. */

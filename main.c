@@ -1,0 +1,266 @@
+/*
+ * main.c - the command line: options, the configuration check, the
+ * account, store and certificate commands, and else the server itself
+ * (server_main).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "muc.h"
+#include "server.h"
+#include "store.h"
+#include "tls.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: uxmppd [-c FILE] [-t] [COMMAND ARGS]\n"
+	    "  (no command)              run the server in the foreground\n"
+	    "  -t                        check the configuration and exit\n"
+	    "  adduser JID [PWFILE]      create an account\n"
+	    "  passwd JID [PWFILE]       change an account's password\n"
+	    "  deluser JID               delete an account\n"
+	    "  store-check               verify the data files\n"
+	    "  store-compact             rewrite the data files compactly\n"
+	    "  store-dump                print the stored records\n"
+	    "  cert-generate             make a new self-signed certificate in\n"
+	    "                            the data directory\n"
+	    "The password is read from PWFILE, from a prompt on a terminal,\n"
+	    "or as one line from standard input.\n");
+	exit(2);
+}
+
+/* Read a password: from a file, a terminal prompt (twice), or stdin. */
+static int
+read_password(const char *file, char *out, size_t cap)
+{
+	struct termios old, noecho;
+	char again[1024];
+	FILE *fp;
+	size_t n;
+
+	if (file != NULL) {
+		fp = fopen(file, "r");
+		if (fp == NULL) {
+			fprintf(stderr, "uxmppd: %s: %s\n", file,
+			    strerror(errno));
+			return -1;
+		}
+		if (fgets(out, (int)cap, fp) == NULL) {
+			out[0] = '\0';
+		}
+		fclose(fp);
+	} else if (isatty(STDIN_FILENO)) {
+		tcgetattr(STDIN_FILENO, &old);
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+		fprintf(stderr, "Password: ");
+		if (fgets(out, (int)cap, stdin) == NULL) {
+			out[0] = '\0';
+		}
+		fprintf(stderr, "\nAgain: ");
+		if (fgets(again, sizeof(again), stdin) == NULL) {
+			again[0] = '\0';
+		}
+		fprintf(stderr, "\n");
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		if (strcmp(out, again) != 0) {
+			fprintf(stderr, "uxmppd: passwords differ\n");
+			return -1;
+		}
+	} else if (fgets(out, (int)cap, stdin) == NULL) {
+		out[0] = '\0';
+	}
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "uxmppd: empty password\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_store_or_die(void)
+{
+	const struct config *cfg = config_get();
+	char err[600];
+
+	if (store_open(cfg->data_dir, STORE_SYNC_ALWAYS, 0, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "uxmppd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * adduser, passwd, deluser: one request, run by the server when one is
+ * running on this data directory (it holds the store), else here on the
+ * store opened directly.  Either way control_execute() does the work.
+ */
+static int
+command_account(const char *cmd, int argc, char **argv)
+{
+	const struct config *cfg = config_get();
+	char request[CONTROL_MAX_REQUEST + 1], reply[512], err[600];
+	char pw[1024] = "";
+	int wants_pw = strcmp(cmd, "deluser") != 0, rc;
+
+	if (argc < 1 || argc > (wants_pw ? 2 : 1)) {
+		usage();
+	}
+	if (wants_pw &&
+	    read_password(argc == 2 ? argv[1] : NULL, pw, sizeof(pw)) != 0) {
+		return 1;
+	}
+	if (strchr(argv[0], '\t') != NULL || strchr(pw, '\t') != NULL ||
+	    (size_t)snprintf(request, sizeof(request), "%s\t%s%s%s\n", cmd,
+	    argv[0], wants_pw ? "\t" : "", pw) >= sizeof(request)) {
+		fprintf(stderr, "uxmppd: JID or password not acceptable\n");
+		return 1;
+	}
+	tls_zeroize(pw, sizeof(pw));
+	rc = control_request(cfg->data_dir, request, reply, sizeof(reply),
+	    err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "uxmppd: the running server: %s\n", err);
+		tls_zeroize(request, sizeof(request));
+		return 1;
+	}
+	if (rc == 0) {
+		/* no server running: do it on the store ourselves */
+		if (open_store_or_die() != 0) {
+			tls_zeroize(request, sizeof(request));
+			return 1;
+		}
+		muc_init();
+		control_execute(request, reply, sizeof(reply));
+		muc_shutdown();
+		store_close();
+	}
+	tls_zeroize(request, sizeof(request));
+	if (strncmp(reply, "ok", 2) != 0) {
+		fprintf(stderr, "uxmppd: %s", reply + (strncmp(reply, "error ",
+		    6) == 0 ? 6 : 0));
+		return 1;
+	}
+	printf("%s: %s done\n", argv[0], cmd);
+	return 0;
+}
+
+/* uxmppd cert-generate: a new self-signed certificate in data_dir. */
+static int
+command_cert_generate(void)
+{
+	const struct config *cfg = config_get();
+	char cert[600], key[600], fpr[TLS_FINGERPRINT_LEN], err[800];
+
+	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "uxmppd: %s: %s\n", cfg->data_dir,
+		    strerror(errno));
+		return 1;
+	}
+	server_cert_paths(cert, key, sizeof(cert));
+	if (server_cert_generate(cert, key, fpr, err, sizeof(err)) != 0) {
+		fprintf(stderr, "uxmppd: %s\n", err);
+		return 1;
+	}
+	printf("certificate %s\nkey %s\nsha256 fingerprint %s\n", cert, key,
+	    fpr);
+	if (cfg->tls_cert[0] != '\0') {
+		printf("note: the configuration uses %s instead\n",
+		    cfg->tls_cert);
+	}
+	return 0;
+}
+
+static int
+command_run(const char *cmd, int argc, char **argv)
+{
+	const struct config *cfg = config_get();
+	int rc;
+
+	if (strcmp(cmd, "adduser") == 0 || strcmp(cmd, "passwd") == 0 ||
+	    strcmp(cmd, "deluser") == 0) {
+		return command_account(cmd, argc, argv);
+	}
+	if (argc != 0) {
+		usage();
+	}
+	if (strcmp(cmd, "store-check") == 0) {
+		return store_check_cmd(cfg->data_dir);
+	}
+	if (strcmp(cmd, "store-dump") == 0) {
+		return store_dump_cmd(cfg->data_dir);
+	}
+	if (strcmp(cmd, "cert-generate") == 0) {
+		return command_cert_generate();
+	}
+	if (strcmp(cmd, "store-compact") == 0) {
+		if (open_store_or_die() != 0) {
+			return 1;
+		}
+		rc = store_compact() == 0 ? 0 : 1;
+		store_close();
+		if (rc == 0) {
+			printf("store compacted\n");
+		}
+		return rc;
+	}
+	usage();
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct config *cfg;
+	const char *config_path = NULL;
+	char err[600];
+	int opt, check_only = 0;
+
+	while ((opt = getopt(argc, argv, "+c:th")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (config_load(config_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "uxmppd: %s\n", err);
+		return 1;
+	}
+	cfg = config_get();
+	if (check_only) {
+		if (cfg->tls_cert[0] != '\0' && tls_server_load(cfg->tls_cert,
+		    cfg->tls_key, err, sizeof(err)) != 0) {
+			fprintf(stderr, "uxmppd: %s\n", err);
+			return 1;
+		}
+		tls_server_shutdown();
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (optind < argc) {
+		log_open(NULL, LOG_LEVEL_WARN);
+		return command_run(argv[optind], argc - optind - 1,
+		    argv + optind + 1);
+	}
+	return server_main(config_path);
+}
