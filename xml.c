@@ -918,6 +918,223 @@ attr_dup(const struct xml_attr *list, const struct xml_attr *a)
 	return 0;
 }
 
+/* What parse_stag collects while it reads one start tag. */
+struct stag {
+	struct xml_arena	*a;
+	struct xml_attr		*attrs;		/* in document order */
+	struct xml_attr		**tailp;
+	size_t			 ns_mark;	/* ns stack length before */
+	unsigned		 nattrs;
+	int			 header;	/* the stream header */
+	int			 has_dflt;	/* an xmlns='...' was seen */
+	const char		*dflt;
+};
+
+/* One attribute as scanned: its name [an, ne), colon or NULL, value. */
+struct attr_tok {
+	const unsigned char	*an, *ne, *acolon;
+	char			*val;		/* decoded, in the arena */
+	long			 vl;
+};
+
+static void
+stag_add_attr(struct stag *st, const char *name, const char *ns,
+    const char *prefix, const char *value)
+{
+	struct xml_attr *at = arena_alloc(st->a, sizeof(*at));
+
+	at->next = NULL;
+	at->name = name;
+	at->ns = ns;
+	at->prefix = prefix;
+	at->value = value;
+	*st->tailp = at;
+	st->tailp = &at->next;
+}
+
+/*
+ * The attribute at q (the whitespace before it already skipped): name,
+ * '=', the quoted value decoded into the arena.  *endp follows the
+ * closing quote.  0, NEED_MORE or an XML_ERR_*.
+ */
+static int
+stag_scan_attr(struct xml_parser *p, struct stag *st,
+    const unsigned char *q, const unsigned char *e, struct attr_tok *t,
+    const unsigned char **endp)
+{
+	const unsigned char *ve;
+	unsigned char quote;
+	int r;
+
+	t->an = q;
+	if ((r = scan_qname(p, q, e, &t->ne, &t->acolon)) != 0) {
+		return r;
+	}
+	q = t->ne;
+	while (q < e && (cls[*q] & C_WS)) {
+		q++;
+	}
+	if (q >= e) {
+		return NEED_MORE;
+	}
+	if (*q != '=') {
+		return XML_ERR_SYNTAX;
+	}
+	q++;
+	while (q < e && (cls[*q] & C_WS)) {
+		q++;
+	}
+	if (q >= e) {
+		return NEED_MORE;
+	}
+	quote = *q++;
+	if (quote != '"' && quote != '\'') {
+		return XML_ERR_SYNTAX;
+	}
+	ve = memchr(q, quote, (size_t)(e - q));
+	if ((size_t)((ve ? ve : e) - q) > p->lim.max_attr_value_len) {
+		return XML_ERR_LIMIT_VALUE;
+	}
+	if (ve == NULL) {
+		return NEED_MORE;
+	}
+	if (++st->nattrs > p->lim.max_attrs) {
+		return XML_ERR_LIMIT_ATTRS;
+	}
+	t->val = arena_str(st->a, (size_t)(ve - q) + 1);
+	t->vl = decode(q, ve, t->val, DEC_ATTR);
+	if (t->vl < 0) {
+		return (int)t->vl;
+	}
+	t->val[t->vl] = '\0';
+	arena_trim(st->a, t->val, (size_t)t->vl + 1);
+	*endp = ve + 1;
+	return 0;
+}
+
+/*
+ * A namespace declaration (Namespaces in XML 1.0 §3): 1 when t was one
+ * (recorded; the stream header also keeps it as an attribute), 0 when t
+ * is an ordinary attribute, or an XML_ERR_*.
+ */
+static int
+stag_ns_decl(struct xml_parser *p, struct stag *st, const struct attr_tok *t)
+{
+	const char *uri, *pf;
+	size_t pl, i;
+	int is_xml;
+
+	if (t->acolon == NULL && t->ne - t->an == 5 &&
+	    memcmp(t->an, "xmlns", 5) == 0) {
+		if (st->has_dflt) {
+			return XML_ERR_DUP_ATTR;
+		}
+		st->has_dflt = 1;
+		if (strcmp(t->val, XML_NS_XML) == 0 ||
+		    strcmp(t->val, XML_NS_XMLNS) == 0) {
+			return XML_ERR_NS_DECL;
+		}
+		uri = ns_intern(t->val, (size_t)t->vl);
+		st->dflt = uri != NULL ? uri : t->val;
+		if (st->header) {
+			stag_add_attr(st, "xmlns", XML_NS_XMLNS, NULL,
+			    st->dflt);
+		}
+		return 1;
+	}
+	if (t->acolon == NULL || t->acolon - t->an != 5 ||
+	    memcmp(t->an, "xmlns", 5) != 0) {
+		return 0;
+	}
+	pf = (const char *)t->acolon + 1;
+	pl = (size_t)(t->ne - t->acolon - 1);
+	is_xml = pl == 3 && memcmp(pf, "xml", 3) == 0;
+	if ((pl == 5 && memcmp(pf, "xmlns", 5) == 0) || t->vl == 0 ||
+	    strcmp(t->val, XML_NS_XMLNS) == 0 ||
+	    is_xml != (strcmp(t->val, XML_NS_XML) == 0)) {
+		return XML_ERR_NS_DECL;
+	}
+	for (i = st->ns_mark; i < p->ns_len; i++) {
+		if (p->ns[i].plen == pl && memcmp(p->ns[i].prefix, pf, pl) == 0) {
+			return XML_ERR_DUP_ATTR;
+		}
+	}
+	if (is_xml) {
+		return 1;
+	}
+	uri = ns_intern(t->val, (size_t)t->vl);
+	if (uri == NULL) {
+		uri = t->val;
+	}
+	pf = arena_strndup(st->a, pf, pl);
+	ns_push(p, pf, pl, uri);
+	if (st->header) {
+		stag_add_attr(st, pf, XML_NS_XMLNS, "xmlns", uri);
+	}
+	return 1;
+}
+
+/* An ordinary attribute; its namespace is resolved with the element's. */
+static void
+stag_plain_attr(struct stag *st, const struct attr_tok *t)
+{
+	if (t->acolon != NULL) {
+		stag_add_attr(st, arena_strndup(st->a, (const char *)t->acolon +
+		    1, (size_t)(t->ne - t->acolon - 1)), NULL,
+		    arena_strndup(st->a, (const char *)t->an,
+		    (size_t)(t->acolon - t->an)), t->val);
+	} else {
+		stag_add_attr(st, arena_strndup(st->a, (const char *)t->an,
+		    (size_t)(t->ne - t->an)), NULL, NULL, t->val);
+	}
+}
+
+/* The element's and its prefixed attributes' namespaces, once all the
+ * declarations of the tag are known; duplicates refused.  0 or error. */
+static int
+stag_resolve(struct xml_parser *p, struct pnode *el, struct pnode *parent,
+    struct stag *st)
+{
+	struct xml_attr *at;
+	const char *uri;
+
+	if (st->has_dflt) {
+		el->dflt = st->dflt;
+	} else if (parent != NULL) {
+		el->dflt = parent->dflt;
+	} else if (p->hdflt_owned) {
+		el->dflt = arena_strndup(st->a, p->hdflt, strlen(p->hdflt));
+	} else {
+		el->dflt = p->hdflt != NULL ? p->hdflt : "";
+	}
+	if (el->prefix != NULL) {
+		if (strcmp(el->prefix, "xmlns") == 0) {
+			return XML_ERR_NS_DECL;
+		}
+		uri = ns_lookup(p, el->prefix, strlen(el->prefix));
+		if (uri == NULL) {
+			return XML_ERR_NS_UNBOUND;
+		}
+		el->n.ns = uri;
+	} else {
+		el->n.ns = el->dflt;
+	}
+	for (at = st->attrs; at != NULL; at = at->next) {
+		if (at->prefix != NULL && at->ns == NULL) {
+			uri = ns_lookup(p, at->prefix, strlen(at->prefix));
+			if (uri == NULL) {
+				return XML_ERR_NS_UNBOUND;
+			}
+			at->ns = uri;
+		}
+		if (attr_dup(st->attrs, at)) {
+			return XML_ERR_DUP_ATTR;
+		}
+	}
+	el->n.attrs = st->attrs;
+	return 0;
+}
+
 /*
  * Start tag at s ('<' + name).  Builds the element and links it into the
  * tree; on NEED_MORE or an error everything is rolled back.
@@ -926,19 +1143,12 @@ static int
 parse_stag(struct xml_parser *p, const unsigned char *s,
     const unsigned char *e, const unsigned char **endp)
 {
-	const unsigned char *q = s + 1, *ne, *colon, *an, *acolon, *ve;
+	const unsigned char *q = s + 1, *ne, *colon;
 	struct pnode *el, *parent = p->cur;
-	struct xml_arena *a;
 	struct arena_mark mark;
-	struct xml_attr *attrs = NULL, **tailp = &attrs, *at;
-	size_t ns_mark = p->ns_len, i;
-	unsigned nattrs = 0;
-	int r, created = 0, empty, ws, has_dflt = 0;
-	int header = p->state == ST_PROLOG;
-	const char *dflt = NULL, *uri;
-	unsigned char quote;
-	char *val;
-	long vl;
+	struct attr_tok t;
+	struct stag st;
+	int r, created = 0, empty, ws;
 
 	if ((r = scan_qname(p, q, e, &ne, &colon)) != 0) {
 		return r;
@@ -950,22 +1160,26 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 		p->arena = arena_new(ARENA_FIRST);
 		created = 1;
 	}
-	a = p->arena;
-	mark = arena_mark(a);
-	el = arena_alloc(a, sizeof(*el));
+	memset(&st, 0, sizeof(st));
+	st.a = p->arena;
+	st.tailp = &st.attrs;
+	st.ns_mark = p->ns_len;
+	st.header = p->state == ST_PROLOG;
+	mark = arena_mark(st.a);
+	el = arena_alloc(st.a, sizeof(*el));
 	memset(el, 0, sizeof(*el));
 	el->n.type = XML_ELEMENT;
-	el->n.arena = a;
+	el->n.arena = st.a;
 	if (colon != NULL) {
-		el->prefix = arena_strndup(a, (const char *)q,
+		el->prefix = arena_strndup(st.a, (const char *)q,
 		    (size_t)(colon - q));
-		el->n.name = arena_strndup(a, (const char *)colon + 1,
+		el->n.name = arena_strndup(st.a, (const char *)colon + 1,
 		    (size_t)(ne - colon - 1));
 	} else {
-		el->n.name = arena_strndup(a, (const char *)q,
+		el->n.name = arena_strndup(st.a, (const char *)q,
 		    (size_t)(ne - q));
 	}
-	el->ns_mark = ns_mark;
+	el->ns_mark = st.ns_mark;
 	q = ne;
 	for (;;) {
 		ws = 0;
@@ -974,7 +1188,8 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 			ws = 1;
 		}
 		if (q >= e) {
-			goto more;
+			r = NEED_MORE;
+			goto fail;
 		}
 		if (*q == '>') {
 			q++;
@@ -983,7 +1198,8 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 		}
 		if (*q == '/') {
 			if (q + 1 >= e) {
-				goto more;
+				r = NEED_MORE;
+				goto fail;
 			}
 			if (q[1] != '>') {
 				r = XML_ERR_SYNTAX;
@@ -997,187 +1213,27 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 			r = XML_ERR_SYNTAX;
 			goto fail;
 		}
-		an = q;
-		if ((r = scan_qname(p, q, e, &ne, &acolon)) != 0) {
+		if ((r = stag_scan_attr(p, &st, q, e, &t, &q)) != 0 ||
+		    (r = stag_ns_decl(p, &st, &t)) < 0) {
 			goto fail;
 		}
-		q = ne;
-		while (q < e && (cls[*q] & C_WS)) {
-			q++;
+		if (r == 0) {
+			stag_plain_attr(&st, &t);
 		}
-		if (q >= e) {
-			goto more;
-		}
-		if (*q != '=') {
-			r = XML_ERR_SYNTAX;
-			goto fail;
-		}
-		q++;
-		while (q < e && (cls[*q] & C_WS)) {
-			q++;
-		}
-		if (q >= e) {
-			goto more;
-		}
-		quote = *q++;
-		if (quote != '"' && quote != '\'') {
-			r = XML_ERR_SYNTAX;
-			goto fail;
-		}
-		ve = memchr(q, quote, (size_t)(e - q));
-		if ((size_t)((ve ? ve : e) - q) > p->lim.max_attr_value_len) {
-			r = XML_ERR_LIMIT_VALUE;
-			goto fail;
-		}
-		if (ve == NULL) {
-			goto more;
-		}
-		if (++nattrs > p->lim.max_attrs) {
-			r = XML_ERR_LIMIT_ATTRS;
-			goto fail;
-		}
-		val = arena_str(a, (size_t)(ve - q) + 1);
-		vl = decode(q, ve, val, DEC_ATTR);
-		if (vl < 0) {
-			r = (int)vl;
-			goto fail;
-		}
-		val[vl] = '\0';
-		arena_trim(a, val, (size_t)vl + 1);
-		q = ve + 1;
-
-		/* namespace declarations (Namespaces in XML 1.0 §3) */
-		if (acolon == NULL && ne - an == 5 && memcmp(an, "xmlns", 5) == 0) {
-			if (has_dflt) {
-				r = XML_ERR_DUP_ATTR;
-				goto fail;
-			}
-			has_dflt = 1;
-			if (strcmp(val, XML_NS_XML) == 0 ||
-			    strcmp(val, XML_NS_XMLNS) == 0) {
-				r = XML_ERR_NS_DECL;
-				goto fail;
-			}
-			uri = ns_intern(val, (size_t)vl);
-			dflt = uri != NULL ? uri : val;
-			if (header) {
-				at = arena_alloc(a, sizeof(*at));
-				at->next = NULL;
-				at->name = "xmlns";
-				at->ns = XML_NS_XMLNS;
-				at->prefix = NULL;
-				at->value = dflt;
-				*tailp = at;
-				tailp = &at->next;
-			}
-			continue;
-		}
-		if (acolon != NULL && acolon - an == 5 &&
-		    memcmp(an, "xmlns", 5) == 0) {
-			const char *pf = (const char *)acolon + 1;
-			size_t pl = (size_t)(ne - acolon - 1);
-			int is_xml = pl == 3 && memcmp(pf, "xml", 3) == 0;
-
-			if ((pl == 5 && memcmp(pf, "xmlns", 5) == 0) ||
-			    vl == 0 || strcmp(val, XML_NS_XMLNS) == 0 ||
-			    is_xml != (strcmp(val, XML_NS_XML) == 0)) {
-				r = XML_ERR_NS_DECL;
-				goto fail;
-			}
-			for (i = ns_mark; i < p->ns_len; i++) {
-				if (p->ns[i].plen == pl &&
-				    memcmp(p->ns[i].prefix, pf, pl) == 0) {
-					r = XML_ERR_DUP_ATTR;
-					goto fail;
-				}
-			}
-			if (is_xml) {
-				continue;
-			}
-			uri = ns_intern(val, (size_t)vl);
-			if (uri == NULL) {
-				uri = val;
-			}
-			pf = arena_strndup(a, pf, pl);
-			ns_push(p, pf, pl, uri);
-			if (header) {
-				at = arena_alloc(a, sizeof(*at));
-				at->next = NULL;
-				at->name = pf;
-				at->ns = XML_NS_XMLNS;
-				at->prefix = "xmlns";
-				at->value = uri;
-				*tailp = at;
-				tailp = &at->next;
-			}
-			continue;
-		}
-		at = arena_alloc(a, sizeof(*at));
-		at->next = NULL;
-		at->ns = NULL;
-		at->value = val;
-		if (acolon != NULL) {
-			at->prefix = arena_strndup(a, (const char *)an,
-			    (size_t)(acolon - an));
-			at->name = arena_strndup(a, (const char *)acolon + 1,
-			    (size_t)(ne - acolon - 1));
-		} else {
-			at->prefix = NULL;
-			at->name = arena_strndup(a, (const char *)an,
-			    (size_t)(ne - an));
-		}
-		*tailp = at;
-		tailp = &at->next;
 	}
 
 	/* a tree of tiny elements costs far more than its raw bytes: cap it */
-	if (a->total > ARENA_FACTOR * p->lim.max_stanza_bytes + ARENA_SLACK) {
+	if (st.a->total > ARENA_FACTOR * p->lim.max_stanza_bytes +
+	    ARENA_SLACK) {
 		r = XML_ERR_LIMIT_STANZA;
 		goto fail;
 	}
-
-	/* resolve namespaces */
-	if (has_dflt) {
-		el->dflt = dflt;
-	} else if (parent != NULL) {
-		el->dflt = parent->dflt;
-	} else if (p->hdflt_owned) {
-		el->dflt = arena_strndup(a, p->hdflt, strlen(p->hdflt));
-	} else {
-		el->dflt = p->hdflt != NULL ? p->hdflt : "";
+	if ((r = stag_resolve(p, el, parent, &st)) != 0) {
+		goto fail;
 	}
-	if (el->prefix != NULL) {
-		if (strcmp(el->prefix, "xmlns") == 0) {
-			r = XML_ERR_NS_DECL;
-			goto fail;
-		}
-		uri = ns_lookup(p, el->prefix, strlen(el->prefix));
-		if (uri == NULL) {
-			r = XML_ERR_NS_UNBOUND;
-			goto fail;
-		}
-		el->n.ns = uri;
-	} else {
-		el->n.ns = el->dflt;
-	}
-	for (at = attrs; at != NULL; at = at->next) {
-		if (at->prefix != NULL && at->ns == NULL) {
-			uri = ns_lookup(p, at->prefix, strlen(at->prefix));
-			if (uri == NULL) {
-				r = XML_ERR_NS_UNBOUND;
-				goto fail;
-			}
-			at->ns = uri;
-		}
-		if (attr_dup(attrs, at)) {
-			r = XML_ERR_DUP_ATTR;
-			goto fail;
-		}
-	}
-	el->n.attrs = attrs;
 	*endp = q;
 
-	if (header) {
+	if (st.header) {
 		if (p->mode == MODE_STREAM && (strcmp(el->n.name, "stream") != 0 ||
 		    strcmp(el->n.ns, XML_NS_STREAM) != 0)) {
 			r = XML_ERR_NOT_STREAM;
@@ -1186,7 +1242,7 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 		hdr_save(p, el);
 		p->ev = empty ? EV_OPEN_CLOSE : EV_OPEN;
 		p->evnode = &el->n;
-		p->evarena = a;
+		p->evarena = st.a;
 		p->arena = NULL;
 		p->state = empty ? ST_CLOSED : ST_TOP;
 		return 0;
@@ -1203,7 +1259,7 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 		p->depth++;
 		return 0;
 	}
-	p->ns_len = ns_mark;
+	p->ns_len = st.ns_mark;
 	if (parent == NULL) {
 		p->ev = EV_STANZA;
 		p->evnode = &el->n;
@@ -1211,15 +1267,13 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 	}
 	return 0;
 
-more:
-	r = NEED_MORE;
 fail:
-	p->ns_len = ns_mark;
+	p->ns_len = st.ns_mark;
 	if (created) {
-		arena_free(a);
+		arena_free(st.a);
 		p->arena = NULL;
 	} else {
-		arena_rollback(a, mark);
+		arena_rollback(st.a, mark);
 	}
 	return r;
 }
