@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "jid.h"
+#include "ns.h"
 #include "roster.h"
 #include "route.h"
 #include "stanza.h"

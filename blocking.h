@@ -6,10 +6,9 @@
 #ifndef UXMPPD_BLOCKING_H
 #define UXMPPD_BLOCKING_H
 
+#include "ns.h"
 #include "xml.h"
 
-#define NS_BLOCKING		"urn:xmpp:blocking"
-#define NS_BLOCKING_ERRORS	"urn:xmpp:blocking:errors"
 #define BLOCKING_MAX_ITEMS	1000	/* blocked JIDs per user */
 
 /*

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "jid.h"
 #include "log.h"
+#include "ns.h"
 #include "register.h"
 #include "roster.h"
 #include "route.h"
@@ -29,12 +30,6 @@
 #include "tls.h"
 #include "xml.h"
 
-#define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
-#define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
-#define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
-#define NS_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
-#define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
-#define NS_SASL_CB	"urn:xmpp:sasl-cb:0"		/* XEP-0440 */
 #define C2S_MAX_AUTH_FAILURES	3
 #define C2S_MAX_REGISTER_ATTEMPTS 5
 

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "tls.h"
 #include "muc_internal.h"
+#include "ns.h"
 
 /* ---- discovery (§6) ---- */
 

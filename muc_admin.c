@@ -12,6 +12,7 @@
 #include "config.h"
 #include "jid.h"
 #include "muc_internal.h"
+#include "ns.h"
 
 /* ---- affiliations and roles (§9, §10) ---- */
 

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "jid.h"
 #include "muc_internal.h"
+#include "ns.h"
 
 /* ---- messages (§7.4, §7.5, §7.8, §8.6) ---- */
 

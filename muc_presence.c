@@ -17,6 +17,7 @@
 #include "log.h"
 #include "muc.h"
 #include "muc_internal.h"
+#include "ns.h"
 
 /*
  * The presence a session sent, as kept: MUC payloads filtered out, from =

@@ -21,6 +21,7 @@
 #include "tls.h"
 #include "muc.h"
 #include "muc_internal.h"
+#include "ns.h"
 
 static struct htab rooms;	/* every room, by bare JID */
 

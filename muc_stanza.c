@@ -15,6 +15,7 @@
 #include "jid.h"
 #include "tls.h"
 #include "muc_internal.h"
+#include "ns.h"
 
 static unsigned long id_counter;
 

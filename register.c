@@ -10,6 +10,7 @@
 #include "config.h"
 #include "jid.h"
 #include "log.h"
+#include "ns.h"
 #include "stanza.h"
 
 int

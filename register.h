@@ -12,9 +12,9 @@
 #ifndef UXMPPD_REGISTER_H
 #define UXMPPD_REGISTER_H
 
+#include "ns.h"
 #include "xml.h"
 
-#define NS_REGISTER		"jabber:iq:register"
 #define REGISTER_FEATURE \
 	"<register xmlns='http://jabber.org/features/iq-register'/>"
 #define REGISTER_MAX_PASSWORD	1024	/* bytes */

@@ -16,6 +16,7 @@
 #include "htab.h"
 #include "jid.h"
 #include "log.h"
+#include "ns.h"
 #include "route.h"
 #include "stanza.h"
 #include "store.h"

@@ -16,10 +16,9 @@
 
 #include <stddef.h>
 
+#include "ns.h"
 #include "xml.h"
 
-#define NS_ROSTER		"jabber:iq:roster"
-#define NS_ROSTERVER		"urn:xmpp:features:rosterver"	/* RFC 6121 §2.6 */
 #define ROSTER_MAX_ITEMS	1000	/* contacts per user */
 #define ROSTER_MAX_NAME		1023	/* bytes of a name or group */
 #define ROSTER_MAX_GROUPS	64	/* groups per item */

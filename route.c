@@ -22,6 +22,7 @@
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
+#include "ns.h"
 #include "roster.h"
 #include "services.h"
 #include "stanza.h"
@@ -30,12 +31,6 @@
 #define ROUTE_OFFLINE_KIND	"offline"
 #define ROUTE_OFFLINE_MAX	100	/* messages kept per user */
 #define ROUTE_MAX_DIRECTED	1000	/* directed-presence peers per session */
-#define NS_DELAY		"urn:xmpp:delay"
-#define NS_CARBONS		"urn:xmpp:carbons:2"
-#define NS_FORWARD		"urn:xmpp:forward:0"
-#define NS_HINTS		"urn:xmpp:hints"
-#define NS_MUC_USER		"http://jabber.org/protocol/muc#user"
-#define NS_CHATSTATES		"http://jabber.org/protocol/chatstates"
 
 /* One bound session as the router sees it. */
 struct route_sess {

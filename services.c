@@ -21,6 +21,7 @@
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
+#include "ns.h"
 #include "roster.h"
 #include "route.h"
 #include "server.h"
@@ -28,20 +29,7 @@
 #include "store.h"
 #include "tls.h"
 
-#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
-#define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
-#define NS_PING		"urn:xmpp:ping"
-#define NS_VERSION	"jabber:iq:version"
-#define NS_LAST		"jabber:iq:last"
-#define NS_TIME		"urn:xmpp:time"
-#define NS_PRIVATE	"jabber:iq:private"
-#define NS_VCARD	"vcard-temp"
-#define NS_REGISTER	"jabber:iq:register"
-#define NS_CARBONS	"urn:xmpp:carbons:2"
-#define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
-#define NS_VCARD_UPDATE	"vcard-temp:x:update"
 #define UXMPPD_VERSION	"0.1"
-#define NS_CAPS		"http://jabber.org/protocol/caps"
 /* XEP-0115 §4: a URI naming the software; .invalid (RFC 2606) since
  * uxmppd has no web site of its own. */
 #define CAPS_NODE	"https://uxmppd.invalid/caps"

@@ -30,14 +30,12 @@
 #include "htab.h"
 #include "config.h"
 #include "log.h"
+#include "ns.h"
 #include "route.h"
 #include "server.h"
 #include "stanza.h"
 #include "tls.h"
 #include "xml.h"
-
-#define NS_CARBONS	"urn:xmpp:carbons:2"
-#define NS_DELAY	"urn:xmpp:delay"
 
 struct sm_item {
 	struct sm_item	*next;

@@ -16,10 +16,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ns.h"
 #include "xml.h"
 
-#define NS_SM		"urn:xmpp:sm:3"
-#define NS_CSI		"urn:xmpp:csi:0"
 #define SM_ACK_EVERY	5	/* request an ack after this many stanzas */
 #define SM_ID_BYTES	18	/* random bytes in an SM-ID (36 hex chars) */
 #define SM_CSI_MAX_HELD	100	/* presence held back while inactive */

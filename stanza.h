@@ -4,9 +4,8 @@
 #ifndef UXMPPD_STANZA_H
 #define UXMPPD_STANZA_H
 
+#include "ns.h"
 #include "xml.h"
-
-#define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
 
 /*
  * An error reply to st: same element name and id, from/to swapped,

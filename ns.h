@@ -1,0 +1,57 @@
+/*
+ * ns.h - every XML namespace uxmppd speaks, in one place (the parser's
+ * own, jabber:client and the stream namespace, are XML_NS_* in xml.h).
+ */
+#ifndef UXMPPD_NS_H
+#define UXMPPD_NS_H
+
+/* RFC 6120: streams, TLS, SASL, binding, stanza errors */
+#define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_SASL_CB	"urn:xmpp:sasl-cb:0"	/* XEP-0440 */
+#define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
+#define NS_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
+#define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
+
+/* RFC 6121: roster */
+#define NS_ROSTER	"jabber:iq:roster"
+#define NS_ROSTERVER	"urn:xmpp:features:rosterver"
+
+/* service discovery, data forms, commands, capabilities */
+#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
+#define NS_DATA		"jabber:x:data"
+#define NS_COMMANDS	"http://jabber.org/protocol/commands"
+#define NS_CAPS		"http://jabber.org/protocol/caps"
+
+/* multi-user chat (XEP-0045, XEP-0421) */
+#define NS_MUC		"http://jabber.org/protocol/muc"
+#define NS_MUC_USER	"http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN	"http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER	"http://jabber.org/protocol/muc#owner"
+#define NS_MUC_UNIQUE	"http://jabber.org/protocol/muc#unique"
+#define NS_OCCUPANT_ID	"urn:xmpp:occupant-id:0"
+
+/* IM extensions */
+#define NS_CARBONS	"urn:xmpp:carbons:2"
+#define NS_FORWARD	"urn:xmpp:forward:0"
+#define NS_DELAY	"urn:xmpp:delay"
+#define NS_HINTS	"urn:xmpp:hints"
+#define NS_CHATSTATES	"http://jabber.org/protocol/chatstates"
+#define NS_BLOCKING	"urn:xmpp:blocking"
+#define NS_BLOCKING_ERRORS	"urn:xmpp:blocking:errors"
+#define NS_SM		"urn:xmpp:sm:3"
+#define NS_CSI		"urn:xmpp:csi:0"
+
+/* the server's and accounts' own services */
+#define NS_PING		"urn:xmpp:ping"
+#define NS_VERSION	"jabber:iq:version"
+#define NS_LAST		"jabber:iq:last"
+#define NS_TIME		"urn:xmpp:time"
+#define NS_PRIVATE	"jabber:iq:private"
+#define NS_VCARD	"vcard-temp"
+#define NS_VCARD_UPDATE	"vcard-temp:x:update"
+#define NS_REGISTER	"jabber:iq:register"
+
+#endif
