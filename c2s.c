@@ -8,7 +8,6 @@
  */
 #include "c2s.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +55,8 @@ struct c2s {
 	unsigned		 header_sent:1;
 	unsigned		 restart:1;	/* reset the parser after this stanza */
 	unsigned		 drop_rest:1;	/* and discard the rest (STARTTLS) */
-	unsigned		 available:1;
 	unsigned		 registered:1;	/* in the routing table */
 	unsigned		 no_resume:1;	/* closed for good: never hibernate */
-	int			 priority;
 	unsigned		 auth_failures;
 	unsigned		 register_attempts;
 	time_t			 started;
@@ -152,18 +149,6 @@ const char *
 c2s_jid(const struct c2s *s)
 {
 	return s->jid;
-}
-
-int
-c2s_available(const struct c2s *s)
-{
-	return s->available;
-}
-
-int
-c2s_priority(const struct c2s *s)
-{
-	return s->priority;
 }
 
 /* Our half of the stream header, once. */
@@ -653,26 +638,6 @@ c2s_handle_prebind(struct c2s *s, struct xml_node *st)
 	xml_free(reply);
 }
 
-/* RFC 6121 §4.7.2.3: an integer in -128..127; anything else counts as
- * the default, 0. */
-static int
-c2s_parse_priority(const char *text)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') {
-		end++;
-	}
-	if (errno != 0 || end == text || *end != '\0' || v < -128 ||
-	    v > 127) {
-		return 0;
-	}
-	return (int)v;
-}
-
 /* A stanza from a bound client: validate, stamp 'from', route. */
 static void
 c2s_handle_stanza(struct c2s *s, struct xml_node *st)
@@ -694,23 +659,7 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 		log_debug("c2s %lu foreign from overridden", conn_id(s->conn));
 	}
 	xml_set_attr(st, "from", s->jid);
-	if (strcmp(st->name, "presence") == 0 && xml_attr(st, "to") == NULL) {
-		const char *type = xml_attr(st, "type");
-		struct xml_node *prio = xml_child(st, "priority", NULL);
-
-		if (type == NULL) {
-			s->priority = prio ? c2s_parse_priority(xml_text(prio)) :
-			    0;
-		}
-	}
 	route_from_client(s, st);
-}
-
-/* Called by route.c when the broadcast presence changes. */
-void
-c2s_set_available(struct c2s *s, int available)
-{
-	s->available = available ? 1 : 0;
 }
 
 /* XEP-0077 §3: registration on a stream that is not authenticated. */
@@ -941,8 +890,6 @@ c2s_adopt(struct c2s *s, struct c2s *old)
 {
 	free(s->jid);
 	s->jid = xstrdup(old->jid);
-	s->available = old->available;
-	s->priority = old->priority;
 	s->sm = old->sm;
 	old->sm = NULL;
 	old->no_resume = 1;

@@ -40,13 +40,8 @@ void	c2s_send(struct c2s *s, const char *data, size_t len);
 void	c2s_send_stanza(struct c2s *s, const struct xml_node *stanza);
 /* The session's full JID (NULL before bind).  Borrowed. */
 const char *c2s_jid(const struct c2s *s);
-/* Has the session sent available presence, and with which priority? */
-int	c2s_available(const struct c2s *s);
-int	c2s_priority(const struct c2s *s);
 /* Replaced by a new session for the same full JID: <conflict/>. */
 void	c2s_replaced(struct c2s *s);
-/* Record whether the session's broadcast presence is available. */
-void	c2s_set_available(struct c2s *s, int available);
 
 /* ---- for sm.c (XEP-0198 stream management, XEP-0352 CSI) ---- */
 
@@ -59,9 +54,10 @@ void	c2s_stream_error_app(struct c2s *s, const char *cond,
 /* Can s (authenticated, not bound) take over old's session: same user,
  * old still in the routing table and not closed for good? */
 int	c2s_can_resume(const struct c2s *old, const struct c2s *s);
-/* Resumption: s takes over old's bound session (JID, presence state,
- * stream management state, routing table entry, no presence sent).  A
- * hibernating old is freed; a live one gets a <conflict/> stream error. */
+/* Resumption: s takes over old's bound session (JID, stream management
+ * state, its routing table entry with the presence state route.c keeps;
+ * no presence sent).  A hibernating old is freed; a live one gets a
+ * <conflict/> stream error. */
 void	c2s_adopt(struct c2s *s, struct c2s *old);
 /* A hibernating session's window is over: end it for real (unavailable
  * presence, unacked stanzas re-routed) and free it. */

@@ -8,6 +8,7 @@
  */
 #include "route.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ struct route_sess {
 	unsigned		 block_interested:1;  /* fetched the blocklist */
 	unsigned		 carbons:1;	/* XEP-0280 enabled */
 	unsigned		 mark:1;	/* got the stanza being delivered */
+	unsigned		 available:1;	/* broadcast presence is available */
+	int			 priority;	/* of the last available presence */
 };
 
 struct route_user {
@@ -426,8 +429,8 @@ deliver_message_bare(const struct xml_node *st, const char *bare,
 		return;
 	}
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (c2s_available(rs->c2s) && c2s_priority(rs->c2s) > best) {
-			best = c2s_priority(rs->c2s);
+		if (rs->available && rs->priority > best) {
+			best = rs->priority;
 		}
 	}
 	if (best < 0) {
@@ -438,14 +441,14 @@ deliver_message_bare(const struct xml_node *st, const char *bare,
 		return;
 	}
 	for (rs = u->sessions; rs; rs = rs->next) {
-		if (!c2s_available(rs->c2s)) {
+		if (!rs->available) {
 			continue;
 		}
 		/* chat and normal go to the top priority; headline to all
 		 * non-negative ones */
-		if (c2s_priority(rs->c2s) == best ||
+		if (rs->priority == best ||
 		    (strcmp(type, "headline") == 0 &&
-		    c2s_priority(rs->c2s) >= 0)) {
+		    rs->priority >= 0)) {
 			send_to_session(rs, st);
 		}
 	}
@@ -519,7 +522,7 @@ deliver_presence(const struct xml_node *st, const char *to,
 	}
 	u = user_find(bare, strlen(bare));
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (c2s_available(rs->c2s)) {
+		if (rs->available) {
 			send_to_session(rs, st);
 		}
 	}
@@ -753,6 +756,25 @@ send_bytes_cb(void *ud, const char *data, size_t len)
 	c2s_send(ud, data, len);
 }
 
+/* RFC 6121 §4.7.2.3: an integer from -128 to 127; anything else is 0. */
+static int
+parse_priority(const char *text)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') {
+		end++;
+	}
+	if (errno != 0 || end == text || *end != '\0' || v < -128 ||
+	    v > 127) {
+		return 0;
+	}
+	return (int)v;
+}
+
 /* Presence without 'to' from a client: RFC 6121 §4.2, §4.4 and §4.5. */
 static void
 presence_broadcast(struct c2s *s, struct route_sess *rs,
@@ -764,7 +786,7 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 	struct route_prepared p;
 	struct route_sess *o;
 	struct bcast b;
-	struct xml_node *probe;
+	struct xml_node *probe, *prio;
 	char bare[JID_MAX + 1];
 	int initial;
 	size_t i;
@@ -785,11 +807,13 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 	b.user = bare;
 	b.want = ROSTER_SUB_FROM;
 	if (type == NULL) {
-		initial = !c2s_available(s);
-		c2s_set_available(s, 1);
+		prio = xml_child(st, "priority", NULL);
+		rs->priority = prio != NULL ? parse_priority(xml_text(prio)) : 0;
+		initial = !rs->available;
+		rs->available = 1;
 		/* §4.2.2: the user's own available resources, itself too */
 		for (o = u->sessions; o; o = o->next) {
-			if (c2s_available(o->c2s)) {
+			if (o->available) {
 				route_prepared_send(&p, c2s_jid(o->c2s));
 			}
 		}
@@ -811,7 +835,7 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 			roster_foreach(bare, bcast_cb, &b);
 			/* the new resource learns of the others */
 			for (o = u->sessions; o; o = o->next) {
-				if (o == rs || !c2s_available(o->c2s) ||
+				if (o == rs || !o->available ||
 				    o->presence == NULL) {
 					continue;
 				}
@@ -821,7 +845,7 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 			}
 			/* §3.1.3: pending subscription requests */
 			roster_resend_pending(bare, send_bytes_cb, s);
-			if (c2s_priority(s) >= 0) {
+			if (rs->priority >= 0) {
 				offline_flush(rs, bare);
 			}
 		}
@@ -829,10 +853,10 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 		const struct xml_node *status = xml_child(st, "status", NULL);
 
 		services_last_record(bare, status ? xml_text(status) : "");
-		c2s_set_available(s, 0);
+		rs->available = 0;
 		/* itself (if still connected), and its other resources */
 		for (o = u->sessions; o; o = o->next) {
-			if (o == rs || c2s_available(o->c2s)) {
+			if (o == rs || o->available) {
 				route_prepared_send(&p, c2s_jid(o->c2s));
 			}
 		}
@@ -1061,7 +1085,7 @@ route_presence_of(const char *bare, const char *to, int unavailable)
 	int n = 0;
 
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (!c2s_available(rs->c2s) || rs->presence == NULL) {
+		if (!rs->available || rs->presence == NULL) {
 			continue;
 		}
 		if (unavailable) {
@@ -1088,7 +1112,7 @@ route_to_available(const char *bare, const struct xml_node *st)
 	struct route_sess *rs;
 
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (c2s_available(rs->c2s)) {
+		if (rs->available) {
 			send_to_session(rs, st);
 		}
 	}
@@ -1101,7 +1125,7 @@ route_user_available(const char *bare)
 	struct route_sess *rs;
 
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (c2s_available(rs->c2s)) {
+		if (rs->available) {
 			return 1;
 		}
 	}
@@ -1192,12 +1216,12 @@ route_session_remove(struct c2s *s)
 		}
 	}
 	muc_session_gone(full);
-	if (c2s_available(s) || rs->ndirected > 0) {
+	if (rs->available || rs->ndirected > 0) {
 		/* went away without unavailable presence: say it for them */
 		pres = xml_new("presence", XML_NS_CLIENT);
 		xml_set_attr(pres, "type", "unavailable");
 		xml_set_attr(pres, "from", full);
-		if (c2s_available(s)) {
+		if (rs->available) {
 			presence_broadcast(s, rs, pres);
 		} else {
 			for (i = 0; i < rs->ndirected; i++) {
