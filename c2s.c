@@ -55,7 +55,7 @@ struct c2s {
 	unsigned		 header_sent:1;
 	unsigned		 restart:1;	/* reset the parser after this stanza */
 	unsigned		 drop_rest:1;	/* and discard the rest (STARTTLS) */
-	unsigned		 registered:1;	/* in the routing table */
+	struct route_sess	*route;	/* in the routing table, or NULL */
 	unsigned		 no_resume:1;	/* closed for good: never hibernate */
 	unsigned		 auth_failures;
 	unsigned		 register_attempts;
@@ -112,7 +112,7 @@ c2s_write(struct c2s *s, const char *text)
 	conn_write(s->conn, text, strlen(text));
 }
 
-void
+static void
 c2s_send(struct c2s *s, const char *data, size_t len)
 {
 	/* With stream management a stanza is kept until acked, even when
@@ -137,7 +137,7 @@ c2s_write_raw(struct c2s *s, const char *data, size_t len)
 	}
 }
 
-void
+static void
 c2s_send_stanza(struct c2s *s, const struct xml_node *stanza)
 {
 	buf_reset(&scratch);
@@ -562,6 +562,42 @@ c2s_random_resource(char *out, size_t cap)
 	}
 }
 
+/* route.h's send: a stanza for this session. */
+static void
+c2s_route_send(void *owner, const char *data, size_t len)
+{
+	c2s_send(owner, data, len);
+}
+
+/* End the session with stream error cond (and text, may be NULL); no
+ * resumption.  A hibernating session is ended at the next tick, never
+ * here: the caller may be in the middle of the routing table. */
+static void
+c2s_kick(struct c2s *s, const char *cond, const char *text)
+{
+	s->no_resume = 1;
+	if (s->conn == NULL && s->sm != NULL) {
+		sm_kill(s->sm);
+		return;
+	}
+	c2s_stream_error(s, cond, text);
+}
+
+/* route.h's end: the router has dropped the session. */
+static void
+c2s_route_end(void *owner, const char *cond)
+{
+	struct c2s *s = owner;
+
+	s->route = NULL;
+	c2s_kick(s, cond, strcmp(cond, "conflict") == 0 ?
+	    "Replaced by new connection" : NULL);
+}
+
+static const struct route_session_ops c2s_route_ops = {
+	c2s_route_send, c2s_route_end
+};
+
 static void
 c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 {
@@ -592,8 +628,7 @@ c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 	}
 	s->jid = xstrdup(full);
 	c2s_enter(s, C2S_OPEN);
-	route_session_add(s);
-	s->registered = 1;
+	s->route = route_session_add(s, s->jid, &c2s_route_ops);
 	log_info("c2s %lu bound jid=%s", conn_id(s->conn), s->jid);
 	reply = stanza_result(iq);
 	b = xml_add(reply, "bind", NS_BIND);
@@ -601,20 +636,6 @@ c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 	xml_set_attr(reply, "to", s->jid);
 	c2s_send_stanza(s, reply);
 	xml_free(reply);
-}
-
-void
-c2s_replaced(struct c2s *s)
-{
-	s->registered = 0;
-	s->no_resume = 1;
-	if (s->conn == NULL && s->sm != NULL) {
-		/* hibernating: gone at the next tick, never here (the
-		 * router is in the middle of its table) */
-		sm_kill(s->sm);
-		return;
-	}
-	c2s_stream_error(s, "conflict", "Replaced by new connection");
 }
 
 /* Stanzas between SASL success and bind: bind, session, nothing else. */
@@ -659,7 +680,9 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 		log_debug("c2s %lu foreign from overridden", conn_id(s->conn));
 	}
 	xml_set_attr(st, "from", s->jid);
-	route_from_client(s, st);
+	if (s->route != NULL) {
+		route_from_client(s->route, st);
+	}
 }
 
 /* XEP-0077 §3: registration on a stream that is not authenticated. */
@@ -814,18 +837,7 @@ c2s_tick(struct c2s *s)
 void
 c2s_shutdown(struct c2s *s)
 {
-	c2s_kick(s, "system-shutdown");
-}
-
-void
-c2s_kick(struct c2s *s, const char *cond)
-{
-	s->no_resume = 1;
-	if (s->conn == NULL && s->sm != NULL) {
-		sm_kill(s->sm);		/* hibernating: ends at the tick */
-		return;
-	}
-	c2s_stream_error(s, cond, NULL);
+	c2s_kick(s, "system-shutdown", NULL);
 }
 
 /* The one place a session ends: leave the routing table, re-route what
@@ -835,10 +847,10 @@ c2s_destroy(struct c2s *s)
 {
 	struct sm *sm = s->sm;
 
-	if (s->registered) {
-		route_session_remove(s);
+	if (s->route != NULL) {
+		route_session_remove(s->route);
+		s->route = NULL;
 	}
-	s->registered = 0;
 	s->sm = NULL;
 	if (sm != NULL) {
 		sm_end(sm, s->jid);
@@ -859,7 +871,7 @@ c2s_free(struct c2s *s)
 {
 	/* XEP-0198 §6: an unfinished stream of a resumable session: the
 	 * session outlives its connection for the resumption window */
-	if (s->sm != NULL && s->registered && !s->no_resume &&
+	if (s->sm != NULL && s->route != NULL && !s->no_resume &&
 	    sm_hibernate(s->sm)) {
 		if (s->state != C2S_CLOSED) {
 			c2s_enter(s, C2S_CLOSED);
@@ -881,7 +893,7 @@ c2s_free(struct c2s *s)
 int
 c2s_can_resume(const struct c2s *old, const struct c2s *s)
 {
-	return old->registered && !old->no_resume && old->user != NULL &&
+	return old->route != NULL && !old->no_resume && old->user != NULL &&
 	    s->user != NULL && strcmp(old->user, s->user) == 0;
 }
 
@@ -893,10 +905,10 @@ c2s_adopt(struct c2s *s, struct c2s *old)
 	s->sm = old->sm;
 	old->sm = NULL;
 	old->no_resume = 1;
-	if (old->registered) {
-		route_session_swap(old, s);
-		s->registered = 1;
-		old->registered = 0;
+	if (old->route != NULL) {
+		route_session_rebind(old->route, s);
+		s->route = old->route;
+		old->route = NULL;
 	}
 	c2s_enter(s, C2S_OPEN);
 	log_info("c2s %lu resumed jid=%s", conn_id(s->conn), s->jid);

@@ -25,26 +25,14 @@ void	c2s_output_overflow(struct c2s *s);
 void	c2s_tick(struct c2s *s);
 /* Server shutting down: <system-shutdown/> and the stream close. */
 void	c2s_shutdown(struct c2s *s);
-/* End the session with stream error cond (e.g. "not-authorized" when
- * its account was deleted, XEP-0077 §3.2). */
-void	c2s_kick(struct c2s *s, const char *cond);
 /* Release everything; the session leaves the routing table. */
 void	c2s_free(struct c2s *s);
 
 
-/* ---- for route.c: what a bound session offers ---- */
-
-/* Queue a serialized stanza for this session. */
-void	c2s_send(struct c2s *s, const char *data, size_t len);
-/* Serialize and queue a stanza for this session. */
-void	c2s_send_stanza(struct c2s *s, const struct xml_node *stanza);
-/* The session's full JID (NULL before bind).  Borrowed. */
-const char *c2s_jid(const struct c2s *s);
-/* Replaced by a new session for the same full JID: <conflict/>. */
-void	c2s_replaced(struct c2s *s);
-
 /* ---- for sm.c (XEP-0198 stream management, XEP-0352 CSI) ---- */
 
+/* The session's full JID (NULL before bind).  Borrowed. */
+const char *c2s_jid(const struct c2s *s);
 /* Write a nonza (not counted, not queued) while the stream is live. */
 void	c2s_write_raw(struct c2s *s, const char *data, size_t len);
 /* A stream error with an application-specific condition element app_xml

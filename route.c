@@ -17,7 +17,6 @@
 
 #include "account.h"
 #include "blocking.h"
-#include "c2s.h"
 #include "config.h"
 #include "htab.h"
 #include "jid.h"
@@ -35,7 +34,9 @@
 
 /* One bound session as the router sees it. */
 struct route_sess {
-	struct c2s		*c2s;
+	void			*owner;		/* the session's stream */
+	const struct route_session_ops *ops;
+	char			*jid;		/* full JID */
 	struct route_sess	*next;		/* same user */
 	char			**directed;	/* JIDs sent directed presence */
 	size_t			 ndirected;
@@ -59,6 +60,7 @@ static struct {
 	struct htab		 users;
 	size_t			 nsessions;
 	struct buf		 out;		/* serializing */
+	struct buf		 stanza;	/* serializing one for a session */
 	unsigned long long	 offline_seq;
 } rt;
 
@@ -102,22 +104,7 @@ sess_find_full(const char *full)
 	struct route_sess *rs;
 
 	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (strcmp(c2s_jid(rs->c2s), full) == 0) {
-			return rs;
-		}
-	}
-	return NULL;
-}
-
-static struct route_sess *
-sess_of(const struct c2s *s)
-{
-	const char *full = c2s_jid(s);
-	struct route_user *u = user_find(full, jid_bare_len(full));
-	struct route_sess *rs;
-
-	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-		if (rs->c2s == s) {
+		if (strcmp(rs->jid, full) == 0) {
 			return rs;
 		}
 	}
@@ -134,16 +121,38 @@ sess_free(struct route_sess *rs)
 	}
 	free(rs->directed);
 	xml_free(rs->presence);
+	free(rs->jid);
 	free(rs);
 }
 
+/* Unregister rs, then tell its stream to end with cond.  The stream
+ * learns it has no session any more from the call itself. */
+static void
+sess_end(struct route_sess *rs, const char *cond)
+{
+	void *owner = rs->owner;
+	const struct route_session_ops *ops = rs->ops;
+
+	route_session_remove(rs);
+	ops->end(owner, cond);
+}
+
 /* ---- sending ---- */
+
+/* Serialize st and queue it on the session's stream. */
+static void
+sess_send_stanza(struct route_sess *rs, const struct xml_node *st)
+{
+	buf_reset(&rt.stanza);
+	xml_serialize(st, XML_NS_CLIENT, &rt.stanza);
+	rs->ops->send(rs->owner, rt.stanza.data, rt.stanza.len);
+}
 
 static void
 send_to_session(struct route_sess *rs, const struct xml_node *st)
 {
 	rs->mark = 1;
-	c2s_send_stanza(rs->c2s, st);
+	sess_send_stanza(rs, st);
 }
 
 /* Reply to st with a stanza error, unless st is itself an error. */
@@ -187,7 +196,7 @@ route_prepared_send(const struct route_prepared *p, const char *to)
 	buf_putc(&rt.out, '\'');
 	buf_append(&rt.out, p->bytes.data + p->name_len,
 	    p->bytes.len - p->name_len);
-	c2s_send(rs->c2s, rt.out.data, rt.out.len);
+	rs->ops->send(rs->owner, rt.out.data, rt.out.len);
 }
 
 void
@@ -333,7 +342,7 @@ offline_flush(struct route_sess *rs, const char *bare)
 	for (i = 0; keys[i] != NULL; i++) {
 		v = store_get(ROUTE_OFFLINE_KIND, keys[i]);
 		if (v != NULL && rs != NULL) {
-			c2s_send(rs->c2s, v, strlen(v));
+			rs->ops->send(rs->owner, v, strlen(v));
 		}
 		store_del(ROUTE_OFFLINE_KIND, keys[i]);
 	}
@@ -395,8 +404,8 @@ carbons_send(struct route_user *u, const struct xml_node *st,
 			    "forwarded", NS_FORWARD);
 			xml_copy_into(fwd, st);
 		}
-		xml_set_attr(wrap, "to", c2s_jid(o->c2s));
-		c2s_send_stanza(o->c2s, wrap);
+		xml_set_attr(wrap, "to", o->jid);
+		sess_send_stanza(o, wrap);
 	}
 	xml_free(wrap);
 }
@@ -753,7 +762,9 @@ bcast_cb(void *ud, const struct roster_item *it)
 static void
 send_bytes_cb(void *ud, const char *data, size_t len)
 {
-	c2s_send(ud, data, len);
+	struct route_sess *rs = ud;
+
+	rs->ops->send(rs->owner, data, len);
 }
 
 /* RFC 6121 §4.7.2.3: an integer from -128 to 127; anything else is 0. */
@@ -777,11 +788,11 @@ parse_priority(const char *text)
 
 /* Presence without 'to' from a client: RFC 6121 §4.2, §4.4 and §4.5. */
 static void
-presence_broadcast(struct c2s *s, struct route_sess *rs,
+presence_broadcast(struct route_sess *rs,
     struct xml_node *st)
 {
 	const char *type = xml_attr(st, "type");
-	const char *full = c2s_jid(s);
+	const char *full = rs->jid;
 	struct route_user *u = user_find(full, jid_bare_len(full));
 	struct route_prepared p;
 	struct route_sess *o;
@@ -796,7 +807,7 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 			struct xml_node *reply = stanza_error_reply(st,
 			    "modify", "bad-request", "Invalid presence type");
 
-			c2s_send_stanza(s, reply);
+			sess_send_stanza(rs, reply);
 			xml_free(reply);
 		}
 		return;
@@ -814,7 +825,7 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 		/* §4.2.2: the user's own available resources, itself too */
 		for (o = u->sessions; o; o = o->next) {
 			if (o->available) {
-				route_prepared_send(&p, c2s_jid(o->c2s));
+				route_prepared_send(&p, o->jid);
 			}
 		}
 		/* §4.4.2: every contact subscribed to the user */
@@ -840,11 +851,11 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 					continue;
 				}
 				xml_set_attr(o->presence, "to", full);
-				c2s_send_stanza(s, o->presence);
+				sess_send_stanza(rs, o->presence);
 				xml_set_attr(o->presence, "to", NULL);
 			}
 			/* §3.1.3: pending subscription requests */
-			roster_resend_pending(bare, send_bytes_cb, s);
+			roster_resend_pending(bare, send_bytes_cb, rs);
 			if (rs->priority >= 0) {
 				offline_flush(rs, bare);
 			}
@@ -857,7 +868,7 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 		/* itself (if still connected), and its other resources */
 		for (o = u->sessions; o; o = o->next) {
 			if (o == rs || o->available) {
-				route_prepared_send(&p, c2s_jid(o->c2s));
+				route_prepared_send(&p, o->jid);
 			}
 		}
 		roster_foreach(bare, bcast_cb, &b);
@@ -879,7 +890,8 @@ presence_broadcast(struct c2s *s, struct route_sess *rs,
 
 /* XEP-0191 §3.3: what the user sends to a JID it blocked bounces. */
 static int
-outbound_blocked(struct c2s *s, const struct xml_node *st, const char *bare,
+outbound_blocked(struct route_sess *rs, const struct xml_node *st,
+    const char *bare,
     const char *to)
 {
 	const char *type = xml_attr(st, "type");
@@ -900,26 +912,25 @@ outbound_blocked(struct c2s *s, const struct xml_node *st, const char *bare,
 	if (err != NULL) {
 		xml_add(err, "blocked", NS_BLOCKING_ERRORS);
 	}
-	c2s_send_stanza(s, reply);
+	sess_send_stanza(rs, reply);
 	xml_free(reply);
 	return 1;
 }
 
 static void
-reply_result(struct c2s *s, const struct xml_node *iq)
+reply_result(struct route_sess *rs, const struct xml_node *iq)
 {
 	struct xml_node *reply = stanza_result(iq);
 
 	xml_set_attr(reply, "from", NULL);
-	c2s_send_stanza(s, reply);
+	sess_send_stanza(rs, reply);
 	xml_free(reply);
 }
 
 /* iq a session sends to its own account: those that change the session's
  * state are handled here, the rest by services.c.  1 when handled. */
 static int
-own_iq(struct c2s *s, struct route_sess *rs, const struct xml_node *st,
-    const char *bare)
+own_iq(struct route_sess *rs, const struct xml_node *st, const char *bare)
 {
 	const struct xml_node *q = xml_child(st, NULL, NULL);
 	const char *type = xml_attr(st, "type");
@@ -943,25 +954,21 @@ own_iq(struct c2s *s, struct route_sess *rs, const struct xml_node *st,
 	    (strcmp(q->name, "enable") == 0 ||
 	    strcmp(q->name, "disable") == 0)) {
 		rs->carbons = strcmp(q->name, "enable") == 0;
-		reply_result(s, st);
+		reply_result(rs, st);
 		return 1;
 	}
 	return 0;
 }
 
 void
-route_from_client(struct c2s *s, struct xml_node *st)
+route_from_client(struct route_sess *rs, struct xml_node *st)
 {
 	const char *to = xml_attr(st, "to");
 	const char *type = xml_attr(st, "type");
-	struct route_sess *rs = sess_of(s);
 	struct route_user *u;
 	char canon[JID_MAX + 1], bare[JID_MAX + 1], to_bare[JID_MAX + 1];
 
-	if (rs == NULL) {
-		return;
-	}
-	jid_bare(c2s_jid(s), bare, sizeof(bare));
+	jid_bare(rs->jid, bare, sizeof(bare));
 	if (to != NULL && jid_canon(to, canon, sizeof(canon)) != 0) {
 		route_error(st, "jid-malformed");
 		return;
@@ -972,14 +979,14 @@ route_from_client(struct c2s *s, struct xml_node *st)
 			services_presence_stamp(st, bare);
 		}
 		if (to == NULL) {
-			presence_broadcast(s, rs, st);
+			presence_broadcast(rs, st);
 			return;
 		}
 		jid_bare(canon, to_bare, sizeof(to_bare));
 		/* XEP-0191 §3.3: nothing goes out to a blocked JID, roster
 		 * subscription traffic included (Prosody 0.12 lets that
 		 * through; the XEP says MUST NOT route) */
-		if (outbound_blocked(s, st, bare, canon)) {
+		if (outbound_blocked(rs, st, bare, canon)) {
 			return;
 		}
 		if (is_sub_type(type)) {
@@ -996,7 +1003,7 @@ route_from_client(struct c2s *s, struct xml_node *st)
 					    "resource-constraint",
 					    "Too many directed presences");
 
-					c2s_send_stanza(s, reply);
+					sess_send_stanza(rs, reply);
 					xml_free(reply);
 					return;
 				}
@@ -1012,7 +1019,7 @@ route_from_client(struct c2s *s, struct xml_node *st)
 	if (to == NULL || strcmp(canon, bare) == 0) {
 		/* RFC 6120 §10.3: handled on behalf of the account */
 		if (strcmp(st->name, "iq") == 0) {
-			if (!own_iq(s, rs, st, bare)) {
+			if (!own_iq(rs, st, bare)) {
 				services_account_iq(st, bare);
 			}
 			return;
@@ -1020,7 +1027,7 @@ route_from_client(struct c2s *s, struct xml_node *st)
 		if (to == NULL) {
 			xml_set_attr(st, "to", bare);
 		}
-	} else if (outbound_blocked(s, st, bare, canon)) {
+	} else if (outbound_blocked(rs, st, bare, canon)) {
 		return;
 	}
 	if (strcmp(st->name, "message") == 0) {
@@ -1058,8 +1065,8 @@ push_to_interested(const char *bare, const struct xml_node *iq,
 		    rs->roster_interested)) {
 			continue;
 		}
-		xml_set_attr(copy, "to", c2s_jid(rs->c2s));
-		c2s_send_stanza(rs->c2s, copy);
+		xml_set_attr(copy, "to", rs->jid);
+		sess_send_stanza(rs, copy);
 	}
 	xml_free(copy);
 }
@@ -1091,7 +1098,7 @@ route_presence_of(const char *bare, const char *to, int unavailable)
 		if (unavailable) {
 			p = xml_new("presence", XML_NS_CLIENT);
 			xml_set_attr(p, "type", "unavailable");
-			xml_set_attr(p, "from", c2s_jid(rs->c2s));
+			xml_set_attr(p, "from", rs->jid);
 			xml_set_attr(p, "to", to);
 			route_stanza(p);
 			xml_free(p);
@@ -1136,24 +1143,20 @@ void
 route_user_gone(const char *bare, const char *except)
 {
 	struct route_user *u;
-	struct c2s *s;
 
 	for (;;) {
 		struct route_sess *rs;
 
 		u = user_find(bare, strlen(bare));
 		for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
-			if (except == NULL ||
-			    strcmp(c2s_jid(rs->c2s), except) != 0) {
+			if (except == NULL || strcmp(rs->jid, except) != 0) {
 				break;
 			}
 		}
 		if (rs == NULL) {
 			return;
 		}
-		s = rs->c2s;
-		route_session_remove(s);
-		c2s_kick(s, "not-authorized");
+		sess_end(rs, "not-authorized");
 	}
 }
 
@@ -1166,44 +1169,44 @@ route_account_removed(const char *bare)
 
 /* ---- sessions ---- */
 
-void
-route_session_add(struct c2s *s)
+/* See route.h. */
+struct route_sess *
+route_session_add(void *owner, const char *full,
+    const struct route_session_ops *ops)
 {
-	const char *full = c2s_jid(s);
 	struct route_sess *old = sess_find_full(full);
 	struct route_user *u;
 	struct route_sess *rs;
 
 	if (rt.out.max == 0 && rt.out.data == NULL) {
 		buf_init(&rt.out, 0);
+		buf_init(&rt.stanza, 0);
 	}
 	if (old != NULL) {
 		/* RFC 6120 §7.7.2.2: the new session wins */
-		struct c2s *olds = old->c2s;
-
-		route_session_remove(olds);
-		c2s_replaced(olds);
+		sess_end(old, "conflict");
 	}
 	u = user_get(full, jid_bare_len(full));
 	rs = xcalloc(1, sizeof(*rs));
-	rs->c2s = s;
+	rs->owner = owner;
+	rs->ops = ops;
+	rs->jid = xstrdup(full);
 	rs->next = u->sessions;
 	u->sessions = rs;
 	rt.nsessions++;
+	return rs;
 }
 
+/* See route.h. */
 void
-route_session_remove(struct c2s *s)
+route_session_remove(struct route_sess *rs)
 {
-	const char *full = c2s_jid(s);
+	const char *full = rs->jid;
 	struct route_user *u;
-	struct route_sess **pp, *rs = sess_of(s);
+	struct route_sess **pp;
 	struct xml_node *pres;
 	size_t i;
 
-	if (rs == NULL) {
-		return;
-	}
 	/* Rooms learn of it from muc_session_gone(), with its status. */
 	for (i = 0; i < rs->ndirected; ) {
 		char dom[JID_MAX + 1];
@@ -1222,7 +1225,7 @@ route_session_remove(struct c2s *s)
 		xml_set_attr(pres, "type", "unavailable");
 		xml_set_attr(pres, "from", full);
 		if (rs->available) {
-			presence_broadcast(s, rs, pres);
+			presence_broadcast(rs, pres);
 		} else {
 			for (i = 0; i < rs->ndirected; i++) {
 				xml_set_attr(pres, "to", rs->directed[i]);
@@ -1243,13 +1246,9 @@ route_session_remove(struct c2s *s)
 	user_drop_if_empty(u);
 }
 
+/* See route.h. */
 void
-route_session_swap(struct c2s *old, struct c2s *s)
+route_session_rebind(struct route_sess *rs, void *owner)
 {
-	struct route_sess *rs = sess_of(old);
-
-	if (rs != NULL) {
-		rs->c2s = s;
-	}
+	rs->owner = owner;
 }
-

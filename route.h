@@ -8,7 +8,6 @@
 #include "buf.h"
 #include "xml.h"
 
-struct c2s;
 
 /*
  * Deliver stanza (its 'from' and 'to' set) by the RFC 6121 rules for its
@@ -35,18 +34,31 @@ void	route_prepared_free(struct route_prepared *p);
 
 /* ---- for c2s.c: sessions and client stanzas ---- */
 
-/* Register a bound session under its full JID.  An older session with the
- * same full JID is told it was replaced and unregistered. */
-void	route_session_add(struct c2s *s);
-/* The session is going away: unregister, and broadcast unavailable
- * presence for it when it was available. */
-void	route_session_remove(struct c2s *s);
-/* Stream resumption (XEP-0198): the session registered as old (same full
- * JID) now lives in s.  No presence is sent; nothing else changes. */
-void	route_session_swap(struct c2s *old, struct c2s *s);
-/* A stanza from a bound client session; 'from' is already stamped with
- * the session's full JID.  Borrowed. */
-void	route_from_client(struct c2s *s, struct xml_node *stanza);
+/* What a bound client stream offers the router, for its owner pointer. */
+struct route_session_ops {
+	/* Queue serialized stanza bytes on the stream. */
+	void	(*send)(void *owner, const char *data, size_t len);
+	/* The router has dropped the session (already unregistered): end the
+	 * stream with stream error cond, "conflict" when a new session took
+	 * its full JID, "not-authorized" when its account was deleted. */
+	void	(*end)(void *owner, const char *cond);
+};
+struct route_sess;
+
+/* Register a bound session under its full JID (copied); ops must outlive
+ * it.  An older session with the same full JID is ended with "conflict".
+ * Returns the session's handle for the calls below. */
+struct route_sess *route_session_add(void *owner, const char *full,
+	    const struct route_session_ops *ops);
+/* The session is going away: unregister it and broadcast unavailable
+ * presence for it when it was available.  rs is freed. */
+void	route_session_remove(struct route_sess *rs);
+/* Stream resumption (XEP-0198): the session now lives on another stream,
+ * owner.  No presence is sent; nothing else changes. */
+void	route_session_rebind(struct route_sess *rs, void *owner);
+/* A stanza from the session's client; 'from' is already stamped with the
+ * session's full JID.  Borrowed. */
+void	route_from_client(struct route_sess *rs, struct xml_node *stanza);
 
 /* ---- for the IM modules (roster.c, blocking.c, services.c) ---- */
 
