@@ -1216,6 +1216,10 @@ muc_init(void)
 	store_foreach("muc_room", NULL, load_room, NULL);
 	store_foreach("muc_aff", NULL, load_aff, NULL);
 	store_foreach("muc_tomb", NULL, load_tomb, NULL);
+	if (route_register_domain(muc_host(), muc_handle,
+	    muc_session_gone) != 0) {
+		return -1;
+	}
 	log_info("muc %s: %zu persistent rooms loaded", muc_host(),
 	    rooms.count);
 	return 0;

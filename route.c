@@ -21,7 +21,6 @@
 #include "htab.h"
 #include "jid.h"
 #include "log.h"
-#include "muc.h"
 #include "ns.h"
 #include "roster.h"
 #include "services.h"
@@ -61,6 +60,12 @@ static struct {
 	size_t			 nsessions;
 	struct buf		 out;		/* serializing */
 	struct buf		 stanza;	/* serializing one for a session */
+	struct route_service {
+		char	*domain;
+		void	(*handle)(const struct xml_node *st);
+		void	(*session_gone)(const char *full_jid);
+	}			 services[ROUTE_MAX_SERVICES];
+	size_t			 nservices;
 	unsigned long long	 offline_seq;
 } rt;
 
@@ -663,12 +668,47 @@ deliver_local(const struct xml_node *st, const char *to)
 	}
 }
 
+/* The service registered at domain dom, or NULL. */
+static struct route_service *
+service_of(const char *dom)
+{
+	size_t i;
+
+	for (i = 0; i < rt.nservices; i++) {
+		if (strcmp(rt.services[i].domain, dom) == 0) {
+			return &rt.services[i];
+		}
+	}
+	return NULL;
+}
+
+/* See route.h. */
+int
+route_register_domain(const char *domain,
+    void (*handle)(const struct xml_node *stanza),
+    void (*session_gone)(const char *full_jid))
+{
+	struct route_service *svc = service_of(domain);
+
+	if (svc == NULL) {
+		if (rt.nservices == ROUTE_MAX_SERVICES) {
+			return -1;
+		}
+		svc = &rt.services[rt.nservices++];
+		svc->domain = xstrdup(domain);
+	}
+	svc->handle = handle;
+	svc->session_gone = session_gone;
+	return 0;
+}
+
 void
 route_stanza(const struct xml_node *st)
 {
 	const struct config *cfg = config_get();
 	const char *to = xml_attr(st, "to");
 	char canon[JID_MAX + 1], dom[JID_MAX + 1];
+	const struct route_service *svc;
 
 	if (rt.out.max == 0 && rt.out.data == NULL) {
 		buf_init(&rt.out, 0);
@@ -682,8 +722,8 @@ route_stanza(const struct xml_node *st)
 		route_error(st, "jid-malformed");
 		return;
 	}
-	if (strcmp(dom, cfg->muc_domain) == 0) {
-		muc_handle(st);
+	if ((svc = service_of(dom)) != NULL) {
+		svc->handle(st);
 	} else if (strcmp(dom, cfg->domain) != 0) {
 		/* no server-to-server yet */
 		route_error(st, "remote-server-not-found");
@@ -1207,18 +1247,25 @@ route_session_remove(struct route_sess *rs)
 	struct xml_node *pres;
 	size_t i;
 
-	/* Rooms learn of it from muc_session_gone(), with its status. */
+	/* Services learn of it from their session_gone, rooms with the
+	 * occupant's status: no unavailable presence to them. */
 	for (i = 0; i < rs->ndirected; ) {
 		char dom[JID_MAX + 1];
+		const struct route_service *svc;
 
 		if (jid_domain(rs->directed[i], dom, sizeof(dom)) == 0 &&
-		    strcmp(dom, config_get()->muc_domain) == 0) {
+		    (svc = service_of(dom)) != NULL &&
+		    svc->session_gone != NULL) {
 			directed_remove(rs, rs->directed[i]);
 		} else {
 			i++;
 		}
 	}
-	muc_session_gone(full);
+	for (i = 0; i < rt.nservices; i++) {
+		if (rt.services[i].session_gone != NULL) {
+			rt.services[i].session_gone(full);
+		}
+	}
 	if (rs->available || rs->ndirected > 0) {
 		/* went away without unavailable presence: say it for them */
 		pres = xml_new("presence", XML_NS_CLIENT);

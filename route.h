@@ -11,10 +11,24 @@
 
 /*
  * Deliver stanza (its 'from' and 'to' set) by the RFC 6121 rules for its
- * recipient: a local user's bare or full JID, the server, or the MUC
- * service.  Borrowed: the caller still frees the stanza.
+ * recipient: a local user's bare or full JID, the server, or a service
+ * domain.  Borrowed: the caller still frees the stanza.
  */
 void	route_stanza(const struct xml_node *stanza);
+
+#define ROUTE_MAX_SERVICES	8	/* service domains one server hosts */
+
+/*
+ * A service at a domain of its own (the MUC service; pubsub and upload
+ * are to come): every stanza to the domain or a JID at it goes to handle
+ * (borrowed), and session_gone (may be NULL) hears of each client session
+ * that ends, by full JID, so the service needs no directed presence.
+ * Registering a domain again replaces its handlers.  0, or -1 when
+ * ROUTE_MAX_SERVICES are registered.
+ */
+int	route_register_domain(const char *domain,
+	    void (*handle)(const struct xml_node *stanza),
+	    void (*session_gone)(const char *full_jid));
 
 /*
  * Fan-out without rebuilding: serialize a stanza once without its 'to'

@@ -95,6 +95,18 @@ route_prepared_free(struct route_prepared *p)
 	buf_free(&p->bytes);
 }
 
+/* muc_init registers the MUC domain; here muc_handle is called directly. */
+int
+route_register_domain(const char *domain,
+    void (*handle)(const struct xml_node *stanza),
+    void (*session_gone)(const char *full_jid))
+{
+	(void)domain;
+	(void)handle;
+	(void)session_gone;
+	return 0;
+}
+
 /* ---- helpers ---- */
 
 static void
