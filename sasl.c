@@ -1,7 +1,7 @@
 /*
  * sasl.c - SASL PLAIN (RFC 4616) and SCRAM-SHA-1/-SHA-256 (RFC 5802,
- * RFC 7677), server and client sides; the SASL elements carry strict
- * base64 (RFC 6120 §6.4.2, base64.h).
+ * RFC 7677), the server side (the client side is sasl_client.c); the
+ * SASL elements carry strict base64 (RFC 6120 §6.4.2, base64.h).
  *
  * Failure conditions follow RFC 6120 §6.5: malformed-request for syntax
  * errors, not-authorized for bad credentials or unknown users (the two are
@@ -26,16 +26,8 @@
 
 #include "base64.h"
 #include "jid.h"
+#include "sasl_internal.h"
 #include "tls.h"
-
-enum mech_kind { MECH_PLAIN, MECH_SCRAM };
-
-struct sasl_mech {
-	const char	*name;
-	enum mech_kind	 kind;
-	enum sasl_hash	 hash;
-	int		 plus;		/* needs channel binding */
-};
 
 static const struct sasl_mech mech_table[] = {
 	{ "SCRAM-SHA-256-PLUS", MECH_SCRAM, SASL_SHA256, 1 },
@@ -68,7 +60,6 @@ static const char *const mechs_plus_all[] = {
 #define NONCE_RAW_LEN	24	/* random bytes; 32 base64 characters */
 
 enum srv_state { SRV_START, SRV_WAIT_INITIAL, SRV_WAIT_FINAL, SRV_DONE };
-enum cli_state { CLI_START, CLI_WAIT_FIRST, CLI_WAIT_FINAL, CLI_DONE };
 
 /* A channel-binding type a server exchange offers (owned copies). */
 struct srv_cb {
@@ -104,22 +95,6 @@ struct sasl_server {
 	int			 fake;		/* unknown user */
 };
 
-struct sasl_client {
-	const struct sasl_mech	*mech;
-	enum cli_state		 state;
-	char			*username;
-	char			*password;
-	char			*cb_type;
-	unsigned char		*cb_data;
-	size_t			 cb_len;
-	char			*test_nonce;
-	char			*cnonce;
-	char			*gs2_header;
-	struct buf		 first_bare;
-	unsigned char		 server_sig[SASL_KEY_MAX];
-	int			 verified;
-};
-
 static unsigned char	fake_key[32];
 static int		fake_key_set;
 static unsigned		fake_iterations = SASL_ITERATIONS_DEFAULT;
@@ -128,16 +103,16 @@ static unsigned		fake_iterations = SASL_ITERATIONS_DEFAULT;
 /* helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static enum tls_md
-hash_md(enum sasl_hash h)
+enum tls_md
+sasl_hash_md(enum sasl_hash h)
 {
 	return h == SASL_SHA1 ? TLS_MD_SHA1 : TLS_MD_SHA256;
 }
 
-static size_t
-hash_len(enum sasl_hash h)
+size_t
+sasl_hash_len(enum sasl_hash h)
 {
-	return tls_md_len(hash_md(h));
+	return tls_md_len(sasl_hash_md(h));
 }
 
 static size_t
@@ -150,8 +125,8 @@ keys_salt_len(const struct sasl_scram_keys *k)
 }
 
 /* Wipe a buffer's whole allocation, then free it. */
-static void
-buf_wipe_free(struct buf *b)
+void
+sasl_buf_wipe_free(struct buf *b)
 {
 	if (b->data != NULL) {
 		tls_zeroize(b->data, b->cap);
@@ -159,8 +134,8 @@ buf_wipe_free(struct buf *b)
 	buf_free(b);
 }
 
-static void
-str_wipe_free(char *s)
+void
+sasl_str_wipe_free(char *s)
 {
 	if (s != NULL) {
 		tls_zeroize(s, strlen(s));
@@ -168,8 +143,8 @@ str_wipe_free(char *s)
 	}
 }
 
-static const struct sasl_mech *
-mech_find(const char *name)
+const struct sasl_mech *
+sasl_mech_find(const char *name)
 {
 	size_t i;
 
@@ -185,8 +160,8 @@ mech_find(const char *name)
  * Decode an XMPP SASL payload: "=" is the empty message (RFC 6120
  * §6.4.2), anything else strict base64.  0, or -1.
  */
-static int
-payload_decode(const char *in, size_t len, struct buf *out)
+int
+sasl_payload_decode(const char *in, size_t len, struct buf *out)
 {
 	if (len == 1 && in[0] == '=') {
 		return 0;
@@ -199,8 +174,8 @@ payload_decode(const char *in, size_t len, struct buf *out)
 
 /* A fresh printable nonce (base64 of random bytes), or NULL if the RNG
  * fails.  Caller frees. */
-static char *
-nonce_new(void)
+char *
+sasl_nonce_new(void)
 {
 	unsigned char raw[NONCE_RAW_LEN];
 	struct buf b;
@@ -217,8 +192,8 @@ nonce_new(void)
 }
 
 /* RFC 5802 nonce characters: printable ASCII except ','. */
-static int
-nonce_valid(const char *s, size_t len)
+int
+sasl_nonce_valid(const char *s, size_t len)
 {
 	size_t i;
 
@@ -279,8 +254,8 @@ bad:
 }
 
 /* Append s as a saslname (',' and '=' escaped). */
-static void
-saslname_encode(const char *s, struct buf *out)
+void
+sasl_name_encode(const char *s, struct buf *out)
 {
 	for (; *s != '\0'; s++) {
 		if (*s == ',') {
@@ -298,8 +273,8 @@ saslname_encode(const char *s, struct buf *out)
  * view, and moves *p past the following ',' (or to end).  0, or -1 when
  * there is no well-formed attribute.
  */
-static int
-attr_next(const char **p, const char *end, char *name, const char **val,
+int
+sasl_attr_next(const char **p, const char *end, char *name, const char **val,
     size_t *vlen)
 {
 	const char *s = *p, *comma;
@@ -329,8 +304,8 @@ attr_next(const char **p, const char *end, char *name, const char **val,
 }
 
 /* Parse a decimal iteration count in 1..SASL_ITERATIONS_MAX; 0 if bad. */
-static unsigned
-iter_parse(const char *s, size_t len)
+unsigned
+sasl_iter_parse(const char *s, size_t len)
 {
 	unsigned long v = 0;
 	size_t i;
@@ -355,8 +330,8 @@ static int
 scram_keys_from_salted(enum sasl_hash h, const unsigned char *salted,
     unsigned char *client_key, struct sasl_scram_keys *k)
 {
-	enum tls_md md = hash_md(h);
-	size_t hl = hash_len(h);
+	enum tls_md md = sasl_hash_md(h);
+	size_t hl = sasl_hash_len(h);
 
 	if (tls_hmac(md, salted, hl, "Client Key", 10, client_key) != 0 ||
 	    tls_hash(md, client_key, hl, k->stored_key) != 0 ||
@@ -377,7 +352,7 @@ sasl_scram_keys_derive(enum sasl_hash h, const char *password,
     struct sasl_scram_keys *out)
 {
 	unsigned char salted[SASL_KEY_MAX], client_key[SASL_KEY_MAX];
-	size_t hl = hash_len(h);
+	size_t hl = sasl_hash_len(h);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -385,7 +360,7 @@ sasl_scram_keys_derive(enum sasl_hash h, const char *password,
 	    iterations > SASL_ITERATIONS_MAX) {
 		return -1;
 	}
-	if (tls_pbkdf2(hash_md(h), password, strlen(password), salt, salt_len,
+	if (tls_pbkdf2(sasl_hash_md(h), password, strlen(password), salt, salt_len,
 	    iterations, salted, hl) != 0) {
 		goto out;
 	}
@@ -442,9 +417,9 @@ keys_format(const char *name, enum sasl_hash h,
 	buf_printf(out, "%s:%u:", name, k->iterations);
 	base64_encode(k->salt, keys_salt_len(k), out);
 	buf_putc(out, ':');
-	base64_encode(k->stored_key, hash_len(h), out);
+	base64_encode(k->stored_key, sasl_hash_len(h), out);
 	buf_putc(out, ':');
-	base64_encode(k->server_key, hash_len(h), out);
+	base64_encode(k->server_key, sasl_hash_len(h), out);
 }
 
 /*
@@ -482,7 +457,7 @@ field_decode(const char *s, size_t len, unsigned char *dst, size_t want,
 		memcpy(dst, b.data, b.len);
 		rc = (int)b.len;
 	}
-	buf_wipe_free(&b);
+	sasl_buf_wipe_free(&b);
 	return rc;
 }
 
@@ -517,11 +492,11 @@ keys_parse(const char *s, size_t len, struct sasl_creds *out)
 	if (k->iterations != 0) {
 		return -1;	/* the same hash twice */
 	}
-	k->iterations = iter_parse(f[1], flen[1]);
+	k->iterations = sasl_iter_parse(f[1], flen[1]);
 	n = field_decode(f[2], flen[2], k->salt, SASL_SALT_LEN, 0);
 	if (k->iterations == 0 || n < 0 ||
-	    field_decode(f[3], flen[3], k->stored_key, hash_len(h), 1) < 0 ||
-	    field_decode(f[4], flen[4], k->server_key, hash_len(h), 1) < 0) {
+	    field_decode(f[3], flen[3], k->stored_key, sasl_hash_len(h), 1) < 0 ||
+	    field_decode(f[4], flen[4], k->server_key, sasl_hash_len(h), 1) < 0) {
 		return -1;
 	}
 	k->salt_len = (unsigned)n;
@@ -613,7 +588,7 @@ struct sasl_server *
 sasl_server_new_cb(const char *mech, int allow_plain, const struct sasl_cb *cb,
     sasl_lookup_fn lookup, void *ud)
 {
-	const struct sasl_mech *m = mech != NULL ? mech_find(mech) : NULL;
+	const struct sasl_mech *m = mech != NULL ? sasl_mech_find(mech) : NULL;
 	struct sasl_server *s;
 
 	if (m == NULL || lookup == NULL ||
@@ -840,7 +815,7 @@ srv_password_ok(const struct sasl_server *s, const char *password)
 	int ok;
 
 	h = s->keys_hash;
-	hl = hash_len(h);
+	hl = sasl_hash_len(h);
 	if (sasl_scram_keys_derive(h, password, s->keys.salt,
 	    keys_salt_len(&s->keys), s->keys.iterations, &k) != 0) {
 		return 0;
@@ -865,7 +840,7 @@ plain_step(struct sasl_server *s, const char *in, size_t in_len)
 		return SASL_CONTINUE;
 	}
 	buf_init(&msg, SASL_MSG_MAX);
-	if (payload_decode(in, in_len, &msg) != 0 || msg.len == 0) {
+	if (sasl_payload_decode(in, in_len, &msg) != 0 || msg.len == 0) {
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
@@ -904,7 +879,7 @@ plain_step(struct sasl_server *s, const char *in, size_t in_len)
 	s->success = 1;
 	r = SASL_SUCCESS;
 out:
-	buf_wipe_free(&msg);
+	sasl_buf_wipe_free(&msg);
 	return r;
 }
 
@@ -983,17 +958,17 @@ scram_first(struct sasl_server *s, const char *msg, size_t len,
 	/* client-first-message-bare; "m=" is a mandatory extension we do not
 	 * know, so authentication must fail (RFC 5802 §5.1). */
 	bare = p;
-	if (attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'n' ||
+	if (sasl_attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'n' ||
 	    (authcid = saslname_decode(val, vlen)) == NULL ||
-	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'r' ||
-	    !nonce_valid(val, vlen)) {
+	    sasl_attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'r' ||
+	    !sasl_nonce_valid(val, vlen)) {
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
 	cnonce = val;
 	cnonce_len = vlen;
 	while (p < end) {
-		if (attr_next(&p, end, &name, &val, &vlen) != 0) {
+		if (sasl_attr_next(&p, end, &name, &val, &vlen) != 0) {
 			r = srv_fail(s, COND_MALFORMED);
 			goto out;
 		}
@@ -1026,7 +1001,7 @@ scram_first(struct sasl_server *s, const char *msg, size_t len,
 		r = srv_fail(s, COND_TEMP);
 		goto out;
 	}
-	snonce = s->test_nonce != NULL ? xstrdup(s->test_nonce) : nonce_new();
+	snonce = s->test_nonce != NULL ? xstrdup(s->test_nonce) : sasl_nonce_new();
 	if (snonce == NULL) {
 		r = srv_fail(s, COND_TEMP);
 		goto out;
@@ -1062,8 +1037,8 @@ scram_final(struct sasl_server *s, const char *msg, size_t len,
 {
 	const char *p = msg, *end = msg + len, *val, *q, *proof_attr = NULL;
 	const char *cval, *rval, *pval = NULL;
-	size_t vlen, clen, rlen, plen = 0, hl = hash_len(s->mech->hash), i;
-	enum tls_md md = hash_md(s->mech->hash);
+	size_t vlen, clen, rlen, plen = 0, hl = sasl_hash_len(s->mech->hash), i;
+	enum tls_md md = sasl_hash_md(s->mech->hash);
 	unsigned char sig[SASL_KEY_MAX], key[SASL_KEY_MAX], h[SASL_KEY_MAX];
 	struct buf cb, proof, v;
 	enum sasl_result r = SASL_FAILURE;
@@ -1074,14 +1049,14 @@ scram_final(struct sasl_server *s, const char *msg, size_t len,
 	buf_init(&proof, SASL_KEY_MAX);
 	buf_init(&v, 0);
 	if (len == 0 || memchr(msg, '\0', len) != NULL ||
-	    attr_next(&p, end, &name, &cval, &clen) != 0 || name != 'c' ||
-	    attr_next(&p, end, &name, &rval, &rlen) != 0 || name != 'r') {
+	    sasl_attr_next(&p, end, &name, &cval, &clen) != 0 || name != 'c' ||
+	    sasl_attr_next(&p, end, &name, &rval, &rlen) != 0 || name != 'r') {
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
 	while (p < end) {
 		q = p;
-		if (attr_next(&p, end, &name, &val, &vlen) != 0 ||
+		if (sasl_attr_next(&p, end, &name, &val, &vlen) != 0 ||
 		    pval != NULL) {
 			r = srv_fail(s, COND_MALFORMED);
 			goto out;
@@ -1154,7 +1129,7 @@ out:
 	tls_zeroize(sig, sizeof(sig));
 	tls_zeroize(key, sizeof(key));
 	tls_zeroize(h, sizeof(h));
-	buf_wipe_free(&proof);
+	sasl_buf_wipe_free(&proof);
 	buf_free(&cb);
 	buf_free(&v);
 	return r;
@@ -1188,14 +1163,14 @@ sasl_server_step(struct sasl_server *s, const char *in, size_t in_len,
 		return SASL_CONTINUE;
 	}
 	buf_init(&msg, SASL_MSG_MAX);
-	if (payload_decode(in, in_len, &msg) != 0) {
+	if (sasl_payload_decode(in, in_len, &msg) != 0) {
 		r = srv_fail(s, COND_MALFORMED);
 	} else if (s->state == SRV_WAIT_FINAL) {
 		r = scram_final(s, msg.data, msg.len, out);
 	} else {
 		r = scram_first(s, msg.data, msg.len, out);
 	}
-	buf_wipe_free(&msg);
+	sasl_buf_wipe_free(&msg);
 	return r;
 }
 
@@ -1241,301 +1216,4 @@ sasl_server_free(struct sasl_server *s)
 	buf_free(&s->auth_msg);
 	tls_zeroize(s, sizeof(*s));
 	free(s);
-}
-
-/* ------------------------------------------------------------------ */
-/* client                                                              */
-/* ------------------------------------------------------------------ */
-
-/*
- * Start a client exchange for mech as username with password (both
- * copied), with channel binding data cb or NULL.  NULL if the mechanism
- * is unknown, or -PLUS without cb.  Caller frees with sasl_client_free().
- */
-struct sasl_client *
-sasl_client_new_cb(const char *mech, const char *username,
-    const char *password, const struct sasl_cb *cb)
-{
-	const struct sasl_mech *m = mech != NULL ? mech_find(mech) : NULL;
-	struct sasl_client *c;
-
-	if (m == NULL || username == NULL || password == NULL ||
-	    (m->plus && (cb == NULL || cb->type == NULL))) {
-		return NULL;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->mech = m;
-	c->state = CLI_START;
-	c->username = xstrdup(username);
-	c->password = xstrdup(password);
-	buf_init(&c->first_bare, SASL_MSG_MAX);
-	if (cb != NULL && cb->type != NULL) {
-		c->cb_type = xstrdup(cb->type);
-		c->cb_data = xmalloc(cb->len);
-		if (cb->len > 0) {
-			memcpy(c->cb_data, cb->data, cb->len);
-		}
-		c->cb_len = cb->len;
-	}
-	return c;
-}
-
-/* Start a client exchange without channel binding; NULL if unknown.
- * Caller frees with sasl_client_free(). */
-struct sasl_client *
-sasl_client_new(const char *mech, const char *username, const char *password)
-{
-	return sasl_client_new_cb(mech, username, password, NULL);
-}
-
-/* Test only: use nonce as the client nonce (copied). */
-void
-sasl_client_set_nonce_for_test(struct sasl_client *c, const char *nonce)
-{
-	free(c->test_nonce);
-	c->test_nonce = xstrdup(nonce);
-}
-
-static enum sasl_result
-cli_fail(struct sasl_client *c)
-{
-	c->state = CLI_DONE;
-	c->verified = 0;
-	return SASL_FAILURE;
-}
-
-/* Build the client-first-message. */
-static enum sasl_result
-cli_scram_first(struct sasl_client *c, struct buf *out)
-{
-	struct buf msg;
-
-	c->cnonce = c->test_nonce != NULL ? xstrdup(c->test_nonce) :
-	    nonce_new();
-	if (c->cnonce == NULL) {
-		return cli_fail(c);
-	}
-	buf_init(&msg, 0);
-	if (c->mech->plus) {
-		buf_printf(&msg, "p=%s,,", c->cb_type);
-	} else if (c->cb_type != NULL) {
-		buf_puts(&msg, "y,,");
-	} else {
-		buf_puts(&msg, "n,,");
-	}
-	c->gs2_header = xstrndup(msg.data, msg.len);
-	buf_puts(&c->first_bare, "n=");
-	saslname_encode(c->username, &c->first_bare);
-	buf_printf(&c->first_bare, ",r=%s", c->cnonce);
-	buf_append(&msg, c->first_bare.data, c->first_bare.len);
-	if (c->first_bare.err) {
-		buf_free(&msg);
-		return cli_fail(c);
-	}
-	base64_encode((const unsigned char *)msg.data, msg.len, out);
-	buf_free(&msg);
-	c->state = CLI_WAIT_FIRST;
-	return SASL_CONTINUE;
-}
-
-/* server-first-message -> client-final-message. */
-static enum sasl_result
-cli_scram_final(struct sasl_client *c, const char *msg, size_t len,
-    struct buf *out)
-{
-	const char *p = msg, *end = msg + len, *val, *nonce;
-	size_t vlen, nonce_len, hl = hash_len(c->mech->hash), i;
-	size_t cn_len = strlen(c->cnonce);
-	enum tls_md md = hash_md(c->mech->hash);
-	unsigned char salted[SASL_KEY_MAX], ckey[SASL_KEY_MAX];
-	unsigned char stored[SASL_KEY_MAX], skey[SASL_KEY_MAX];
-	unsigned char sig[SASL_KEY_MAX];
-	struct buf salt, am, wp, cbind;
-	enum sasl_result r = SASL_FAILURE;
-	unsigned iter;
-	char name;
-
-	buf_init(&salt, SASL_MSG_MAX);
-	buf_init(&am, 0);
-	buf_init(&wp, 0);
-	buf_init(&cbind, 0);
-	if (len == 0 || memchr(msg, '\0', len) != NULL ||
-	    attr_next(&p, end, &name, &nonce, &nonce_len) != 0 ||
-	    name != 'r' || nonce_len <= cn_len ||
-	    memcmp(nonce, c->cnonce, cn_len) != 0 ||
-	    !nonce_valid(nonce, nonce_len) ||
-	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 's' ||
-	    base64_decode(val, vlen, &salt) != 0 || salt.len == 0 ||
-	    attr_next(&p, end, &name, &val, &vlen) != 0 || name != 'i' ||
-	    (iter = iter_parse(val, vlen)) == 0) {
-		goto out;
-	}
-	while (p < end) {
-		if (attr_next(&p, end, &name, &val, &vlen) != 0) {
-			goto out;
-		}
-	}
-	if (tls_pbkdf2(md, c->password, strlen(c->password),
-	    (const unsigned char *)salt.data, salt.len, iter, salted, hl) != 0 ||
-	    tls_hmac(md, salted, hl, "Client Key", 10, ckey) != 0 ||
-	    tls_hash(md, ckey, hl, stored) != 0 ||
-	    tls_hmac(md, salted, hl, "Server Key", 10, skey) != 0) {
-		goto out;
-	}
-	buf_puts(&cbind, c->gs2_header);
-	if (c->mech->plus && c->cb_len > 0) {
-		buf_append(&cbind, c->cb_data, c->cb_len);
-	}
-	buf_puts(&wp, "c=");
-	base64_encode((const unsigned char *)cbind.data, cbind.len, &wp);
-	buf_puts(&wp, ",r=");
-	buf_append(&wp, nonce, nonce_len);
-	buf_append(&am, c->first_bare.data, c->first_bare.len);
-	buf_putc(&am, ',');
-	buf_append(&am, msg, len);
-	buf_putc(&am, ',');
-	buf_append(&am, wp.data, wp.len);
-	if (tls_hmac(md, stored, hl, am.data, am.len, sig) != 0) {
-		goto out;
-	}
-	for (i = 0; i < hl; i++) {
-		sig[i] ^= ckey[i];	/* ClientProof */
-	}
-	buf_puts(&wp, ",p=");
-	base64_encode(sig, hl, &wp);
-	if (tls_hmac(md, skey, hl, am.data, am.len, c->server_sig) != 0 ||
-	    wp.err) {
-		goto out;
-	}
-	base64_encode((const unsigned char *)wp.data, wp.len, out);
-	c->state = CLI_WAIT_FINAL;
-	r = SASL_CONTINUE;
-out:
-	tls_zeroize(salted, sizeof(salted));
-	tls_zeroize(ckey, sizeof(ckey));
-	tls_zeroize(stored, sizeof(stored));
-	tls_zeroize(skey, sizeof(skey));
-	tls_zeroize(sig, sizeof(sig));
-	buf_free(&salt);
-	buf_free(&am);
-	buf_free(&wp);
-	buf_free(&cbind);
-	return r == SASL_CONTINUE ? r : cli_fail(c);
-}
-
-/* server-final-message: "v=" must match our ServerSignature. */
-static enum sasl_result
-cli_scram_verify(struct sasl_client *c, const char *msg, size_t len)
-{
-	const char *p = msg, *end = msg + len, *val;
-	size_t vlen, hl = hash_len(c->mech->hash);
-	struct buf v;
-	char name;
-	int ok = 0;
-
-	buf_init(&v, SASL_KEY_MAX);
-	if (len > 0 && memchr(msg, '\0', len) == NULL &&
-	    attr_next(&p, end, &name, &val, &vlen) == 0 && name == 'v' &&
-	    base64_decode(val, vlen, &v) == 0 && v.len == hl &&
-	    tls_memcmp_ct(v.data, c->server_sig, hl) == 0) {
-		ok = 1;
-		while (p < end) {
-			if (attr_next(&p, end, &name, &val, &vlen) != 0) {
-				ok = 0;
-				break;
-			}
-		}
-	}
-	buf_free(&v);
-	if (!ok) {
-		return cli_fail(c);
-	}
-	c->state = CLI_DONE;
-	c->verified = 1;
-	return SASL_SUCCESS;
-}
-
-/*
- * One client step; see sasl.h.  in NULL (or empty) starts the exchange;
- * then the server's challenges, and finally the <success/> data, which
- * for SCRAM must carry a valid server signature (it may also come in a
- * challenge, then an empty <success/> confirms).  Any other message gives
- * SASL_FAILURE.
- */
-enum sasl_result
-sasl_client_step(struct sasl_client *c, const char *in, size_t in_len,
-    struct buf *out)
-{
-	struct buf msg;
-	enum sasl_result r;
-
-	if (in == NULL) {
-		in = "";
-		in_len = 0;
-	}
-	if (c->state == CLI_DONE) {
-		if (c->verified && (in_len == 0 ||
-		    (in_len == 1 && in[0] == '='))) {
-			return SASL_SUCCESS;
-		}
-		return cli_fail(c);
-	}
-	if (c->state == CLI_START) {
-		if (in_len != 0 && !(in_len == 1 && in[0] == '=')) {
-			return cli_fail(c);
-		}
-		if (c->mech->kind == MECH_SCRAM) {
-			return cli_scram_first(c, out);
-		}
-		buf_init(&msg, 0);
-		buf_putc(&msg, '\0');
-		buf_puts(&msg, c->username);
-		buf_putc(&msg, '\0');
-		buf_puts(&msg, c->password);
-		base64_encode((const unsigned char *)msg.data, msg.len, out);
-		buf_wipe_free(&msg);
-		c->state = CLI_WAIT_FINAL;
-		return SASL_CONTINUE;
-	}
-	buf_init(&msg, SASL_MSG_MAX);
-	if (payload_decode(in, in_len, &msg) != 0) {
-		r = cli_fail(c);
-	} else if (c->mech->kind == MECH_PLAIN) {
-		/* PLAIN success carries no data. */
-		if (msg.len == 0) {
-			c->state = CLI_DONE;
-			c->verified = 1;
-			r = SASL_SUCCESS;
-		} else {
-			r = cli_fail(c);
-		}
-	} else if (c->state == CLI_WAIT_FIRST) {
-		r = cli_scram_final(c, msg.data, msg.len, out);
-	} else {
-		r = cli_scram_verify(c, msg.data, msg.len);
-	}
-	buf_free(&msg);
-	return r;
-}
-
-/* Free a client exchange and wipe the password; NULL is ignored. */
-void
-sasl_client_free(struct sasl_client *c)
-{
-	if (c == NULL) {
-		return;
-	}
-	free(c->username);
-	str_wipe_free(c->password);
-	free(c->cb_type);
-	if (c->cb_data != NULL) {
-		tls_zeroize(c->cb_data, c->cb_len);
-		free(c->cb_data);
-	}
-	free(c->test_nonce);
-	free(c->cnonce);
-	free(c->gs2_header);
-	buf_free(&c->first_bare);
-	tls_zeroize(c, sizeof(*c));
-	free(c);
 }

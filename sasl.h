@@ -145,7 +145,7 @@ void	sasl_set_fake_salt_key(const void *key, size_t len);
  * 0 restores SASL_ITERATIONS_DEFAULT. */
 void	sasl_set_fake_iterations(unsigned iterations);
 
-/* ---- client side (the scenario runner, benchmarks) ---- */
+/* ---- client side (sasl_client.c: the tests and the scenario runner) ---- */
 
 struct sasl_client;
 
