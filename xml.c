@@ -53,7 +53,6 @@ static const unsigned char cls[256] = {
 	0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38,
 };
 
-#define XML_NS_SCANSION	"https://matthewwild.co.uk/projects/scansion"
 
 /* internal result: the token continues past the end of the data */
 #define NEED_MORE	100
@@ -232,7 +231,7 @@ static const char *const ns_tab[] = {
 	"http://jabber.org/protocol/rsm", "urn:xmpp:ping", "urn:xmpp:delay",
 	"urn:xmpp:time", "urn:xmpp:receipts", "urn:xmpp:sm:3",
 	"urn:xmpp:carbons:2", "urn:xmpp:mam:2", "urn:xmpp:sid:0",
-	"urn:xmpp:forward:0", XML_NS_XMLNS, XML_NS_SCANSION,
+	"urn:xmpp:forward:0", XML_NS_XMLNS,
 };
 #define NS_TAB_N	(sizeof(ns_tab) / sizeof(ns_tab[0]))
 
@@ -2061,10 +2060,6 @@ xml_error_condition(int err)
 
 /* ---- standalone documents ---- */
 
-static const struct nsbind doc_hns[] = {
-	{ "scansion", 8, XML_NS_SCANSION, 0 },
-};
-
 struct doc_ctx {
 	struct xml_node *wrap;
 };
@@ -2084,6 +2079,18 @@ struct xml_node *
 xml_parse_fragment(const char *data, size_t len, const char *default_ns,
     int *err)
 {
+	return xml_parse_fragment_prefixed(data, len, default_ns, NULL, NULL,
+	    err);
+}
+
+/* See xml.h.  Caller xml_free()s. */
+struct xml_node *
+xml_parse_fragment_prefixed(const char *data, size_t len,
+    const char *default_ns, const char *prefix, const char *prefix_uri,
+    int *err)
+{
+	struct nsbind hns = { prefix, prefix ? strlen(prefix) : 0,
+	    prefix_uri, 1 };
 	struct xml_parser *p;
 	struct xml_callbacks cb;
 	struct xml_limits lim;
@@ -2100,8 +2107,8 @@ xml_parse_fragment(const char *data, size_t len, const char *default_ns,
 	p = xml_parser_new(&lim, &cb, &d, 0);
 	p->mode = MODE_DOC;
 	p->state = ST_TOP;
-	p->hns = doc_hns;
-	p->hns_len = 1;
+	p->hns = &hns;
+	p->hns_len = prefix != NULL ? 1 : 0;
 	p->hdflt = d.wrap->ns;
 	p->hdflt_owned = !ns_is_static(p->hdflt) && p->hdflt[0] != '\0';
 	r = xml_feed(p, data, len, NULL);

@@ -165,13 +165,17 @@ struct xml_node *xml_parse_document(const char *data, size_t len,
  * element named "fragment" in default_ns whose children are those
  * elements, or NULL with *err set.  Caller frees with xml_free().
  *
- * Both functions predeclare the prefix "scansion" as
- * "https://matthewwild.co.uk/projects/scansion" (scenario files use
- * scansion:strict without declaring it) and allow a leading XML
- * declaration.  A document may be of any size.
+ * Both functions allow a leading XML declaration; a document may be of
+ * any size.
  */
 struct xml_node *xml_parse_fragment(const char *data, size_t len,
 	    const char *default_ns, int *err);
+/* xml_parse_fragment() with prefix (may be NULL) predeclared as
+ * prefix_uri (both copied as needed): the scenario runner's "scansion",
+ * which scenario files use without declaring it. */
+struct xml_node *xml_parse_fragment_prefixed(const char *data, size_t len,
+	    const char *default_ns, const char *prefix, const char *prefix_uri,
+	    int *err);
 
 /* ---- tree access ---- */
 

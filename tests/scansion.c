@@ -591,8 +591,8 @@ substitute(const char *text, struct buf *out, char *err, size_t errlen)
 
 /*
  * Parse an XML block (after substitution) holding any number of sibling
- * elements in the default namespace jabber:client.  xml_parse_fragment()
- * predeclares the scansion: prefix (SCANSION_NS), so scansion:strict
+ * elements in the default namespace jabber:client.  The scansion: prefix
+ * is predeclared (SCANSION_NS), so scansion:strict
  * arrives as an attribute in that namespace.  Returns a wrapper element
  * whose children are the block's elements, or NULL with err filled.
  * Caller frees with xml_free().
@@ -603,7 +603,8 @@ parse_block(const char *xml, char *err, size_t errlen)
 	struct xml_node *root;
 	int e = 0;
 
-	root = xml_parse_fragment(xml, strlen(xml), XML_NS_CLIENT, &e);
+	root = xml_parse_fragment_prefixed(xml, strlen(xml), XML_NS_CLIENT,
+	    "scansion", SCANSION_NS, &e);
 	if (root == NULL) {
 		snprintf(err, errlen, "bad XML in block: %s", xml_strerror(e));
 	} else if (xml_child_count(root) == 0) {
