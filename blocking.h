@@ -7,9 +7,8 @@
 #define UXMPPD_BLOCKING_H
 
 #include "ns.h"
+#include "uxlimits.h"
 #include "xml.h"
-
-#define BLOCKING_MAX_ITEMS	1000	/* blocked JIDs per user */
 
 /*
  * Has local user user blocked jid (canonical, bare or full)?  An item

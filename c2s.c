@@ -27,10 +27,8 @@
 #include "sm.h"
 #include "stanza.h"
 #include "tls.h"
+#include "uxlimits.h"
 #include "xml.h"
-
-#define C2S_MAX_AUTH_FAILURES	3
-#define C2S_MAX_REGISTER_ATTEMPTS 5
 
 enum c2s_state {
 	C2S_HEADER,

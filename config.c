@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "uxlimits.h"
+
 static struct config current;
 static int loaded;
 
@@ -22,22 +24,22 @@ config_defaults(struct config *c)
 	snprintf(c->data_dir, sizeof(c->data_dir), "./data");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	c->allow_plain_unencrypted = -1;
-	c->scram_iterations = 4096;
+	c->scram_iterations = SASL_ITERATIONS_DEFAULT;
 	snprintf(c->store_sync, sizeof(c->store_sync), "always");
-	c->store_batch_ms = 50;
-	c->max_stanza_bytes = 256 * 1024;
-	c->max_depth = 32;
-	c->max_attrs = 64;
-	c->max_output_bytes = 1024 * 1024;
-	c->auth_timeout_s = 30;
-	c->idle_timeout_s = 0;
-	c->max_clients = 19000;
-	c->muc_history_default = 20;
-	c->muc_max_rooms = 10000;
-	c->muc_max_occupants = 200;
+	c->store_batch_ms = DEFAULT_STORE_BATCH_MS;
+	c->max_stanza_bytes = DEFAULT_MAX_STANZA_BYTES;
+	c->max_depth = DEFAULT_MAX_DEPTH;
+	c->max_attrs = DEFAULT_MAX_ATTRS;
+	c->max_output_bytes = DEFAULT_MAX_OUTPUT_BYTES;
+	c->auth_timeout_s = DEFAULT_AUTH_TIMEOUT_S;
+	c->idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
+	c->max_clients = DEFAULT_MAX_CLIENTS;
+	c->muc_history_default = DEFAULT_MUC_HISTORY;
+	c->muc_max_rooms = DEFAULT_MUC_MAX_ROOMS;
+	c->muc_max_occupants = DEFAULT_MUC_MAX_OCCUPANTS;
 	c->allow_registration = 0;
-	c->sm_resume_timeout_s = 300;
-	c->sm_max_unacked = 1000;
+	c->sm_resume_timeout_s = DEFAULT_SM_RESUME_TIMEOUT_S;
+	c->sm_max_unacked = DEFAULT_SM_MAX_UNACKED;
 	c->require_encryption = -1;
 }
 

@@ -1,15 +1,14 @@
 /*
  * config.h - the server configuration: embedded defaults and a
- * `key = value` file, with the limits users may tune (the fixed limits
- * are still defined beside the code that enforces them).
+ * `key = value` file, with the limits users may tune (their defaults and
+ * every fixed limit are named in uxlimits.h).
  */
 #ifndef UXMPPD_CONFIG_H
 #define UXMPPD_CONFIG_H
 
 #include <stddef.h>
 
-#define CONFIG_MAX_LISTEN	8
-#define CONFIG_MAX_ADMINS	32
+#include "uxlimits.h"
 
 struct config {
 	char	 domain[256];		/* "localhost" */

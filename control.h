@@ -12,8 +12,9 @@
 
 #include <stddef.h>
 
+#include "uxlimits.h"
+
 #define CONTROL_SOCKET_NAME	"uxmppd.sock"
-#define CONTROL_MAX_REQUEST	2048
 
 /* The socket's path for data_dir into out; -1 if it does not fit. */
 int	control_path(const char *data_dir, char *out, size_t cap);

@@ -10,8 +10,7 @@
 
 #include <stddef.h>
 
-#define JID_PART_MAX	1023	/* bytes per part, RFC 7622 §3.2-3.4 */
-#define JID_MAX		(3 * JID_PART_MAX + 2)
+#include "uxlimits.h"
 
 /* Views into a JID string; len 0 / ptr NULL when a part is absent. */
 struct jid_parts {

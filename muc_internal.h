@@ -24,6 +24,7 @@
 #include "htab.h"
 #include "ns.h"
 #include "route.h"
+#include "uxlimits.h"
 #include "xml.h"
 
 #define FORM_ROOMCONFIG	"http://jabber.org/protocol/muc#roomconfig"
@@ -32,14 +33,6 @@
 #define FORM_REQUEST	"http://jabber.org/protocol/muc#request"
 #define NODE_DESTROY	"http://prosody.im/protocol/muc#destroy"
 #define NODE_SETAFF	"http://prosody.im/protocol/muc#set-affiliation"
-
-#define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
-#define MUC_HISTORY_MAX		1000	/* cap on muc#roomconfig_historylength */
-#define MUC_TOMBSTONE_S		(31 * 86400)	/* destroyed persistent rooms */
-#define MUC_HISTORY_BYTES	(128 * 1024)	/* history kept per room */
-#define MUC_TEXT_MAX		1024	/* room name, description, password */
-#define MUC_SUBJECT_MAX		4096	/* bytes of a room subject */
-#define MUC_AFFS_MAX		10000	/* affiliations (with bans) per room */
 
 enum muc_aff { AFF_OUTCAST = -1, AFF_NONE, AFF_MEMBER, AFF_ADMIN, AFF_OWNER };
 enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };

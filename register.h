@@ -13,11 +13,11 @@
 #define UXMPPD_REGISTER_H
 
 #include "ns.h"
+#include "uxlimits.h"
 #include "xml.h"
 
 #define REGISTER_FEATURE \
 	"<register xmlns='http://jabber.org/features/iq-register'/>"
-#define REGISTER_MAX_PASSWORD	1024	/* bytes */
 
 /* Is in-band registration on (allow_registration = 1)? */
 int	register_enabled(void);

@@ -17,11 +17,8 @@
 #include <stddef.h>
 
 #include "ns.h"
+#include "uxlimits.h"
 #include "xml.h"
-
-#define ROSTER_MAX_ITEMS	1000	/* contacts per user */
-#define ROSTER_MAX_NAME		1023	/* bytes of a name or group */
-#define ROSTER_MAX_GROUPS	64	/* groups per item */
 
 /* Subscription bits: ROSTER_SUB_TO = the user receives the contact's
  * presence, ROSTER_SUB_FROM = the contact receives the user's. */

@@ -26,10 +26,9 @@
 #include "services.h"
 #include "stanza.h"
 #include "store.h"
+#include "uxlimits.h"
 
 #define ROUTE_OFFLINE_KIND	"offline"
-#define ROUTE_OFFLINE_MAX	100	/* messages kept per user */
-#define ROUTE_MAX_DIRECTED	1000	/* directed-presence peers per session */
 
 /* One bound session as the router sees it. */
 struct route_sess {

@@ -6,8 +6,8 @@
 #define UXMPPD_ROUTE_H
 
 #include "buf.h"
+#include "uxlimits.h"
 #include "xml.h"
-
 
 /*
  * Deliver stanza (its 'from' and 'to' set) by the RFC 6121 rules for its
@@ -15,8 +15,6 @@
  * domain.  Borrowed: the caller still frees the stanza.
  */
 void	route_stanza(const struct xml_node *stanza);
-
-#define ROUTE_MAX_SERVICES	8	/* service domains one server hosts */
 
 /*
  * A service at a domain of its own (the MUC service; pubsub and upload
@@ -44,7 +42,6 @@ struct route_prepared {
 void	route_prepare(struct route_prepared *p, const struct xml_node *stanza);
 void	route_prepared_send(const struct route_prepared *p, const char *to);
 void	route_prepared_free(struct route_prepared *p);
-
 
 /* ---- for c2s.c: sessions and client stanzas ---- */
 

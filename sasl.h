@@ -15,13 +15,11 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "uxlimits.h"
 
 enum sasl_hash { SASL_SHA1, SASL_SHA256 };
 #define SASL_SALT_LEN	16
 #define SASL_KEY_MAX	32
-#define SASL_ITERATIONS_DEFAULT	4096	/* RFC 7677 §4: at least 4096 */
-#define SASL_ITERATIONS_MAX	1000000	/* refused above (CPU cost) */
-#define SASL_MSG_MAX	4096	/* bytes of one decoded SASL message */
 
 struct sasl_scram_keys {
 	unsigned char	salt[SASL_SALT_LEN];

@@ -36,14 +36,9 @@
 #include "sm.h"
 #include "store.h"
 #include "tls.h"
+#include "uxlimits.h"
 
-#define SERVER_READ_CHUNK	16384	/* bytes per read() */
-#define SERVER_MAX_READ_PER_EVENT (4 * SERVER_READ_CHUNK)
-#define SERVER_MAX_WRITE_PER_TURN (256 * 1024)
-#define SERVER_CLOSE_GRACE_S	5	/* wait this long for output to drain */
-#define SERVER_SHUTDOWN_GRACE_S	3
 #define SERVER_MAX_EVENTS	256
-#define SERVER_STORE_FAIL_S	10	/* then stop: see server_store_flush */
 
 enum ev_kind { EV_LISTENER, EV_CONN, EV_SIGNAL, EV_CONTROL };
 
@@ -1099,7 +1094,6 @@ server_teardown(void)
 	close(srv.epfd);
 	log_info("stopped");
 }
-
 
 /* See server.h. */
 int

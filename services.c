@@ -28,6 +28,7 @@
 #include "stanza.h"
 #include "store.h"
 #include "tls.h"
+#include "uxlimits.h"
 
 #define UXMPPD_VERSION	"0.1"
 /* XEP-0115 §4: a URI naming the software; .invalid (RFC 2606) since
@@ -41,10 +42,6 @@
 #define PRIVATE_KIND	"private"	/* "bare ns name" -> element */
 #define VCARD_KIND	"vcard"		/* bare -> <vCard/> */
 #define PHOTO_KIND	"vcard-photo"	/* bare -> SHA-1 hex of the photo */
-#define SERVICES_MAX_PRIVATE	64	/* private XML elements per user */
-#define SERVICES_MAX_VCARD	(64 * 1024)	/* bytes of one vCard */
-#define SERVICES_MAX_PRIVATE_BYTES (64 * 1024) /* bytes of one element */
-#define SERVICES_MAX_CAPS_FEATURES 64	/* features in one caps hash */
 
 static const char *const server_features[] = {
 	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION, NS_LAST, NS_TIME,

@@ -17,11 +17,11 @@
 #include <time.h>
 
 #include "ns.h"
+#include "uxlimits.h"
 #include "xml.h"
 
 #define SM_ACK_EVERY	5	/* request an ack after this many stanzas */
 #define SM_ID_BYTES	18	/* random bytes in an SM-ID (36 hex chars) */
-#define SM_CSI_MAX_HELD	100	/* presence held back while inactive */
 
 /* What the post-authentication stream features add. */
 #define SM_FEATURES	"<sm xmlns='" NS_SM "'/><csi xmlns='" NS_CSI "'/>"

@@ -55,6 +55,7 @@
 #include "store.h"
 #include "buf.h"
 #include "log.h"
+#include "uxlimits.h"
 
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -75,8 +76,6 @@
 #define STORE_LOCK_NAME		"store.lock"
 #define STORE_MAGIC		"uxmppd-store"
 #define STORE_VERSION		1
-#define STORE_MAX_LINE		(4u * 1024 * 1024)	/* one escaped record */
-#define STORE_MAX_KINDS		256
 #define STORE_COMPACT_MIN_DEAD	(1u * 1024 * 1024)	/* bytes */
 #define STORE_COMPACT_STEP_MS	10
 #define STORE_COMPACT_CHUNK	(1u * 1024 * 1024)	/* write size */

@@ -333,6 +333,7 @@ tls_memcmp_ct(const void *a, const void *b, size_t len)
 #include <mbedtls/x509_crt.h>
 
 #include "buf.h"
+#include "uxlimits.h"
 
 /* Fields mbedTLS 3.x marks private (there is no accessor for them). */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -342,8 +343,6 @@ tls_memcmp_ct(const void *a, const void *b, size_t len)
 #endif
 
 #define TLS_RECORD_MAX		16384	/* plaintext bytes per record */
-#define TLS_CERT_PEM_MAX	8192
-#define TLS_KEY_PEM_MAX		2048
 #define TLS_CERT_DAYS		3650
 #define TLS_EXPORTER_LABEL	"EXPORTER-Channel-Binding"	/* RFC 9266 */
 

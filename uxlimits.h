@@ -1,0 +1,83 @@
+/*
+ * uxlimits.h - every fixed limit, in one place (as dropbear's
+ * default_options.h), and the defaults of the limits users may set in
+ * the configuration file (config.c; README "Configuration reference").
+ * Not "limits.h": with -I. that name would shadow the C library's.
+ * Going over a peer-facing limit gets the peer the stanza or stream error
+ * the spec names; the server keeps serving everyone else.
+ */
+#ifndef UXMPPD_UXLIMITS_H
+#define UXMPPD_UXLIMITS_H
+
+/* ---- reactor ---- */
+#define SERVER_READ_CHUNK	16384	/* bytes per read() */
+#define SERVER_MAX_READ_PER_EVENT	(4 * SERVER_READ_CHUNK)
+#define SERVER_MAX_WRITE_PER_TURN	(256 * 1024)
+#define SERVER_CLOSE_GRACE_S	5	/* wait this long for output to drain */
+#define SERVER_SHUTDOWN_GRACE_S	3
+#define SERVER_STORE_FAIL_S	10	/* then stop: see server_store_flush */
+
+/* ---- streams ---- */
+#define C2S_MAX_AUTH_FAILURES	3
+#define C2S_MAX_REGISTER_ATTEMPTS	5
+
+/* ---- addresses and SASL ---- */
+#define JID_PART_MAX	1023	/* bytes per part, RFC 7622 §3.2-3.4 */
+#define JID_MAX	(3 * JID_PART_MAX + 2)
+#define SASL_ITERATIONS_DEFAULT	4096	/* RFC 7677 §4: at least 4096 */
+#define SASL_ITERATIONS_MAX	1000000	/* refused above (CPU cost) */
+#define SASL_MSG_MAX	4096	/* bytes of one decoded SASL message */
+#define REGISTER_MAX_PASSWORD	1024	/* bytes */
+
+/* ---- IM ---- */
+#define ROUTE_OFFLINE_MAX	100	/* messages kept per user */
+#define ROUTE_MAX_DIRECTED	1000	/* directed-presence peers per session */
+#define ROUTE_MAX_SERVICES	8	/* service domains one server hosts */
+#define ROSTER_MAX_ITEMS	1000	/* contacts per user */
+#define ROSTER_MAX_NAME	1023	/* bytes of a name or group */
+#define ROSTER_MAX_GROUPS	64	/* groups per item */
+#define BLOCKING_MAX_ITEMS	1000	/* blocked JIDs per user */
+#define SM_CSI_MAX_HELD	100	/* presence held back while inactive */
+#define SERVICES_MAX_PRIVATE	64	/* private XML elements per user */
+#define SERVICES_MAX_VCARD	(64 * 1024)	/* bytes of one vCard */
+#define SERVICES_MAX_PRIVATE_BYTES	(64 * 1024)	/* bytes of one element */
+#define SERVICES_MAX_CAPS_FEATURES	64	/* features in one caps hash */
+
+/* ---- multi-user chat ---- */
+#define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
+#define MUC_HISTORY_MAX	1000	/* cap on muc#roomconfig_historylength */
+#define MUC_TOMBSTONE_S	(31 * 86400)	/* destroyed persistent rooms */
+#define MUC_HISTORY_BYTES	(128 * 1024)	/* history kept per room */
+#define MUC_TEXT_MAX	1024	/* room name, description, password */
+#define MUC_SUBJECT_MAX	4096	/* bytes of a room subject */
+#define MUC_AFFS_MAX	10000	/* affiliations (with bans) per room */
+
+/* ---- storage ---- */
+#define STORE_MAX_LINE	(4u * 1024 * 1024)	/* one escaped record */
+#define STORE_MAX_KINDS	256
+
+/* ---- TLS ---- */
+#define TLS_CERT_PEM_MAX	8192
+#define TLS_KEY_PEM_MAX	2048
+
+/* ---- configuration ---- */
+#define CONFIG_MAX_LISTEN	8
+#define CONFIG_MAX_ADMINS	32
+#define CONTROL_MAX_REQUEST	2048
+
+/* ---- configurable: the defaults of the config keys of the same name ---- */
+#define DEFAULT_MAX_STANZA_BYTES	(256 * 1024)
+#define DEFAULT_MAX_DEPTH	32	/* element nesting in one stanza */
+#define DEFAULT_MAX_ATTRS	64	/* attributes on one element */
+#define DEFAULT_MAX_OUTPUT_BYTES	(1024 * 1024)	/* queued per client */
+#define DEFAULT_AUTH_TIMEOUT_S	30	/* to authenticate and bind */
+#define DEFAULT_IDLE_TIMEOUT_S	0	/* 0: never */
+#define DEFAULT_MAX_CLIENTS	19000	/* under a 20000 open-file limit */
+#define DEFAULT_MUC_HISTORY	20	/* messages a room keeps */
+#define DEFAULT_MUC_MAX_ROOMS	10000
+#define DEFAULT_MUC_MAX_OCCUPANTS	200	/* per room */
+#define DEFAULT_SM_RESUME_TIMEOUT_S	300
+#define DEFAULT_SM_MAX_UNACKED	1000
+#define DEFAULT_STORE_BATCH_MS	50
+
+#endif
