@@ -658,6 +658,95 @@ tls_name_ok(const char *s)
 	return 1;
 }
 
+/* The subjectAltName extension's value: a SEQUENCE of dNSName for each
+ * name, into san (8 * 260 + 4 bytes) and *slen.  0, or -1 with err. */
+static int
+tls_san_encode(const char *const *names, size_t nnames, unsigned char *san,
+    size_t *slen, char *err, size_t errlen)
+{
+	unsigned char body[8 * 260];
+	size_t i, blen = 0, nl;
+
+	if (nnames == 0 || nnames > 8) {
+		snprintf(err, errlen, "need 1 to 8 names");
+		return -1;
+	}
+	for (i = 0; i < nnames; i++) {
+		if (!tls_name_ok(names[i])) {
+			snprintf(err, errlen, "not a DNS name: %s", names[i]);
+			return -1;
+		}
+		nl = strlen(names[i]);
+		/* GeneralName dNSName: [2] IMPLICIT IA5String */
+		body[blen++] = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2;
+		blen += tls_der_len(body + blen, nl);
+		memcpy(body + blen, names[i], nl);
+		blen += nl;
+	}
+	*slen = 0;
+	san[(*slen)++] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+	*slen += tls_der_len(san + *slen, blen);
+	memcpy(san + *slen, body, blen);
+	*slen += blen;
+	return 0;
+}
+
+/* Everything of a self-signed leaf certificate for key but the
+ * signature: serial, validity nb..na, subject and issuer, constraints,
+ * key usage, the SAN extension.  0, or an mbedTLS error.  serial is not
+ * const: 3.x's mbedtls_x509write_crt_set_serial_raw() takes it so. */
+static int
+tls_crt_fill(mbedtls_x509write_cert *wr, mbedtls_pk_context *key,
+    unsigned char *serial, size_t serial_len, const char *nb,
+    const char *na, const char *subject, const unsigned char *san,
+    size_t slen)
+{
+	int rc;
+
+	mbedtls_x509write_crt_set_version(wr, MBEDTLS_X509_CRT_VERSION_3);
+	mbedtls_x509write_crt_set_md_alg(wr, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_crt_set_subject_key(wr, key);
+	mbedtls_x509write_crt_set_issuer_key(wr, key);
+#if MBEDTLS_VERSION_NUMBER >= 0x03040000
+	rc = mbedtls_x509write_crt_set_serial_raw(wr, serial, serial_len);
+#else
+	{
+		mbedtls_mpi sn;	/* set_serial copies it */
+
+		mbedtls_mpi_init(&sn);
+		rc = mbedtls_mpi_read_binary(&sn, serial, serial_len);
+		if (rc == 0) {
+			rc = mbedtls_x509write_crt_set_serial(wr, &sn);
+		}
+		mbedtls_mpi_free(&sn);
+	}
+#endif
+	if (rc == 0) {
+		rc = mbedtls_x509write_crt_set_validity(wr, nb, na);
+	}
+	if (rc == 0) {
+		rc = mbedtls_x509write_crt_set_subject_name(wr, subject);
+	}
+	if (rc == 0) {
+		rc = mbedtls_x509write_crt_set_issuer_name(wr, subject);
+	}
+	if (rc == 0) {
+		rc = mbedtls_x509write_crt_set_basic_constraints(wr, 0, -1);
+	}
+	if (rc == 0) {
+		rc = mbedtls_x509write_crt_set_key_usage(wr,
+		    MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
+		    MBEDTLS_X509_KU_KEY_AGREEMENT);
+	}
+	if (rc == 0) {
+		rc = mbedtls_x509write_crt_set_extension(wr,
+		    MBEDTLS_OID_SUBJECT_ALT_NAME,
+		    MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san,
+		    slen);
+	}
+	return rc;
+}
+
 /*
  * Self-signed certificate for names; see tls.h.  0, or -1 with err.
  */
@@ -670,43 +759,22 @@ tls_cert_generate(const char *cert_path, const char *key_path,
 	mbedtls_x509write_cert wr;
 	mbedtls_x509_crt parsed;
 	unsigned char serial[16];
-	unsigned char san[8 * 260 + 4], body[8 * 260];
+	unsigned char san[8 * 260 + 4];
 	unsigned char *pem = xmalloc(TLS_CERT_PEM_MAX);
 	unsigned char *kpem = xmalloc(TLS_KEY_PEM_MAX);
 	char subject[300], nb[32], na[32], why[200];
-	size_t i, blen = 0, slen = 0, nl;
+	size_t slen = 0;
 	time_t now = time(NULL), later;
 	struct tm tm;
 	int rc, ret = -1;
-#if MBEDTLS_VERSION_NUMBER < 0x03040000
-	mbedtls_mpi sn;
 
-	mbedtls_mpi_init(&sn);
-#endif
 	mbedtls_pk_init(&key);
 	mbedtls_x509write_crt_init(&wr);
 	mbedtls_x509_crt_init(&parsed);
 	fpr[0] = '\0';
-	if (nnames == 0 || nnames > 8) {
-		snprintf(err, errlen, "need 1 to 8 names");
+	if (tls_san_encode(names, nnames, san, &slen, err, errlen) != 0) {
 		goto out;
 	}
-	for (i = 0; i < nnames; i++) {
-		if (!tls_name_ok(names[i])) {
-			snprintf(err, errlen, "not a DNS name: %s", names[i]);
-			goto out;
-		}
-		nl = strlen(names[i]);
-		/* GeneralName dNSName: [2] IMPLICIT IA5String */
-		body[blen++] = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2;
-		blen += tls_der_len(body + blen, nl);
-		memcpy(body + blen, names[i], nl);
-		blen += nl;
-	}
-	san[slen++] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
-	slen += tls_der_len(san + slen, blen);
-	memcpy(san + slen, body, blen);
-	slen += blen;
 	snprintf(subject, sizeof(subject), "CN=%s", names[0]);
 	if (tls_crypto_init() != 0 || tls_drbg_seed() != 0 ||
 	    tls_random(serial, sizeof(serial)) != 0) {
@@ -731,42 +799,8 @@ tls_cert_generate(const char *cert_path, const char *key_path,
 		snprintf(err, errlen, "key generation: %s", why);
 		goto out;
 	}
-	mbedtls_x509write_crt_set_version(&wr, MBEDTLS_X509_CRT_VERSION_3);
-	mbedtls_x509write_crt_set_md_alg(&wr, MBEDTLS_MD_SHA256);
-	mbedtls_x509write_crt_set_subject_key(&wr, &key);
-	mbedtls_x509write_crt_set_issuer_key(&wr, &key);
-#if MBEDTLS_VERSION_NUMBER >= 0x03040000
-	rc = mbedtls_x509write_crt_set_serial_raw(&wr, serial,
-	    sizeof(serial));
-#else
-	rc = mbedtls_mpi_read_binary(&sn, serial, sizeof(serial));
-	if (rc == 0) {
-		rc = mbedtls_x509write_crt_set_serial(&wr, &sn);
-	}
-#endif
-	if (rc == 0) {
-		rc = mbedtls_x509write_crt_set_validity(&wr, nb, na);
-	}
-	if (rc == 0) {
-		rc = mbedtls_x509write_crt_set_subject_name(&wr, subject);
-	}
-	if (rc == 0) {
-		rc = mbedtls_x509write_crt_set_issuer_name(&wr, subject);
-	}
-	if (rc == 0) {
-		rc = mbedtls_x509write_crt_set_basic_constraints(&wr, 0, -1);
-	}
-	if (rc == 0) {
-		rc = mbedtls_x509write_crt_set_key_usage(&wr,
-		    MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
-		    MBEDTLS_X509_KU_KEY_AGREEMENT);
-	}
-	if (rc == 0) {
-		rc = mbedtls_x509write_crt_set_extension(&wr,
-		    MBEDTLS_OID_SUBJECT_ALT_NAME,
-		    MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san,
-		    slen);
-	}
+	rc = tls_crt_fill(&wr, &key, serial, sizeof(serial), nb, na, subject,
+	    san, slen);
 	if (rc == 0) {
 		rc = mbedtls_x509write_crt_pem(&wr, pem, TLS_CERT_PEM_MAX,
 		    mbedtls_ctr_drbg_random, &tls_drbg);
@@ -801,9 +835,6 @@ out:
 	mbedtls_x509_crt_free(&parsed);
 	mbedtls_x509write_crt_free(&wr);
 	mbedtls_pk_free(&key);
-#if MBEDTLS_VERSION_NUMBER < 0x03040000
-	mbedtls_mpi_free(&sn);
-#endif
 	return ret;
 }
 
