@@ -58,7 +58,8 @@ static struct {
 	struct htab		 users;
 	size_t			 nsessions;
 	struct buf		 out;		/* serializing */
-	struct buf		 stanza;	/* serializing one for a session */
+	struct buf		 stanza;	/* serializing one for a session;
+						   zeroed: an empty buffer */
 	struct route_service {
 		char	*domain;
 		void	(*handle)(const struct xml_node *st);
@@ -1219,7 +1220,6 @@ route_session_add(void *owner, const char *full,
 
 	if (rt.out.max == 0 && rt.out.data == NULL) {
 		buf_init(&rt.out, 0);
-		buf_init(&rt.stanza, 0);
 	}
 	if (old != NULL) {
 		/* RFC 6120 §7.7.2.2: the new session wins */
