@@ -125,8 +125,39 @@ fi
 wait_window Gajim 10 || [ -n "$fail" ] || fail="no Gajim window"
 sleep 1
 result login "STARTTLS; server certificate from Gajim's cert_store; $A/r2 saw $A/gajim online"
-step roster FAIL "not automated: Gajim's roster is not driven by this script yet"
-step presence FAIL "not automated beyond login (own resource saw the presence)"
+# roster: the account's other resource (A/r2) and the peer subscribe to
+# each other (both approve); Gajim gets the roster push and must hold the
+# peer with subscription both: in its roster cache (cache.db) or, failing
+# that, in the roster push its --verbose log shows it received.
+try peer_cmd 3 subscribe "$B"
+try P approve-all
+try peer_cmd 3 approve-all
+try peer_cmd 3 expect-subscribed "$B" $T
+try P expect-subscribed "$A" $T
+rost=
+for _i in $(seq 100); do
+	[ -n "$fail" ] && break
+	if sqlite3 "file:$h/.cache/gajim/cache.db?mode=ro" "select roster from roster" 2>/dev/null |
+	    tr -d ' \n' | grep -o "\"$B\":{[^}]*}" | grep -q '"subscription":"both"'; then
+		rost="cache.db"; break
+	fi
+	if tr -d '\n' <"$work/gajim.log" | grep -o "<item [^>]*>" | grep "$B" | grep -q "subscription=.both."; then
+		rost="roster push in Gajim's log"; break
+	fi
+	sleep 0.1
+done
+[ -z "$rost" ] && [ -z "$fail" ] && fail="Gajim holds no subscription=both item for $B"
+result roster "$B with subscription both ($rost), after $A/r2 and $B approved each other"
+# presence: the peer's available presence (sent to Gajim once subscribed)
+# must be in what Gajim received (its --verbose log).
+for _i in $(seq $((T * 10))); do
+	tr -d '\n' <"$work/gajim.log" | grep -o "<presence [^>]*>" | grep "$B/peer" | grep -vq "unavailable" && break
+	sleep 0.1
+done
+[ -z "$fail" ] && ! tr -d '\n' <"$work/gajim.log" | grep -o "<presence [^>]*>" | grep "$B/peer" | grep -vq unavailable &&
+	fail="no available presence from $B/peer in Gajim's log"
+try P expect-presence "$A/gajim" $T
+result presence "Gajim received $B/peer's presence (its log); $B saw $A/gajim's"
 
 gajim_uri "xmpp:$B?message"
 wait_window "Start / Join Chat" 10 || fail="no Start Chat dialog"
@@ -174,7 +205,27 @@ db_has 2 "gc-in-$tok" $T || [ -n "$fail" ] || fail="not in Gajim's archive (logs
 sleep 0.5
 result groupchat-in "in Gajim's archive and on screen (gajim.groupchat-in.png)"
 
-step muc-pm FAIL "not automated: not driven by this script yet"
+# muc-pm: the peer writes privately to Gajim's nick (must land in
+# logs.db); Gajim writes back through the chat opened with
+# `gajim xmpp:ROOM/NICK?message` (Gajim 1.7 has no /msg command).
+try P pm "$R" "$NICK" "pm-in-$tok"
+for _i in $(seq $((T * 10))); do
+	[ "$(sqlite3 "file:$h/.local/share/gajim/logs.db?mode=ro" \
+	    "select count(*) from logs where message='pm-in-$tok'" 2>/dev/null)" -ge 1 ] && break
+	sleep 0.1
+done
+[ -z "$fail" ] && [ "$(sqlite3 "file:$h/.local/share/gajim/logs.db?mode=ro" \
+    "select count(*) from logs where message='pm-in-$tok'" 2>/dev/null)" -lt 1 ] &&
+	fail="private message from $R/peer not in Gajim's archive"
+shot muc-pm-in
+if [ -z "$fail" ]; then
+	gajim_uri "xmpp:$R/peer?message"
+	wait_window "Start / Join Chat" 10 && { sleep 1; xdotool mousemove 600 248 click 1; sleep 0.2; xdotool key Return; }
+	sleep 1.5
+	type_in "pm-out-$tok"
+fi
+try P expect-pm "$R" "$NICK" "pm-out-$tok" $T
+result muc-pm "pm from $R/peer in logs.db; typed pm reached the peer from $R/$NICK"
 
 # carbons: the peer writes to the account's other resource (A/r2); the
 # app gets the message only as a carbon copy, and must store it.
@@ -204,8 +255,6 @@ if [ -z "$fail" ] && [ "$(grep -c "<resumed " "$work/gajim.log")" -le "$nres" ];
 	fail="reconnected without <resumed/> (fresh session)"
 fi
 result sm-resume "connection killed, <resumed/>, message sent meanwhile stored"
-step direct-tls FAIL "not automated: not driven by this script yet"
-
 # leave: the app's own "quit" action (its Quit menu item), activated over
 # its D-Bus session bus; the peer must see it leave the room and the other
 # resource of the account must see it go offline.
@@ -222,3 +271,47 @@ for i in $(seq 50); do kill -0 "$gpid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$gpid" 2>/dev/null && [ -z "$fail" ] && fail="still running after quit"
 [ -z "$fail" ] && gpid=
 result leave "quit action: peer saw it leave the room, $A/r2 saw it go offline"
+
+# direct-tls (after leave: this second Gajim joins the room from the
+# bookmark too, and must not keep the nick in it): a second Gajim (own profile, own D-Bus bus) seeded with
+# custom_type DIRECT TLS on $UXMPPD_TLS_PORT, resource gajim-tls: A/r2
+# must see it online and its TCP connection must go to the direct-TLS port.
+h2=$work/home2
+mkdir -p "$h2/run"; chmod 700 "$h2/run"
+G2=(env -i HOME="$h2" PATH=/usr/bin:/bin DISPLAY=":$dn" LANG=C.UTF-8 NO_AT_BRIDGE=1 GTK_A11Y=none
+    XDG_CONFIG_HOME="$h2/.config" XDG_DATA_HOME="$h2/.local/share"
+    XDG_CACHE_HOME="$h2/.cache" XDG_RUNTIME_DIR="$h2/run")
+"${G2[@]}" /usr/bin/python3 "$INTEROP_DIR/desktop/gajim-seed.py" uxi "$A" \
+    "$PW" "$UXMPPD_HOST" "$UXMPPD_TLS_PORT" "DIRECT TLS" gajim-tls >"$work/seed2.log" 2>&1
+cp "$UXMPPD_CERT" "$h2/.local/share/gajim/cert_store/uxmppd.pem"
+[ -n "$asuser" ] && chown -R 65534:65534 "$h2"
+read -r dbaddr2 dbpid2 < <($asuser "${G2[@]}" dbus-daemon --session --fork \
+    --print-address=1 --print-pid=1 | tr '\n' ' ')
+G2+=(DBUS_SESSION_BUS_ADDRESS="$dbaddr2")
+$asuser "${G2[@]}" gajim --verbose >"$work/gajim-tls.log" 2>&1 &
+g2pid=$!
+try peer_cmd 3 expect-presence "$A/gajim-tls" 40
+if [ -z "$fail" ]; then
+	ss -tnpH state established "dst $UXMPPD_HOST:$UXMPPD_TLS_PORT" 2>/dev/null | grep -q gajim ||
+		fail="no Gajim connection to the direct-TLS port $UXMPPD_TLS_PORT (ss)"
+	grep -q WAIT_FOR_TLS_PROCEED "$work/gajim-tls.log" && fail="second Gajim used STARTTLS"
+fi
+try P send "$A/gajim-tls" "tls-$tok"
+for _i in $(seq $((T * 10))); do
+	[ "$(sqlite3 "file:$h2/.local/share/gajim/logs.db?mode=ro" \
+	    "select count(*) from logs where kind=4 and message='tls-$tok'" 2>/dev/null)" -ge 1 ] && break
+	sleep 0.1
+done
+[ -z "$fail" ] && [ "$(sqlite3 "file:$h2/.local/share/gajim/logs.db?mode=ro" \
+    "select count(*) from logs where kind=4 and message='tls-$tok'" 2>/dev/null)" -lt 1 ] &&
+	fail="message to $A/gajim-tls not in the second Gajim's archive"
+result direct-tls "custom_type DIRECT TLS on port $UXMPPD_TLS_PORT: online, message stored"
+cp "$work/gajim-tls.log" "$INTEROP_LOG_PREFIX.gajim-tls.log" 2>/dev/null
+$asuser "${G2[@]}" gdbus call --session --dest org.gajim.Gajim --object-path /org/gajim/Gajim \
+    --method org.gtk.Actions.Activate quit '[]' '{}' >/dev/null 2>&1
+sleep 1.5
+kill -0 "$g2pid" 2>/dev/null && xdotool mousemove 629 304 click 1
+for i in $(seq 30); do kill -0 "$g2pid" 2>/dev/null || break; sleep 0.1; done
+kill "$g2pid" 2>/dev/null
+kill "$dbpid2" 2>/dev/null
+
