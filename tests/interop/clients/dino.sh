@@ -213,8 +213,11 @@ result groupchat-in "in Dino's store and on screen (dino.groupchat-in.png)"
 
 # muc-pm: Dino 0.4 has private conversations in rooms (GROUPCHAT_PM):
 # the peer's private message must land in dino.db; it opens the private
-# conversation ("peer from ROOM", top of the list), which the answer is
-# typed into.
+# conversation ("peer from ROOM"), which the answer is typed into: the top
+# row, as the newest (Dino sorts by time in whole seconds, so the pm is
+# sent a second after the room's last message; a wrong row would send a
+# groupchat message, which expect-pm does not take).
+sleep 1.2
 try P pm "$R" "$NICK" "pm-in-$tok"
 db_has 0 "pm-in-$tok" $T || [ -n "$fail" ] || fail="private message from $R/peer not in dino.db"
 sleep 1
