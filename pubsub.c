@@ -1,0 +1,1168 @@
+/*
+ * pubsub.c - the XEP-0060 core: see pubsub.h.
+ *
+ * State: a list of nodes, each naming its service; items as an array,
+ * oldest first; subscribers as an array of JIDs.  Store records:
+ *   ps-node "SERVICE NODE"      -> "OWNER\tmax\tpersist\taccess\tpublish\t
+ *                                   notify_retract\titemreply\tsend_last\t
+ *                                   deliver_payloads\tTITLE"
+ *   ps-item "SERVICE NODE SEQ"  -> "ID\tPAYLOAD"  (SEQ: 16 hex digits, so
+ *                                   the store's sorted keys give publish order)
+ *   ps-sub  "SERVICE NODE JID"  -> "subscribed"
+ * Node names and item ids may not hold spaces, tabs or control bytes, so
+ * the keys split unambiguously.  A failed store write fails the operation
+ * (PUBSUB_ERR_STORE) before memory changes where it can.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "pubsub.h"
+#include "store.h"
+#include "xml.h"
+
+#define NS_PUBSUB_EVENT	"http://jabber.org/protocol/pubsub#event"
+
+struct ps_item {
+	char	*id;
+	char	*payload;		/* serialised element or "" */
+	unsigned long long seq;		/* publish order */
+};
+
+struct ps_node {
+	struct ps_node *next;
+	char	*service;
+	char	*name;
+	char	*owner;
+	struct pubsub_config cfg;
+	struct ps_item *items;		/* oldest first */
+	size_t	nitems;
+	char	**subs;
+	size_t	nsubs;
+};
+
+static struct ps_node *nodes;
+static struct pubsub_hooks hooks;
+static unsigned long long next_seq = 1;
+
+static const char *const config_vars[] = {
+	"pubsub#max_items", "pubsub#persist_items", "pubsub#access_model",
+	"pubsub#publish_model", "pubsub#notify_retract", "pubsub#itemreply",
+	"pubsub#send_last_published_item", "pubsub#deliver_payloads",
+	"pubsub#title", NULL,
+};
+
+static const char *const access_names[] = {
+	"open", "presence", "roster", "whitelist",
+};
+static const char *const publish_names[] = {
+	"publishers", "subscribers", "open",
+};
+static const char *const send_last_names[] = {
+	"never", "on_sub", "on_sub_and_presence",
+};
+
+const char *
+pubsub_err_condition(enum pubsub_err e)
+{
+	switch (e) {
+	case PUBSUB_OK:				return NULL;
+	case PUBSUB_ERR_ITEM_NOT_FOUND:		return "item-not-found";
+	case PUBSUB_ERR_FORBIDDEN:		return "forbidden";
+	case PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE:
+	case PUBSUB_ERR_NOT_AUTHORIZED_ROSTER:	return "not-authorized";
+	case PUBSUB_ERR_NOT_ALLOWED_WHITELIST:	return "not-allowed";
+	case PUBSUB_ERR_CONFLICT:
+	case PUBSUB_ERR_PRECONDITION:		return "conflict";
+	case PUBSUB_ERR_PAYLOAD_TOO_BIG:
+	case PUBSUB_ERR_BAD_CONFIG:		return "not-acceptable";
+	case PUBSUB_ERR_MAX_NODES:		return "policy-violation";
+	case PUBSUB_ERR_NODEID_REQUIRED:
+	case PUBSUB_ERR_ITEM_REQUIRED:
+	case PUBSUB_ERR_INVALID_JID:		return "bad-request";
+	case PUBSUB_ERR_NOT_SUBSCRIBED:		return "unexpected-request";
+	case PUBSUB_ERR_STORE:			return "internal-server-error";
+	}
+	return "internal-server-error";
+}
+
+const char *
+pubsub_err_child(enum pubsub_err e)
+{
+	switch (e) {
+	case PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE:
+		return "presence-subscription-required";
+	case PUBSUB_ERR_NOT_AUTHORIZED_ROSTER:	return "not-in-roster-group";
+	case PUBSUB_ERR_NOT_ALLOWED_WHITELIST:	return "closed-node";
+	case PUBSUB_ERR_PRECONDITION:		return "precondition-not-met";
+	case PUBSUB_ERR_PAYLOAD_TOO_BIG:	return "payload-too-big";
+	case PUBSUB_ERR_MAX_NODES:		return "max-nodes-exceeded";
+	case PUBSUB_ERR_NODEID_REQUIRED:	return "nodeid-required";
+	case PUBSUB_ERR_ITEM_REQUIRED:		return "item-required";
+	case PUBSUB_ERR_NOT_SUBSCRIBED:		return "not-subscribed";
+	case PUBSUB_ERR_INVALID_JID:		return "invalid-jid";
+	default:				return NULL;
+	}
+}
+
+const char *
+pubsub_err_type(enum pubsub_err e)
+{
+	switch (e) {
+	case PUBSUB_ERR_FORBIDDEN:
+	case PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE:
+	case PUBSUB_ERR_NOT_AUTHORIZED_ROSTER:	return "auth";
+	case PUBSUB_ERR_PAYLOAD_TOO_BIG:
+	case PUBSUB_ERR_BAD_CONFIG:
+	case PUBSUB_ERR_NODEID_REQUIRED:
+	case PUBSUB_ERR_ITEM_REQUIRED:
+	case PUBSUB_ERR_INVALID_JID:		return "modify";
+	case PUBSUB_ERR_STORE:			return "wait";
+	default:				return "cancel";
+	}
+}
+
+/* A node name or item id: 1..PUBSUB_MAX_NAME_BYTES, no space or control. */
+static int
+name_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || *s == '\0') {
+		return 0;
+	}
+	for (; s[n] != '\0'; n++) {
+		if ((unsigned char)s[n] <= ' ' || n >= PUBSUB_MAX_NAME_BYTES) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* requester's bare JID equals jid's bare part. */
+static int
+same_bare(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+static struct ps_node *
+node_find(const char *service, const char *name)
+{
+	struct ps_node *n;
+
+	for (n = nodes; n != NULL; n = n->next) {
+		if (strcmp(n->service, service) == 0 &&
+		    strcmp(n->name, name) == 0) {
+			return n;
+		}
+	}
+	return NULL;
+}
+
+size_t
+pubsub_node_count(const char *service)
+{
+	struct ps_node *n;
+	size_t c = 0;
+
+	for (n = nodes; n != NULL; n = n->next) {
+		if (strcmp(n->service, service) == 0) {
+			c++;
+		}
+	}
+	return c;
+}
+
+void
+pubsub_config_default(struct pubsub_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_items = PUBSUB_DEFAULT_MAX_ITEMS;
+	c->persist_items = 1;
+	c->access_model = PUBSUB_ACCESS_OPEN;
+	c->publish_model = PUBSUB_PUBLISH_PUBLISHERS;
+	c->notify_retract = 1;
+	c->itemreply_publisher = 0;
+	c->send_last = PUBSUB_SEND_LAST_NEVER;
+	c->deliver_payloads = 1;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0) {
+		*out = 1;
+	} else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0) {
+		*out = 0;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_enum(const char *v, const char *const *names, int n, int *out)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+pubsub_config_set(struct pubsub_config *c, const char *var,
+    const char *value)
+{
+	int v;
+	char *end;
+	long l;
+
+	if (strcmp(var, "FORM_TYPE") == 0) {
+		return PUBSUB_OK;
+	}
+	if (strcmp(var, "pubsub#max_items") == 0) {
+		if (strcmp(value, "max") == 0) {
+			c->max_items = PUBSUB_MAX_ITEMS_PER_NODE;
+			return PUBSUB_OK;
+		}
+		l = strtol(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || l < 1 ||
+		    l > PUBSUB_MAX_ITEMS_PER_NODE) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+		c->max_items = (int)l;
+	} else if (strcmp(var, "pubsub#persist_items") == 0) {
+		if (parse_bool(value, &c->persist_items) != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+	} else if (strcmp(var, "pubsub#access_model") == 0) {
+		if (parse_enum(value, access_names, 4, &v) != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+		c->access_model = (enum pubsub_access)v;
+	} else if (strcmp(var, "pubsub#publish_model") == 0) {
+		if (parse_enum(value, publish_names, 3, &v) != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+		c->publish_model = (enum pubsub_publish_model)v;
+	} else if (strcmp(var, "pubsub#notify_retract") == 0) {
+		if (parse_bool(value, &c->notify_retract) != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+	} else if (strcmp(var, "pubsub#itemreply") == 0) {
+		if (strcmp(value, "publisher") == 0) {
+			c->itemreply_publisher = 1;
+		} else if (strcmp(value, "owner") == 0) {
+			c->itemreply_publisher = 0;
+		} else {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+	} else if (strcmp(var, "pubsub#send_last_published_item") == 0) {
+		if (parse_enum(value, send_last_names, 3, &v) != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+		c->send_last = (enum pubsub_send_last)v;
+	} else if (strcmp(var, "pubsub#deliver_payloads") == 0) {
+		if (parse_bool(value, &c->deliver_payloads) != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+	} else if (strcmp(var, "pubsub#title") == 0) {
+		if (strlen(value) > PUBSUB_MAX_TITLE_BYTES ||
+		    strpbrk(value, "\t\n") != NULL) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+		strcpy(c->title, value);
+	} else {
+		return PUBSUB_ERR_BAD_CONFIG;
+	}
+	return PUBSUB_OK;
+}
+
+int
+pubsub_config_get(const struct pubsub_config *c, const char *var,
+    char *out, size_t cap)
+{
+	const char *s = NULL;
+	char num[16];
+
+	if (strcmp(var, "pubsub#max_items") == 0) {
+		snprintf(num, sizeof(num), "%d", c->max_items);
+		s = num;
+	} else if (strcmp(var, "pubsub#persist_items") == 0) {
+		s = c->persist_items ? "1" : "0";
+	} else if (strcmp(var, "pubsub#access_model") == 0) {
+		s = access_names[c->access_model];
+	} else if (strcmp(var, "pubsub#publish_model") == 0) {
+		s = publish_names[c->publish_model];
+	} else if (strcmp(var, "pubsub#notify_retract") == 0) {
+		s = c->notify_retract ? "1" : "0";
+	} else if (strcmp(var, "pubsub#itemreply") == 0) {
+		s = c->itemreply_publisher ? "publisher" : "owner";
+	} else if (strcmp(var, "pubsub#send_last_published_item") == 0) {
+		s = send_last_names[c->send_last];
+	} else if (strcmp(var, "pubsub#deliver_payloads") == 0) {
+		s = c->deliver_payloads ? "1" : "0";
+	} else if (strcmp(var, "pubsub#title") == 0) {
+		s = c->title;
+	} else {
+		return PUBSUB_ERR_BAD_CONFIG;
+	}
+	snprintf(out, cap, "%s", s);
+	return PUBSUB_OK;
+}
+
+const char *const *
+pubsub_config_vars(void)
+{
+	return config_vars;
+}
+
+/* Does a precondition hold?  "max" matches the cap; booleans compare by
+ * meaning ("true" equals "1"). */
+static int
+precond_holds(const struct pubsub_config *c, const struct pubsub_precond *p)
+{
+	struct pubsub_config want = *c;
+	char have[PUBSUB_MAX_TITLE_BYTES + 1], got[PUBSUB_MAX_TITLE_BYTES + 1];
+
+	if (strcmp(p->var, "FORM_TYPE") == 0) {
+		return 1;
+	}
+	if (pubsub_config_get(c, p->var, have, sizeof(have)) != 0 ||
+	    pubsub_config_set(&want, p->var, p->value) != 0) {
+		return 0;
+	}
+	pubsub_config_get(&want, p->var, got, sizeof(got));
+	return strcmp(have, got) == 0;
+}
+
+/* ---- the store ---- */
+
+static int
+node_save(const struct ps_node *n)
+{
+	char key[1024];
+	struct buf v;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s %s", n->service, n->name);
+	buf_init(&v, 0);
+	buf_printf(&v, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s", n->owner,
+	    n->cfg.max_items, n->cfg.persist_items, (int)n->cfg.access_model,
+	    (int)n->cfg.publish_model, n->cfg.notify_retract,
+	    n->cfg.itemreply_publisher, (int)n->cfg.send_last,
+	    n->cfg.deliver_payloads, n->cfg.title);
+	rc = store_put("ps-node", key, v.data);
+	buf_free(&v);
+	return rc == 0 ? PUBSUB_OK : PUBSUB_ERR_STORE;
+}
+
+static void
+item_key(const struct ps_node *n, unsigned long long seq, char *key,
+    size_t cap)
+{
+	snprintf(key, cap, "%s %s %016llx", n->service, n->name, seq);
+}
+
+static int
+item_save(const struct ps_node *n, const struct ps_item *it)
+{
+	char key[1024];
+	struct buf v;
+	int rc;
+
+	if (!n->cfg.persist_items) {
+		return PUBSUB_OK;
+	}
+	item_key(n, it->seq, key, sizeof(key));
+	buf_init(&v, 0);
+	buf_printf(&v, "%s\t%s", it->id, it->payload);
+	rc = store_put("ps-item", key, v.data);
+	buf_free(&v);
+	return rc == 0 ? PUBSUB_OK : PUBSUB_ERR_STORE;
+}
+
+static void
+item_unstore(const struct ps_node *n, const struct ps_item *it)
+{
+	char key[1024];
+
+	if (n->cfg.persist_items) {
+		item_key(n, it->seq, key, sizeof(key));
+		store_del("ps-item", key);
+	}
+}
+
+static void
+sub_key(const struct ps_node *n, const char *jid, char *key, size_t cap)
+{
+	snprintf(key, cap, "%s %s %s", n->service, n->name, jid);
+}
+
+/* ---- memory ---- */
+
+static struct ps_node *
+node_new(const char *service, const char *name, const char *owner,
+    const struct pubsub_config *cfg)
+{
+	struct ps_node *n = xcalloc(1, sizeof(*n));
+
+	n->service = xstrdup(service);
+	n->name = xstrdup(name);
+	n->owner = xstrdup(owner);
+	n->cfg = *cfg;
+	n->next = nodes;
+	nodes = n;
+	return n;
+}
+
+static void
+item_free(struct ps_item *it)
+{
+	free(it->id);
+	free(it->payload);
+}
+
+/* Remove items[i] from memory (and the store). */
+static void
+item_remove(struct ps_node *n, size_t i)
+{
+	item_unstore(n, &n->items[i]);
+	item_free(&n->items[i]);
+	memmove(&n->items[i], &n->items[i + 1],
+	    (n->nitems - i - 1) * sizeof(n->items[0]));
+	n->nitems--;
+}
+
+static void
+trim(struct ps_node *n)
+{
+	while (n->nitems > (size_t)n->cfg.max_items) {
+		item_remove(n, 0);
+	}
+}
+
+static void
+node_unlink_free(struct ps_node *n)
+{
+	struct ps_node **pp;
+	size_t i;
+
+	for (pp = &nodes; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	}
+	for (i = 0; i < n->nitems; i++) {
+		item_free(&n->items[i]);
+	}
+	for (i = 0; i < n->nsubs; i++) {
+		free(n->subs[i]);
+	}
+	free(n->items);
+	free(n->subs);
+	free(n->service);
+	free(n->name);
+	free(n->owner);
+	free(n);
+}
+
+static void
+sub_add_mem(struct ps_node *n, const char *jid)
+{
+	n->subs = xrealloc(n->subs, (n->nsubs + 1) * sizeof(n->subs[0]));
+	n->subs[n->nsubs++] = xstrdup(jid);
+}
+
+static void
+item_add_mem(struct ps_node *n, const char *id, const char *payload,
+    unsigned long long seq)
+{
+	struct ps_item *it;
+
+	n->items = xrealloc(n->items, (n->nitems + 1) * sizeof(n->items[0]));
+	it = &n->items[n->nitems++];
+	it->id = xstrdup(id);
+	it->payload = xstrdup(payload);
+	it->seq = seq;
+	if (seq >= next_seq) {
+		next_seq = seq + 1;
+	}
+}
+
+/* ---- notifications (§7.1.2.1, §7.2.2.1, §8.4.2, §8.5.2) ---- */
+
+static void
+notify_all(const struct ps_node *n, const char *body)
+{
+	struct buf m;
+	size_t i;
+
+	if (hooks.notify == NULL || n->nsubs == 0) {
+		return;
+	}
+	/* Built once, delivered to every subscriber. */
+	buf_init(&m, 0);
+	buf_puts(&m, "<message><event xmlns='" NS_PUBSUB_EVENT "'>");
+	buf_puts(&m, body);
+	buf_puts(&m, "</event></message>");
+	for (i = 0; i < n->nsubs; i++) {
+		hooks.notify(hooks.ud, n->service, n->subs[i], m.data);
+	}
+	buf_free(&m);
+}
+
+static void
+items_body(struct buf *b, const struct ps_node *n, const char *inner_tag,
+    const char *id, const char *payload)
+{
+	buf_puts(b, "<items node='");
+	xml_escape(b, n->name, strlen(n->name), 1);
+	buf_printf(b, "'><%s id='", inner_tag);
+	xml_escape(b, id, strlen(id), 1);
+	if (payload != NULL) {
+		buf_puts(b, "'>");
+		buf_puts(b, payload);
+		buf_printf(b, "</%s></items>", inner_tag);
+	} else {
+		buf_puts(b, "'/></items>");
+	}
+}
+
+static void
+notify_item(const struct ps_node *n, const struct ps_item *it,
+    const char *only_jid)
+{
+	struct buf b, m;
+
+	buf_init(&b, 0);
+	items_body(&b, n, "item", it->id,
+	    n->cfg.deliver_payloads ? it->payload : NULL);
+	if (only_jid == NULL) {
+		notify_all(n, b.data);
+	} else if (hooks.notify != NULL) {
+		buf_init(&m, 0);
+		buf_printf(&m, "<message><event xmlns='" NS_PUBSUB_EVENT
+		    "'>%s</event></message>", b.data);
+		hooks.notify(hooks.ud, n->service, only_jid, m.data);
+		buf_free(&m);
+	}
+	buf_free(&b);
+}
+
+static void
+notify_simple(const struct ps_node *n, const char *tag)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "<%s node='", tag);
+	xml_escape(&b, n->name, strlen(n->name), 1);
+	buf_puts(&b, "'/>");
+	notify_all(n, b.data);
+	buf_free(&b);
+}
+
+/* ---- access ---- */
+
+static int
+is_owner(const struct ps_node *n, const char *requester)
+{
+	return same_bare(n->owner, requester);
+}
+
+static int
+is_subscriber(const struct ps_node *n, const char *requester)
+{
+	size_t i;
+
+	for (i = 0; i < n->nsubs; i++) {
+		if (same_bare(n->subs[i], requester)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* May requester read n?  XEP-0060 §6.1.3 gives the error per model. */
+static int
+can_read(const struct ps_node *n, const char *requester)
+{
+	if (is_owner(n, requester)) {
+		return PUBSUB_OK;
+	}
+	switch (n->cfg.access_model) {
+	case PUBSUB_ACCESS_OPEN:
+		return PUBSUB_OK;
+	case PUBSUB_ACCESS_PRESENCE:
+	case PUBSUB_ACCESS_ROSTER:
+		if (hooks.can_see != NULL && hooks.can_see(hooks.ud,
+		    n->owner, requester, n->cfg.access_model)) {
+			return PUBSUB_OK;
+		}
+		return n->cfg.access_model == PUBSUB_ACCESS_PRESENCE ?
+		    PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE :
+		    PUBSUB_ERR_NOT_AUTHORIZED_ROSTER;
+	case PUBSUB_ACCESS_WHITELIST:
+		break;
+	}
+	return PUBSUB_ERR_NOT_ALLOWED_WHITELIST;
+}
+
+static int
+can_publish(const struct ps_node *n, const char *requester)
+{
+	if (is_owner(n, requester)) {
+		return 1;
+	}
+	switch (n->cfg.publish_model) {
+	case PUBSUB_PUBLISH_OPEN:
+		return 1;
+	case PUBSUB_PUBLISH_SUBSCRIBERS:
+		return is_subscriber(n, requester);
+	case PUBSUB_PUBLISH_PUBLISHERS:
+		break;
+	}
+	return 0;
+}
+
+/* ---- operations ---- */
+
+int
+pubsub_create(const char *service, const char *node, const char *requester,
+    const struct pubsub_config *cfg)
+{
+	struct pubsub_config def;
+	struct ps_node *n;
+	char key[1024];
+	int rc;
+
+	if (!name_ok(node)) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	if (node_find(service, node) != NULL) {
+		return PUBSUB_ERR_CONFLICT;
+	}
+	if (pubsub_node_count(service) >= PUBSUB_MAX_NODES_PER_SERVICE) {
+		return PUBSUB_ERR_MAX_NODES;
+	}
+	if (cfg == NULL) {
+		pubsub_config_default(&def);
+		cfg = &def;
+	}
+	n = node_new(service, node, requester, cfg);
+	/* The owner is the bare JID. */
+	n->owner[strcspn(n->owner, "/")] = '\0';
+	if ((rc = node_save(n)) != PUBSUB_OK) {
+		snprintf(key, sizeof(key), "%s %s", service, node);
+		store_del("ps-node", key);
+		node_unlink_free(n);
+	}
+	return rc;
+}
+
+static int
+owner_node(const char *service, const char *node, const char *requester,
+    struct ps_node **out)
+{
+	struct ps_node *n = node_find(service, node);
+
+	if (n == NULL) {
+		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	if (!is_owner(n, requester)) {
+		return PUBSUB_ERR_FORBIDDEN;
+	}
+	*out = n;
+	return PUBSUB_OK;
+}
+
+int
+pubsub_get_config(const char *service, const char *node,
+    const char *requester, struct pubsub_config *out)
+{
+	struct ps_node *n;
+	int rc;
+
+	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
+		return rc;
+	}
+	*out = n->cfg;
+	return PUBSUB_OK;
+}
+
+int
+pubsub_configure(const char *service, const char *node,
+    const char *requester, const struct pubsub_config *cfg)
+{
+	struct ps_node *n;
+	size_t i;
+	int rc;
+
+	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
+		return rc;
+	}
+	if (cfg->max_items < 1 || cfg->max_items > PUBSUB_MAX_ITEMS_PER_NODE) {
+		return PUBSUB_ERR_BAD_CONFIG;
+	}
+	if (n->cfg.persist_items && !cfg->persist_items) {
+		for (i = 0; i < n->nitems; i++) {
+			item_unstore(n, &n->items[i]);
+		}
+	}
+	if (!n->cfg.persist_items && cfg->persist_items) {
+		n->cfg.persist_items = 1;
+		for (i = 0; i < n->nitems; i++) {
+			item_save(n, &n->items[i]);
+		}
+	}
+	n->cfg = *cfg;
+	trim(n);
+	return node_save(n);
+}
+
+int
+pubsub_delete(const char *service, const char *node, const char *requester)
+{
+	struct ps_node *n;
+	char key[1024];
+	int rc;
+
+	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
+		return rc;
+	}
+	notify_simple(n, "delete");
+	snprintf(key, sizeof(key), "%s %s", service, node);
+	rc = store_del("ps-node", key);
+	/* The trailing space keeps node "a" from taking "ab"'s records. */
+	snprintf(key, sizeof(key), "%s %s ", service, node);
+	store_del_prefix("ps-item", key);
+	store_del_prefix("ps-sub", key);
+	node_unlink_free(n);
+	return rc == 0 ? PUBSUB_OK : PUBSUB_ERR_STORE;
+}
+
+int
+pubsub_purge(const char *service, const char *node, const char *requester)
+{
+	struct ps_node *n;
+	int rc;
+
+	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
+		return rc;
+	}
+	while (n->nitems > 0) {
+		item_remove(n, n->nitems - 1);
+	}
+	notify_simple(n, "purge");
+	return PUBSUB_OK;
+}
+
+static struct ps_item *
+item_find(struct ps_node *n, const char *id, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < n->nitems; i++) {
+		if (strcmp(n->items[i].id, id) == 0) {
+			*idx = i;
+			return &n->items[i];
+		}
+	}
+	return NULL;
+}
+
+int
+pubsub_publish(const char *service, const char *node, const char *requester,
+    const char *id, const char *payload, const struct pubsub_precond *pre,
+    size_t npre, int autocreate, char *id_out)
+{
+	struct pubsub_config cfg;
+	struct ps_node *n;
+	struct ps_item *it;
+	char gen[32];
+	size_t i, idx;
+	int rc;
+
+	if (!name_ok(node)) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	if (payload == NULL) {
+		payload = "";
+	}
+	if (strlen(payload) > PUBSUB_MAX_PAYLOAD_BYTES) {
+		return PUBSUB_ERR_PAYLOAD_TOO_BIG;
+	}
+	if (id != NULL && *id != '\0' && !name_ok(id)) {
+		return PUBSUB_ERR_ITEM_REQUIRED;
+	}
+	n = node_find(service, node);
+	if (n == NULL) {
+		if (!autocreate) {
+			return PUBSUB_ERR_ITEM_NOT_FOUND;
+		}
+		/* §7.1.5: with no node, the preconditions configure it. */
+		pubsub_config_default(&cfg);
+		for (i = 0; i < npre; i++) {
+			if (pubsub_config_set(&cfg, pre[i].var,
+			    pre[i].value) != 0) {
+				return PUBSUB_ERR_PRECONDITION;
+			}
+		}
+		if ((rc = pubsub_create(service, node, requester, &cfg)) != 0) {
+			return rc;
+		}
+		n = node_find(service, node);
+	} else {
+		if (!can_publish(n, requester)) {
+			return PUBSUB_ERR_FORBIDDEN;
+		}
+		for (i = 0; i < npre; i++) {
+			if (!precond_holds(&n->cfg, &pre[i])) {
+				return PUBSUB_ERR_PRECONDITION;
+			}
+		}
+	}
+	if (id == NULL || *id == '\0') {
+		snprintf(gen, sizeof(gen), "%016llx", next_seq);
+		id = gen;
+	}
+	if (item_find(n, id, &idx) != NULL) {
+		item_remove(n, idx);
+	}
+	item_add_mem(n, id, payload, next_seq);
+	it = &n->items[n->nitems - 1];
+	if ((rc = item_save(n, it)) != PUBSUB_OK) {
+		item_free(it);
+		n->nitems--;
+		return rc;
+	}
+	trim(n);
+	it = &n->items[n->nitems - 1];
+	if (id_out != NULL) {
+		snprintf(id_out, PUBSUB_ID_BYTES, "%s", it->id);
+	}
+	notify_item(n, it, NULL);
+	return PUBSUB_OK;
+}
+
+int
+pubsub_retract(const char *service, const char *node, const char *requester,
+    const char *id, int notify)
+{
+	struct ps_node *n;
+	struct buf b;
+	size_t idx;
+
+	if (id == NULL || *id == '\0') {
+		return PUBSUB_ERR_ITEM_REQUIRED;
+	}
+	if (!name_ok(node)) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	if ((n = node_find(service, node)) == NULL) {
+		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	if (!can_publish(n, requester)) {
+		return PUBSUB_ERR_FORBIDDEN;
+	}
+	if (item_find(n, id, &idx) == NULL) {
+		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	item_remove(n, idx);
+	if (notify || n->cfg.notify_retract) {
+		buf_init(&b, 0);
+		items_body(&b, n, "retract", id, NULL);
+		notify_all(n, b.data);
+		buf_free(&b);
+	}
+	return PUBSUB_OK;
+}
+
+int
+pubsub_items(const char *service, const char *node, const char *requester,
+    const char *id, size_t max,
+    void (*fn)(void *ud, const char *id, const char *payload), void *ud)
+{
+	struct ps_node *n;
+	struct ps_item *it;
+	size_t i, idx, sent = 0;
+	int rc;
+
+	if (!name_ok(node)) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	if ((n = node_find(service, node)) == NULL) {
+		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	if ((rc = can_read(n, requester)) != PUBSUB_OK) {
+		return rc;
+	}
+	if (id != NULL && *id != '\0') {
+		if ((it = item_find(n, id, &idx)) == NULL) {
+			return PUBSUB_ERR_ITEM_NOT_FOUND;
+		}
+		fn(ud, it->id, it->payload);
+		return PUBSUB_OK;
+	}
+	for (i = n->nitems; i > 0 && (max == 0 || sent < max); i--, sent++) {
+		fn(ud, n->items[i - 1].id, n->items[i - 1].payload);
+	}
+	return PUBSUB_OK;
+}
+
+int
+pubsub_subscribe(const char *service, const char *node,
+    const char *requester, const char *jid)
+{
+	struct ps_node *n;
+	char key[1024];
+	size_t i;
+	int rc;
+
+	if (!name_ok(node)) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	if (jid == NULL || *jid == '\0' || strpbrk(jid, " \t\n") != NULL ||
+	    !same_bare(jid, requester)) {
+		return PUBSUB_ERR_INVALID_JID;
+	}
+	if ((n = node_find(service, node)) == NULL) {
+		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	if ((rc = can_read(n, requester)) != PUBSUB_OK) {
+		return rc;
+	}
+	for (i = 0; i < n->nsubs; i++) {
+		if (strcmp(n->subs[i], jid) == 0) {
+			break;
+		}
+	}
+	if (i == n->nsubs) {
+		sub_key(n, jid, key, sizeof(key));
+		if (store_put("ps-sub", key, "subscribed") != 0) {
+			return PUBSUB_ERR_STORE;
+		}
+		sub_add_mem(n, jid);
+	}
+	if (n->cfg.send_last != PUBSUB_SEND_LAST_NEVER && n->nitems > 0) {
+		notify_item(n, &n->items[n->nitems - 1], jid);
+	}
+	return PUBSUB_OK;
+}
+
+int
+pubsub_unsubscribe(const char *service, const char *node,
+    const char *requester, const char *jid)
+{
+	struct ps_node *n;
+	char key[1024];
+	size_t i;
+
+	if (!name_ok(node)) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	if (jid == NULL || *jid == '\0' || !same_bare(jid, requester)) {
+		return PUBSUB_ERR_INVALID_JID;
+	}
+	if ((n = node_find(service, node)) == NULL) {
+		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	for (i = 0; i < n->nsubs; i++) {
+		if (strcmp(n->subs[i], jid) == 0) {
+			sub_key(n, jid, key, sizeof(key));
+			store_del("ps-sub", key);
+			free(n->subs[i]);
+			n->subs[i] = n->subs[--n->nsubs];
+			return PUBSUB_OK;
+		}
+	}
+	return PUBSUB_ERR_NOT_SUBSCRIBED;
+}
+
+int
+pubsub_subscriptions(const char *service, const char *node,
+    const char *requester, int owner_view,
+    void (*fn)(void *ud, const char *node, const char *jid), void *ud)
+{
+	struct ps_node *n;
+	size_t i;
+	int rc;
+
+	if (owner_view) {
+		if ((rc = owner_node(service, node ? node : "",
+		    requester, &n)) != PUBSUB_OK) {
+			return rc;
+		}
+		for (i = 0; i < n->nsubs; i++) {
+			fn(ud, n->name, n->subs[i]);
+		}
+		return PUBSUB_OK;
+	}
+	for (n = nodes; n != NULL; n = n->next) {
+		if (strcmp(n->service, service) != 0 ||
+		    (node != NULL && strcmp(n->name, node) != 0)) {
+			continue;
+		}
+		for (i = 0; i < n->nsubs; i++) {
+			if (same_bare(n->subs[i], requester)) {
+				fn(ud, n->name, n->subs[i]);
+			}
+		}
+	}
+	return PUBSUB_OK;
+}
+
+int
+pubsub_affiliations(const char *service, const char *node,
+    const char *requester, int owner_view,
+    void (*fn)(void *ud, const char *node, const char *jid,
+    const char *affiliation), void *ud)
+{
+	struct ps_node *n;
+	int rc;
+
+	if (owner_view) {
+		if ((rc = owner_node(service, node ? node : "",
+		    requester, &n)) != PUBSUB_OK) {
+			return rc;
+		}
+		fn(ud, n->name, n->owner, "owner");
+		return PUBSUB_OK;
+	}
+	for (n = nodes; n != NULL; n = n->next) {
+		if (strcmp(n->service, service) == 0 &&
+		    (node == NULL || strcmp(n->name, node) == 0) &&
+		    is_owner(n, requester)) {
+			fn(ud, n->name, n->owner, "owner");
+		}
+	}
+	return PUBSUB_OK;
+}
+
+/* ---- reload ---- */
+
+static int
+load_node(void *ud, const char *key, const char *value)
+{
+	struct pubsub_config c;
+	char service[512], name[PUBSUB_MAX_NAME_BYTES + 1], owner[512];
+	int a, p, s, off = 0;
+	int *bad = ud;
+
+	pubsub_config_default(&c);
+	if (sscanf(key, "%511s %256s", service, name) != 2 ||
+	    sscanf(value, "%511[^\t]\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%n",
+	    owner, &c.max_items, &c.persist_items, &a, &p, &c.notify_retract,
+	    &c.itemreply_publisher, &s, &c.deliver_payloads, &off) != 9 ||
+	    off == 0 || a < 0 || a > 3 || p < 0 || p > 2 || s < 0 || s > 2 ||
+	    c.max_items < 1 || c.max_items > PUBSUB_MAX_ITEMS_PER_NODE) {
+		*bad = 1;
+		return 1;
+	}
+	c.access_model = (enum pubsub_access)a;
+	c.publish_model = (enum pubsub_publish_model)p;
+	c.send_last = (enum pubsub_send_last)s;
+	snprintf(c.title, sizeof(c.title), "%s", value + off);
+	node_new(service, name, owner, &c);
+	return 0;
+}
+
+/* Split "SERVICE NODE REST" in place; 0 or -1. */
+static int
+split_key(char *k, char **node, char **rest)
+{
+	char *sp = strchr(k, ' ');
+
+	if (sp == NULL) {
+		return -1;
+	}
+	*sp = '\0';
+	*node = sp + 1;
+	if ((sp = strchr(*node, ' ')) == NULL) {
+		return -1;
+	}
+	*sp = '\0';
+	*rest = sp + 1;
+	return 0;
+}
+
+static void
+load_items(void)
+{
+	char **keys = store_keys("ps-item", NULL, NULL);
+	char *k, *node, *rest, *id;
+	const char *v, *tab;
+	struct ps_node *n;
+	size_t i;
+
+	for (i = 0; keys != NULL && keys[i] != NULL; i++) {
+		v = store_get("ps-item", keys[i]);
+		k = xstrdup(keys[i]);
+		if (v != NULL && (tab = strchr(v, '\t')) != NULL &&
+		    split_key(k, &node, &rest) == 0 &&
+		    (n = node_find(k, node)) != NULL) {
+			id = xstrndup(v, (size_t)(tab - v));
+			item_add_mem(n, id, tab + 1,
+			    strtoull(rest, NULL, 16));
+			free(id);
+		}
+		free(k);
+	}
+	store_keys_free(keys);
+}
+
+static int
+load_sub(void *ud, const char *key, const char *value)
+{
+	char *k = xstrdup(key), *node, *jid;
+	struct ps_node *n;
+
+	(void)ud;
+	(void)value;
+	if (split_key(k, &node, &jid) == 0 &&
+	    (n = node_find(k, node)) != NULL) {
+		sub_add_mem(n, jid);
+	}
+	free(k);
+	return 0;
+}
+
+int
+pubsub_init(const struct pubsub_hooks *h)
+{
+	int bad = 0;
+
+	pubsub_shutdown();
+	if (h != NULL) {
+		hooks = *h;
+	}
+	store_foreach("ps-node", NULL, load_node, &bad);
+	if (bad) {
+		pubsub_shutdown();
+		return -1;
+	}
+	load_items();
+	store_foreach("ps-sub", NULL, load_sub, NULL);
+	return 0;
+}
+
+void
+pubsub_shutdown(void)
+{
+	while (nodes != NULL) {
+		node_unlink_free(nodes);
+	}
+	memset(&hooks, 0, sizeof(hooks));
+	next_seq = 1;
+}

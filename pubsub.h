@@ -1,0 +1,201 @@
+/*
+ * pubsub.h - the XEP-0060 publish-subscribe core: services, nodes, items,
+ * subscriptions.  Pure protocol state: no sockets, no c2s, no routing.
+ * Access decisions that need the roster come from a caller's callback,
+ * and notifications go out through another; the core never sends.
+ *
+ * A service is named by its owner: an account's bare JID (PEP) or the
+ * pubsub.<domain> service's JID.  Nodes live in a service; items in a node
+ * are ordered by publish time (oldest first).  Nodes, subscriptions and
+ * the items of persist_items nodes are kept in the store (kinds "ps-node",
+ * "ps-sub", "ps-item") and reloaded by pubsub_init().
+ */
+#ifndef UXMPPD_PUBSUB_H
+#define UXMPPD_PUBSUB_H
+
+#include <stddef.h>
+
+/* Limits (XEP-0060 §7.1.3.6, §8.1.3). */
+#define PUBSUB_MAX_ITEMS_PER_NODE	256	/* hard cap, also "max" */
+#define PUBSUB_MAX_PAYLOAD_BYTES	(256 * 1024) /* serialised item */
+#define PUBSUB_MAX_NODES_PER_SERVICE	128
+#define PUBSUB_MAX_NAME_BYTES		256	/* node name, item id */
+#define PUBSUB_MAX_TITLE_BYTES		256
+#define PUBSUB_DEFAULT_MAX_ITEMS	10
+#define PUBSUB_ID_BYTES			(PUBSUB_MAX_NAME_BYTES + 1)
+
+enum pubsub_access {
+	PUBSUB_ACCESS_OPEN,
+	PUBSUB_ACCESS_PRESENCE,
+	PUBSUB_ACCESS_ROSTER,
+	PUBSUB_ACCESS_WHITELIST,
+};
+
+enum pubsub_publish_model {
+	PUBSUB_PUBLISH_PUBLISHERS,
+	PUBSUB_PUBLISH_SUBSCRIBERS,
+	PUBSUB_PUBLISH_OPEN,
+};
+
+enum pubsub_send_last {
+	PUBSUB_SEND_LAST_NEVER,
+	PUBSUB_SEND_LAST_ON_SUB,
+	PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE,
+};
+
+/* The node configuration (XEP-0060 §16.4.4 pubsub#node_config). */
+struct pubsub_config {
+	int	max_items;		/* 1..PUBSUB_MAX_ITEMS_PER_NODE */
+	int	persist_items;
+	enum pubsub_access access_model;
+	enum pubsub_publish_model publish_model;
+	int	notify_retract;
+	int	itemreply_publisher;	/* itemreply: 1 publisher, 0 owner */
+	enum pubsub_send_last send_last;
+	int	deliver_payloads;
+	char	title[PUBSUB_MAX_TITLE_BYTES + 1];
+};
+
+/* Every failure, mapped by pubsub_err_condition() and pubsub_err_child(). */
+enum pubsub_err {
+	PUBSUB_OK = 0,
+	PUBSUB_ERR_ITEM_NOT_FOUND = -1,	/* node or item absent */
+	PUBSUB_ERR_FORBIDDEN = -2,	/* not owner / not a publisher */
+	PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE = -3, /* presence-subscription-required */
+	PUBSUB_ERR_NOT_AUTHORIZED_ROSTER = -4,	/* not-in-roster-group */
+	PUBSUB_ERR_NOT_ALLOWED_WHITELIST = -5,	/* closed-node */
+	PUBSUB_ERR_CONFLICT = -6,	/* node exists */
+	PUBSUB_ERR_PRECONDITION = -7,	/* publish-options mismatch */
+	PUBSUB_ERR_PAYLOAD_TOO_BIG = -8,
+	PUBSUB_ERR_MAX_NODES = -9,
+	PUBSUB_ERR_NODEID_REQUIRED = -10,
+	PUBSUB_ERR_ITEM_REQUIRED = -11,	/* retract without an id */
+	PUBSUB_ERR_BAD_CONFIG = -12,	/* bad field value */
+	PUBSUB_ERR_NOT_SUBSCRIBED = -13,	/* unexpected-request + not-subscribed */
+	PUBSUB_ERR_INVALID_JID = -14,	/* bad-request + invalid-jid */
+	PUBSUB_ERR_STORE = -15,		/* internal-server-error */
+};
+
+/* The RFC 6120 stanza condition, e.g. "item-not-found". Static string. */
+const char *pubsub_err_condition(enum pubsub_err e);
+/* The pubsub#errors child name, e.g. "payload-too-big", or NULL. */
+const char *pubsub_err_child(enum pubsub_err e);
+/* The error type: "cancel", "auth", "modify" or "wait". */
+const char *pubsub_err_type(enum pubsub_err e);
+
+/*
+ * What the caller supplies.  can_see returns non-zero when requester may
+ * read owner's node under the presence or roster access model (roster.c's
+ * business, not ours).  notify receives one notification: recipient is a
+ * bare or full JID, stanza a serialised <message/> without 'to' or 'from'
+ * (the router sets them); both borrowed for the call.
+ */
+struct pubsub_hooks {
+	int	(*can_see)(void *ud, const char *owner, const char *requester,
+		    enum pubsub_access model);
+	void	(*notify)(void *ud, const char *service, const char *recipient,
+		    const char *stanza);
+	void	*ud;
+};
+
+/* Load nodes, items and subscriptions from the open store; hooks copied.
+ * Returns 0, or -1 if the store holds an unreadable node record. */
+int	pubsub_init(const struct pubsub_hooks *hooks);
+/* Drop all in-memory state (the store is untouched). */
+void	pubsub_shutdown(void);
+
+/* The defaults for a new node (PUBSUB_DEFAULT_MAX_ITEMS, persist on,
+ * access open, publishers, notify_retract on, deliver_payloads on). */
+void	pubsub_config_default(struct pubsub_config *c);
+/*
+ * Set one form field (var such as "pubsub#max_items", value as in the
+ * form; "max" allowed for max_items).  Unknown vars other than FORM_TYPE
+ * and bad values: PUBSUB_ERR_BAD_CONFIG.
+ */
+int	pubsub_config_set(struct pubsub_config *c, const char *var,
+	    const char *value);
+/* The field's form value into out (cap bytes); 0, or BAD_CONFIG for an
+ * unknown var. */
+int	pubsub_config_get(const struct pubsub_config *c, const char *var,
+	    char *out, size_t cap);
+/* The vars pubsub_config_get knows, NULL-terminated; static. */
+const char *const *pubsub_config_vars(void);
+
+/* Create node in service, owned by requester (cfg NULL: defaults).
+ * CONFLICT, MAX_NODES, NODEID_REQUIRED, STORE. */
+int	pubsub_create(const char *service, const char *node,
+	    const char *requester, const struct pubsub_config *cfg);
+/* Copy the node's config to out. ITEM_NOT_FOUND, FORBIDDEN (not owner). */
+int	pubsub_get_config(const char *service, const char *node,
+	    const char *requester, struct pubsub_config *out);
+/* Replace the config (owner only); lowering max_items trims the oldest,
+ * turning persist_items off removes the stored items. */
+int	pubsub_configure(const char *service, const char *node,
+	    const char *requester, const struct pubsub_config *cfg);
+/* Delete node, its items and subscriptions; subscribers are told
+ * (XEP-0060 §8.4.2).  Owner only. */
+int	pubsub_delete(const char *service, const char *node,
+	    const char *requester);
+/* Remove every item; subscribers get a <purge/> (§8.5.2).  Owner only. */
+int	pubsub_purge(const char *service, const char *node,
+	    const char *requester);
+
+/* One precondition of publish-options (§7.1.5): var = value. */
+struct pubsub_precond {
+	const char *var;
+	const char *value;
+};
+
+/*
+ * Publish payload (one serialised element, or NULL/"" for none) as item
+ * id (NULL or "": one is generated) and write the id used to id_out
+ * (PUBSUB_ID_BYTES).  A same id replaces the item and moves it to newest.
+ * With autocreate, an absent node is created with defaults and the
+ * preconditions applied (PEP, XEP-0163 §3).  Each precondition must equal
+ * the node's field or PRECONDITION is returned.  Also FORBIDDEN,
+ * PAYLOAD_TOO_BIG, ITEM_NOT_FOUND, MAX_NODES, STORE.  Notifies subscribers.
+ */
+int	pubsub_publish(const char *service, const char *node,
+	    const char *requester, const char *id, const char *payload,
+	    const struct pubsub_precond *pre, size_t npre, int autocreate,
+	    char *id_out);
+/* Retract item id; with notify_retract, subscribers get <retract/>.
+ * ITEM_REQUIRED, ITEM_NOT_FOUND, FORBIDDEN. */
+int	pubsub_retract(const char *service, const char *node,
+	    const char *requester, const char *id, int notify);
+
+/*
+ * Call fn for items newest first: the one with id (if id set), else the
+ * max newest (0: all).  id and payload are borrowed for the call.
+ * ITEM_NOT_FOUND (node or id), NOT_AUTHORIZED_*, NOT_ALLOWED_WHITELIST.
+ */
+int	pubsub_items(const char *service, const char *node,
+	    const char *requester, const char *id, size_t max,
+	    void (*fn)(void *ud, const char *id, const char *payload),
+	    void *ud);
+
+/* Subscribe jid (its bare JID must be requester's) to node; the last
+ * item is sent if send_last_published_item says so (§6.1.7).
+ * INVALID_JID, ITEM_NOT_FOUND, NOT_AUTHORIZED_*, NOT_ALLOWED_WHITELIST. */
+int	pubsub_subscribe(const char *service, const char *node,
+	    const char *requester, const char *jid);
+/* NOT_SUBSCRIBED, INVALID_JID, ITEM_NOT_FOUND. */
+int	pubsub_unsubscribe(const char *service, const char *node,
+	    const char *requester, const char *jid);
+
+/* Subscriptions (node, jid) in service: requester's own (node NULL: all
+ * nodes), or, for the node's owner with owner_view, every subscriber. */
+int	pubsub_subscriptions(const char *service, const char *node,
+	    const char *requester, int owner_view,
+	    void (*fn)(void *ud, const char *node, const char *jid), void *ud);
+/* Affiliations (node, jid, "owner"/"publisher"/"member") in service as
+ * seen by requester: its own, or every one of node for its owner. */
+int	pubsub_affiliations(const char *service, const char *node,
+	    const char *requester, int owner_view,
+	    void (*fn)(void *ud, const char *node, const char *jid,
+	    const char *affiliation), void *ud);
+
+/* Number of nodes in service (for disco and the limit). */
+size_t	pubsub_node_count(const char *service);
+
+#endif

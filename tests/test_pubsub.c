@@ -1,0 +1,639 @@
+/*
+ * test_pubsub.c - the XEP-0060 core (pubsub.c): every operation and error,
+ * the config form, max_items trimming, preconditions, access models,
+ * notifications, limits and persistence across a store reopen.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "log.h"
+#include "pubsub.h"
+#include "store.h"
+
+#define SVC	"alice@localhost"
+#define PS	"pubsub.localhost"
+
+static char data_dir[] = "/tmp/test_pubsub.XXXXXX";
+
+/* Notifications seen, concatenated "recipient|stanza\n". */
+static char notes[65536];
+static int nnotes;
+/* can_see answers yes for this requester only. */
+static const char *friend_jid = "bob@localhost";
+
+static void
+on_notify(void *ud, const char *service, const char *to, const char *st)
+{
+	(void)ud;
+	(void)service;
+	nnotes++;
+	snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
+	    "%s|%s\n", to, st);
+}
+
+static int
+on_can_see(void *ud, const char *owner, const char *req,
+    enum pubsub_access m)
+{
+	(void)ud;
+	(void)owner;
+	(void)m;
+	return strncmp(req, friend_jid, strlen(friend_jid)) == 0;
+}
+
+static const struct pubsub_hooks hooks = { on_can_see, on_notify, NULL };
+
+static void
+reset_notes(void)
+{
+	notes[0] = '\0';
+	nnotes = 0;
+}
+
+static void
+store_start(void)
+{
+	char err[256];
+
+	if (store_open(data_dir, STORE_SYNC_NONE, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		exit(1);
+	}
+	if (pubsub_init(&hooks) != 0) {
+		fprintf(stderr, "pubsub_init failed\n");
+		exit(1);
+	}
+}
+
+static void
+store_restart(void)
+{
+	pubsub_shutdown();
+	store_close();
+	store_start();
+}
+
+/* Items collected newest first as "id=payload;". */
+static char got[8192];
+
+static void
+collect(void *ud, const char *id, const char *payload)
+{
+	(void)ud;
+	snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s=%s;", id,
+	    payload);
+}
+
+static const char *
+items(const char *svc, const char *node, const char *req, const char *id,
+    size_t max, int *rc)
+{
+	got[0] = '\0';
+	*rc = pubsub_items(svc, node, req, id, max, collect, NULL);
+	return got;
+}
+
+static void
+test_errors_map(void)
+{
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_ITEM_NOT_FOUND),
+	    "item-not-found");
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_PRECONDITION), "conflict");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_PRECONDITION),
+	    "precondition-not-met");
+	CHECK_STR(pubsub_err_type(PUBSUB_ERR_PRECONDITION), "cancel");
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_PAYLOAD_TOO_BIG),
+	    "not-acceptable");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_PAYLOAD_TOO_BIG),
+	    "payload-too-big");
+	CHECK_STR(pubsub_err_type(PUBSUB_ERR_PAYLOAD_TOO_BIG), "modify");
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_MAX_NODES),
+	    "policy-violation");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_MAX_NODES), "max-nodes-exceeded");
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE),
+	    "not-authorized");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE),
+	    "presence-subscription-required");
+	CHECK_STR(pubsub_err_type(PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE), "auth");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_NOT_AUTHORIZED_ROSTER),
+	    "not-in-roster-group");
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_NOT_ALLOWED_WHITELIST),
+	    "not-allowed");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_NOT_ALLOWED_WHITELIST),
+	    "closed-node");
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_FORBIDDEN), "forbidden");
+	CHECK(pubsub_err_child(PUBSUB_ERR_FORBIDDEN) == NULL);
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_NOT_SUBSCRIBED),
+	    "unexpected-request");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_NOT_SUBSCRIBED), "not-subscribed");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_NODEID_REQUIRED),
+	    "nodeid-required");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_ITEM_REQUIRED), "item-required");
+	CHECK_STR(pubsub_err_child(PUBSUB_ERR_INVALID_JID), "invalid-jid");
+	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_STORE),
+	    "internal-server-error");
+}
+
+/* Every field set from its form value reads back the same. */
+static void
+test_config_form(void)
+{
+	static const char *const pairs[][2] = {
+		{ "pubsub#max_items", "7" },
+		{ "pubsub#persist_items", "0" },
+		{ "pubsub#access_model", "whitelist" },
+		{ "pubsub#publish_model", "subscribers" },
+		{ "pubsub#notify_retract", "0" },
+		{ "pubsub#itemreply", "publisher" },
+		{ "pubsub#send_last_published_item", "on_sub_and_presence" },
+		{ "pubsub#deliver_payloads", "0" },
+		{ "pubsub#title", "My node" },
+	};
+	struct pubsub_config c;
+	const char *const *v;
+	char out[300];
+	size_t i, n = 0;
+
+	pubsub_config_default(&c);
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		CHECK(pubsub_config_set(&c, pairs[i][0], pairs[i][1]) == 0);
+		CHECK(pubsub_config_get(&c, pairs[i][0], out, sizeof(out))
+		    == 0);
+		CHECK_STR(out, pairs[i][1]);
+	}
+	for (v = pubsub_config_vars(); *v != NULL; v++) {
+		n++;
+	}
+	CHECK(n == sizeof(pairs) / sizeof(pairs[0]));
+	CHECK(pubsub_config_set(&c, "pubsub#max_items", "max") == 0);
+	CHECK(c.max_items == PUBSUB_MAX_ITEMS_PER_NODE);
+	CHECK(pubsub_config_set(&c, "pubsub#persist_items", "true") == 0);
+	CHECK(c.persist_items == 1);
+	CHECK(pubsub_config_set(&c, "FORM_TYPE", "x") == 0);
+	CHECK(pubsub_config_set(&c, "pubsub#max_items", "0") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#max_items", "12x") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#max_items", "100000") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#access_model", "authorize") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#persist_items", "yes") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#nope", "1") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_get(&c, "pubsub#nope", out, sizeof(out)) ==
+	    PUBSUB_ERR_BAD_CONFIG);
+}
+
+static void
+test_create_configure_delete(void)
+{
+	struct pubsub_config c;
+
+	CHECK(pubsub_create(SVC, "n1", SVC "/phone", NULL) == 0);
+	CHECK(pubsub_create(SVC, "n1", SVC, NULL) == PUBSUB_ERR_CONFLICT);
+	CHECK(pubsub_create(SVC, "", SVC, NULL) == PUBSUB_ERR_NODEID_REQUIRED);
+	CHECK(pubsub_create(SVC, "a b", SVC, NULL) ==
+	    PUBSUB_ERR_NODEID_REQUIRED);
+	CHECK(pubsub_node_count(SVC) == 1);
+	/* The owner is the creator's bare JID. */
+	CHECK(pubsub_get_config(SVC, "n1", SVC "/laptop", &c) == 0);
+	CHECK(c.max_items == PUBSUB_DEFAULT_MAX_ITEMS);
+	CHECK(pubsub_get_config(SVC, "n1", "bob@localhost", &c) ==
+	    PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_get_config(SVC, "zz", SVC, &c) ==
+	    PUBSUB_ERR_ITEM_NOT_FOUND);
+	c.max_items = 3;
+	snprintf(c.title, sizeof(c.title), "t");
+	CHECK(pubsub_configure(SVC, "n1", "bob@localhost", &c) ==
+	    PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_configure(SVC, "n1", SVC, &c) == 0);
+	c.max_items = 0;
+	CHECK(pubsub_configure(SVC, "n1", SVC, &c) == PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_get_config(SVC, "n1", SVC, &c) == 0);
+	CHECK(c.max_items == 3);
+	CHECK_STR(c.title, "t");
+	CHECK(pubsub_delete(SVC, "n1", "bob@localhost") ==
+	    PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_delete(SVC, "n1", SVC) == 0);
+	CHECK(pubsub_delete(SVC, "n1", SVC) == PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_node_count(SVC) == 0);
+	/* Another service's node of the same name is another node. */
+	CHECK(pubsub_create(PS, "n1", "carol@localhost", NULL) == 0);
+	CHECK(pubsub_create(SVC, "n1", SVC, NULL) == 0);
+	CHECK(pubsub_delete(PS, "n1", "carol@localhost") == 0);
+	CHECK(pubsub_delete(SVC, "n1", SVC) == 0);
+}
+
+static void
+test_publish_retract_items(void)
+{
+	char id[PUBSUB_ID_BYTES], id2[PUBSUB_ID_BYTES];
+	const char *s;
+	int rc;
+
+	CHECK(pubsub_publish(SVC, "nx", SVC, "i1", "<x/>", NULL, 0, 0, id) ==
+	    PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_create(SVC, "p", SVC, NULL) == 0);
+	CHECK(pubsub_publish(SVC, "p", SVC, "i1", "<a/>", NULL, 0, 0, id) == 0);
+	CHECK_STR(id, "i1");
+	CHECK(pubsub_publish(SVC, "p", SVC, NULL, "<b/>", NULL, 0, 0, id) == 0);
+	CHECK(strlen(id) > 0 && strcmp(id, "i1") != 0);
+	CHECK(pubsub_publish(SVC, "p", SVC, "", "<c/>", NULL, 0, 0, id2) == 0);
+	CHECK(strcmp(id, id2) != 0);
+	/* Publish model "publishers": a stranger may not. */
+	CHECK(pubsub_publish(SVC, "p", "bob@localhost", "z", "<z/>", NULL, 0,
+	    0, id) == PUBSUB_ERR_FORBIDDEN);
+	s = items(SVC, "p", "bob@localhost", NULL, 0, &rc);
+	CHECK(rc == 0);
+	CHECK(strstr(s, "=<c/>;") != NULL);
+	CHECK(strncmp(s, id2, strlen(id2)) == 0);	/* newest first */
+	CHECK(strstr(s, "i1=<a/>;") == s + strlen(s) - strlen("i1=<a/>;"));
+	s = items(SVC, "p", SVC, NULL, 1, &rc);
+	CHECK(rc == 0);
+	CHECK(strchr(s, ';') == s + strlen(s) - 1);	/* one item */
+	CHECK(strstr(s, "<c/>") != NULL);
+	CHECK_STR(items(SVC, "p", SVC, "i1", 0, &rc), "i1=<a/>;");
+	items(SVC, "p", SVC, "nope", 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	items(SVC, "nope", SVC, NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	/* Same id: replaced and moved to newest. */
+	CHECK(pubsub_publish(SVC, "p", SVC, "i1", "<a2/>", NULL, 0, 0, id) ==
+	    0);
+	s = items(SVC, "p", SVC, NULL, 0, &rc);
+	CHECK(strncmp(s, "i1=<a2/>;", 9) == 0);
+	CHECK(strstr(s, "<a/>") == NULL);
+	/* Retract. */
+	CHECK(pubsub_retract(SVC, "p", SVC, NULL, 0) ==
+	    PUBSUB_ERR_ITEM_REQUIRED);
+	CHECK(pubsub_retract(SVC, "p", SVC, "nope", 0) ==
+	    PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_retract(SVC, "zz", SVC, "i1", 0) ==
+	    PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_retract(SVC, "p", "bob@localhost", "i1", 0) ==
+	    PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_retract(SVC, "p", SVC, "i1", 0) == 0);
+	items(SVC, "p", SVC, "i1", 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	/* Purge. */
+	CHECK(pubsub_purge(SVC, "p", "bob@localhost") == PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_purge(SVC, "p", SVC) == 0);
+	CHECK_STR(items(SVC, "p", SVC, NULL, 0, &rc), "");
+	CHECK(pubsub_delete(SVC, "p", SVC) == 0);
+}
+
+static void
+test_max_items(void)
+{
+	struct pubsub_config c;
+	char id[PUBSUB_ID_BYTES];
+	int rc;
+
+	pubsub_config_default(&c);
+	c.max_items = 2;
+	CHECK(pubsub_create(SVC, "m", SVC, &c) == 0);
+	CHECK(pubsub_publish(SVC, "m", SVC, "1", "<a/>", NULL, 0, 0, id) == 0);
+	CHECK(pubsub_publish(SVC, "m", SVC, "2", "<b/>", NULL, 0, 0, id) == 0);
+	CHECK(pubsub_publish(SVC, "m", SVC, "3", "<c/>", NULL, 0, 0, id) == 0);
+	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "3=<c/>;2=<b/>;");
+	c.max_items = 1;
+	CHECK(pubsub_configure(SVC, "m", SVC, &c) == 0);
+	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "3=<c/>;");
+	/* "max" keeps up to the cap. */
+	CHECK(pubsub_config_set(&c, "pubsub#max_items", "max") == 0);
+	CHECK(pubsub_configure(SVC, "m", SVC, &c) == 0);
+	CHECK(pubsub_publish(SVC, "m", SVC, "4", "<d/>", NULL, 0, 0, id) == 0);
+	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "4=<d/>;3=<c/>;");
+	CHECK(pubsub_delete(SVC, "m", SVC) == 0);
+}
+
+static void
+test_preconditions(void)
+{
+	struct pubsub_precond ok[] = {
+		{ "FORM_TYPE", "http://jabber.org/protocol/pubsub#publish-options" },
+		{ "pubsub#access_model", "presence" },
+		{ "pubsub#persist_items", "true" },
+	};
+	struct pubsub_precond bad[] = { { "pubsub#access_model", "open" } };
+	struct pubsub_precond unk[] = { { "pubsub#bogus", "1" } };
+	struct pubsub_config c;
+	char id[PUBSUB_ID_BYTES];
+	int rc;
+
+	/* Autocreate applies the preconditions as the config (PEP). */
+	CHECK(pubsub_publish(SVC, "pre", SVC, "1", "<a/>", ok, 3, 1, id) == 0);
+	CHECK(pubsub_get_config(SVC, "pre", SVC, &c) == 0);
+	CHECK(c.access_model == PUBSUB_ACCESS_PRESENCE);
+	/* Matching ("true" vs stored "1") passes. */
+	CHECK(pubsub_publish(SVC, "pre", SVC, "2", "<b/>", ok, 3, 1, id) == 0);
+	CHECK(pubsub_publish(SVC, "pre", SVC, "3", "<c/>", bad, 1, 1, id) ==
+	    PUBSUB_ERR_PRECONDITION);
+	CHECK(pubsub_publish(SVC, "pre", SVC, "3", "<c/>", unk, 1, 1, id) ==
+	    PUBSUB_ERR_PRECONDITION);
+	/* Nothing stored on failure. */
+	items(SVC, "pre", SVC, "3", 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	/* An unknown field on autocreate is refused too. */
+	CHECK(pubsub_publish(SVC, "pre2", SVC, "1", "<a/>", unk, 1, 1, id) ==
+	    PUBSUB_ERR_PRECONDITION);
+	CHECK(pubsub_node_count(SVC) == 1);
+	CHECK(pubsub_delete(SVC, "pre", SVC) == 0);
+}
+
+static void
+test_access_models(void)
+{
+	struct pubsub_config c;
+	char id[PUBSUB_ID_BYTES];
+	int rc;
+
+	pubsub_config_default(&c);
+	c.access_model = PUBSUB_ACCESS_PRESENCE;
+	CHECK(pubsub_create(SVC, "acc", SVC, &c) == 0);
+	CHECK(pubsub_publish(SVC, "acc", SVC, "1", "<a/>", NULL, 0, 0, id) ==
+	    0);
+	items(SVC, "acc", "bob@localhost/x", NULL, 0, &rc);
+	CHECK(rc == 0);
+	items(SVC, "acc", "eve@localhost", NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE);
+	CHECK(pubsub_subscribe(SVC, "acc", "eve@localhost", "eve@localhost")
+	    == PUBSUB_ERR_NOT_AUTHORIZED_PRESENCE);
+	c.access_model = PUBSUB_ACCESS_ROSTER;
+	CHECK(pubsub_configure(SVC, "acc", SVC, &c) == 0);
+	items(SVC, "acc", "eve@localhost", NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_NOT_AUTHORIZED_ROSTER);
+	c.access_model = PUBSUB_ACCESS_WHITELIST;
+	CHECK(pubsub_configure(SVC, "acc", SVC, &c) == 0);
+	items(SVC, "acc", "bob@localhost", NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_NOT_ALLOWED_WHITELIST);
+	/* The owner always reads. */
+	items(SVC, "acc", SVC "/r", NULL, 0, &rc);
+	CHECK(rc == 0);
+	/* Open publish model lets anyone publish. */
+	c.publish_model = PUBSUB_PUBLISH_OPEN;
+	CHECK(pubsub_configure(SVC, "acc", SVC, &c) == 0);
+	CHECK(pubsub_publish(SVC, "acc", "eve@localhost", "e", "<e/>", NULL, 0,
+	    0, id) == 0);
+	CHECK(pubsub_delete(SVC, "acc", SVC) == 0);
+}
+
+static void
+test_subscribe_notify(void)
+{
+	struct pubsub_config c;
+	char id[PUBSUB_ID_BYTES];
+
+	pubsub_config_default(&c);
+	c.send_last = PUBSUB_SEND_LAST_ON_SUB;
+	CHECK(pubsub_create(PS, "news", "carol@localhost", &c) == 0);
+	CHECK(pubsub_publish(PS, "news", "carol@localhost", "old", "<o/>",
+	    NULL, 0, 0, id) == 0);
+	reset_notes();
+	CHECK(pubsub_subscribe(PS, "news", "bob@localhost/a",
+	    "eve@localhost") == PUBSUB_ERR_INVALID_JID);
+	CHECK(pubsub_subscribe(PS, "nope", "bob@localhost",
+	    "bob@localhost") == PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_subscribe(PS, "news", "bob@localhost/a",
+	    "bob@localhost/a") == 0);
+	/* send_last_published_item on_sub. */
+	CHECK(nnotes == 1);
+	CHECK(strstr(notes, "bob@localhost/a|<message><event xmlns='"
+	    "http://jabber.org/protocol/pubsub#event'><items node='news'>"
+	    "<item id='old'><o/></item></items></event></message>") != NULL);
+	CHECK(pubsub_subscribe(PS, "news", "dave@localhost",
+	    "dave@localhost") == 0);
+	reset_notes();
+	CHECK(pubsub_publish(PS, "news", "carol@localhost", "n1", "<p/>",
+	    NULL, 0, 0, id) == 0);
+	CHECK(nnotes == 2);
+	CHECK(strstr(notes, "dave@localhost|") != NULL);
+	CHECK(strstr(notes, "<item id='n1'><p/></item>") != NULL);
+	/* deliver_payloads off: the item without its payload. */
+	c.deliver_payloads = 0;
+	CHECK(pubsub_configure(PS, "news", "carol@localhost", &c) == 0);
+	reset_notes();
+	CHECK(pubsub_publish(PS, "news", "carol@localhost", "n2", "<q/>",
+	    NULL, 0, 0, id) == 0);
+	CHECK(strstr(notes, "<item id='n2'/>") != NULL);
+	CHECK(strstr(notes, "<q/>") == NULL);
+	/* Retract notifies with notify_retract; not without. */
+	reset_notes();
+	CHECK(pubsub_retract(PS, "news", "carol@localhost", "n2", 0) == 0);
+	CHECK(nnotes == 2);
+	CHECK(strstr(notes, "<retract id='n2'/>") != NULL);
+	c.notify_retract = 0;
+	CHECK(pubsub_configure(PS, "news", "carol@localhost", &c) == 0);
+	reset_notes();
+	CHECK(pubsub_retract(PS, "news", "carol@localhost", "n1", 0) == 0);
+	CHECK(nnotes == 0);
+}
+
+static char subs[1024];
+
+static void
+sub_cb(void *ud, const char *node, const char *jid)
+{
+	(void)ud;
+	snprintf(subs + strlen(subs), sizeof(subs) - strlen(subs), "%s:%s;",
+	    node, jid);
+}
+
+static void
+aff_cb(void *ud, const char *node, const char *jid, const char *aff)
+{
+	(void)ud;
+	snprintf(subs + strlen(subs), sizeof(subs) - strlen(subs),
+	    "%s:%s:%s;", node, jid, aff);
+}
+
+static void
+test_lists_unsubscribe(void)
+{
+	subs[0] = '\0';
+	CHECK(pubsub_subscriptions(PS, NULL, "bob@localhost", 0, sub_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "news:bob@localhost/a;");
+	subs[0] = '\0';
+	CHECK(pubsub_subscriptions(PS, "news", "bob@localhost", 1, sub_cb,
+	    NULL) == PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_subscriptions(PS, "news", "carol@localhost", 1, sub_cb,
+	    NULL) == 0);
+	CHECK(strstr(subs, "news:bob@localhost/a;") != NULL);
+	CHECK(strstr(subs, "news:dave@localhost;") != NULL);
+	subs[0] = '\0';
+	CHECK(pubsub_affiliations(PS, NULL, "carol@localhost", 0, aff_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "news:carol@localhost:owner;");
+	subs[0] = '\0';
+	CHECK(pubsub_affiliations(PS, NULL, "bob@localhost", 0, aff_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "");
+	CHECK(pubsub_affiliations(PS, "news", "bob@localhost", 1, aff_cb,
+	    NULL) == PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_affiliations(PS, "news", "carol@localhost", 1, aff_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "news:carol@localhost:owner;");
+	/* Unsubscribe. */
+	CHECK(pubsub_unsubscribe(PS, "news", "eve@localhost",
+	    "bob@localhost/a") == PUBSUB_ERR_INVALID_JID);
+	CHECK(pubsub_unsubscribe(PS, "news", "eve@localhost",
+	    "eve@localhost") == PUBSUB_ERR_NOT_SUBSCRIBED);
+	CHECK(pubsub_unsubscribe(PS, "zz", "bob@localhost",
+	    "bob@localhost/a") == PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_unsubscribe(PS, "news", "bob@localhost/a",
+	    "bob@localhost/a") == 0);
+	subs[0] = '\0';
+	CHECK(pubsub_subscriptions(PS, NULL, "bob@localhost", 0, sub_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "");
+	/* Delete and purge notify the remaining subscriber. */
+	reset_notes();
+	CHECK(pubsub_purge(PS, "news", "carol@localhost") == 0);
+	CHECK(nnotes == 1 && strstr(notes, "dave@localhost|") != NULL);
+	CHECK(strstr(notes, "<purge node='news'/>") != NULL);
+}
+
+static void
+test_persistence(void)
+{
+	struct pubsub_config c;
+	char id[PUBSUB_ID_BYTES];
+	int rc;
+
+	pubsub_config_default(&c);
+	c.max_items = 5;
+	c.access_model = PUBSUB_ACCESS_ROSTER;
+	snprintf(c.title, sizeof(c.title), "kept title");
+	CHECK(pubsub_create(SVC, "keep", SVC, &c) == 0);
+	CHECK(pubsub_publish(SVC, "keep", SVC, "a", "<a>1\t2</a>", NULL, 0, 0,
+	    id) == 0);
+	CHECK(pubsub_publish(SVC, "keep", SVC, "b", "<b/>", NULL, 0, 0, id) ==
+	    0);
+	CHECK(pubsub_publish(SVC, "keep", SVC, "a", "<a2/>", NULL, 0, 0, id) ==
+	    0);
+	CHECK(pubsub_retract(SVC, "keep", SVC, "b", 0) == 0);
+	CHECK(pubsub_publish(SVC, "keep", SVC, "c", "<c/>", NULL, 0, 0, id) ==
+	    0);
+	CHECK(pubsub_subscribe(SVC, "keep", "bob@localhost",
+	    "bob@localhost/r") == 0);
+	c.persist_items = 0;
+	CHECK(pubsub_create(SVC, "volatile", SVC, &c) == 0);
+	CHECK(pubsub_publish(SVC, "volatile", SVC, "v", "<v/>", NULL, 0, 0,
+	    id) == 0);
+	/* "keep" must not take "keep2"'s records on delete. */
+	CHECK(pubsub_create(SVC, "keep2", SVC, NULL) == 0);
+	CHECK(pubsub_publish(SVC, "keep2", SVC, "k", "<k/>", NULL, 0, 0,
+	    id) == 0);
+	CHECK(pubsub_create(SVC, "gone", SVC, NULL) == 0);
+	CHECK(pubsub_publish(SVC, "gone", SVC, "g", "<g/>", NULL, 0, 0, id) ==
+	    0);
+	CHECK(pubsub_delete(SVC, "gone", SVC) == 0);
+	CHECK(store_flush() == 0);
+
+	store_restart();
+
+	CHECK(pubsub_node_count(SVC) == 3);
+	CHECK(pubsub_get_config(SVC, "keep", SVC, &c) == 0);
+	CHECK(c.max_items == 5);
+	CHECK(c.access_model == PUBSUB_ACCESS_ROSTER);
+	CHECK_STR(c.title, "kept title");
+	CHECK_STR(items(SVC, "keep", SVC, NULL, 0, &rc),
+	    "c=<c/>;a=<a2/>;");
+	CHECK_STR(items(SVC, "keep2", SVC, NULL, 0, &rc), "k=<k/>;");
+	/* Non-persistent node: the node survives, its items do not. */
+	CHECK_STR(items(SVC, "volatile", SVC, NULL, 0, &rc), "");
+	CHECK(rc == 0);
+	items(SVC, "gone", SVC, NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	subs[0] = '\0';
+	CHECK(pubsub_subscriptions(SVC, NULL, "bob@localhost", 0, sub_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "keep:bob@localhost/r;");
+	/* Generated ids do not reuse a stored sequence. */
+	CHECK(pubsub_publish(SVC, "keep", SVC, NULL, "<n/>", NULL, 0, 0,
+	    id) == 0);
+	CHECK(strcmp(id, "a") != 0 && strcmp(id, "c") != 0);
+	CHECK(strncmp(items(SVC, "keep", SVC, NULL, 1, &rc), id,
+	    strlen(id)) == 0);
+	/* Turning persist_items off drops the stored items. */
+	CHECK(pubsub_get_config(SVC, "keep", SVC, &c) == 0);
+	c.persist_items = 0;
+	CHECK(pubsub_configure(SVC, "keep", SVC, &c) == 0);
+	CHECK(store_flush() == 0);
+	store_restart();
+	CHECK_STR(items(SVC, "keep", SVC, NULL, 0, &rc), "");
+	CHECK(pubsub_delete(SVC, "keep", SVC) == 0);
+	CHECK(pubsub_delete(SVC, "keep2", SVC) == 0);
+	CHECK(pubsub_delete(SVC, "volatile", SVC) == 0);
+}
+
+static void
+test_limits(void)
+{
+	char name[32], id[PUBSUB_ID_BYTES], *big;
+	int i, ok = 1, rc;
+
+	big = malloc(PUBSUB_MAX_PAYLOAD_BYTES + 2);
+	CHECK(pubsub_create(SVC, "lim", SVC, NULL) == 0);
+	memset(big, 'x', PUBSUB_MAX_PAYLOAD_BYTES + 1);
+	big[PUBSUB_MAX_PAYLOAD_BYTES + 1] = '\0';
+	reset_notes();
+	CHECK(pubsub_publish(SVC, "lim", SVC, "big", big, NULL, 0, 0, id) ==
+	    PUBSUB_ERR_PAYLOAD_TOO_BIG);
+	items(SVC, "lim", SVC, "big", 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	big[PUBSUB_MAX_PAYLOAD_BYTES] = '\0';
+	CHECK(pubsub_publish(SVC, "lim", SVC, "big", big, NULL, 0, 0, id) ==
+	    0);
+	free(big);
+	for (i = 1; i < PUBSUB_MAX_NODES_PER_SERVICE; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		if (pubsub_create(SVC, name, SVC, NULL) != 0) {
+			ok = 0;
+		}
+	}
+	CHECK(ok);
+	CHECK(pubsub_create(SVC, "one-more", SVC, NULL) ==
+	    PUBSUB_ERR_MAX_NODES);
+	CHECK(pubsub_publish(SVC, "one-more", SVC, "1", "<a/>", NULL, 0, 1,
+	    id) == PUBSUB_ERR_MAX_NODES);
+	/* Another service has its own budget. */
+	CHECK(pubsub_create(PS, "other", "carol@localhost", NULL) == 0);
+}
+
+int
+main(void)
+{
+	char cmd[300];
+
+	log_open(NULL, LOG_LEVEL_WARN);
+	if (mkdtemp(data_dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	store_start();
+	test_errors_map();
+	test_config_form();
+	test_create_configure_delete();
+	test_publish_retract_items();
+	test_max_items();
+	test_preconditions();
+	test_access_models();
+	test_subscribe_notify();
+	test_lists_unsubscribe();
+	test_persistence();
+	test_limits();
+	pubsub_shutdown();
+	store_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data_dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "could not remove %s\n", data_dir);
+	}
+	return check_summary("test_pubsub");
+}
