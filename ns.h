@@ -54,4 +54,12 @@
 #define NS_VCARD_UPDATE	"vcard-temp:x:update"
 #define NS_REGISTER	"jabber:iq:register"
 
+/* publish-subscribe (XEP-0060) */
+#define NS_PUBSUB		"http://jabber.org/protocol/pubsub"
+#define NS_PUBSUB_OWNER		"http://jabber.org/protocol/pubsub#owner"
+#define NS_PUBSUB_EVENT		"http://jabber.org/protocol/pubsub#event"
+#define NS_PUBSUB_ERRORS	"http://jabber.org/protocol/pubsub#errors"
+#define NS_PUBSUB_NODE_CONFIG	"http://jabber.org/protocol/pubsub#node_config"
+#define NS_PUBSUB_PUBLISH_OPTIONS "http://jabber.org/protocol/pubsub#publish-options"
+
 #endif

@@ -18,11 +18,10 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ns.h"
 #include "pubsub.h"
 #include "store.h"
 #include "xml.h"
-
-#define NS_PUBSUB_EVENT	"http://jabber.org/protocol/pubsub#event"
 
 struct ps_item {
 	char	*id;
@@ -80,7 +79,9 @@ pubsub_err_condition(enum pubsub_err e)
 	case PUBSUB_ERR_MAX_NODES:		return "policy-violation";
 	case PUBSUB_ERR_NODEID_REQUIRED:
 	case PUBSUB_ERR_ITEM_REQUIRED:
-	case PUBSUB_ERR_INVALID_JID:		return "bad-request";
+	case PUBSUB_ERR_INVALID_JID:
+	case PUBSUB_ERR_BAD_REQUEST_XML:	return "bad-request";
+	case PUBSUB_ERR_FEATURE:		return "feature-not-implemented";
 	case PUBSUB_ERR_NOT_SUBSCRIBED:		return "unexpected-request";
 	case PUBSUB_ERR_STORE:			return "internal-server-error";
 	}
@@ -117,7 +118,8 @@ pubsub_err_type(enum pubsub_err e)
 	case PUBSUB_ERR_BAD_CONFIG:
 	case PUBSUB_ERR_NODEID_REQUIRED:
 	case PUBSUB_ERR_ITEM_REQUIRED:
-	case PUBSUB_ERR_INVALID_JID:		return "modify";
+	case PUBSUB_ERR_INVALID_JID:
+	case PUBSUB_ERR_BAD_REQUEST_XML:	return "modify";
 	case PUBSUB_ERR_STORE:			return "wait";
 	default:				return "cancel";
 	}

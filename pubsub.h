@@ -74,6 +74,8 @@ enum pubsub_err {
 	PUBSUB_ERR_NOT_SUBSCRIBED = -13,	/* unexpected-request + not-subscribed */
 	PUBSUB_ERR_INVALID_JID = -14,	/* bad-request + invalid-jid */
 	PUBSUB_ERR_STORE = -15,		/* internal-server-error */
+	PUBSUB_ERR_BAD_REQUEST_XML = -16, /* malformed or unsupported request */
+	PUBSUB_ERR_FEATURE = -17,	/* feature-not-implemented */
 };
 
 /* The RFC 6120 stanza condition, e.g. "item-not-found". Static string. */

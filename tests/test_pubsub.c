@@ -10,8 +10,11 @@
 
 #include "check.h"
 #include "log.h"
+#include "buf.h"
 #include "pubsub.h"
+#include "pubsub_iq.h"
 #include "store.h"
+#include "xml.h"
 
 #define SVC	"alice@localhost"
 #define PS	"pubsub.localhost"
@@ -607,6 +610,191 @@ test_limits(void)
 	CHECK(pubsub_create(PS, "other", "carol@localhost", NULL) == 0);
 }
 
+/* Run one <pubsub/> request given as XML; the reply (or "") serialised
+ * into out, the return code returned. */
+static char out[16384];
+
+static int
+iq(const char *svc, const char *req, int is_set, int autocreate,
+    const char *xml)
+{
+	struct xml_node *el, *reply = NULL;
+	struct buf b;
+	int err, rc;
+
+	out[0] = '\0';
+	el = xml_parse_document(xml, strlen(xml), NULL, &err);
+	if (el == NULL) {
+		fprintf(stderr, "bad test xml: %s\n", xml);
+		return 999;
+	}
+	rc = pubsub_iq_handle(svc, req, is_set, el, autocreate, &reply);
+	xml_free(el);
+	if (reply != NULL) {
+		buf_init(&b, 0);
+		xml_serialize(reply, "jabber:client", &b);
+		snprintf(out, sizeof(out), "%s", b.data);
+		buf_free(&b);
+		xml_free(reply);
+	}
+	return rc;
+}
+
+#define PSNS	"xmlns='http://jabber.org/protocol/pubsub'"
+#define OWNS	"xmlns='http://jabber.org/protocol/pubsub#owner'"
+#define XD	"xmlns='jabber:x:data'"
+
+static void
+test_iq_layer(void)
+{
+	struct xml_node *iqel;
+	struct buf b;
+
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><create "
+	    "node='x1'/><configure><x " XD " type='submit'><field var='"
+	    "pubsub#max_items'><value>2</value></field><field var='"
+	    "pubsub#title'><value>T &amp; U</value></field></x></configure>"
+	    "</pubsub>") == 0);
+	CHECK_STR(out, "");
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><create "
+	    "node='x1'/></pubsub>") == PUBSUB_ERR_CONFLICT);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><create/>"
+	    "</pubsub>") == PUBSUB_ERR_NODEID_REQUIRED);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><create "
+	    "node='x2'/><configure><x " XD " type='submit'><field var='"
+	    "pubsub#max_items'><value>lots</value></field></x></configure>"
+	    "</pubsub>") == PUBSUB_ERR_BAD_CONFIG);
+	/* Config form round trip. */
+	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " OWNS "><configure "
+	    "node='x1'/></pubsub>") == 0);
+	CHECK(strstr(out, "<field var='pubsub#max_items'><value>2</value>")
+	    != NULL);
+	CHECK(strstr(out, "<value>T &amp; U</value>") != NULL);
+	CHECK(strstr(out, "<value>http://jabber.org/protocol/pubsub#"
+	    "node_config</value>") != NULL);
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " OWNS "><configure "
+	    "node='x1'/></pubsub>") == PUBSUB_ERR_FORBIDDEN);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " OWNS "><configure "
+	    "node='x1'><x " XD " type='submit'><field var='pubsub#"
+	    "access_model'><value>whitelist</value></field></x></configure>"
+	    "</pubsub>") == 0);
+	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " OWNS "><configure "
+	    "node='x1'/></pubsub>") == 0);
+	CHECK(strstr(out, "<value>whitelist</value>") != NULL);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " OWNS "><configure "
+	    "node='x1'><x " XD " type='submit'><field var='pubsub#"
+	    "access_model'><value>open</value></field></x></configure>"
+	    "</pubsub>") == 0);
+	/* Publish, with and without an id; the reply names the id. */
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><publish "
+	    "node='x1'><item id='a'><entry xmlns='urn:test'>one</entry>"
+	    "</item></publish></pubsub>") == 0);
+	CHECK_STR(out, "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+	    "<publish node='x1'><item id='a'/></publish></pubsub>");
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><publish "
+	    "node='x1'><item><entry xmlns='urn:test'>two</entry></item>"
+	    "</publish></pubsub>") == 0);
+	CHECK(strstr(out, "<item id='") != NULL &&
+	    strstr(out, "<item id='a'/>") == NULL);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><publish "
+	    "node='x1'><item id='b'><entry xmlns='urn:test'>three</entry>"
+	    "</item></publish><publish-options><x " XD " type='submit'>"
+	    "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/"
+	    "protocol/pubsub#publish-options</value></field><field var='"
+	    "pubsub#access_model'><value>presence</value></field></x>"
+	    "</publish-options></pubsub>") == PUBSUB_ERR_PRECONDITION);
+	CHECK(iq(PS, "bob@localhost", 1, 0, "<pubsub " PSNS "><publish "
+	    "node='x1'><item id='b'/></publish></pubsub>") ==
+	    PUBSUB_ERR_FORBIDDEN);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><publish/>"
+	    "</pubsub>") == PUBSUB_ERR_NODEID_REQUIRED);
+	/* Items: max_items 2 kept two; newest first; payload intact. */
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
+	    "node='x1'/></pubsub>") == 0);
+	CHECK(strstr(out, "<entry xmlns='urn:test'>two</entry>") != NULL);
+	CHECK(strstr(out, "<item id='a'><entry xmlns='urn:test'>one</entry>"
+	    "</item></items>") != NULL);
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
+	    "node='x1' max_items='1'/></pubsub>") == 0);
+	CHECK(strstr(out, "one") == NULL && strstr(out, "two") != NULL);
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
+	    "node='x1'><item id='a'/></items></pubsub>") == 0);
+	CHECK(strstr(out, "one") != NULL && strstr(out, "two") == NULL);
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
+	    "node='x1'><item id='zz'/></items></pubsub>") ==
+	    PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
+	    "node='x1' max_items='0'/></pubsub>") ==
+	    PUBSUB_ERR_BAD_REQUEST_XML);
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
+	    "node='none'/></pubsub>") == PUBSUB_ERR_ITEM_NOT_FOUND);
+	/* Subscribe, lists, unsubscribe. */
+	CHECK(iq(PS, "bob@localhost/r", 1, 0, "<pubsub " PSNS "><subscribe "
+	    "node='x1' jid='bob@localhost/r'/></pubsub>") == 0);
+	CHECK(strstr(out, "<subscription node='x1' jid='bob@localhost/r' "
+	    "subscription='subscribed'/>") != NULL);
+	CHECK(iq(PS, "bob@localhost/r", 1, 0, "<pubsub " PSNS "><subscribe "
+	    "node='x1' jid='eve@localhost'/></pubsub>") ==
+	    PUBSUB_ERR_INVALID_JID);
+	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><subscriptions"
+	    "/></pubsub>") == 0);
+	CHECK(strstr(out, "jid='bob@localhost/r'") != NULL);
+	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " OWNS "><subscriptions"
+	    " node='x1'/></pubsub>") == 0);
+	CHECK(strstr(out, "jid='bob@localhost/r'") != NULL);
+	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " PSNS "><affiliations"
+	    "/></pubsub>") == 0);
+	CHECK(strstr(out, "<affiliation node='x1' affiliation='owner'/>") !=
+	    NULL);
+	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " OWNS "><affiliations"
+	    " node='x1'/></pubsub>") == 0);
+	CHECK(strstr(out, "jid='carol@localhost' affiliation='owner'") !=
+	    NULL);
+	reset_notes();
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><retract "
+	    "node='x1' notify='true'><item id='a'/></retract></pubsub>") == 0);
+	CHECK(nnotes == 1 && strstr(notes, "<retract id='a'/>") != NULL);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><retract "
+	    "node='x1'/></pubsub>") == PUBSUB_ERR_ITEM_REQUIRED);
+	CHECK(iq(PS, "bob@localhost/r", 1, 0, "<pubsub " PSNS "><unsubscribe "
+	    "node='x1' jid='bob@localhost/r'/></pubsub>") == 0);
+	CHECK(iq(PS, "bob@localhost/r", 1, 0, "<pubsub " PSNS "><unsubscribe "
+	    "node='x1' jid='bob@localhost/r'/></pubsub>") ==
+	    PUBSUB_ERR_NOT_SUBSCRIBED);
+	/* PEP autocreate on publish. */
+	CHECK(iq("dan@localhost", "dan@localhost/p", 1, 1, "<pubsub " PSNS
+	    "><publish node='urn:xmpp:avatar:metadata'><item id='h'><m "
+	    "xmlns='urn:test'/></item></publish></pubsub>") == 0);
+	CHECK(pubsub_node_count("dan@localhost") == 1);
+	/* Owner ops: purge, delete; wrong type, unknown, bad namespace. */
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " OWNS "><purge "
+	    "node='x1'/></pubsub>") == 0);
+	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " PSNS "><items "
+	    "node='x1'/></pubsub>") == 0);
+	CHECK_STR(out, "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+	    "<items node='x1'/></pubsub>");
+	CHECK(iq(PS, "bob@localhost", 1, 0, "<pubsub " OWNS "><delete "
+	    "node='x1'/></pubsub>") == PUBSUB_ERR_FORBIDDEN);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " OWNS "><delete "
+	    "node='x1'/></pubsub>") == 0);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " OWNS "><delete "
+	    "node='x1'/></pubsub>") == PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " PSNS "><publish "
+	    "node='x1'/></pubsub>") == PUBSUB_ERR_FEATURE);
+	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub xmlns='urn:other'/>")
+	    == PUBSUB_ERR_BAD_REQUEST_XML);
+	/* The error element. */
+	iqel = xml_new("iq", "jabber:client");
+	pubsub_iq_error(iqel, PUBSUB_ERR_PRECONDITION);
+	buf_init(&b, 0);
+	xml_serialize(iqel, "jabber:client", &b);
+	CHECK_STR(b.data, "<iq><error type='cancel'><conflict xmlns='urn:ietf:"
+	    "params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://"
+	    "jabber.org/protocol/pubsub#errors'/></error></iq>");
+	buf_free(&b);
+	xml_free(iqel);
+}
+
 int
 main(void)
 {
@@ -628,6 +816,7 @@ main(void)
 	test_subscribe_notify();
 	test_lists_unsubscribe();
 	test_persistence();
+	test_iq_layer();
 	test_limits();
 	pubsub_shutdown();
 	store_close();
