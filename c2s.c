@@ -904,7 +904,7 @@ c2s_adopt(struct c2s *s, struct c2s *old)
 	old->sm = NULL;
 	old->no_resume = 1;
 	if (old->route != NULL) {
-		route_session_rebind(old->route, s);
+		route_session_rebind(old->route, s, s->jid);
 		s->route = old->route;
 		old->route = NULL;
 	}

@@ -34,7 +34,7 @@
 struct route_sess {
 	void			*owner;		/* the session's stream */
 	const struct route_session_ops *ops;
-	char			*jid;		/* full JID */
+	const char		*jid;		/* full JID, borrowed from owner */
 	struct route_sess	*next;		/* same user */
 	char			**directed;	/* JIDs sent directed presence */
 	size_t			 ndirected;
@@ -126,7 +126,6 @@ sess_free(struct route_sess *rs)
 	}
 	free(rs->directed);
 	xml_free(rs->presence);
-	free(rs->jid);
 	free(rs);
 }
 
@@ -1229,7 +1228,7 @@ route_session_add(void *owner, const char *full,
 	rs = xcalloc(1, sizeof(*rs));
 	rs->owner = owner;
 	rs->ops = ops;
-	rs->jid = xstrdup(full);
+	rs->jid = full;
 	rs->next = u->sessions;
 	u->sessions = rs;
 	rt.nsessions++;
@@ -1294,7 +1293,8 @@ route_session_remove(struct route_sess *rs)
 
 /* See route.h. */
 void
-route_session_rebind(struct route_sess *rs, void *owner)
+route_session_rebind(struct route_sess *rs, void *owner, const char *full)
 {
 	rs->owner = owner;
+	rs->jid = full;
 }

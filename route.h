@@ -56,8 +56,8 @@ struct route_session_ops {
 };
 struct route_sess;
 
-/* Register a bound session under its full JID (copied); ops must outlive
- * it.  An older session with the same full JID is ended with "conflict".
+/* Register a bound session under its full JID (borrowed: valid while the
+ * session is registered, so it costs no copy); ops must outlive it.  An older session with the same full JID is ended with "conflict".
  * Returns the session's handle for the calls below. */
 struct route_sess *route_session_add(void *owner, const char *full,
 	    const struct route_session_ops *ops);
@@ -65,8 +65,10 @@ struct route_sess *route_session_add(void *owner, const char *full,
  * presence for it when it was available.  rs is freed. */
 void	route_session_remove(struct route_sess *rs);
 /* Stream resumption (XEP-0198): the session now lives on another stream,
- * owner.  No presence is sent; nothing else changes. */
-void	route_session_rebind(struct route_sess *rs, void *owner);
+ * owner, whose copy of the same full JID it borrows from now on.  No
+ * presence is sent; nothing else changes. */
+void	route_session_rebind(struct route_sess *rs, void *owner,
+	    const char *full);
 /* A stanza from the session's client; 'from' is already stamped with the
  * session's full JID.  Borrowed. */
 void	route_from_client(struct route_sess *rs, struct xml_node *stanza);
