@@ -504,23 +504,35 @@ item_add_mem(struct ps_node *n, const char *id, const char *payload,
 
 /* ---- notifications (§7.1.2.1, §7.2.2.1, §8.4.2, §8.5.2) ---- */
 
+/* One event with body inside <event/>, for every subscriber or, with
+ * only_jid, for that JID alone. */
 static void
-notify_all(const struct ps_node *n, const char *body)
+notify_all(const struct ps_node *n, const char *body, const char *only_jid)
 {
+	struct pubsub_event ev;
 	struct buf m;
-	size_t i;
 
-	if (hooks.notify == NULL || n->nsubs == 0) {
+	if (hooks.notify == NULL) {
 		return;
 	}
-	/* Built once, delivered to every subscriber. */
 	buf_init(&m, 0);
 	buf_puts(&m, "<message><event xmlns='" NS_PUBSUB_EVENT "'>");
 	buf_puts(&m, body);
 	buf_puts(&m, "</event></message>");
-	for (i = 0; i < n->nsubs; i++) {
-		hooks.notify(hooks.ud, n->service, n->subs[i], m.data);
+	ev.service = n->service;
+	ev.node = n->name;
+	ev.access_model = n->cfg.access_model;
+	ev.stanza = m.data;
+	if (only_jid != NULL) {
+		ev.subs = &only_jid;
+		ev.nsubs = 1;
+		ev.single = 1;
+	} else {
+		ev.subs = (const char *const *)n->subs;
+		ev.nsubs = n->nsubs;
+		ev.single = 0;
 	}
+	hooks.notify(hooks.ud, &ev);
 	buf_free(&m);
 }
 
@@ -545,20 +557,12 @@ static void
 notify_item(const struct ps_node *n, const struct ps_item *it,
     const char *only_jid)
 {
-	struct buf b, m;
+	struct buf b;
 
 	buf_init(&b, 0);
 	items_body(&b, n, "item", it->id,
 	    n->cfg.deliver_payloads ? it->payload : NULL);
-	if (only_jid == NULL) {
-		notify_all(n, b.data);
-	} else if (hooks.notify != NULL) {
-		buf_init(&m, 0);
-		buf_printf(&m, "<message><event xmlns='" NS_PUBSUB_EVENT
-		    "'>%s</event></message>", b.data);
-		hooks.notify(hooks.ud, n->service, only_jid, m.data);
-		buf_free(&m);
-	}
+	notify_all(n, b.data, only_jid);
 	buf_free(&b);
 }
 
@@ -571,7 +575,7 @@ notify_simple(const struct ps_node *n, const char *tag)
 	buf_printf(&b, "<%s node='", tag);
 	xml_escape(&b, n->name, strlen(n->name), 1);
 	buf_puts(&b, "'/>");
-	notify_all(n, b.data);
+	notify_all(n, b.data, NULL);
 	buf_free(&b);
 }
 
@@ -885,7 +889,7 @@ pubsub_retract(const char *service, const char *node, const char *requester,
 	if (notify || n->cfg.notify_retract) {
 		buf_init(&b, 0);
 		items_body(&b, n, "retract", id, NULL);
-		notify_all(n, b.data);
+		notify_all(n, b.data, NULL);
 		buf_free(&b);
 	}
 	return PUBSUB_OK;
@@ -961,6 +965,35 @@ pubsub_subscribe(const char *service, const char *node,
 		notify_item(n, &n->items[n->nitems - 1], jid);
 	}
 	return PUBSUB_OK;
+}
+
+/* See pubsub.h. */
+int
+pubsub_send_last(const char *service, const char *node, const char *jid)
+{
+	struct ps_node *n = node_find(service, node);
+
+	if (n == NULL || n->nitems == 0 ||
+	    n->cfg.send_last == PUBSUB_SEND_LAST_NEVER ||
+	    can_read(n, jid) != PUBSUB_OK) {
+		return 0;
+	}
+	notify_item(n, &n->items[n->nitems - 1], jid);
+	return 1;
+}
+
+/* See pubsub.h. */
+void
+pubsub_nodes(const char *service, void (*fn)(void *ud, const char *node),
+    void *ud)
+{
+	struct ps_node *n;
+
+	for (n = nodes; n != NULL; n = n->next) {
+		if (strcmp(n->service, service) == 0) {
+			fn(ud, n->name);
+		}
+	}
 }
 
 int

@@ -86,17 +86,33 @@ const char *pubsub_err_child(enum pubsub_err e);
 const char *pubsub_err_type(enum pubsub_err e);
 
 /*
+ * One notification (XEP-0060 §7.1.2.1, §7.2.2.1, §8.4.2, §8.5.2), built
+ * once for every recipient: stanza is a serialised <message> without
+ * 'to', 'from' or 'type' (the router sets them).  subs are the node's
+ * explicit subscribers (bare or full JIDs).  With single set, the event
+ * is for subs[0] alone (the last item on subscription, §6.1.7), so PEP
+ * must not widen it to contacts.  All borrowed for the call.
+ */
+struct pubsub_event {
+	const char	*service;
+	const char	*node;
+	enum pubsub_access access_model;
+	const char	*stanza;
+	const char *const *subs;
+	size_t		 nsubs;
+	int		 single;
+};
+
+/*
  * What the caller supplies.  can_see returns non-zero when requester may
  * read owner's node under the presence or roster access model (roster.c's
- * business, not ours).  notify receives one notification: recipient is a
- * bare or full JID, stanza a serialised <message/> without 'to' or 'from'
- * (the router sets them); both borrowed for the call.
+ * business, not ours).  notify delivers one event, and is called even
+ * when the node has no explicit subscribers (PEP adds its contacts).
  */
 struct pubsub_hooks {
 	int	(*can_see)(void *ud, const char *owner, const char *requester,
 		    enum pubsub_access model);
-	void	(*notify)(void *ud, const char *service, const char *recipient,
-		    const char *stanza);
+	void	(*notify)(void *ud, const struct pubsub_event *ev);
 	void	*ud;
 };
 
@@ -196,6 +212,15 @@ int	pubsub_affiliations(const char *service, const char *node,
 	    const char *requester, int owner_view,
 	    void (*fn)(void *ud, const char *node, const char *jid,
 	    const char *affiliation), void *ud);
+
+/* PEP (XEP-0163 §4.3.2): send jid the newest item of node, if it has
+ * one, send_last_published_item is not "never" and jid may read it.
+ * Returns 1 when sent. */
+int	pubsub_send_last(const char *service, const char *node,
+	    const char *jid);
+/* Call fn for each node of service (disco#items, PEP). */
+void	pubsub_nodes(const char *service,
+	    void (*fn)(void *ud, const char *node), void *ud);
 
 /* Number of nodes in service (for disco and the limit). */
 size_t	pubsub_node_count(const char *service);

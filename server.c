@@ -33,6 +33,7 @@
 #include "control.h"
 #include "log.h"
 #include "muc.h"
+#include "pep.h"
 #include "sm.h"
 #include "store.h"
 #include "tls.h"
@@ -1087,6 +1088,7 @@ server_teardown(void)
 	}
 	sm_shutdown();	/* hibernating sessions end: unacked to offline */
 	muc_shutdown();
+	pep_shutdown();
 	store_flush();
 	store_close();
 	tls_server_shutdown();
@@ -1123,6 +1125,9 @@ server_main(const char *config_path)
 	}
 	if (muc_init() != 0) {
 		fatal("cannot start the MUC service");
+	}
+	if (pep_init() != 0) {
+		fatal("cannot load the pubsub nodes");
 	}
 	if (server_tls_load() != 0) {
 		fatal("cannot set up TLS");

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "muc.h"
 #include "ns.h"
+#include "pep.h"
 #include "roster.h"
 #include "route.h"
 #include "server.h"
@@ -618,10 +619,16 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 {
 	const struct xml_node *q;
 	const char *from = xml_attr(iq, "from");
+	const char *type = xml_attr(iq, "type");
 	int own = from != NULL && jid_bare_eq(from, bare);
 	struct xml_node *reply;
 
-	if (iq_request(iq, &q) != 0) {
+	if (type != NULL && (strcmp(type, "result") == 0 ||
+	    strcmp(type, "error") == 0)) {
+		pep_account_iq_response(iq, bare);
+		return;
+	}
+	if (iq_request(iq, &q) != 0 || pep_account_iq(iq, bare)) {
 		return;
 	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {

@@ -28,13 +28,16 @@ static int nnotes;
 static const char *friend_jid = "bob@localhost";
 
 static void
-on_notify(void *ud, const char *service, const char *to, const char *st)
+on_notify(void *ud, const struct pubsub_event *ev)
 {
+	size_t i;
+
 	(void)ud;
-	(void)service;
-	nnotes++;
-	snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
-	    "%s|%s\n", to, st);
+	for (i = 0; i < ev->nsubs; i++) {
+		nnotes++;
+		snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
+		    "%s|%s\n", ev->subs[i], ev->stanza);
+	}
 }
 
 static int

@@ -1,0 +1,42 @@
+/*
+ * pep.h - XEP-0163 personal eventing on every account, on the XEP-0060
+ * core of pubsub.c, and the core's way out to the router: every pubsub
+ * notification, PEP or the pubsub.<domain> service's, leaves through
+ * here.
+ *
+ * PEP delivers a node's events to its explicit subscribers and to the
+ * "implicit" ones: the owner's own resources and the contacts with a
+ * presence subscription whose entity capabilities (XEP-0115, caps.c)
+ * list NODE+notify.  It learns those from the available presence the
+ * account receives, asking a resource's caps node with disco#info when
+ * caps.c does not know its verification string yet.
+ */
+#ifndef UXMPPD_PEP_H
+#define UXMPPD_PEP_H
+
+#include "xml.h"
+
+/* Start the pubsub core (pubsub_init) with the router as its way out.
+ * 0, or -1 if the store holds unreadable pubsub records. */
+int	pep_init(void);
+void	pep_shutdown(void);
+
+/*
+ * An iq get or set to account bare's JID: 1 when it was a PEP request
+ * (<pubsub/> or <pubsub xmlns='...#owner'/>) and has been answered, else
+ * 0.  Borrowed.
+ */
+int	pep_account_iq(const struct xml_node *iq, const char *bare);
+/* An iq result or error to account bare (the answers to our caps
+ * queries).  Borrowed. */
+void	pep_account_iq_response(const struct xml_node *iq, const char *bare);
+/*
+ * Available or unavailable presence that reached account bare (from a
+ * contact, or broadcast by one of bare's own resources): the sender
+ * becomes or stops being a recipient of bare's events.  Borrowed.
+ */
+void	pep_presence(const char *bare, const struct xml_node *pres);
+/* Account bare was deleted: its nodes and what PEP knows of it go. */
+void	pep_account_removed(const char *bare);
+
+#endif
