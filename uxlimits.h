@@ -42,6 +42,10 @@
 #define SERVICES_MAX_VCARD	(64 * 1024)	/* bytes of one vCard */
 #define SERVICES_MAX_PRIVATE_BYTES	(64 * 1024)	/* bytes of one element */
 #define SERVICES_MAX_CAPS_FEATURES	64	/* features in one caps hash */
+#define CAPS_MAX_ENTRIES	1024	/* verification strings remembered */
+#define CAPS_MAX_ITEMS		512	/* identities+features+fields hashed */
+#define PEP_MAX_RECIPIENTS	5000	/* resources one account's PEP serves */
+#define PEP_MAX_CAPS_KEY	1024	/* "node#ver" of a <c/> */
 
 /* ---- multi-user chat ---- */
 #define MUC_LOCK_TIMEOUT_S	300	/* unconfigured rooms open after 5 min */
