@@ -356,7 +356,8 @@ ver_attr(struct xml_node *query, const struct roster *r)
 {
 	char v[32];
 
-	snprintf(v, sizeof(v), "%llu", r->ver);
+	/* a roster never changed is version 1, as in Prosody */
+	snprintf(v, sizeof(v), "%llu", r->ver > 0 ? r->ver : 1);
 	xml_set_attr(query, "ver", v);
 }
 
@@ -448,8 +449,10 @@ roster_get_iq(const struct xml_node *iq, const struct xml_node *q,
 	size_t i;
 
 	snprintf(cur, sizeof(cur), "%llu", r->ver);
-	/* §2.6.3: an up-to-date client gets an empty result */
-	if (ver == NULL || strcmp(ver, cur) != 0) {
+	/* §2.6.3: an up-to-date client gets an empty result.  "1" names both
+	 * the untouched roster and the one after its first change (see
+	 * ver_attr), so it always gets the whole roster, of one item at most */
+	if (ver == NULL || strcmp(ver, cur) != 0 || r->ver <= 1) {
 		query = xml_add(reply, "query", NS_ROSTER);
 		ver_attr(query, r);
 		for (i = 0; i < r->n; i++) {
@@ -751,6 +754,9 @@ store_pending(const struct xml_node *pres, const char *user,
 	key_of(key, sizeof(key), user, contact);
 	if (!rc.tmp.err) {
 		store_put(SUBIN_KIND, key, rc.tmp.data);
+		/* a pending request is roster state, as Prosody versions it:
+		 * the next push's ver counts it */
+		ver_bump(roster_get(user));
 	}
 	xml_free(copy);
 }
