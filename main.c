@@ -15,6 +15,7 @@
 #include "control.h"
 #include "log.h"
 #include "muc.h"
+#include "pep.h"
 #include "server.h"
 #include "store.h"
 #include "tls.h"
@@ -145,7 +146,9 @@ command_account(const char *cmd, int argc, char **argv)
 			return 1;
 		}
 		muc_init();
+		pep_init();
 		control_execute(request, reply, sizeof(reply));
+		pep_shutdown();
 		muc_shutdown();
 		store_close();
 	}

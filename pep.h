@@ -36,6 +36,13 @@ void	pep_account_iq_response(const struct xml_node *iq, const char *bare);
  * becomes or stops being a recipient of bare's events.  Borrowed.
  */
 void	pep_presence(const char *bare, const struct xml_node *pres);
+/* Add PEP's identity (pubsub/pep) and features to an account's
+ * disco#info <query/> (XEP-0163 §5). */
+void	pep_disco_info(struct xml_node *query);
+/* Add to a disco#items <query/> on account bare the nodes requester may
+ * read. */
+void	pep_disco_items(struct xml_node *query, const char *bare,
+	    const char *requester);
 /* Account bare was deleted: its nodes and what PEP knows of it go. */
 void	pep_account_removed(const char *bare);
 

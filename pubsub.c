@@ -818,7 +818,7 @@ pubsub_publish(const char *service, const char *node, const char *requester,
 			return PUBSUB_ERR_ITEM_NOT_FOUND;
 		}
 		/* §7.1.5: with no node, the preconditions configure it. */
-		pubsub_config_default(&cfg);
+		pubsub_config_pep_default(&cfg);
 		for (i = 0; i < npre; i++) {
 			if (pubsub_config_set(&cfg, pre[i].var,
 			    pre[i].value) != 0) {
@@ -965,6 +965,16 @@ pubsub_subscribe(const char *service, const char *node,
 		notify_item(n, &n->items[n->nitems - 1], jid);
 	}
 	return PUBSUB_OK;
+}
+
+/* See pubsub.h. */
+void
+pubsub_config_pep_default(struct pubsub_config *c)
+{
+	pubsub_config_default(c);
+	c->max_items = 1;
+	c->access_model = PUBSUB_ACCESS_PRESENCE;
+	c->send_last = PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE;
 }
 
 /* See pubsub.h. */
@@ -1200,4 +1210,39 @@ pubsub_shutdown(void)
 	}
 	memset(&hooks, 0, sizeof(hooks));
 	next_seq = 1;
+}
+
+/* See pubsub.h. */
+void
+pubsub_service_remove(const char *service)
+{
+	struct ps_node *n, *next;
+	char key[1024];
+	size_t i;
+
+	for (n = nodes; n != NULL; n = next) {
+		next = n->next;
+		if (strcmp(n->service, service) == 0) {
+			snprintf(key, sizeof(key), "%s %s", n->service,
+			    n->name);
+			store_del("ps-node", key);
+			snprintf(key, sizeof(key), "%s %s ", n->service,
+			    n->name);
+			store_del_prefix("ps-item", key);
+			store_del_prefix("ps-sub", key);
+			node_unlink_free(n);
+			continue;
+		}
+		/* its subscriptions elsewhere go too */
+		for (i = 0; i < n->nsubs; ) {
+			if (same_bare(n->subs[i], service)) {
+				sub_key(n, n->subs[i], key, sizeof(key));
+				store_del("ps-sub", key);
+				free(n->subs[i]);
+				n->subs[i] = n->subs[--n->nsubs];
+			} else {
+				i++;
+			}
+		}
+	}
 }

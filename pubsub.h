@@ -213,6 +213,10 @@ int	pubsub_affiliations(const char *service, const char *node,
 	    void (*fn)(void *ud, const char *node, const char *jid,
 	    const char *affiliation), void *ud);
 
+/* The defaults of a node PEP creates on publish (XEP-0163 §3, as
+ * Prosody): one item, presence access, last item on subscription and
+ * presence. */
+void	pubsub_config_pep_default(struct pubsub_config *c);
 /* PEP (XEP-0163 §4.3.2): send jid the newest item of node, if it has
  * one, send_last_published_item is not "never" and jid may read it.
  * Returns 1 when sent. */
@@ -221,6 +225,11 @@ int	pubsub_send_last(const char *service, const char *node,
 /* Call fn for each node of service (disco#items, PEP). */
 void	pubsub_nodes(const char *service,
 	    void (*fn)(void *ud, const char *node), void *ud);
+
+/* Drop service's nodes with their items and subscriptions, and the
+ * subscriptions of the JID service (an account) to any node: the
+ * account was deleted.  Nobody is notified. */
+void	pubsub_service_remove(const char *service);
 
 /* Number of nodes in service (for disco and the limit). */
 size_t	pubsub_node_count(const char *service);

@@ -22,6 +22,7 @@
 #include "jid.h"
 #include "log.h"
 #include "ns.h"
+#include "pep.h"
 #include "roster.h"
 #include "services.h"
 #include "stanza.h"
@@ -526,6 +527,8 @@ deliver_presence(const struct xml_node *st, const char *to,
 	    strcmp(type, "error") != 0) {
 		return;
 	}
+	/* the sender may hear this account's PEP events (XEP-0163 §4.3) */
+	pep_presence(bare, st);
 	if (jid_resource(to) != NULL) {
 		rs = sess_find_full(to);
 		if (rs != NULL) {
@@ -861,6 +864,8 @@ presence_broadcast(struct route_sess *rs,
 		rs->priority = prio != NULL ? parse_priority(xml_text(prio)) : 0;
 		initial = !rs->available;
 		rs->available = 1;
+		/* first, so a caps query precedes the echo (as Prosody) */
+		pep_presence(bare, st);
 		/* §4.2.2: the user's own available resources, itself too */
 		for (o = u->sessions; o; o = o->next) {
 			if (o->available) {
@@ -904,6 +909,7 @@ presence_broadcast(struct route_sess *rs,
 
 		services_last_record(bare, status ? xml_text(status) : "");
 		rs->available = 0;
+		pep_presence(bare, st);
 		/* itself (if still connected), and its other resources */
 		for (o = u->sessions; o; o = o->next) {
 			if (o == rs || o->available) {

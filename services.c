@@ -164,7 +164,8 @@ is_caps_node(const char *node)
 static void
 disco_info(const struct xml_node *iq, const struct xml_node *q,
     const char *category, const char *type, const char *name,
-    const char *const *features, int caps)
+    const char *const *features, int caps,
+    void (*more)(struct xml_node *query))
 {
 	struct xml_node *reply = stanza_result(iq);
 	struct xml_node *query = xml_add(reply, "query", NS_DISCO_INFO);
@@ -187,6 +188,9 @@ disco_info(const struct xml_node *iq, const struct xml_node *q,
 	}
 	for (; *features; features++) {
 		xml_set_attr(xml_add(query, "feature", NULL), "var", *features);
+	}
+	if (more != NULL) {
+		more(query);
 	}
 	reply_and_free(reply);
 }
@@ -242,7 +246,7 @@ services_server_iq(const struct xml_node *iq)
 	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, SERVER_CATEGORY, SERVER_TYPE, SERVER_NAME,
-		    server_features, 1);
+		    server_features, 1, NULL);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
 		if (xml_attr(q, "node") != NULL) {
 			reply_error(iq, "item-not-found");
@@ -544,6 +548,7 @@ account_removed_everywhere(const char *bare)
 	account_delete(bare);
 	services_account_removed(bare);
 	muc_account_removed(bare);
+	pep_account_removed(bare);
 	route_user_gone(bare, NULL);
 }
 
@@ -633,10 +638,11 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, "account", "registered", NULL,
-		    account_features, 0);
+		    account_features, 0, pep_disco_info);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
 		reply = stanza_result(iq);
-		xml_add(reply, "query", NS_DISCO_ITEMS);
+		pep_disco_items(xml_add(reply, "query", NS_DISCO_ITEMS), bare,
+		    from != NULL ? from : bare);
 		reply_and_free(reply);
 	} else if (own && is_get(iq) && strcmp(q->ns, NS_PING) == 0) {
 		reply_and_free(stanza_result(iq));

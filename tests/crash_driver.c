@@ -14,6 +14,8 @@
  *     one of DRIVER_AFF_JIDS generated JIDs, so later changes supersede
  *     earlier ones for the same key;
  *   - a muc#owner configuration change of the room name or description;
+ *   - a PEP publish (XEP-0163) of item "current" to one of
+ *     DRIVER_PEP_NODES nodes of JID's own service;
  *   - an account creation by XEP-0077 in-band registration before auth,
  *     on a short connection of its own (allow_registration = yes).
  * One request is in flight at a time.  Output on stdout, one line each,
@@ -23,6 +25,7 @@
  * with KIND OBJ ATTR VALUE one of
  *   aff ROOM JID AFFILIATION	("none": the record is deleted)
  *   cfg ROOM persistent|name|desc VALUE
+ *   pep BARE NODE VALUE		(VALUE: the item's text)
  *   acct JID - yes
  * A change whose "ack" line was printed must be in the store; one that was
  * only "sent" may or may not be.  TAG (default "t") goes into every
@@ -54,10 +57,12 @@
 #define DRIVER_TIMEOUT_MS	10000	/* for any one reply */
 #define DRIVER_AFF_JIDS		16	/* j0@example.net .. j15@example.net */
 #define DRIVER_NICK		"crashdriver"
+#define DRIVER_PEP_NODES	4	/* urn:test:crash:0 .. :3 */
 #define DRIVER_READ_CHUNK	8192
 
 #define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_MUC		"http://jabber.org/protocol/muc"
+#define NS_PUBSUB	"http://jabber.org/protocol/pubsub"
 #define NS_MUC_ADMIN	"http://jabber.org/protocol/muc#admin"
 #define NS_MUC_OWNER	"http://jabber.org/protocol/muc#owner"
 #define NS_REGISTER	"jabber:iq:register"
@@ -564,6 +569,33 @@ op_config(struct peer *p, const char *room, unsigned long n)
 	return rc;
 }
 
+/* XEP-0163: publish to one of DRIVER_PEP_NODES nodes of the account's
+ * own PEP service; each keeps its latest item (max_items 1). */
+static int
+op_pep(struct peer *p, const char *owner, unsigned long n)
+{
+	char id[32], node[64], value[64], bare[320];
+	struct buf b;
+	int rc;
+
+	snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(owner, "/"), owner);
+	snprintf(node, sizeof(node), "urn:test:crash:%u",
+	    rnd(DRIVER_PEP_NODES));
+	snprintf(value, sizeof(value), "%s-p%lu", tag, n);
+	new_id(id, sizeof(id));
+	buf_init(&b, 0);
+	buf_printf(&b, "<iq type='set' id='%s'><pubsub xmlns='%s'>"
+	    "<publish node='%s'><item id='current'><v xmlns='urn:test:crash'>"
+	    "%s</v></item></publish></pubsub></iq>", id, NS_PUBSUB, node,
+	    value);
+	journal("sent", "pep", bare, node, value);
+	if ((rc = iq_roundtrip(p, &b, id, "PEP publish")) == 0) {
+		journal("ack", "pep", bare, node, value);
+	}
+	buf_free(&b);
+	return rc;
+}
+
 /* XEP-0077 §3.2 on a fresh stream, before authentication. */
 static int
 op_register(unsigned long n)
@@ -658,13 +690,15 @@ main(int argc, char **argv)
 	    (rc = room_enter(&p, room, jid)) != 0) {
 		goto out;
 	}
-	/* half affiliations, 30% configuration, 20% registrations */
+	/* 40% affiliations, 20% configuration, 20% PEP, 20% registrations */
 	for (n = 1; ops == 0 || n <= ops; n++) {
 		kind = rnd(10);
-		if (kind < 5) {
+		if (kind < 4) {
 			rc = op_affiliation(&p, room);
-		} else if (kind < 8) {
+		} else if (kind < 6) {
 			rc = op_config(&p, room, n);
+		} else if (kind < 8) {
+			rc = op_pep(&p, jid, n);
 		} else {
 			rc = op_register(n);
 		}

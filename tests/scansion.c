@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1353,6 +1354,13 @@ tcp_connect(struct client *c, const char *host, const char *port)
 			continue;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			int one = 1;
+
+			/* each stanza leaves at once: Nagle would hold a
+			 * client's second send back ~40 ms while another
+			 * client's overtakes it */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
 			break;
 		}
 		e = errno;

@@ -5,9 +5,9 @@
 #
 # A round: tests/crash_driver (see its header) logs in as the owner of a
 # persistent room and streams affiliation changes, room configuration
-# changes and in-band account registrations, printing each change once
-# its iq result has arrived; after a random 50-500 ms the server gets
-# kill -9.  Then:
+# changes, PEP publishes and in-band account registrations, printing each
+# change once its iq result has arrived; after a random 50-500 ms the
+# server gets kill -9.  Then:
 #   - `uxmppd store-check` exits 0 (a torn last record is allowed: it is
 #     an unacknowledged write, truncated at the next start);
 #   - a few offline `adduser` runs are killed at random moments (an
@@ -74,7 +74,8 @@ because() {
 
 # store-dump -> "KIND OBJ ATTR VALUE" lines, as in the driver's journal,
 # for the records the driver writes: accounts, the affiliation (the value
-# up to its first tab), and the room (it exists; its name, description).
+# up to its first tab), the room (it exists; its name, description), and
+# PEP items (the text of the one each node keeps).
 dump_state() {
 	awk -F '\t' '
 	$1 == "account" { print "acct", $2, "-", "yes" }
@@ -83,6 +84,13 @@ dump_state() {
 		v = $3
 		sub(/\\t.*/, "", v)
 		print "aff", k[1], k[2], v
+	}
+	$1 == "ps-item" {
+		split($2, k, " ")
+		v = $3
+		sub(/^[^>]*>/, "", v)
+		sub(/<.*$/, "", v)
+		print "pep", k[1], k[2], v
 	}
 	$1 == "muc_room" {
 		print "cfg", $2, "persistent", 1

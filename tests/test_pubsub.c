@@ -798,6 +798,66 @@ test_iq_layer(void)
 	xml_free(iqel);
 }
 
+/* PEP's calls: node list, last item to one JID, an account's removal. */
+static void
+node_name_cb(void *ud, const char *node)
+{
+	char *names = ud;
+
+	snprintf(names + strlen(names), 256 - strlen(names), "%s;", node);
+}
+
+static void
+test_pep_support(void)
+{
+	const char *pep = "carol@localhost", *other = "dave@localhost";
+	struct pubsub_config c;
+	char names[256] = "", id[PUBSUB_ID_BYTES];
+	int rc;
+
+	pubsub_config_pep_default(&c);
+	CHECK(c.max_items == 1);
+	CHECK(c.access_model == PUBSUB_ACCESS_PRESENCE);
+	CHECK(c.send_last == PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE);
+	/* auto-create takes the PEP defaults */
+	CHECK(pubsub_publish(pep, "n1", pep, "a", "<x xmlns='u'>1</x>", NULL,
+	    0, 1, id) == PUBSUB_OK);
+	CHECK(pubsub_publish(pep, "n1", pep, "b", "<x xmlns='u'>2</x>", NULL,
+	    0, 1, id) == PUBSUB_OK);
+	CHECK_STR(items(pep, "n1", pep, NULL, 0, &rc), "b=<x xmlns='u'>2</x>;");
+	CHECK(pubsub_publish(pep, "n2", pep, "a", "", NULL, 0, 1, id) ==
+	    PUBSUB_OK);
+	pubsub_nodes(pep, node_name_cb, names);
+	CHECK(strstr(names, "n1;") != NULL && strstr(names, "n2;") != NULL);
+	CHECK(strlen(names) == strlen("n1;n2;"));
+	/* last item: to a reader only; friend_jid passes can_see */
+	reset_notes();
+	CHECK(pubsub_send_last(pep, "n1", "bob@localhost/r") == 1);
+	CHECK(nnotes == 1);
+	CHECK(strstr(notes, "bob@localhost/r|") == notes);
+	CHECK(strstr(notes, "<item id='b'><x xmlns='u'>2</x></item>") != NULL);
+	CHECK(pubsub_send_last(pep, "n1", "eve@localhost/r") == 0);
+	CHECK(pubsub_send_last(pep, "nope", "bob@localhost/r") == 0);
+	CHECK(nnotes == 1);
+	/* carol subscribes to dave's node; then her account goes */
+	CHECK(pubsub_create(other, "d1", other, NULL) == PUBSUB_OK);
+	CHECK(pubsub_subscribe(other, "d1", pep, "carol@localhost/x") ==
+	    PUBSUB_OK);
+	pubsub_service_remove(pep);
+	CHECK(pubsub_node_count(pep) == 0);
+	items(pep, "n1", pep, NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_unsubscribe(other, "d1", pep, "carol@localhost/x") ==
+	    PUBSUB_ERR_NOT_SUBSCRIBED);
+	/* and nothing of it comes back from the store */
+	store_restart();
+	CHECK(pubsub_node_count(pep) == 0);
+	CHECK(pubsub_node_count(other) == 1);
+	CHECK(pubsub_unsubscribe(other, "d1", pep, "carol@localhost/x") ==
+	    PUBSUB_ERR_NOT_SUBSCRIBED);
+	CHECK(pubsub_delete(other, "d1", other) == PUBSUB_OK);
+}
+
 int
 main(void)
 {
@@ -821,6 +881,7 @@ main(void)
 	test_persistence();
 	test_iq_layer();
 	test_limits();
+	test_pep_support();
 	pubsub_shutdown();
 	store_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data_dir);
