@@ -71,7 +71,7 @@ event_message(const struct pubsub_event *ev)
 /* A resource that sent the account available presence. */
 struct pep_recipient {
 	char		*full;
-	struct caps_entry *caps;	/* NULL: no <c/>, no +notify */
+	struct caps_entry *caps;	/* its <c/>'s node#ver */
 	unsigned	 asked:1;	/* our disco#info is outstanding */
 	unsigned	 sha256:1;	/* <c hash='sha-256'/>, else sha-1 */
 	unsigned	 hash_known:1;	/* one of the two */
@@ -366,14 +366,18 @@ pep_presence(const char *bare, const struct xml_node *pres)
 	if (strcmp(from_bare, bare) != 0 && !roster_has_from(bare, from_bare)) {
 		return;
 	}
-	if (caps_of(pres, key, sizeof(key)) == 0) {
-		if (r != NULL && r->caps != NULL &&
-		    strcmp(caps_key(r->caps), key) == 0) {
-			return;		/* nothing new */
+	if (caps_of(pres, key, sizeof(key)) != 0) {
+		/* no caps, no +notify: not worth the memory of a recipient */
+		if (r != NULL) {
+			recipient_remove(u, r);
 		}
-		e = caps_ref(key);
-	} else if (r != NULL && r->caps == NULL) {
 		return;
+	}
+	if (r != NULL && strcmp(caps_key(r->caps), key) == 0) {
+		return;		/* nothing new */
+	}
+	if ((e = caps_ref(key)) == NULL) {
+		return;		/* the cache is full of vers in use */
 	}
 	if (r == NULL) {
 		if (u == NULL) {
@@ -397,9 +401,6 @@ pep_presence(const char *bare, const struct xml_node *pres)
 	caps_unref(r->caps);
 	r->caps = e;
 	r->asked = 0;
-	if (e == NULL) {
-		return;
-	}
 	hash = xml_attr(xml_child(pres, "c", NS_CAPS), "hash");
 	r->sha256 = strcmp(hash, "sha-256") == 0;
 	r->hash_known = r->sha256 || strcmp(hash, "sha-1") == 0;
