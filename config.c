@@ -41,6 +41,13 @@ config_defaults(struct config *c)
 	c->sm_resume_timeout_s = DEFAULT_SM_RESUME_TIMEOUT_S;
 	c->sm_max_unacked = DEFAULT_SM_MAX_UNACKED;
 	c->require_encryption = -1;
+	c->pubsub = 1;
+	c->pubsub_create_nodes = 1;
+	c->pubsub_expose_publisher = 0;
+	c->pubsub_max_items = DEFAULT_PUBSUB_MAX_ITEMS;
+	c->pubsub_max_payload_bytes = DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES;
+	c->pubsub_max_nodes = DEFAULT_PUBSUB_MAX_NODES;
+	c->pep_max_nodes = DEFAULT_PEP_MAX_NODES;
 }
 
 /* Fill in what depends on other keys once the file is read. */
@@ -50,6 +57,10 @@ config_finish(struct config *c)
 	if (c->muc_domain[0] == '\0') {
 		snprintf(c->muc_domain, sizeof(c->muc_domain), "conference.%s",
 		    c->domain);
+	}
+	if (c->pubsub_domain[0] == '\0') {
+		snprintf(c->pubsub_domain, sizeof(c->pubsub_domain),
+		    "pubsub.%s", c->domain);
 	}
 	if (c->c2s_listen_count == 0) {
 		snprintf(c->c2s_listen[0], sizeof(c->c2s_listen[0]),
@@ -166,6 +177,10 @@ static const struct uint_key uint_keys[] = {
 	UK(muc_max_occupants, 1000000),
 	UK(sm_resume_timeout_s, 86400),
 	UK(sm_max_unacked, 1000000),
+	UK(pubsub_max_items, 100000),
+	UK(pubsub_max_payload_bytes, 64UL * 1024 * 1024),
+	UK(pubsub_max_nodes, 10000000),
+	UK(pep_max_nodes, 1000000),
 };
 
 /* Apply one key; returns NULL or the reason it is refused. */
@@ -182,6 +197,27 @@ config_set(struct config *c, const char *key, const char *v)
 	if (strcmp(key, "muc_domain") == 0) {
 		return set_string(c->muc_domain, sizeof(c->muc_domain), v) ?
 		    "too long" : NULL;
+	}
+	if (strcmp(key, "pubsub") == 0) {
+		return parse_bool(v, &c->pubsub) ? "expected yes or no" : NULL;
+	}
+	if (strcmp(key, "pubsub_domain") == 0) {
+		return set_string(c->pubsub_domain, sizeof(c->pubsub_domain),
+		    v) ? "too long" : NULL;
+	}
+	if (strcmp(key, "pubsub_create_nodes") == 0) {
+		if (strcmp(v, "local") == 0) {
+			c->pubsub_create_nodes = 1;
+		} else if (strcmp(v, "admins") == 0) {
+			c->pubsub_create_nodes = 0;
+		} else {
+			return "expected local or admins";
+		}
+		return NULL;
+	}
+	if (strcmp(key, "pubsub_expose_publisher") == 0) {
+		return parse_bool(v, &c->pubsub_expose_publisher) ?
+		    "expected yes or no" : NULL;
 	}
 	if (strcmp(key, "c2s_listen") == 0) {
 		if (c->c2s_listen_count >= CONFIG_MAX_LISTEN) {
@@ -277,6 +313,9 @@ config_set(struct config *c, const char *key, const char *v)
 		/* RFC 7677 §4: at least 4096 PBKDF2 iterations */
 		if (strcmp(key, "scram_iterations") == 0 && n < 4096) {
 			return "must be at least 4096";
+		}
+		if (strncmp(key, "pubsub_max_", 11) == 0 && n < 1) {
+			return "must be at least 1";
 		}
 		if (uint_keys[i].is_size) {
 			*(size_t *)(void *)((char *)c + uint_keys[i].offset) = n;

@@ -13,6 +13,14 @@
 struct config {
 	char	 domain[256];		/* "localhost" */
 	char	 muc_domain[256 + 16];	/* "conference.<domain>" */
+	int	 pubsub;		/* the pubsub.<domain> service, 1 */
+	char	 pubsub_domain[256 + 16]; /* "pubsub.<domain>" */
+	int	 pubsub_create_nodes;	/* 1 local accounts (default), 0 admins */
+	int	 pubsub_expose_publisher; /* items name their publisher, 0 */
+	unsigned pubsub_max_items;	/* items per node, 256 */
+	size_t	 pubsub_max_payload_bytes; /* one item, 256 KiB */
+	unsigned pubsub_max_nodes;	/* nodes of pubsub.<domain>, 1000 */
+	unsigned pep_max_nodes;		/* nodes per account, 128 */
 	char	 c2s_listen[CONFIG_MAX_LISTEN][80]; /* "127.0.0.1:5222" */
 	int	 c2s_listen_count;
 	char	 data_dir[512];		/* "./data" */

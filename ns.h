@@ -61,5 +61,7 @@
 #define NS_PUBSUB_ERRORS	"http://jabber.org/protocol/pubsub#errors"
 #define NS_PUBSUB_NODE_CONFIG	"http://jabber.org/protocol/pubsub#node_config"
 #define NS_PUBSUB_PUBLISH_OPTIONS "http://jabber.org/protocol/pubsub#publish-options"
+#define NS_PUBSUB_META_DATA	"http://jabber.org/protocol/pubsub#meta-data"
+#define NS_XDATA_VALIDATE	"http://jabber.org/protocol/xdata-validate"
 
 #endif

@@ -495,9 +495,10 @@ struct items_ctx {
 };
 
 static void
-count_cb(void *ud, const char *id, const char *payload)
+count_cb(void *ud, const char *id, const char *publisher, const char *payload)
 {
 	(void)id;
+	(void)publisher;
 	(void)payload;
 	(*(int *)ud)++;
 }

@@ -2,13 +2,23 @@
  * pubsub.c - the XEP-0060 core: see pubsub.h.
  *
  * State: a list of nodes, each naming its service; items as an array,
- * oldest first; subscribers as an array of JIDs.  Store records:
+ * oldest first; subscribers as an array of JIDs; affiliations other than
+ * the creator's as an array.  Store records:
  *   ps-node "SERVICE NODE"      -> "OWNER\tmax\tpersist\taccess\tpublish\t
  *                                   notify_retract\titemreply\tsend_last\t
- *                                   deliver_payloads\tTITLE"
- *   ps-item "SERVICE NODE SEQ"  -> "ID\tPAYLOAD"  (SEQ: 16 hex digits, so
- *                                   the store's sorted keys give publish order)
+ *                                   deliver_payloads\tTITLE\t
+ *                                   deliver_notifications\tnotify_delete\t
+ *                                   DESCRIPTION\tTYPE"  (older records end
+ *                                   at TITLE: the rest is the defaults)
+ *   ps-item "SERVICE NODE SEQ"  -> "ID\tPUBLISHER\tPAYLOAD"  (SEQ: 16 hex
+ *                                   digits, so the store's sorted keys give
+ *                                   publish order; older records are
+ *                                   "ID\tPAYLOAD", told apart because a
+ *                                   payload is empty or starts with '<' and
+ *                                   a JID never does)
  *   ps-sub  "SERVICE NODE JID"  -> "subscribed"
+ *   ps-aff  "SERVICE NODE JID"  -> "owner" | "publisher" | "member" |
+ *                                   "outcast"
  * Node names and item ids may not hold spaces, tabs or control bytes, so
  * the keys split unambiguously.  A failed store write fails the operation
  * (PUBSUB_ERR_STORE) before memory changes where it can.
@@ -18,6 +28,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config.h"
 #include "ns.h"
 #include "pubsub.h"
 #include "store.h"
@@ -25,8 +36,22 @@
 
 struct ps_item {
 	char	*id;
+	char	*publisher;		/* bare JID, "" if unknown */
 	char	*payload;		/* serialised element or "" */
 	unsigned long long seq;		/* publish order */
+};
+
+enum ps_aff {
+	PS_AFF_OWNER,
+	PS_AFF_PUBLISHER,
+	PS_AFF_MEMBER,
+	PS_AFF_OUTCAST,
+	PS_AFF_NONE,
+};
+
+struct ps_affil {
+	char	*jid;			/* bare */
+	enum ps_aff aff;
 };
 
 struct ps_node {
@@ -39,17 +64,32 @@ struct ps_node {
 	size_t	nitems;
 	char	**subs;
 	size_t	nsubs;
+	struct ps_affil *affs;
+	size_t	naffs;
 };
 
 static struct ps_node *nodes;
 static struct pubsub_hooks hooks;
+static struct pubsub_policy policy;
 static unsigned long long next_seq = 1;
+static char precond_var[64];
+/* pubsub_hold_last(): the one last-item send that waits. */
+static int hold_on;
+static char *held_service, *held_node, *held_jid;
 
+/* In the order of Prosody's node configuration form. */
 static const char *const config_vars[] = {
+	"pubsub#title", "pubsub#description", "pubsub#type",
 	"pubsub#max_items", "pubsub#persist_items", "pubsub#access_model",
-	"pubsub#publish_model", "pubsub#notify_retract", "pubsub#itemreply",
-	"pubsub#send_last_published_item", "pubsub#deliver_payloads",
-	"pubsub#title", NULL,
+	"pubsub#roster_groups_allowed", "pubsub#publish_model",
+	"pubsub#send_last_published_item", "pubsub#deliver_notifications",
+	"pubsub#deliver_payloads", "pubsub#notification_type",
+	"pubsub#notify_delete", "pubsub#notify_retract", "pubsub#itemreply",
+	NULL,
+};
+
+static const char *const aff_names[] = {
+	"owner", "publisher", "member", "outcast", "none",
 };
 
 static const char *const access_names[] = {
@@ -61,6 +101,30 @@ static const char *const publish_names[] = {
 static const char *const send_last_names[] = {
 	"never", "on_sub", "on_sub_and_presence",
 };
+static const char *const itemreply_names[] = {
+	"owner", "publisher", "none",
+};
+
+static int
+is_pep(const char *service)
+{
+	return strchr(service, '@') != NULL;
+}
+
+/* See pubsub.h. */
+int
+pubsub_max_items(void)
+{
+	return (int)config_get()->pubsub_max_items;
+}
+
+static size_t
+max_nodes(const char *service)
+{
+	const struct config *c = config_get();
+
+	return is_pep(service) ? c->pep_max_nodes : c->pubsub_max_nodes;
+}
 
 const char *
 pubsub_err_condition(enum pubsub_err e)
@@ -179,18 +243,48 @@ pubsub_node_count(const char *service)
 	return c;
 }
 
+/* See pubsub.h. */
 void
 pubsub_config_default(struct pubsub_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->max_items = PUBSUB_DEFAULT_MAX_ITEMS;
+	if (c->max_items > pubsub_max_items()) {
+		c->max_items = pubsub_max_items();
+	}
 	c->persist_items = 1;
 	c->access_model = PUBSUB_ACCESS_OPEN;
 	c->publish_model = PUBSUB_PUBLISH_PUBLISHERS;
 	c->notify_retract = 1;
-	c->itemreply_publisher = 0;
+	c->itemreply = PUBSUB_ITEMREPLY_NONE;
 	c->send_last = PUBSUB_SEND_LAST_NEVER;
 	c->deliver_payloads = 1;
+	c->deliver_notifications = 1;
+	c->notify_delete = 1;
+}
+
+/* See pubsub.h. */
+void
+pubsub_config_default_for(const char *service, struct pubsub_config *c)
+{
+	if (is_pep(service)) {
+		pubsub_config_pep_default(c);
+	} else {
+		pubsub_config_default(c);
+	}
+}
+
+/* A text field: at most PUBSUB_MAX_TITLE_BYTES, no tab or newline (the
+ * record separators). */
+static int
+set_text(char *dst, const char *value)
+{
+	if (strlen(value) > PUBSUB_MAX_TITLE_BYTES ||
+	    strpbrk(value, "\t\n\r") != NULL) {
+		return PUBSUB_ERR_BAD_CONFIG;
+	}
+	strcpy(dst, value);
+	return PUBSUB_OK;
 }
 
 static int
@@ -233,12 +327,12 @@ pubsub_config_set(struct pubsub_config *c, const char *var,
 	}
 	if (strcmp(var, "pubsub#max_items") == 0) {
 		if (strcmp(value, "max") == 0) {
-			c->max_items = PUBSUB_MAX_ITEMS_PER_NODE;
+			c->max_items = pubsub_max_items();
 			return PUBSUB_OK;
 		}
 		l = strtol(value, &end, 10);
 		if (*value == '\0' || *end != '\0' || l < 1 ||
-		    l > PUBSUB_MAX_ITEMS_PER_NODE) {
+		    l > pubsub_max_items()) {
 			return PUBSUB_ERR_BAD_CONFIG;
 		}
 		c->max_items = (int)l;
@@ -261,13 +355,10 @@ pubsub_config_set(struct pubsub_config *c, const char *var,
 			return PUBSUB_ERR_BAD_CONFIG;
 		}
 	} else if (strcmp(var, "pubsub#itemreply") == 0) {
-		if (strcmp(value, "publisher") == 0) {
-			c->itemreply_publisher = 1;
-		} else if (strcmp(value, "owner") == 0) {
-			c->itemreply_publisher = 0;
-		} else {
+		if (parse_enum(value, itemreply_names, 3, &v) != 0) {
 			return PUBSUB_ERR_BAD_CONFIG;
 		}
+		c->itemreply = (enum pubsub_itemreply)v;
 	} else if (strcmp(var, "pubsub#send_last_published_item") == 0) {
 		if (parse_enum(value, send_last_names, 3, &v) != 0) {
 			return PUBSUB_ERR_BAD_CONFIG;
@@ -277,12 +368,30 @@ pubsub_config_set(struct pubsub_config *c, const char *var,
 		if (parse_bool(value, &c->deliver_payloads) != 0) {
 			return PUBSUB_ERR_BAD_CONFIG;
 		}
-	} else if (strcmp(var, "pubsub#title") == 0) {
-		if (strlen(value) > PUBSUB_MAX_TITLE_BYTES ||
-		    strpbrk(value, "\t\n") != NULL) {
+	} else if (strcmp(var, "pubsub#deliver_notifications") == 0) {
+		if (parse_bool(value, &c->deliver_notifications) != 0) {
 			return PUBSUB_ERR_BAD_CONFIG;
 		}
-		strcpy(c->title, value);
+	} else if (strcmp(var, "pubsub#notify_delete") == 0) {
+		if (parse_bool(value, &c->notify_delete) != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+	} else if (strcmp(var, "pubsub#notification_type") == 0) {
+		/* Only headline: the router sends every event as one. */
+		if (strcmp(value, "headline") != 0) {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+	} else if (strcmp(var, "pubsub#roster_groups_allowed") == 0) {
+		/* No groups-allowed list yet: only the empty one. */
+		if (*value != '\0') {
+			return PUBSUB_ERR_BAD_CONFIG;
+		}
+	} else if (strcmp(var, "pubsub#title") == 0) {
+		return set_text(c->title, value);
+	} else if (strcmp(var, "pubsub#description") == 0) {
+		return set_text(c->description, value);
+	} else if (strcmp(var, "pubsub#type") == 0) {
+		return set_text(c->payload_type, value);
 	} else {
 		return PUBSUB_ERR_BAD_CONFIG;
 	}
@@ -308,13 +417,25 @@ pubsub_config_get(const struct pubsub_config *c, const char *var,
 	} else if (strcmp(var, "pubsub#notify_retract") == 0) {
 		s = c->notify_retract ? "1" : "0";
 	} else if (strcmp(var, "pubsub#itemreply") == 0) {
-		s = c->itemreply_publisher ? "publisher" : "owner";
+		s = itemreply_names[c->itemreply];
 	} else if (strcmp(var, "pubsub#send_last_published_item") == 0) {
 		s = send_last_names[c->send_last];
 	} else if (strcmp(var, "pubsub#deliver_payloads") == 0) {
 		s = c->deliver_payloads ? "1" : "0";
+	} else if (strcmp(var, "pubsub#deliver_notifications") == 0) {
+		s = c->deliver_notifications ? "1" : "0";
+	} else if (strcmp(var, "pubsub#notify_delete") == 0) {
+		s = c->notify_delete ? "1" : "0";
+	} else if (strcmp(var, "pubsub#notification_type") == 0) {
+		s = "headline";
+	} else if (strcmp(var, "pubsub#roster_groups_allowed") == 0) {
+		s = "";
 	} else if (strcmp(var, "pubsub#title") == 0) {
 		s = c->title;
+	} else if (strcmp(var, "pubsub#description") == 0) {
+		s = c->description;
+	} else if (strcmp(var, "pubsub#type") == 0) {
+		s = c->payload_type;
 	} else {
 		return PUBSUB_ERR_BAD_CONFIG;
 	}
@@ -358,11 +479,13 @@ node_save(const struct ps_node *n)
 
 	snprintf(key, sizeof(key), "%s %s", n->service, n->name);
 	buf_init(&v, 0);
-	buf_printf(&v, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s", n->owner,
-	    n->cfg.max_items, n->cfg.persist_items, (int)n->cfg.access_model,
-	    (int)n->cfg.publish_model, n->cfg.notify_retract,
-	    n->cfg.itemreply_publisher, (int)n->cfg.send_last,
-	    n->cfg.deliver_payloads, n->cfg.title);
+	buf_printf(&v, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%s\t%s",
+	    n->owner, n->cfg.max_items, n->cfg.persist_items,
+	    (int)n->cfg.access_model, (int)n->cfg.publish_model,
+	    n->cfg.notify_retract, (int)n->cfg.itemreply,
+	    (int)n->cfg.send_last, n->cfg.deliver_payloads, n->cfg.title,
+	    n->cfg.deliver_notifications, n->cfg.notify_delete,
+	    n->cfg.description, n->cfg.payload_type);
 	rc = store_put("ps-node", key, v.data);
 	buf_free(&v);
 	return rc == 0 ? PUBSUB_OK : PUBSUB_ERR_STORE;
@@ -387,7 +510,7 @@ item_save(const struct ps_node *n, const struct ps_item *it)
 	}
 	item_key(n, it->seq, key, sizeof(key));
 	buf_init(&v, 0);
-	buf_printf(&v, "%s\t%s", it->id, it->payload);
+	buf_printf(&v, "%s\t%s\t%s", it->id, it->publisher, it->payload);
 	rc = store_put("ps-item", key, v.data);
 	buf_free(&v);
 	return rc == 0 ? PUBSUB_OK : PUBSUB_ERR_STORE;
@@ -404,10 +527,16 @@ item_unstore(const struct ps_node *n, const struct ps_item *it)
 	}
 }
 
+/* The key of a ps-sub or ps-aff record. */
 static void
 sub_key(const struct ps_node *n, const char *jid, char *key, size_t cap)
 {
-	snprintf(key, cap, "%s %s %s", n->service, n->name, jid);
+	int len = snprintf(key, cap, "%s %s %s", n->service, n->name, jid);
+
+	/* callers bound the parts: a cut key would name another record */
+	if (len < 0 || (size_t)len >= cap) {
+		key[0] = '\0';
+	}
 }
 
 /* ---- memory ---- */
@@ -431,6 +560,7 @@ static void
 item_free(struct ps_item *it)
 {
 	free(it->id);
+	free(it->publisher);
 	free(it->payload);
 }
 
@@ -471,6 +601,10 @@ node_unlink_free(struct ps_node *n)
 	for (i = 0; i < n->nsubs; i++) {
 		free(n->subs[i]);
 	}
+	for (i = 0; i < n->naffs; i++) {
+		free(n->affs[i].jid);
+	}
+	free(n->affs);
 	free(n->items);
 	free(n->subs);
 	free(n->service);
@@ -487,14 +621,24 @@ sub_add_mem(struct ps_node *n, const char *jid)
 }
 
 static void
-item_add_mem(struct ps_node *n, const char *id, const char *payload,
-    unsigned long long seq)
+aff_add_mem(struct ps_node *n, const char *jid, enum ps_aff aff)
+{
+	n->affs = xrealloc(n->affs, (n->naffs + 1) * sizeof(n->affs[0]));
+	n->affs[n->naffs].jid = xstrdup(jid);
+	n->affs[n->naffs].aff = aff;
+	n->naffs++;
+}
+
+static void
+item_add_mem(struct ps_node *n, const char *id, const char *publisher,
+    const char *payload, unsigned long long seq)
 {
 	struct ps_item *it;
 
 	n->items = xrealloc(n->items, (n->nitems + 1) * sizeof(n->items[0]));
 	it = &n->items[n->nitems++];
 	it->id = xstrdup(id);
+	it->publisher = xstrdup(publisher);
 	it->payload = xstrdup(payload);
 	it->seq = seq;
 	if (seq >= next_seq) {
@@ -536,14 +680,27 @@ notify_all(const struct ps_node *n, const char *body, const char *only_jid)
 	buf_free(&m);
 }
 
+/* Does n show its items' publishers (§7.1.2.1 'publisher')? */
+static int
+shows_publisher(const struct ps_node *n)
+{
+	return n->cfg.itemreply == PUBSUB_ITEMREPLY_PUBLISHER ||
+	    (policy.expose_publisher != NULL &&
+	    policy.expose_publisher(n->service));
+}
+
 static void
 items_body(struct buf *b, const struct ps_node *n, const char *inner_tag,
-    const char *id, const char *payload)
+    const char *id, const char *publisher, const char *payload)
 {
 	buf_puts(b, "<items node='");
 	xml_escape(b, n->name, strlen(n->name), 1);
 	buf_printf(b, "'><%s id='", inner_tag);
 	xml_escape(b, id, strlen(id), 1);
+	if (publisher != NULL && *publisher != '\0') {
+		buf_puts(b, "' publisher='");
+		xml_escape(b, publisher, strlen(publisher), 1);
+	}
 	if (payload != NULL) {
 		buf_puts(b, "'>");
 		buf_puts(b, payload);
@@ -559,8 +716,12 @@ notify_item(const struct ps_node *n, const struct ps_item *it,
 {
 	struct buf b;
 
+	if (!n->cfg.deliver_notifications) {
+		return;
+	}
 	buf_init(&b, 0);
 	items_body(&b, n, "item", it->id,
+	    shows_publisher(n) ? it->publisher : NULL,
 	    n->cfg.deliver_payloads ? it->payload : NULL);
 	notify_all(n, b.data, only_jid);
 	buf_free(&b);
@@ -581,10 +742,34 @@ notify_simple(const struct ps_node *n, const char *tag)
 
 /* ---- access ---- */
 
+/* requester's affiliation with n, the creator's and administrators'
+ * included. */
+static enum ps_aff
+aff_of(const struct ps_node *n, const char *requester)
+{
+	char bare[1024];
+	size_t i;
+
+	if (same_bare(n->owner, requester)) {
+		return PS_AFF_OWNER;
+	}
+	for (i = 0; i < n->naffs; i++) {
+		if (same_bare(n->affs[i].jid, requester)) {
+			return n->affs[i].aff;
+		}
+	}
+	snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(requester, "/"),
+	    requester);
+	if (policy.is_admin != NULL && policy.is_admin(n->service, bare)) {
+		return PS_AFF_OWNER;
+	}
+	return PS_AFF_NONE;
+}
+
 static int
 is_owner(const struct ps_node *n, const char *requester)
 {
-	return same_bare(n->owner, requester);
+	return aff_of(n, requester) == PS_AFF_OWNER;
 }
 
 static int
@@ -604,8 +789,13 @@ is_subscriber(const struct ps_node *n, const char *requester)
 static int
 can_read(const struct ps_node *n, const char *requester)
 {
-	if (is_owner(n, requester)) {
+	enum ps_aff a = aff_of(n, requester);
+
+	if (a == PS_AFF_OWNER || a == PS_AFF_PUBLISHER || a == PS_AFF_MEMBER) {
 		return PUBSUB_OK;
+	}
+	if (a == PS_AFF_OUTCAST) {
+		return PUBSUB_ERR_FORBIDDEN;	/* §6.1.3.8 */
 	}
 	switch (n->cfg.access_model) {
 	case PUBSUB_ACCESS_OPEN:
@@ -628,8 +818,13 @@ can_read(const struct ps_node *n, const char *requester)
 static int
 can_publish(const struct ps_node *n, const char *requester)
 {
-	if (is_owner(n, requester)) {
+	enum ps_aff a = aff_of(n, requester);
+
+	if (a == PS_AFF_OWNER || a == PS_AFF_PUBLISHER) {
 		return 1;
+	}
+	if (a == PS_AFF_OUTCAST) {
+		return 0;
 	}
 	switch (n->cfg.publish_model) {
 	case PUBSUB_PUBLISH_OPEN:
@@ -643,6 +838,18 @@ can_publish(const struct ps_node *n, const char *requester)
 }
 
 /* ---- operations ---- */
+
+/* Can service have a node configured as c?  The pubsub.<domain> service
+ * has no roster, so its nodes are open or whitelisted (as Prosody's). */
+static int
+config_fits(const char *service, const struct pubsub_config *c)
+{
+	if (c->max_items < 1 || c->max_items > pubsub_max_items()) {
+		return 0;
+	}
+	return is_pep(service) || c->access_model == PUBSUB_ACCESS_OPEN ||
+	    c->access_model == PUBSUB_ACCESS_WHITELIST;
+}
 
 int
 pubsub_create(const char *service, const char *node, const char *requester,
@@ -659,12 +866,15 @@ pubsub_create(const char *service, const char *node, const char *requester,
 	if (node_find(service, node) != NULL) {
 		return PUBSUB_ERR_CONFLICT;
 	}
-	if (pubsub_node_count(service) >= PUBSUB_MAX_NODES_PER_SERVICE) {
+	if (pubsub_node_count(service) >= max_nodes(service)) {
 		return PUBSUB_ERR_MAX_NODES;
 	}
 	if (cfg == NULL) {
-		pubsub_config_default(&def);
+		pubsub_config_default_for(service, &def);
 		cfg = &def;
+	}
+	if (!config_fits(service, cfg)) {
+		return PUBSUB_ERR_BAD_CONFIG;
 	}
 	n = node_new(service, node, requester, cfg);
 	/* The owner is the bare JID. */
@@ -718,7 +928,7 @@ pubsub_configure(const char *service, const char *node,
 	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
 		return rc;
 	}
-	if (cfg->max_items < 1 || cfg->max_items > PUBSUB_MAX_ITEMS_PER_NODE) {
+	if (!config_fits(service, cfg)) {
 		return PUBSUB_ERR_BAD_CONFIG;
 	}
 	if (n->cfg.persist_items && !cfg->persist_items) {
@@ -747,13 +957,16 @@ pubsub_delete(const char *service, const char *node, const char *requester)
 	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
 		return rc;
 	}
-	notify_simple(n, "delete");
+	if (n->cfg.notify_delete) {
+		notify_simple(n, "delete");
+	}
 	snprintf(key, sizeof(key), "%s %s", service, node);
 	rc = store_del("ps-node", key);
 	/* The trailing space keeps node "a" from taking "ab"'s records. */
 	snprintf(key, sizeof(key), "%s %s ", service, node);
 	store_del_prefix("ps-item", key);
 	store_del_prefix("ps-sub", key);
+	store_del_prefix("ps-aff", key);
 	node_unlink_free(n);
 	return rc == 0 ? PUBSUB_OK : PUBSUB_ERR_STORE;
 }
@@ -796,17 +1009,18 @@ pubsub_publish(const char *service, const char *node, const char *requester,
 	struct pubsub_config cfg;
 	struct ps_node *n;
 	struct ps_item *it;
-	char gen[32];
+	char gen[32], publisher[1024];
 	size_t i, idx;
 	int rc;
 
+	precond_var[0] = '\0';
 	if (!name_ok(node)) {
 		return PUBSUB_ERR_NODEID_REQUIRED;
 	}
 	if (payload == NULL) {
 		payload = "";
 	}
-	if (strlen(payload) > PUBSUB_MAX_PAYLOAD_BYTES) {
+	if (strlen(payload) > config_get()->pubsub_max_payload_bytes) {
 		return PUBSUB_ERR_PAYLOAD_TOO_BIG;
 	}
 	if (id != NULL && *id != '\0' && !name_ok(id)) {
@@ -818,10 +1032,12 @@ pubsub_publish(const char *service, const char *node, const char *requester,
 			return PUBSUB_ERR_ITEM_NOT_FOUND;
 		}
 		/* §7.1.5: with no node, the preconditions configure it. */
-		pubsub_config_pep_default(&cfg);
+		pubsub_config_default_for(service, &cfg);
 		for (i = 0; i < npre; i++) {
 			if (pubsub_config_set(&cfg, pre[i].var,
 			    pre[i].value) != 0) {
+				snprintf(precond_var, sizeof(precond_var), "%s",
+				    pre[i].var);
 				return PUBSUB_ERR_PRECONDITION;
 			}
 		}
@@ -835,6 +1051,8 @@ pubsub_publish(const char *service, const char *node, const char *requester,
 		}
 		for (i = 0; i < npre; i++) {
 			if (!precond_holds(&n->cfg, &pre[i])) {
+				snprintf(precond_var, sizeof(precond_var), "%s",
+				    pre[i].var);
 				return PUBSUB_ERR_PRECONDITION;
 			}
 		}
@@ -846,7 +1064,9 @@ pubsub_publish(const char *service, const char *node, const char *requester,
 	if (item_find(n, id, &idx) != NULL) {
 		item_remove(n, idx);
 	}
-	item_add_mem(n, id, payload, next_seq);
+	snprintf(publisher, sizeof(publisher), "%.*s",
+	    (int)strcspn(requester, "/"), requester);
+	item_add_mem(n, id, publisher, payload, next_seq);
 	it = &n->items[n->nitems - 1];
 	if ((rc = item_save(n, it)) != PUBSUB_OK) {
 		item_free(it);
@@ -860,6 +1080,13 @@ pubsub_publish(const char *service, const char *node, const char *requester,
 	}
 	notify_item(n, it, NULL);
 	return PUBSUB_OK;
+}
+
+/* See pubsub.h. */
+const char *
+pubsub_precondition_var(void)
+{
+	return precond_var;
 }
 
 int
@@ -888,7 +1115,7 @@ pubsub_retract(const char *service, const char *node, const char *requester,
 	item_remove(n, idx);
 	if (notify || n->cfg.notify_retract) {
 		buf_init(&b, 0);
-		items_body(&b, n, "retract", id, NULL);
+		items_body(&b, n, "retract", id, NULL, NULL);
 		notify_all(n, b.data, NULL);
 		buf_free(&b);
 	}
@@ -898,12 +1125,13 @@ pubsub_retract(const char *service, const char *node, const char *requester,
 int
 pubsub_items(const char *service, const char *node, const char *requester,
     const char *id, size_t max,
-    void (*fn)(void *ud, const char *id, const char *payload), void *ud)
+    void (*fn)(void *ud, const char *id, const char *publisher,
+    const char *payload), void *ud)
 {
 	struct ps_node *n;
 	struct ps_item *it;
-	size_t i, idx, sent = 0;
-	int rc;
+	size_t i, idx;
+	int rc, pub;
 
 	if (!name_ok(node)) {
 		return PUBSUB_ERR_NODEID_REQUIRED;
@@ -914,15 +1142,21 @@ pubsub_items(const char *service, const char *node, const char *requester,
 	if ((rc = can_read(n, requester)) != PUBSUB_OK) {
 		return rc;
 	}
+	pub = shows_publisher(n);
 	if (id != NULL && *id != '\0') {
 		if ((it = item_find(n, id, &idx)) == NULL) {
 			return PUBSUB_ERR_ITEM_NOT_FOUND;
 		}
-		fn(ud, it->id, it->payload);
+		fn(ud, it->id, pub && *it->publisher ? it->publisher : NULL,
+		    it->payload);
 		return PUBSUB_OK;
 	}
-	for (i = n->nitems; i > 0 && (max == 0 || sent < max); i--, sent++) {
-		fn(ud, n->items[i - 1].id, n->items[i - 1].payload);
+	/* The max newest, in publish order (as Prosody gives them). */
+	i = max != 0 && max < n->nitems ? n->nitems - max : 0;
+	for (; i < n->nitems; i++) {
+		it = &n->items[i];
+		fn(ud, it->id, pub && *it->publisher ? it->publisher : NULL,
+		    it->payload);
 	}
 	return PUBSUB_OK;
 }
@@ -940,7 +1174,7 @@ pubsub_subscribe(const char *service, const char *node,
 		return PUBSUB_ERR_NODEID_REQUIRED;
 	}
 	if (jid == NULL || *jid == '\0' || strpbrk(jid, " \t\n") != NULL ||
-	    !same_bare(jid, requester)) {
+	    strlen(jid) > PUBSUB_MAX_NAME_BYTES || !same_bare(jid, requester)) {
 		return PUBSUB_ERR_INVALID_JID;
 	}
 	if ((n = node_find(service, node)) == NULL) {
@@ -962,7 +1196,16 @@ pubsub_subscribe(const char *service, const char *node,
 		sub_add_mem(n, jid);
 	}
 	if (n->cfg.send_last != PUBSUB_SEND_LAST_NEVER && n->nitems > 0) {
-		notify_item(n, &n->items[n->nitems - 1], jid);
+		if (hold_on) {
+			free(held_service);
+			free(held_node);
+			free(held_jid);
+			held_service = xstrdup(service);
+			held_node = xstrdup(node);
+			held_jid = xstrdup(jid);
+		} else {
+			notify_item(n, &n->items[n->nitems - 1], jid);
+		}
 	}
 	return PUBSUB_OK;
 }
@@ -972,9 +1215,40 @@ void
 pubsub_config_pep_default(struct pubsub_config *c)
 {
 	pubsub_config_default(c);
-	c->max_items = 1;
+	c->max_items = PEP_DEFAULT_MAX_ITEMS;
 	c->access_model = PUBSUB_ACCESS_PRESENCE;
 	c->send_last = PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE;
+}
+
+/* See pubsub.h. */
+void
+pubsub_hold_last(void)
+{
+	hold_on = 1;
+}
+
+static void
+held_clear(void)
+{
+	free(held_service);
+	free(held_node);
+	free(held_jid);
+	held_service = held_node = held_jid = NULL;
+}
+
+/* See pubsub.h. */
+void
+pubsub_release_last(void)
+{
+	struct ps_node *n;
+
+	hold_on = 0;
+	if (held_service != NULL &&
+	    (n = node_find(held_service, held_node)) != NULL &&
+	    n->nitems > 0) {
+		notify_item(n, &n->items[n->nitems - 1], held_jid);
+	}
+	held_clear();
 }
 
 /* See pubsub.h. */
@@ -1075,6 +1349,8 @@ pubsub_affiliations(const char *service, const char *node,
     const char *affiliation), void *ud)
 {
 	struct ps_node *n;
+	enum ps_aff a;
+	size_t i;
 	int rc;
 
 	if (owner_view) {
@@ -1083,43 +1359,199 @@ pubsub_affiliations(const char *service, const char *node,
 			return rc;
 		}
 		fn(ud, n->name, n->owner, "owner");
+		for (i = 0; i < n->naffs; i++) {
+			fn(ud, n->name, n->affs[i].jid,
+			    aff_names[n->affs[i].aff]);
+		}
 		return PUBSUB_OK;
 	}
 	for (n = nodes; n != NULL; n = n->next) {
 		if (strcmp(n->service, service) == 0 &&
 		    (node == NULL || strcmp(n->name, node) == 0) &&
-		    is_owner(n, requester)) {
-			fn(ud, n->name, n->owner, "owner");
+		    (a = aff_of(n, requester)) != PS_AFF_NONE) {
+			fn(ud, n->name, requester, aff_names[a]);
 		}
 	}
 	return PUBSUB_OK;
 }
 
+/* Drop jid's subscriptions to n (an outcast's, §8.9.2). */
+static void
+subs_drop_bare(struct ps_node *n, const char *jid)
+{
+	char key[1024];
+	size_t i = 0;
+
+	while (i < n->nsubs) {
+		if (same_bare(n->subs[i], jid)) {
+			sub_key(n, n->subs[i], key, sizeof(key));
+			store_del("ps-sub", key);
+			free(n->subs[i]);
+			n->subs[i] = n->subs[--n->nsubs];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* See pubsub.h. */
+int
+pubsub_set_affiliation(const char *service, const char *node,
+    const char *requester, const char *jid, const char *aff)
+{
+	struct ps_node *n;
+	char key[1024];
+	size_t i;
+	int a, rc;
+
+	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
+		return rc;
+	}
+	if (jid == NULL || *jid == '\0' || strchr(jid, '/') != NULL ||
+	    strlen(jid) > PUBSUB_MAX_NAME_BYTES ||
+	    strpbrk(jid, " \t\n") != NULL) {
+		return PUBSUB_ERR_INVALID_JID;
+	}
+	if (aff == NULL || parse_enum(aff, aff_names, 5, &a) != 0) {
+		return PUBSUB_ERR_BAD_CONFIG;
+	}
+	if (same_bare(n->owner, jid)) {
+		/* The creator stays the owner (§8.9.2.4 keeps one owner). */
+		return a == PS_AFF_OWNER ? PUBSUB_OK : PUBSUB_ERR_BAD_CONFIG;
+	}
+	sub_key(n, jid, key, sizeof(key));
+	for (i = 0; i < n->naffs; i++) {
+		if (strcmp(n->affs[i].jid, jid) == 0) {
+			break;
+		}
+	}
+	if (a == PS_AFF_NONE) {
+		if (i < n->naffs) {
+			if (store_del("ps-aff", key) != 0) {
+				return PUBSUB_ERR_STORE;
+			}
+			free(n->affs[i].jid);
+			n->affs[i] = n->affs[--n->naffs];
+		}
+		return PUBSUB_OK;
+	}
+	if (i == n->naffs && n->naffs >= PUBSUB_MAX_AFFS) {
+		return PUBSUB_ERR_BAD_CONFIG;
+	}
+	if (store_put("ps-aff", key, aff_names[a]) != 0) {
+		return PUBSUB_ERR_STORE;
+	}
+	if (i == n->naffs) {
+		aff_add_mem(n, jid, (enum ps_aff)a);
+	} else {
+		n->affs[i].aff = (enum ps_aff)a;
+	}
+	if (a == PS_AFF_OUTCAST) {
+		subs_drop_bare(n, jid);
+	}
+	return PUBSUB_OK;
+}
+
+/* See pubsub.h. */
+int
+pubsub_node_meta(const char *service, const char *node,
+    const char *requester, struct pubsub_config *out)
+{
+	struct ps_node *n = node_find(service, node);
+	int rc;
+
+	if (n == NULL) {
+		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	if (n->cfg.access_model != PUBSUB_ACCESS_OPEN ||
+	    aff_of(n, requester) == PS_AFF_OUTCAST) {
+		if ((rc = can_read(n, requester)) != PUBSUB_OK) {
+			return rc;
+		}
+	}
+	*out = n->cfg;
+	return PUBSUB_OK;
+}
+
 /* ---- reload ---- */
+
+/* Split v at tabs into at most max fields (copies in buf, cap bytes);
+ * empty fields are kept.  The number of fields, or -1 if too many. */
+static int
+split_tabs(const char *v, char *buf, size_t cap, char **f, int max)
+{
+	int n = 0;
+	char *p;
+
+	snprintf(buf, cap, "%s", v);
+	for (p = buf;; p++) {
+		if (n == max) {
+			return -1;
+		}
+		f[n++] = p;
+		if ((p = strchr(p, '\t')) == NULL) {
+			return n;
+		}
+		*p = '\0';
+	}
+}
+
+/* A stored small number in [lo, hi]; 0 or -1. */
+static int
+field_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long l = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || l < lo || l > hi) {
+		return -1;
+	}
+	*out = (int)l;
+	return 0;
+}
+
+#define NODE_FIELDS_OLD	10	/* up to TITLE */
+#define NODE_FIELDS	14
 
 static int
 load_node(void *ud, const char *key, const char *value)
 {
 	struct pubsub_config c;
-	char service[512], name[PUBSUB_MAX_NAME_BYTES + 1], owner[512];
-	int a, p, s, off = 0;
+	char service[512], name[PUBSUB_MAX_NAME_BYTES + 1];
+	char buf[8192], *f[NODE_FIELDS];
+	int a, p, s, ir, nf;
 	int *bad = ud;
 
 	pubsub_config_default(&c);
+	nf = split_tabs(value, buf, sizeof(buf), f, NODE_FIELDS);
 	if (sscanf(key, "%511s %256s", service, name) != 2 ||
-	    sscanf(value, "%511[^\t]\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%n",
-	    owner, &c.max_items, &c.persist_items, &a, &p, &c.notify_retract,
-	    &c.itemreply_publisher, &s, &c.deliver_payloads, &off) != 9 ||
-	    off == 0 || a < 0 || a > 3 || p < 0 || p > 2 || s < 0 || s > 2 ||
-	    c.max_items < 1 || c.max_items > PUBSUB_MAX_ITEMS_PER_NODE) {
+	    (nf != NODE_FIELDS_OLD && nf != NODE_FIELDS) || *f[0] == '\0' ||
+	    field_int(f[1], 1, 1 << 30, &c.max_items) != 0 ||
+	    field_int(f[2], 0, 1, &c.persist_items) != 0 ||
+	    field_int(f[3], 0, 3, &a) != 0 || field_int(f[4], 0, 2, &p) != 0 ||
+	    field_int(f[5], 0, 1, &c.notify_retract) != 0 ||
+	    field_int(f[6], 0, 2, &ir) != 0 || field_int(f[7], 0, 2, &s) != 0 ||
+	    field_int(f[8], 0, 1, &c.deliver_payloads) != 0 ||
+	    (nf == NODE_FIELDS &&
+	    (field_int(f[10], 0, 1, &c.deliver_notifications) != 0 ||
+	    field_int(f[11], 0, 1, &c.notify_delete) != 0))) {
 		*bad = 1;
 		return 1;
+	}
+	/* A lowered pubsub_max_items applies to the nodes already there. */
+	if (c.max_items > pubsub_max_items()) {
+		c.max_items = pubsub_max_items();
 	}
 	c.access_model = (enum pubsub_access)a;
 	c.publish_model = (enum pubsub_publish_model)p;
 	c.send_last = (enum pubsub_send_last)s;
-	snprintf(c.title, sizeof(c.title), "%s", value + off);
-	node_new(service, name, owner, &c);
+	c.itemreply = (enum pubsub_itemreply)ir;
+	snprintf(c.title, sizeof(c.title), "%s", f[9]);
+	if (nf == NODE_FIELDS) {
+		snprintf(c.description, sizeof(c.description), "%s", f[12]);
+		snprintf(c.payload_type, sizeof(c.payload_type), "%s", f[13]);
+	}
+	node_new(service, name, f[0], &c);
 	return 0;
 }
 
@@ -1146,7 +1578,7 @@ static void
 load_items(void)
 {
 	char **keys = store_keys("ps-item", NULL, NULL);
-	char *k, *node, *rest, *id;
+	char *k, *node, *rest, *id, *pub;
 	const char *v, *tab;
 	struct ps_node *n;
 	size_t i;
@@ -1158,8 +1590,17 @@ load_items(void)
 		    split_key(k, &node, &rest) == 0 &&
 		    (n = node_find(k, node)) != NULL) {
 			id = xstrndup(v, (size_t)(tab - v));
-			item_add_mem(n, id, tab + 1,
-			    strtoull(rest, NULL, 16));
+			v = tab + 1;
+			/* "ID\tPAYLOAD" (older) or "ID\tPUBLISHER\tPAYLOAD" */
+			if (*v == '\0' || *v == '<' ||
+			    (tab = strchr(v, '\t')) == NULL) {
+				pub = xstrdup("");
+			} else {
+				pub = xstrndup(v, (size_t)(tab - v));
+				v = tab + 1;
+			}
+			item_add_mem(n, id, pub, v, strtoull(rest, NULL, 16));
+			free(pub);
 			free(id);
 		}
 		free(k);
@@ -1183,6 +1624,34 @@ load_sub(void *ud, const char *key, const char *value)
 	return 0;
 }
 
+static int
+load_aff(void *ud, const char *key, const char *value)
+{
+	char *k = xstrdup(key), *node, *jid;
+	struct ps_node *n;
+	int a;
+
+	(void)ud;
+	if (split_key(k, &node, &jid) == 0 &&
+	    (n = node_find(k, node)) != NULL &&
+	    parse_enum(value, aff_names, 4, &a) == 0) {
+		aff_add_mem(n, jid, (enum ps_aff)a);
+	}
+	free(k);
+	return 0;
+}
+
+/* See pubsub.h. */
+void
+pubsub_set_policy(const struct pubsub_policy *p)
+{
+	if (p != NULL) {
+		policy = *p;
+	} else {
+		memset(&policy, 0, sizeof(policy));
+	}
+}
+
 int
 pubsub_init(const struct pubsub_hooks *h)
 {
@@ -1199,6 +1668,7 @@ pubsub_init(const struct pubsub_hooks *h)
 	}
 	load_items();
 	store_foreach("ps-sub", NULL, load_sub, NULL);
+	store_foreach("ps-aff", NULL, load_aff, NULL);
 	return 0;
 }
 
@@ -1210,6 +1680,8 @@ pubsub_shutdown(void)
 	}
 	memset(&hooks, 0, sizeof(hooks));
 	next_seq = 1;
+	hold_on = 0;
+	held_clear();
 }
 
 /* See pubsub.h. */
@@ -1230,10 +1702,21 @@ pubsub_service_remove(const char *service)
 			    n->name);
 			store_del_prefix("ps-item", key);
 			store_del_prefix("ps-sub", key);
+			store_del_prefix("ps-aff", key);
 			node_unlink_free(n);
 			continue;
 		}
-		/* its subscriptions elsewhere go too */
+		/* its affiliations and subscriptions elsewhere go too */
+		for (i = 0; i < n->naffs; ) {
+			if (same_bare(n->affs[i].jid, service)) {
+				sub_key(n, n->affs[i].jid, key, sizeof(key));
+				store_del("ps-aff", key);
+				free(n->affs[i].jid);
+				n->affs[i] = n->affs[--n->naffs];
+			} else {
+				i++;
+			}
+		}
 		for (i = 0; i < n->nsubs; ) {
 			if (same_bare(n->subs[i], service)) {
 				sub_key(n, n->subs[i], key, sizeof(key));

@@ -15,13 +15,17 @@
 
 #include <stddef.h>
 
-/* Limits (XEP-0060 §7.1.3.6, §8.1.3). */
-#define PUBSUB_MAX_ITEMS_PER_NODE	256	/* hard cap, also "max" */
-#define PUBSUB_MAX_PAYLOAD_BYTES	(256 * 1024) /* serialised item */
-#define PUBSUB_MAX_NODES_PER_SERVICE	128
-#define PUBSUB_MAX_NAME_BYTES		256	/* node name, item id */
-#define PUBSUB_MAX_TITLE_BYTES		256
-#define PUBSUB_DEFAULT_MAX_ITEMS	10
+#include "uxlimits.h"
+
+/*
+ * The limits (XEP-0060 §7.1.3.6, §8.1.3) come from the configuration:
+ * pubsub_max_items (the cap of pubsub#max_items, also what "max" means),
+ * pubsub_max_payload_bytes (one serialised item), pubsub_max_nodes (the
+ * pubsub.<domain> service) and pep_max_nodes (each account); defaults in
+ * uxlimits.h.  A service whose name holds '@' is an account's (PEP).
+ */
+#define PUBSUB_DEFAULT_MAX_ITEMS	20	/* a service node's default */
+#define PEP_DEFAULT_MAX_ITEMS		1	/* a PEP node's (XEP-0163 §4.3) */
 #define PUBSUB_ID_BYTES			(PUBSUB_MAX_NAME_BYTES + 1)
 
 enum pubsub_access {
@@ -43,17 +47,28 @@ enum pubsub_send_last {
 	PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE,
 };
 
+/* pubsub#itemreply; the numbers are stored (ps-node records). */
+enum pubsub_itemreply {
+	PUBSUB_ITEMREPLY_OWNER = 0,
+	PUBSUB_ITEMREPLY_PUBLISHER = 1,
+	PUBSUB_ITEMREPLY_NONE = 2,
+};
+
 /* The node configuration (XEP-0060 §16.4.4 pubsub#node_config). */
 struct pubsub_config {
-	int	max_items;		/* 1..PUBSUB_MAX_ITEMS_PER_NODE */
+	int	max_items;		/* 1..pubsub_max_items */
 	int	persist_items;
 	enum pubsub_access access_model;
 	enum pubsub_publish_model publish_model;
 	int	notify_retract;
-	int	itemreply_publisher;	/* itemreply: 1 publisher, 0 owner */
+	enum pubsub_itemreply itemreply; /* publisher: items name it */
 	enum pubsub_send_last send_last;
 	int	deliver_payloads;
+	int	deliver_notifications;	/* item events at all */
+	int	notify_delete;
 	char	title[PUBSUB_MAX_TITLE_BYTES + 1];
+	char	description[PUBSUB_MAX_TITLE_BYTES + 1];
+	char	payload_type[PUBSUB_MAX_TITLE_BYTES + 1]; /* pubsub#type */
 };
 
 /* Every failure, mapped by pubsub_err_condition() and pubsub_err_child(). */
@@ -116,15 +131,36 @@ struct pubsub_hooks {
 	void	*ud;
 };
 
-/* Load nodes, items and subscriptions from the open store; hooks copied.
- * Returns 0, or -1 if the store holds an unreadable node record. */
-int	pubsub_init(const struct pubsub_hooks *hooks);
-/* Drop all in-memory state (the store is untouched). */
-void	pubsub_shutdown(void);
+/*
+ * What a service decides beyond the node configuration (the pubsub.<domain>
+ * component sets it; PEP needs none): is_admin says bare is an owner of
+ * every node of service (its administrators), expose_publisher that
+ * service's items always carry their publisher's JID.  Either may be NULL.
+ */
+struct pubsub_policy {
+	int	(*is_admin)(const char *service, const char *bare);
+	int	(*expose_publisher)(const char *service);
+};
 
-/* The defaults for a new node (PUBSUB_DEFAULT_MAX_ITEMS, persist on,
- * access open, publishers, notify_retract on, deliver_payloads on). */
+/* Load nodes, items, affiliations and subscriptions from the open store;
+ * hooks copied.  Returns 0, or -1 if the store holds an unreadable node
+ * record. */
+int	pubsub_init(const struct pubsub_hooks *hooks);
+/* Drop all in-memory state (the store is untouched; the policy stays). */
+void	pubsub_shutdown(void);
+/* Set the policy (copied; NULL: none). */
+void	pubsub_set_policy(const struct pubsub_policy *p);
+
+/* The defaults for a new service node, as Prosody's: max_items
+ * PUBSUB_DEFAULT_MAX_ITEMS, persist on, access open, publishers,
+ * send_last never, itemreply none, every notification on. */
 void	pubsub_config_default(struct pubsub_config *c);
+/* The defaults for a new node of service: pubsub_config_default, or for
+ * an account's (PEP) pubsub_config_pep_default. */
+void	pubsub_config_default_for(const char *service,
+	    struct pubsub_config *c);
+/* The most items a node may keep (pubsub_max_items). */
+int	pubsub_max_items(void);
 /*
  * Set one form field (var such as "pubsub#max_items", value as in the
  * form; "max" allowed for max_items).  Unknown vars other than FORM_TYPE
@@ -139,8 +175,8 @@ int	pubsub_config_get(const struct pubsub_config *c, const char *var,
 /* The vars pubsub_config_get knows, NULL-terminated; static. */
 const char *const *pubsub_config_vars(void);
 
-/* Create node in service, owned by requester (cfg NULL: defaults).
- * CONFLICT, MAX_NODES, NODEID_REQUIRED, STORE. */
+/* Create node in service, owned by requester (cfg NULL: the defaults
+ * for service).  CONFLICT, MAX_NODES, NODEID_REQUIRED, STORE. */
 int	pubsub_create(const char *service, const char *node,
 	    const char *requester, const struct pubsub_config *cfg);
 /* Copy the node's config to out. ITEM_NOT_FOUND, FORBIDDEN (not owner). */
@@ -170,30 +206,38 @@ struct pubsub_precond {
  * (PUBSUB_ID_BYTES).  A same id replaces the item and moves it to newest.
  * With autocreate, an absent node is created with defaults and the
  * preconditions applied (PEP, XEP-0163 §3).  Each precondition must equal
- * the node's field or PRECONDITION is returned.  Also FORBIDDEN,
- * PAYLOAD_TOO_BIG, ITEM_NOT_FOUND, MAX_NODES, STORE.  Notifies subscribers.
+ * the node's field or PRECONDITION is returned (the field's var is then
+ * pubsub_precondition_var()).  Also FORBIDDEN, PAYLOAD_TOO_BIG (nothing
+ * stored, nobody notified), ITEM_NOT_FOUND, MAX_NODES, STORE.  The item
+ * records requester's bare JID as its publisher.  Notifies subscribers.
  */
 int	pubsub_publish(const char *service, const char *node,
 	    const char *requester, const char *id, const char *payload,
 	    const struct pubsub_precond *pre, size_t npre, int autocreate,
 	    char *id_out);
+/* The var of the precondition that failed last (static; "" if none). */
+const char *pubsub_precondition_var(void);
 /* Retract item id; with notify_retract, subscribers get <retract/>.
  * ITEM_REQUIRED, ITEM_NOT_FOUND, FORBIDDEN. */
 int	pubsub_retract(const char *service, const char *node,
 	    const char *requester, const char *id, int notify);
 
 /*
- * Call fn for items newest first: the one with id (if id set), else the
- * max newest (0: all).  id and payload are borrowed for the call.
- * ITEM_NOT_FOUND (node or id), NOT_AUTHORIZED_*, NOT_ALLOWED_WHITELIST.
+ * Call fn for the item with id (if id set), else for the max newest (0:
+ * all), oldest first.  publisher is the item's publisher when the node
+ * shows it (the service's expose_publisher, or pubsub#itemreply
+ * publisher), else NULL.  All borrowed for the call.  ITEM_NOT_FOUND
+ * (node or id), NOT_AUTHORIZED_*, NOT_ALLOWED_WHITELIST, FORBIDDEN
+ * (outcast).
  */
 int	pubsub_items(const char *service, const char *node,
 	    const char *requester, const char *id, size_t max,
-	    void (*fn)(void *ud, const char *id, const char *payload),
-	    void *ud);
+	    void (*fn)(void *ud, const char *id, const char *publisher,
+	    const char *payload), void *ud);
 
 /* Subscribe jid (its bare JID must be requester's) to node; the last
- * item is sent if send_last_published_item says so (§6.1.7).
+ * item is sent if send_last_published_item says so (§6.1.7), or held
+ * until pubsub_release_last() while pubsub_hold_last() is on.
  * INVALID_JID, ITEM_NOT_FOUND, NOT_AUTHORIZED_*, NOT_ALLOWED_WHITELIST. */
 int	pubsub_subscribe(const char *service, const char *node,
 	    const char *requester, const char *jid);
@@ -206,8 +250,18 @@ int	pubsub_unsubscribe(const char *service, const char *node,
 int	pubsub_subscriptions(const char *service, const char *node,
 	    const char *requester, int owner_view,
 	    void (*fn)(void *ud, const char *node, const char *jid), void *ud);
-/* Affiliations (node, jid, "owner"/"publisher"/"member") in service as
- * seen by requester: its own, or every one of node for its owner. */
+/*
+ * While on, the last item a subscription sends waits until
+ * pubsub_release_last(), so the subscribe result can leave first
+ * (§6.1.7 follows §6.1.2).  pubsub_release_last() sends it (if the node
+ * still has an item) and turns the hold off.
+ */
+void	pubsub_hold_last(void);
+void	pubsub_release_last(void);
+
+/* Affiliations (node, jid, "owner"/"publisher"/"member"/"outcast") in
+ * service as seen by requester: its own, or every one of node for its
+ * owner. */
 int	pubsub_affiliations(const char *service, const char *node,
 	    const char *requester, int owner_view,
 	    void (*fn)(void *ud, const char *node, const char *jid,
@@ -217,6 +271,24 @@ int	pubsub_affiliations(const char *service, const char *node,
  * Prosody): one item, presence access, last item on subscription and
  * presence. */
 void	pubsub_config_pep_default(struct pubsub_config *c);
+/*
+ * Set jid's affiliation with node (§8.9.2) to aff: "owner", "publisher",
+ * "member", "outcast" or "none" (removed).  Owners only (FORBIDDEN);
+ * ITEM_NOT_FOUND; INVALID_JID; BAD_CONFIG for another affiliation or for
+ * changing the creator's.  An outcast loses its subscriptions.
+ */
+int	pubsub_set_affiliation(const char *service, const char *node,
+	    const char *requester, const char *jid, const char *aff);
+
+/*
+ * The configuration of node for disco (§5.4 meta-data) and node lists:
+ * 0 with *out filled when requester may see the node (everyone but an
+ * outcast or, for presence/roster/whitelist nodes, who cannot read it),
+ * else ITEM_NOT_FOUND or the access error.
+ */
+int	pubsub_node_meta(const char *service, const char *node,
+	    const char *requester, struct pubsub_config *out);
+
 /* PEP (XEP-0163 §4.3.2): send jid the newest item of node, if it has
  * one, send_last_published_item is not "never" and jid may read it.
  * Returns 1 when sent. */
@@ -226,9 +298,10 @@ int	pubsub_send_last(const char *service, const char *node,
 void	pubsub_nodes(const char *service,
 	    void (*fn)(void *ud, const char *node), void *ud);
 
-/* Drop service's nodes with their items and subscriptions, and the
- * subscriptions of the JID service (an account) to any node: the
- * account was deleted.  Nobody is notified. */
+/* Drop service's nodes with their items, subscriptions and
+ * affiliations, and the subscriptions and affiliations of the JID
+ * service (an account) with any node: the account was deleted.  Nobody
+ * is notified. */
 void	pubsub_service_remove(const char *service);
 
 /* Number of nodes in service (for disco and the limit). */

@@ -1,21 +1,95 @@
 /*
  * pubsub_iq.c - XEP-0060 requests as XML: see pubsub_iq.h.
  *
- * Handled: create (with a configure form), publish (with publish-options,
- * §7.1.5), retract (§7.2), items (all, by id, max_items; §6.5),
- * subscribe/unsubscribe (§6.1, §6.2), subscriptions and affiliations
- * (§5.6, §5.7, §8.8, §8.9), and in the #owner namespace configure get/set
- * (§8.2), delete (§8.4) and purge (§8.5).  Payloads are kept serialised in
- * the core and parsed back here for item replies.
+ * Handled: create (named or instant, with a configure form), publish
+ * (with publish-options, §7.1.5), retract (§7.2), items (all, by id,
+ * max_items; §6.5), subscribe/unsubscribe (§6.1, §6.2), subscriptions and
+ * affiliations (§5.6, §5.7, §8.8, §8.9), and in the #owner namespace
+ * configure get/set (§8.2), default (§8.3), delete (§8.4), purge (§8.5)
+ * and affiliations get/set (§8.9).  Payloads are kept serialised in the
+ * core and parsed back here for item replies.  The forms are laid out as
+ * Prosody's (labels, options, order), which clients and Prosody's test
+ * suite compare.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "config.h"
 #include "ns.h"
 #include "pubsub.h"
 #include "pubsub_iq.h"
+#include "stanza.h"
+#include "tls.h"
 #include "xml.h"
+
+/* One field of the node configuration form (XEP-0060 §16.4.4). */
+struct form_field {
+	const char *var;
+	const char *name;	/* Prosody's name, used in error texts */
+	const char *type;
+	const char *label;	/* NULL: none */
+	const char *const *options; /* value, label pairs; NULL-ended */
+};
+
+static const char *const opt_access[] = {
+	"authorize", "authorize", "open", "open", "presence", "presence",
+	"roster", "roster", "whitelist", "whitelist", NULL,
+};
+static const char *const opt_publish[] = {
+	"publishers", "publishers", "subscribers", "subscribers",
+	"open", "open", NULL,
+};
+static const char *const opt_send_last[] = {
+	"never", "never", "on_sub", "on_sub",
+	"on_sub_and_presence", "on_sub_and_presence", NULL,
+};
+static const char *const opt_notification[] = {
+	"normal", "Messages of type normal",
+	"headline", "Messages of type headline", NULL,
+};
+static const char *const opt_itemreply[] = {
+	"owner", "Include the node owner's JID",
+	"publisher", "Include the item publisher's JID",
+	"none", "Don't include any JID with items", NULL,
+};
+
+static const struct form_field form_fields[] = {
+	{ "pubsub#title", "title", "text-single", "Title", NULL },
+	{ "pubsub#description", "description", "text-single", "Description",
+	    NULL },
+	{ "pubsub#type", "payload_type", "text-single", "The type of node "
+	    "data, usually specified by the namespace of the payload (if any)",
+	    NULL },
+	{ "pubsub#max_items", "max_items", "text-single",
+	    "Max # of items to persist", NULL },
+	{ "pubsub#persist_items", "persist_items", "boolean",
+	    "Persist items to storage", NULL },
+	{ "pubsub#access_model", "access_model", "list-single",
+	    "Specify the subscriber model", opt_access },
+	{ "pubsub#roster_groups_allowed", "roster_groups_allowed",
+	    "list-multi", "Roster groups allowed to subscribe", NULL },
+	{ "pubsub#publish_model", "publish_model", "list-single",
+	    "Specify the publisher model", opt_publish },
+	{ "pubsub#send_last_published_item", "send_last_published_item",
+	    "list-single", NULL, opt_send_last },
+	{ "pubsub#deliver_notifications", "notify_items", "boolean",
+	    "Whether to deliver event notifications", NULL },
+	{ "pubsub#deliver_payloads", "include_payload", "boolean",
+	    "Whether to deliver payloads with event notifications", NULL },
+	{ "pubsub#notification_type", "notification_type", "list-single",
+	    "Specify the delivery style for notifications", opt_notification },
+	{ "pubsub#notify_delete", "notify_delete", "boolean",
+	    "Whether to notify subscribers when the node is deleted", NULL },
+	{ "pubsub#notify_retract", "notify_retract", "boolean",
+	    "Whether to notify subscribers when items are removed from the "
+	    "node", NULL },
+	{ "pubsub#itemreply", "itemreply", "list-single",
+	    "Specify whose JID to include as the publisher of items",
+	    opt_itemreply },
+};
+#define NFORM_FIELDS	(sizeof(form_fields) / sizeof(form_fields[0]))
 
 /* Apply a submitted data form's fields to c (§8.2.4); FORM_TYPE ignored. */
 static int
@@ -44,9 +118,11 @@ form_apply(const struct xml_node *x, struct pubsub_config *c)
 static void
 form_add(struct xml_node *parent, const struct pubsub_config *c)
 {
-	struct xml_node *x, *f;
-	const char *const *var;
-	char val[PUBSUB_MAX_TITLE_BYTES + 1];
+	const struct form_field *ff;
+	const char *const *o;
+	struct xml_node *x, *f, *opt, *v;
+	char val[PUBSUB_MAX_TITLE_BYTES + 1], num[16];
+	size_t i;
 
 	x = xml_add(parent, "x", NS_DATA);
 	xml_set_attr(x, "type", "form");
@@ -54,12 +130,47 @@ form_add(struct xml_node *parent, const struct pubsub_config *c)
 	xml_set_attr(f, "var", "FORM_TYPE");
 	xml_set_attr(f, "type", "hidden");
 	xml_add_text_child(f, "value", NS_DATA, NS_PUBSUB_NODE_CONFIG);
-	for (var = pubsub_config_vars(); *var != NULL; var++) {
-		pubsub_config_get(c, *var, val, sizeof(val));
+	for (i = 0; i < NFORM_FIELDS; i++) {
+		ff = &form_fields[i];
 		f = xml_add(x, "field", NS_DATA);
-		xml_set_attr(f, "var", *var);
-		xml_add_text_child(f, "value", NS_DATA, val);
+		xml_set_attr(f, "var", ff->var);
+		if (ff->label != NULL) {
+			xml_set_attr(f, "label", ff->label);
+		}
+		xml_set_attr(f, "type", ff->type);
+		if (strcmp(ff->var, "pubsub#max_items") == 0) {
+			/* XEP-0122 §5: an integer, or "max" (§16.4.4) */
+			v = xml_add(f, "validate", NS_XDATA_VALIDATE);
+			xml_set_attr(v, "datatype", "pubsub:integer-or-max");
+			v = xml_add(v, "range", NULL);
+			xml_set_attr(v, "min", "1");
+			snprintf(num, sizeof(num), "%d", pubsub_max_items());
+			xml_set_attr(v, "max", num);
+		}
+		for (o = ff->options; o != NULL && *o != NULL; o += 2) {
+			opt = xml_add(f, "option", NS_DATA);
+			xml_set_attr(opt, "label", o[1]);
+			xml_add_text_child(opt, "value", NS_DATA, o[0]);
+		}
+		if (pubsub_config_get(c, ff->var, val, sizeof(val)) == 0 &&
+		    *val != '\0') {
+			xml_add_text_child(f, "value", NS_DATA, val);
+		}
 	}
+}
+
+/* The var's Prosody name ("access_model"), for error texts. */
+static const char *
+field_name(const char *var)
+{
+	size_t i;
+
+	for (i = 0; i < NFORM_FIELDS; i++) {
+		if (strcmp(form_fields[i].var, var) == 0) {
+			return form_fields[i].name;
+		}
+	}
+	return var;
 }
 
 /* Submitted form child x of el, or NULL. */
@@ -71,22 +182,44 @@ form_of(const struct xml_node *el)
 
 static int
 do_create(const char *svc, const char *req, const struct xml_node *ps,
-    const struct xml_node *create)
+    const struct xml_node *create, struct xml_node **reply)
 {
 	struct pubsub_config c;
 	const struct xml_node *x = form_of(xml_child(ps, "configure", NS_PUBSUB));
 	const char *node = xml_attr(create, "node");
-	int rc;
+	unsigned char rnd[8];
+	char gen[2 * sizeof(rnd) + 1];
+	struct xml_node *r;
+	size_t i;
+	int rc, tries;
 
-	pubsub_config_default(&c);
+	pubsub_config_default_for(svc, &c);
 	if (x != NULL && (rc = form_apply(x, &c)) != 0) {
 		return rc;
 	}
-	if (node == NULL) {
-		/* Instant nodes (§8.1.2) are not offered. */
-		return PUBSUB_ERR_NODEID_REQUIRED;
+	if (node != NULL) {
+		return pubsub_create(svc, node, req, &c);
 	}
-	return pubsub_create(svc, node, req, &c);
+	/* An instant node (§8.1.2): the service names it. */
+	for (tries = 0; tries < 4; tries++) {
+		if (tls_random(rnd, sizeof(rnd)) != 0) {
+			return PUBSUB_ERR_STORE;
+		}
+		for (i = 0; i < sizeof(rnd); i++) {
+			snprintf(gen + 2 * i, 3, "%02x", rnd[i]);
+		}
+		if ((rc = pubsub_create(svc, gen, req, &c)) !=
+		    PUBSUB_ERR_CONFLICT) {
+			break;
+		}
+	}
+	if (rc != PUBSUB_OK) {
+		return rc;
+	}
+	r = xml_new("pubsub", NS_PUBSUB);
+	xml_set_attr(xml_add(r, "create", NULL), "node", gen);
+	*reply = r;
+	return PUBSUB_OK;
 }
 
 #define PRECOND_MAX	16
@@ -125,7 +258,7 @@ do_publish(const char *svc, const char *req, const struct xml_node *ps,
 		pre[npre].value = v ? xml_text(v) : "";
 		npre++;
 	}
-	buf_init(&b, PUBSUB_MAX_PAYLOAD_BYTES + 1);
+	buf_init(&b, config_get()->pubsub_max_payload_bytes + 1);
 	payload = item ? xml_child(item, NULL, NULL) : NULL;
 	if (payload != NULL) {
 		xml_serialize(payload, "", &b);
@@ -154,13 +287,17 @@ struct items_ctx {
 };
 
 static void
-add_item(void *ud, const char *id, const char *payload)
+add_item(void *ud, const char *id, const char *publisher,
+    const char *payload)
 {
 	struct items_ctx *ic = ud;
 	struct xml_node *it = xml_add(ic->items, "item", NULL), *frag, *c;
 	int err;
 
 	xml_set_attr(it, "id", id);
+	if (publisher != NULL) {
+		xml_set_attr(it, "publisher", publisher);
+	}
 	if (*payload == '\0') {
 		return;
 	}
@@ -240,10 +377,12 @@ add_aff(void *ud, const char *node, const char *jid, const char *aff)
 {
 	struct xml_node *a = xml_add(ud, "affiliation", NULL);
 
-	xml_set_attr(a, "node", node);
-	/* Only the owner's list names the jid (§8.9.1 vs §5.7). */
+	/* The owner's list of one node names jids (§8.9.1.2), the
+	 * entity's own list names nodes (§5.7.2). */
 	if (strcmp(((struct xml_node *)ud)->ns, NS_PUBSUB_OWNER) == 0) {
 		xml_set_attr(a, "jid", jid);
+	} else {
+		xml_set_attr(a, "node", node);
 	}
 	xml_set_attr(a, "affiliation", aff);
 }
@@ -303,6 +442,55 @@ do_subscribe(const char *svc, const char *req, const struct xml_node *el,
 	return PUBSUB_OK;
 }
 
+/* §6.2: the reply names the subscription, now "none" (as Prosody). */
+static int
+do_unsubscribe(const char *svc, const char *req, const struct xml_node *el,
+    struct xml_node **reply)
+{
+	const char *node = xml_attr(el, "node"), *jid = xml_attr(el, "jid");
+	struct xml_node *r, *s;
+	int rc;
+
+	if (node == NULL) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	if (jid == NULL) {
+		return PUBSUB_ERR_INVALID_JID;
+	}
+	if ((rc = pubsub_unsubscribe(svc, node, req, jid)) != 0) {
+		return rc;
+	}
+	r = xml_new("pubsub", NS_PUBSUB);
+	s = xml_add(r, "subscription", NULL);
+	xml_set_attr(s, "node", node);
+	xml_set_attr(s, "jid", jid);
+	xml_set_attr(s, "subscription", "none");
+	*reply = r;
+	return PUBSUB_OK;
+}
+
+/* §8.9.2: every <affiliation/> applied in turn; the first error stops. */
+static int
+set_affiliations(const char *svc, const char *req, const struct xml_node *el)
+{
+	const struct xml_node *a;
+	const char *node = xml_attr(el, "node");
+	int rc;
+
+	if (node == NULL) {
+		return PUBSUB_ERR_NODEID_REQUIRED;
+	}
+	for (a = xml_child(el, "affiliation", NS_PUBSUB_OWNER); a != NULL;
+	    a = xml_next(a, "affiliation", NS_PUBSUB_OWNER)) {
+		rc = pubsub_set_affiliation(svc, node, req,
+		    xml_attr(a, "jid"), xml_attr(a, "affiliation"));
+		if (rc != PUBSUB_OK) {
+			return rc;
+		}
+	}
+	return PUBSUB_OK;
+}
+
 static int
 handle_user(const char *svc, const char *req, int is_set,
     const struct xml_node *ps, int autocreate, struct xml_node **reply)
@@ -311,7 +499,7 @@ handle_user(const char *svc, const char *req, int is_set,
 	const char *notify;
 
 	if ((op = xml_child(ps, "create", NS_PUBSUB)) != NULL && is_set) {
-		return do_create(svc, req, ps, op);
+		return do_create(svc, req, ps, op, reply);
 	}
 	if ((op = xml_child(ps, "publish", NS_PUBSUB)) != NULL && is_set) {
 		return do_publish(svc, req, ps, op, autocreate, reply);
@@ -331,11 +519,7 @@ handle_user(const char *svc, const char *req, int is_set,
 		return do_subscribe(svc, req, op, reply);
 	}
 	if ((op = xml_child(ps, "unsubscribe", NS_PUBSUB)) != NULL && is_set) {
-		if (xml_attr(op, "node") == NULL) {
-			return PUBSUB_ERR_NODEID_REQUIRED;
-		}
-		return pubsub_unsubscribe(svc, xml_attr(op, "node"), req,
-		    xml_attr(op, "jid") ? xml_attr(op, "jid") : "");
+		return do_unsubscribe(svc, req, op, reply);
 	}
 	if ((op = xml_child(ps, "items", NS_PUBSUB)) != NULL && !is_set) {
 		return do_items(svc, req, op, reply);
@@ -372,6 +556,7 @@ handle_owner(const char *svc, const char *req, int is_set,
 			if ((x = form_of(op)) == NULL) {
 				return PUBSUB_ERR_BAD_REQUEST_XML;
 			}
+			/* §8.2.4: fields not in the form keep their values */
 			if (strcmp(xml_attr(x, "type") ? xml_attr(x, "type") :
 			    "", "cancel") == 0) {
 				return PUBSUB_OK;
@@ -404,9 +589,20 @@ handle_owner(const char *svc, const char *req, int is_set,
 	    !is_set) {
 		return do_list(svc, req, op, NS_PUBSUB_OWNER, 1, reply);
 	}
-	if ((op = xml_child(ps, "affiliations", NS_PUBSUB_OWNER)) != NULL &&
-	    !is_set) {
+	if ((op = xml_child(ps, "affiliations", NS_PUBSUB_OWNER)) != NULL) {
+		if (is_set) {
+			return set_affiliations(svc, req, op);
+		}
 		return do_list(svc, req, op, NS_PUBSUB_OWNER, 0, reply);
+	}
+	if ((op = xml_child(ps, "default", NS_PUBSUB_OWNER)) != NULL &&
+	    !is_set) {
+		/* §8.3: the default configuration of a new node */
+		pubsub_config_default_for(svc, &c);
+		r = xml_new("pubsub", NS_PUBSUB_OWNER);
+		form_add(xml_add(r, "default", NULL), &c);
+		*reply = r;
+		return PUBSUB_OK;
 	}
 	return PUBSUB_ERR_FEATURE;
 }
@@ -434,10 +630,27 @@ pubsub_iq_error(struct xml_node *parent, int err)
 {
 	struct xml_node *e = xml_add(parent, "error", NULL);
 	const char *child = pubsub_err_child((enum pubsub_err)err);
+	char text[128];
 
 	xml_set_attr(e, "type", pubsub_err_type((enum pubsub_err)err));
 	xml_add(e, pubsub_err_condition((enum pubsub_err)err), NS_STANZAS);
+	if (err == PUBSUB_ERR_PRECONDITION && *pubsub_precondition_var()) {
+		snprintf(text, sizeof(text), "Field does not match: %s",
+		    field_name(pubsub_precondition_var()));
+		xml_add_text_child(e, "text", NS_STANZAS, text);
+	}
 	if (child != NULL) {
 		xml_add(e, child, NS_PUBSUB_ERRORS);
 	}
+}
+
+/* See pubsub_iq.h. */
+struct xml_node *
+pubsub_iq_error_reply(const struct xml_node *iq, int err)
+{
+	struct xml_node *reply = stanza_result(iq);
+
+	xml_set_attr(reply, "type", "error");
+	pubsub_iq_error(reply, err);
+	return reply;
 }

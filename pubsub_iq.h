@@ -25,5 +25,8 @@ int	pubsub_iq_handle(const char *service, const char *requester,
 /* Append to parent the <error type=...><COND xmlns=stanzas/>[<CHILD
  * xmlns=pubsub#errors/>]</error> for err (RFC 6120 §8.3, XEP-0060 §7). */
 void	pubsub_iq_error(struct xml_node *parent, int err);
+/* The error reply to iq for err: from/to swapped, same id, type error,
+ * the <error/> of pubsub_iq_error().  Caller frees. */
+struct xml_node *pubsub_iq_error_reply(const struct xml_node *iq, int err);
 
 #endif

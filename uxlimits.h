@@ -56,6 +56,11 @@
 #define MUC_SUBJECT_MAX	4096	/* bytes of a room subject */
 #define MUC_AFFS_MAX	10000	/* affiliations (with bans) per room */
 
+/* ---- publish-subscribe ---- */
+#define PUBSUB_MAX_NAME_BYTES	256	/* node name, item id */
+#define PUBSUB_MAX_TITLE_BYTES	256	/* title, description, type */
+#define PUBSUB_MAX_AFFS	1000	/* affiliations per node */
+
 /* ---- storage ---- */
 #define STORE_MAX_LINE	(4u * 1024 * 1024)	/* one escaped record */
 #define STORE_MAX_KINDS	256
@@ -83,5 +88,9 @@
 #define DEFAULT_SM_RESUME_TIMEOUT_S	300
 #define DEFAULT_SM_MAX_UNACKED	1000
 #define DEFAULT_STORE_BATCH_MS	50
+#define DEFAULT_PUBSUB_MAX_ITEMS	256	/* per node; also "max" */
+#define DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES	(256 * 1024)	/* one item */
+#define DEFAULT_PUBSUB_MAX_NODES	1000	/* pubsub.<domain> */
+#define DEFAULT_PEP_MAX_NODES	128	/* per account */
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "config.h"
 #include "log.h"
 #include "buf.h"
 #include "pubsub.h"
@@ -82,15 +83,18 @@ store_restart(void)
 	store_start();
 }
 
-/* Items collected newest first as "id=payload;". */
-static char got[8192];
+/* Items collected in the order given as "id=payload;", and their
+ * publishers as "id:publisher;" ("-" for none). */
+static char got[8192], pubs[1024];
 
 static void
-collect(void *ud, const char *id, const char *payload)
+collect(void *ud, const char *id, const char *publisher, const char *payload)
 {
 	(void)ud;
 	snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s=%s;", id,
 	    payload);
+	snprintf(pubs + strlen(pubs), sizeof(pubs) - strlen(pubs), "%s:%s;",
+	    id, publisher != NULL ? publisher : "-");
 }
 
 static const char *
@@ -98,6 +102,7 @@ items(const char *svc, const char *node, const char *req, const char *id,
     size_t max, int *rc)
 {
 	got[0] = '\0';
+	pubs[0] = '\0';
 	*rc = pubsub_items(svc, node, req, id, max, collect, NULL);
 	return got;
 }
@@ -157,6 +162,12 @@ test_config_form(void)
 		{ "pubsub#send_last_published_item", "on_sub_and_presence" },
 		{ "pubsub#deliver_payloads", "0" },
 		{ "pubsub#title", "My node" },
+		{ "pubsub#description", "About it" },
+		{ "pubsub#type", "urn:example" },
+		{ "pubsub#roster_groups_allowed", "" },
+		{ "pubsub#deliver_notifications", "0" },
+		{ "pubsub#notification_type", "headline" },
+		{ "pubsub#notify_delete", "0" },
 	};
 	struct pubsub_config c;
 	const char *const *v;
@@ -175,7 +186,15 @@ test_config_form(void)
 	}
 	CHECK(n == sizeof(pairs) / sizeof(pairs[0]));
 	CHECK(pubsub_config_set(&c, "pubsub#max_items", "max") == 0);
-	CHECK(c.max_items == PUBSUB_MAX_ITEMS_PER_NODE);
+	CHECK(c.max_items == DEFAULT_PUBSUB_MAX_ITEMS);
+	CHECK(pubsub_config_set(&c, "pubsub#itemreply", "none") == 0);
+	CHECK(c.itemreply == PUBSUB_ITEMREPLY_NONE);
+	CHECK(pubsub_config_set(&c, "pubsub#notification_type", "normal") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#roster_groups_allowed", "g") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#title", "a\tb") ==
+	    PUBSUB_ERR_BAD_CONFIG);
 	CHECK(pubsub_config_set(&c, "pubsub#persist_items", "true") == 0);
 	CHECK(c.persist_items == 1);
 	CHECK(pubsub_config_set(&c, "FORM_TYPE", "x") == 0);
@@ -208,7 +227,10 @@ test_create_configure_delete(void)
 	CHECK(pubsub_node_count(SVC) == 1);
 	/* The owner is the creator's bare JID. */
 	CHECK(pubsub_get_config(SVC, "n1", SVC "/laptop", &c) == 0);
-	CHECK(c.max_items == PUBSUB_DEFAULT_MAX_ITEMS);
+	/* An account's node has PEP's defaults (XEP-0163 §4.3). */
+	CHECK(c.max_items == PEP_DEFAULT_MAX_ITEMS);
+	CHECK(c.access_model == PUBSUB_ACCESS_PRESENCE);
+	CHECK(c.send_last == PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE);
 	CHECK(pubsub_get_config(SVC, "n1", "bob@localhost", &c) ==
 	    PUBSUB_ERR_FORBIDDEN);
 	CHECK(pubsub_get_config(SVC, "zz", SVC, &c) ==
@@ -228,8 +250,20 @@ test_create_configure_delete(void)
 	CHECK(pubsub_delete(SVC, "n1", SVC) == 0);
 	CHECK(pubsub_delete(SVC, "n1", SVC) == PUBSUB_ERR_ITEM_NOT_FOUND);
 	CHECK(pubsub_node_count(SVC) == 0);
-	/* Another service's node of the same name is another node. */
+	/* Another service's node of the same name is another node, with
+	 * the service defaults (as Prosody's). */
 	CHECK(pubsub_create(PS, "n1", "carol@localhost", NULL) == 0);
+	CHECK(pubsub_get_config(PS, "n1", "carol@localhost", &c) == 0);
+	CHECK(c.max_items == PUBSUB_DEFAULT_MAX_ITEMS);
+	CHECK(c.access_model == PUBSUB_ACCESS_OPEN);
+	CHECK(c.send_last == PUBSUB_SEND_LAST_NEVER);
+	CHECK(c.itemreply == PUBSUB_ITEMREPLY_NONE);
+	/* The service has no roster: presence access does not fit it. */
+	c.access_model = PUBSUB_ACCESS_PRESENCE;
+	CHECK(pubsub_configure(PS, "n1", "carol@localhost", &c) ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_create(PS, "n2", "carol@localhost", &c) ==
+	    PUBSUB_ERR_BAD_CONFIG);
 	CHECK(pubsub_create(SVC, "n1", SVC, NULL) == 0);
 	CHECK(pubsub_delete(PS, "n1", "carol@localhost") == 0);
 	CHECK(pubsub_delete(SVC, "n1", SVC) == 0);
@@ -238,13 +272,15 @@ test_create_configure_delete(void)
 static void
 test_publish_retract_items(void)
 {
+	struct pubsub_config c;
 	char id[PUBSUB_ID_BYTES], id2[PUBSUB_ID_BYTES];
 	const char *s;
 	int rc;
 
 	CHECK(pubsub_publish(SVC, "nx", SVC, "i1", "<x/>", NULL, 0, 0, id) ==
 	    PUBSUB_ERR_ITEM_NOT_FOUND);
-	CHECK(pubsub_create(SVC, "p", SVC, NULL) == 0);
+	pubsub_config_default(&c);
+	CHECK(pubsub_create(SVC, "p", SVC, &c) == 0);
 	CHECK(pubsub_publish(SVC, "p", SVC, "i1", "<a/>", NULL, 0, 0, id) == 0);
 	CHECK_STR(id, "i1");
 	CHECK(pubsub_publish(SVC, "p", SVC, NULL, "<b/>", NULL, 0, 0, id) == 0);
@@ -257,8 +293,8 @@ test_publish_retract_items(void)
 	s = items(SVC, "p", "bob@localhost", NULL, 0, &rc);
 	CHECK(rc == 0);
 	CHECK(strstr(s, "=<c/>;") != NULL);
-	CHECK(strncmp(s, id2, strlen(id2)) == 0);	/* newest first */
-	CHECK(strstr(s, "i1=<a/>;") == s + strlen(s) - strlen("i1=<a/>;"));
+	CHECK(strncmp(s, "i1=<a/>;", 8) == 0);		/* oldest first */
+	CHECK(strstr(s, id2) == s + strlen(s) - strlen(id2) - strlen("=<c/>;"));
 	s = items(SVC, "p", SVC, NULL, 1, &rc);
 	CHECK(rc == 0);
 	CHECK(strchr(s, ';') == s + strlen(s) - 1);	/* one item */
@@ -272,7 +308,7 @@ test_publish_retract_items(void)
 	CHECK(pubsub_publish(SVC, "p", SVC, "i1", "<a2/>", NULL, 0, 0, id) ==
 	    0);
 	s = items(SVC, "p", SVC, NULL, 0, &rc);
-	CHECK(strncmp(s, "i1=<a2/>;", 9) == 0);
+	CHECK(strstr(s, "i1=<a2/>;") == s + strlen(s) - 9);
 	CHECK(strstr(s, "<a/>") == NULL);
 	/* Retract. */
 	CHECK(pubsub_retract(SVC, "p", SVC, NULL, 0) ==
@@ -306,7 +342,7 @@ test_max_items(void)
 	CHECK(pubsub_publish(SVC, "m", SVC, "1", "<a/>", NULL, 0, 0, id) == 0);
 	CHECK(pubsub_publish(SVC, "m", SVC, "2", "<b/>", NULL, 0, 0, id) == 0);
 	CHECK(pubsub_publish(SVC, "m", SVC, "3", "<c/>", NULL, 0, 0, id) == 0);
-	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "3=<c/>;2=<b/>;");
+	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "2=<b/>;3=<c/>;");
 	c.max_items = 1;
 	CHECK(pubsub_configure(SVC, "m", SVC, &c) == 0);
 	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "3=<c/>;");
@@ -314,7 +350,7 @@ test_max_items(void)
 	CHECK(pubsub_config_set(&c, "pubsub#max_items", "max") == 0);
 	CHECK(pubsub_configure(SVC, "m", SVC, &c) == 0);
 	CHECK(pubsub_publish(SVC, "m", SVC, "4", "<d/>", NULL, 0, 0, id) == 0);
-	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "4=<d/>;3=<c/>;");
+	CHECK_STR(items(SVC, "m", SVC, NULL, 0, &rc), "3=<c/>;4=<d/>;");
 	CHECK(pubsub_delete(SVC, "m", SVC) == 0);
 }
 
@@ -550,7 +586,7 @@ test_persistence(void)
 	CHECK(c.access_model == PUBSUB_ACCESS_ROSTER);
 	CHECK_STR(c.title, "kept title");
 	CHECK_STR(items(SVC, "keep", SVC, NULL, 0, &rc),
-	    "c=<c/>;a=<a2/>;");
+	    "a=<a2/>;c=<c/>;");
 	CHECK_STR(items(SVC, "keep2", SVC, NULL, 0, &rc), "k=<k/>;");
 	/* Non-persistent node: the node survives, its items do not. */
 	CHECK_STR(items(SVC, "volatile", SVC, NULL, 0, &rc), "");
@@ -585,20 +621,20 @@ test_limits(void)
 	char name[32], id[PUBSUB_ID_BYTES], *big;
 	int i, ok = 1, rc;
 
-	big = malloc(PUBSUB_MAX_PAYLOAD_BYTES + 2);
+	big = malloc(DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES + 2);
 	CHECK(pubsub_create(SVC, "lim", SVC, NULL) == 0);
-	memset(big, 'x', PUBSUB_MAX_PAYLOAD_BYTES + 1);
-	big[PUBSUB_MAX_PAYLOAD_BYTES + 1] = '\0';
+	memset(big, 'x', DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES + 1);
+	big[DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES + 1] = '\0';
 	reset_notes();
 	CHECK(pubsub_publish(SVC, "lim", SVC, "big", big, NULL, 0, 0, id) ==
 	    PUBSUB_ERR_PAYLOAD_TOO_BIG);
 	items(SVC, "lim", SVC, "big", 0, &rc);
 	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
-	big[PUBSUB_MAX_PAYLOAD_BYTES] = '\0';
+	big[DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES] = '\0';
 	CHECK(pubsub_publish(SVC, "lim", SVC, "big", big, NULL, 0, 0, id) ==
 	    0);
 	free(big);
-	for (i = 1; i < PUBSUB_MAX_NODES_PER_SERVICE; i++) {
+	for (i = 1; i < DEFAULT_PEP_MAX_NODES; i++) {
 		snprintf(name, sizeof(name), "n%d", i);
 		if (pubsub_create(SVC, name, SVC, NULL) != 0) {
 			ok = 0;
@@ -661,8 +697,20 @@ test_iq_layer(void)
 	CHECK_STR(out, "");
 	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><create "
 	    "node='x1'/></pubsub>") == PUBSUB_ERR_CONFLICT);
+	/* An instant node (§8.1.2): the reply names it. */
 	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><create/>"
-	    "</pubsub>") == PUBSUB_ERR_NODEID_REQUIRED);
+	    "</pubsub>") == 0);
+	CHECK(strncmp(out, "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+	    "<create node='", 64) == 0);
+	{
+		char inst[64], del[160];
+
+		CHECK(sscanf(out + 64, "%63[^']", inst) == 1);
+		CHECK(strlen(inst) == 16);
+		snprintf(del, sizeof(del), "<pubsub " OWNS "><delete node='%s'/>"
+		    "</pubsub>", inst);
+		CHECK(iq(PS, "carol@localhost", 1, 0, del) == 0);
+	}
 	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><create "
 	    "node='x2'/><configure><x " XD " type='submit'><field var='"
 	    "pubsub#max_items'><value>lots</value></field></x></configure>"
@@ -670,8 +718,17 @@ test_iq_layer(void)
 	/* Config form round trip. */
 	CHECK(iq(PS, "carol@localhost", 0, 0, "<pubsub " OWNS "><configure "
 	    "node='x1'/></pubsub>") == 0);
-	CHECK(strstr(out, "<field var='pubsub#max_items'><value>2</value>")
-	    != NULL);
+	CHECK(strstr(out, "<field var='pubsub#max_items' label='Max # of items"
+	    " to persist' type='text-single'><validate xmlns='http://jabber.org"
+	    "/protocol/xdata-validate' datatype='pubsub:integer-or-max'><range "
+	    "min='1' max='256'/></validate><value>2</value></field>") != NULL);
+	/* Options carry labels; an empty field has no <value/>. */
+	CHECK(strstr(out, "<option label='Messages of type headline'><value>"
+	    "headline</value></option>") != NULL);
+	CHECK(strstr(out, "<field var='pubsub#description' label='Description'"
+	    " type='text-single'/>") != NULL);
+	CHECK(strstr(out, "<field var='pubsub#send_last_published_item' "
+	    "type='list-single'>") != NULL);
 	CHECK(strstr(out, "<value>T &amp; U</value>") != NULL);
 	CHECK(strstr(out, "<value>http://jabber.org/protocol/pubsub#"
 	    "node_config</value>") != NULL);
@@ -706,17 +763,27 @@ test_iq_layer(void)
 	    "protocol/pubsub#publish-options</value></field><field var='"
 	    "pubsub#access_model'><value>presence</value></field></x>"
 	    "</publish-options></pubsub>") == PUBSUB_ERR_PRECONDITION);
+	/* The error names the field as Prosody does. */
+	iqel = xml_new("iq", "jabber:client");
+	pubsub_iq_error(iqel, PUBSUB_ERR_PRECONDITION);
+	buf_init(&b, 0);
+	xml_serialize(iqel, "jabber:client", &b);
+	CHECK(strstr(b.data, "<text xmlns='urn:ietf:params:xml:ns:xmpp-"
+	    "stanzas'>Field does not match: access_model</text>") != NULL);
+	buf_free(&b);
+	xml_free(iqel);
 	CHECK(iq(PS, "bob@localhost", 1, 0, "<pubsub " PSNS "><publish "
 	    "node='x1'><item id='b'/></publish></pubsub>") ==
 	    PUBSUB_ERR_FORBIDDEN);
 	CHECK(iq(PS, "carol@localhost", 1, 0, "<pubsub " PSNS "><publish/>"
 	    "</pubsub>") == PUBSUB_ERR_NODEID_REQUIRED);
-	/* Items: max_items 2 kept two; newest first; payload intact. */
+	/* Items: max_items 2 kept two; oldest first; payload intact. */
 	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
 	    "node='x1'/></pubsub>") == 0);
-	CHECK(strstr(out, "<entry xmlns='urn:test'>two</entry>") != NULL);
-	CHECK(strstr(out, "<item id='a'><entry xmlns='urn:test'>one</entry>"
-	    "</item></items>") != NULL);
+	CHECK(strstr(out, "<entry xmlns='urn:test'>two</entry></item>"
+	    "</items>") != NULL);
+	CHECK(strstr(out, "<items node='x1'><item id='a'><entry xmlns='"
+	    "urn:test'>one</entry></item>") != NULL);
 	CHECK(iq(PS, "bob@localhost", 0, 0, "<pubsub " PSNS "><items "
 	    "node='x1' max_items='1'/></pubsub>") == 0);
 	CHECK(strstr(out, "one") == NULL && strstr(out, "two") != NULL);
@@ -761,6 +828,9 @@ test_iq_layer(void)
 	    "node='x1'/></pubsub>") == PUBSUB_ERR_ITEM_REQUIRED);
 	CHECK(iq(PS, "bob@localhost/r", 1, 0, "<pubsub " PSNS "><unsubscribe "
 	    "node='x1' jid='bob@localhost/r'/></pubsub>") == 0);
+	CHECK_STR(out, "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+	    "<subscription node='x1' jid='bob@localhost/r' subscription="
+	    "'none'/></pubsub>");
 	CHECK(iq(PS, "bob@localhost/r", 1, 0, "<pubsub " PSNS "><unsubscribe "
 	    "node='x1' jid='bob@localhost/r'/></pubsub>") ==
 	    PUBSUB_ERR_NOT_SUBSCRIBED);
@@ -839,11 +909,17 @@ test_pep_support(void)
 	CHECK(pubsub_send_last(pep, "n1", "eve@localhost/r") == 0);
 	CHECK(pubsub_send_last(pep, "nope", "bob@localhost/r") == 0);
 	CHECK(nnotes == 1);
-	/* carol subscribes to dave's node; then her account goes */
-	CHECK(pubsub_create(other, "d1", other, NULL) == PUBSUB_OK);
+	/* carol subscribes to dave's open node; then her account goes */
+	pubsub_config_default(&c);
+	CHECK(pubsub_create(other, "d1", other, &c) == PUBSUB_OK);
 	CHECK(pubsub_subscribe(other, "d1", pep, "carol@localhost/x") ==
 	    PUBSUB_OK);
+	CHECK(pubsub_set_affiliation(other, "d1", other, pep, "publisher") ==
+	    PUBSUB_OK);
 	pubsub_service_remove(pep);
+	subs[0] = '\0';
+	CHECK(pubsub_affiliations(other, "d1", other, 1, aff_cb, NULL) == 0);
+	CHECK_STR(subs, "d1:dave@localhost:owner;");
 	CHECK(pubsub_node_count(pep) == 0);
 	items(pep, "n1", pep, NULL, 0, &rc);
 	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
@@ -855,7 +931,227 @@ test_pep_support(void)
 	CHECK(pubsub_node_count(other) == 1);
 	CHECK(pubsub_unsubscribe(other, "d1", pep, "carol@localhost/x") ==
 	    PUBSUB_ERR_NOT_SUBSCRIBED);
+	subs[0] = '\0';
+	CHECK(pubsub_affiliations(other, "d1", other, 1, aff_cb, NULL) == 0);
+	CHECK_STR(subs, "d1:dave@localhost:owner;");
 	CHECK(pubsub_delete(other, "d1", other) == PUBSUB_OK);
+}
+
+/* Load a configuration file holding text (NULL: the defaults). */
+static void
+config_with(const char *text)
+{
+	char path[300], err[600];
+	FILE *fp;
+
+	if (text == NULL) {
+		CHECK(config_load(NULL, err, sizeof(err)) == 0);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/test.conf", data_dir);
+	fp = fopen(path, "w");
+	if (fp == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, fp);
+	fclose(fp);
+	if (config_load(path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "config_load: %s\n", err);
+		exit(1);
+	}
+}
+
+/* The configured limits: over each one, the XEP-0060 error, nothing
+ * stored and nobody notified. */
+static void
+test_config_limits(void)
+{
+	struct pubsub_config c;
+	char id[PUBSUB_ID_BYTES];
+	int rc;
+
+	config_with("pubsub_max_items = 3\npubsub_max_payload_bytes = 10\n"
+	    "pubsub_max_nodes = 2\npep_max_nodes = 1\n");
+	CHECK(pubsub_max_items() == 3);
+	pubsub_config_default(&c);
+	CHECK(c.max_items == 3);	/* the default fits under the cap */
+	CHECK(pubsub_config_set(&c, "pubsub#max_items", "4") ==
+	    PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_config_set(&c, "pubsub#max_items", "max") == 0);
+	CHECK(c.max_items == 3);
+	/* Nodes of the service, then of an account. */
+	CHECK(pubsub_create("ps.test", "a", "carol@localhost", NULL) == 0);
+	CHECK(pubsub_create("ps.test", "b", "carol@localhost", NULL) == 0);
+	CHECK(pubsub_create("ps.test", "c", "carol@localhost", NULL) ==
+	    PUBSUB_ERR_MAX_NODES);
+	CHECK(pubsub_create("eve@localhost", "a", "eve@localhost", NULL) == 0);
+	CHECK(pubsub_publish("eve@localhost", "b", "eve@localhost", "1",
+	    "<a/>", NULL, 0, 1, id) == PUBSUB_ERR_MAX_NODES);
+	CHECK(pubsub_node_count("eve@localhost") == 1);
+	/* Payload bytes: 10 fit, 11 do not. */
+	CHECK(pubsub_subscribe("ps.test", "a", "dave@localhost",
+	    "dave@localhost") == 0);
+	reset_notes();
+	CHECK(pubsub_publish("ps.test", "a", "carol@localhost", "big",
+	    "<a>1234</a>", NULL, 0, 0, id) == PUBSUB_ERR_PAYLOAD_TOO_BIG);
+	CHECK(nnotes == 0);
+	items("ps.test", "a", "carol@localhost", "big", 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(iq("ps.test", "carol@localhost", 1, 0, "<pubsub " PSNS
+	    "><publish node='a'><item id='big'><x xmlns='urn:t'>1</x></item>"
+	    "</publish></pubsub>") == PUBSUB_ERR_PAYLOAD_TOO_BIG);
+	CHECK(nnotes == 0);
+	CHECK(pubsub_publish("ps.test", "a", "carol@localhost", "ok",
+	    "<a>123</a>", NULL, 0, 0, id) == 0);
+	CHECK(nnotes == 1);
+	/* The form shows the configured cap. */
+	CHECK(iq("ps.test", "carol@localhost", 0, 0, "<pubsub " OWNS
+	    "><configure node='a'/></pubsub>") == 0);
+	CHECK(strstr(out, "<range min='1' max='3'/>") != NULL);
+	CHECK(pubsub_delete("ps.test", "a", "carol@localhost") == 0);
+	CHECK(pubsub_delete("ps.test", "b", "carol@localhost") == 0);
+	CHECK(pubsub_delete("eve@localhost", "a", "eve@localhost") == 0);
+	config_with(NULL);
+	CHECK(pubsub_max_items() == DEFAULT_PUBSUB_MAX_ITEMS);
+}
+
+static int
+t_is_admin(const char *service, const char *bare)
+{
+	return strcmp(service, PS) == 0 && strcmp(bare, "admin@localhost") == 0;
+}
+
+static int
+t_expose(const char *service)
+{
+	return strcmp(service, PS) == 0;
+}
+
+static const struct pubsub_policy t_policy = { t_is_admin, t_expose };
+
+/* Publishers on items, affiliations, administrators, the held last item,
+ * and their records across a restart (old item records included). */
+static void
+test_publishers_affiliations(void)
+{
+	struct pubsub_config c;
+	char id[PUBSUB_ID_BYTES], **keys;
+	int rc;
+
+	pubsub_set_policy(&t_policy);
+	CHECK(pubsub_create(PS, "aff", "carol@localhost/x", NULL) == 0);
+	/* Administrators own every node of the service, not of PEP. */
+	CHECK(pubsub_get_config(PS, "aff", "admin@localhost/r", &c) == 0);
+	CHECK(pubsub_create(SVC, "own", SVC, NULL) == 0);
+	CHECK(pubsub_get_config(SVC, "own", "admin@localhost", &c) ==
+	    PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_delete(SVC, "own", SVC) == 0);
+	/* A publisher affiliation lets romeo publish. */
+	CHECK(pubsub_publish(PS, "aff", "romeo@localhost/p", "r1", "<r/>",
+	    NULL, 0, 0, id) == PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_set_affiliation(PS, "aff", "romeo@localhost",
+	    "romeo@localhost", "publisher") == PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_set_affiliation(PS, "aff", "carol@localhost",
+	    "romeo@localhost", "publisher") == 0);
+	CHECK(pubsub_set_affiliation(PS, "aff", "carol@localhost",
+	    "romeo@localhost", "boss") == PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_set_affiliation(PS, "aff", "carol@localhost",
+	    "carol@localhost", "member") == PUBSUB_ERR_BAD_CONFIG);
+	CHECK(pubsub_set_affiliation(PS, "aff", "carol@localhost",
+	    "romeo@localhost/r", "member") == PUBSUB_ERR_INVALID_JID);
+	CHECK(pubsub_set_affiliation(PS, "nope", "carol@localhost",
+	    "romeo@localhost", "member") == PUBSUB_ERR_ITEM_NOT_FOUND);
+	CHECK(pubsub_subscribe(PS, "aff", "dave@localhost",
+	    "dave@localhost") == 0);
+	reset_notes();
+	CHECK(pubsub_publish(PS, "aff", "romeo@localhost/p", "r1", "<r/>",
+	    NULL, 0, 0, id) == 0);
+	/* The service exposes publishers: the bare JID, in events too. */
+	CHECK(strstr(notes, "<item id='r1' publisher='romeo@localhost'><r/>"
+	    "</item>") != NULL);
+	CHECK_STR(items(PS, "aff", "eve@localhost", NULL, 0, &rc),
+	    "r1=<r/>;");
+	CHECK_STR(pubs, "r1:romeo@localhost;");
+	subs[0] = '\0';
+	CHECK(pubsub_affiliations(PS, "aff", "admin@localhost", 1, aff_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "aff:carol@localhost:owner;aff:romeo@localhost:"
+	    "publisher;");
+	subs[0] = '\0';
+	CHECK(pubsub_affiliations(PS, NULL, "romeo@localhost/p", 0, aff_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "aff:romeo@localhost/p:publisher;");
+	/* Whitelist: members read, others not; outcasts never, and lose
+	 * their subscriptions. */
+	CHECK(pubsub_get_config(PS, "aff", "carol@localhost", &c) == 0);
+	c.access_model = PUBSUB_ACCESS_WHITELIST;
+	CHECK(pubsub_configure(PS, "aff", "carol@localhost", &c) == 0);
+	items(PS, "aff", "eve@localhost", NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_NOT_ALLOWED_WHITELIST);
+	CHECK(pubsub_set_affiliation(PS, "aff", "carol@localhost",
+	    "eve@localhost", "member") == 0);
+	items(PS, "aff", "eve@localhost/z", NULL, 0, &rc);
+	CHECK(rc == 0);
+	CHECK(pubsub_set_affiliation(PS, "aff", "carol@localhost",
+	    "dave@localhost", "outcast") == 0);
+	items(PS, "aff", "dave@localhost", NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_FORBIDDEN);
+	CHECK(pubsub_node_meta(PS, "aff", "dave@localhost", &c) ==
+	    PUBSUB_ERR_FORBIDDEN);
+	subs[0] = '\0';
+	CHECK(pubsub_subscriptions(PS, "aff", "carol@localhost", 1, sub_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "");
+	CHECK(pubsub_set_affiliation(PS, "aff", "carol@localhost",
+	    "dave@localhost", "none") == 0);
+	/* The last item on subscription waits for the release. */
+	c.access_model = PUBSUB_ACCESS_OPEN;
+	c.send_last = PUBSUB_SEND_LAST_ON_SUB;
+	CHECK(pubsub_configure(PS, "aff", "carol@localhost", &c) == 0);
+	reset_notes();
+	pubsub_hold_last();
+	CHECK(pubsub_subscribe(PS, "aff", "dave@localhost",
+	    "dave@localhost") == 0);
+	CHECK(nnotes == 0);
+	pubsub_release_last();
+	CHECK(nnotes == 1 && strstr(notes, "dave@localhost|") == notes);
+	pubsub_release_last();
+	CHECK(nnotes == 1);
+	/* itemreply publisher shows it on a PEP node too. */
+	pubsub_config_default_for(SVC, &c);
+	CHECK(pubsub_config_set(&c, "pubsub#itemreply", "publisher") == 0);
+	c.max_items = 5;
+	CHECK(pubsub_create(SVC, "ir", SVC, &c) == 0);
+	CHECK(pubsub_publish(SVC, "ir", SVC "/d", "1", "<i/>", NULL, 0, 0,
+	    id) == 0);
+	items(SVC, "ir", SVC, NULL, 0, &rc);
+	CHECK_STR(pubs, "1:" SVC ";");
+	/* An item record of the older "ID\tPAYLOAD" form still loads. */
+	CHECK(store_put("ps-item", SVC " ir 00000000000000f0", "old\t<o/>") ==
+	    0);
+	CHECK(store_put("ps-item", SVC " ir 00000000000000f1", "e\t") == 0);
+	CHECK(store_flush() == 0);
+	store_restart();
+	pubsub_set_policy(&t_policy);
+	CHECK_STR(items(SVC, "ir", SVC, NULL, 0, &rc), "1=<i/>;old=<o/>;e=;");
+	CHECK_STR(pubs, "1:" SVC ";old:-;e:-;");
+	CHECK_STR(items(PS, "aff", "eve@localhost", NULL, 0, &rc),
+	    "r1=<r/>;");
+	CHECK_STR(pubs, "r1:romeo@localhost;");
+	subs[0] = '\0';
+	CHECK(pubsub_affiliations(PS, "aff", "carol@localhost", 1, aff_cb,
+	    NULL) == 0);
+	CHECK_STR(subs, "aff:carol@localhost:owner;aff:romeo@localhost:"
+	    "publisher;aff:eve@localhost:member;");
+	CHECK(pubsub_get_config(SVC, "ir", SVC, &c) == 0);
+	CHECK(c.itemreply == PUBSUB_ITEMREPLY_PUBLISHER);
+	CHECK(pubsub_delete(PS, "aff", "admin@localhost") == 0);
+	CHECK(pubsub_delete(SVC, "ir", SVC) == 0);
+	keys = store_keys("ps-aff", NULL, NULL);
+	CHECK(keys != NULL && keys[0] == NULL);
+	store_keys_free(keys);
+	pubsub_set_policy(NULL);
 }
 
 int
@@ -880,6 +1176,8 @@ main(void)
 	test_lists_unsubscribe();
 	test_persistence();
 	test_iq_layer();
+	test_config_limits();
+	test_publishers_affiliations();
 	test_limits();
 	test_pep_support();
 	pubsub_shutdown();
