@@ -495,29 +495,24 @@ struct items_ctx {
 };
 
 static void
-count_cb(void *ud, const char *id, const char *publisher, const char *payload)
-{
-	(void)id;
-	(void)publisher;
-	(void)payload;
-	(*(int *)ud)++;
-}
-
-static void
 disco_node_cb(void *ud, const char *node)
 {
 	const struct items_ctx *c = ud;
+	struct pubsub_config cfg;
 	struct xml_node *item;
-	int n = 0;
 
-	/* the access check of an items request, without sending any */
-	if (pubsub_items(c->bare, node, c->requester, NULL, 1, count_cb,
-	    &n) != PUBSUB_OK) {
+	/* the access check of an items request; named by its title
+	 * (XEP-0060 §5.2, as Prosody) */
+	if (pubsub_node_meta(c->bare, node, c->requester, &cfg) !=
+	    PUBSUB_OK) {
 		return;
 	}
 	item = xml_add(c->query, "item", NULL);
 	xml_set_attr(item, "jid", c->bare);
 	xml_set_attr(item, "node", node);
+	if (cfg.title[0] != '\0') {
+		xml_set_attr(item, "name", cfg.title);
+	}
 }
 
 /* See pep.h. */

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "muc.h"
 #include "pep.h"
+#include "pubsub_service.h"
 #include "sm.h"
 #include "store.h"
 #include "tls.h"
@@ -1128,6 +1129,9 @@ server_main(const char *config_path)
 	}
 	if (pep_init() != 0) {
 		fatal("cannot load the pubsub nodes");
+	}
+	if (pubsub_service_init() != 0) {
+		fatal("cannot start the pubsub service");
 	}
 	if (server_tls_load() != 0) {
 		fatal("cannot set up TLS");

@@ -257,6 +257,11 @@ services_server_iq(const struct xml_node *iq)
 		item = xml_add(query, "item", NULL);
 		xml_set_attr(item, "jid", cfg->muc_domain);
 		xml_set_attr(item, "name", "Chatrooms");
+		if (cfg->pubsub) {
+			item = xml_add(query, "item", NULL);
+			xml_set_attr(item, "jid", cfg->pubsub_domain);
+			xml_set_attr(item, "name", "Publish-Subscribe");
+		}
 		reply_and_free(reply);
 	} else if (is_get(iq) && strcmp(q->ns, NS_PING) == 0 &&
 	    strcmp(q->name, "ping") == 0) {

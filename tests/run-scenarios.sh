@@ -14,6 +14,12 @@
 #               expect the runner to fail (exit 1) at the first action after
 #               a "# expect-fail-here" comment (anywhere without one); the
 #               server must stay healthy either way.
+#
+# The server's configuration mirrors Prosody's suite setup
+# (../shared/peer-scenarios/prosody/prosody.cfg.lua): admin@localhost is an
+# administrator, only administrators create pubsub nodes, and the pubsub
+# service names items' publishers.  A scenario adds keys of its own with
+# "# config: KEY = VALUE" lines before its separator.
 #   --prosody   run Prosody 0.12 instead of uxmppd (as root; uses
 #               ../shared/peer-scenarios/prosody-0.12.cfg.lua), to check
 #               the runner against the server the files were written for.
@@ -104,7 +110,12 @@ admins = admin@localhost
 store_sync = none
 log_level = debug
 log_file = $sdir/uxmppd.log
+pubsub_create_nodes = admins
+pubsub_expose_publisher = yes
 EOF
+	# A scenario's own settings: "# config: KEY = VALUE" lines (ours),
+	# before the separator.
+	sed -n -e '/^---/q' -e 's/^# *config: *//p' "$file" >>"$conf"
 	if [ -n "$SCANSION_TLS" ]; then
 		echo "require_encryption = yes" >>"$conf"
 	fi
