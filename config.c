@@ -314,7 +314,8 @@ config_set(struct config *c, const char *key, const char *v)
 		if (strcmp(key, "scram_iterations") == 0 && n < 4096) {
 			return "must be at least 4096";
 		}
-		if (strncmp(key, "pubsub_max_", 11) == 0 && n < 1) {
+		if ((strncmp(key, "pubsub_max_", 11) == 0 ||
+		    strcmp(key, "pep_max_nodes") == 0) && n < 1) {
 			return "must be at least 1";
 		}
 		if (uint_keys[i].is_size) {

@@ -42,6 +42,14 @@ test_defaults(void)
 	CHECK(c->allow_registration == 0);
 	CHECK_STR(c->store_sync, "always");
 	CHECK(c->max_stanza_bytes == 256 * 1024);
+	CHECK(c->pubsub == 1);
+	CHECK_STR(c->pubsub_domain, "pubsub.localhost");
+	CHECK(c->pubsub_create_nodes == 1);
+	CHECK(c->pubsub_expose_publisher == 0);
+	CHECK(c->pubsub_max_items == DEFAULT_PUBSUB_MAX_ITEMS);
+	CHECK(c->pubsub_max_payload_bytes == DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES);
+	CHECK(c->pubsub_max_nodes == DEFAULT_PUBSUB_MAX_NODES);
+	CHECK(c->pep_max_nodes == DEFAULT_PEP_MAX_NODES);
 }
 
 static void
@@ -61,7 +69,13 @@ test_file(void)
 	    "   log_level   =   debug   \n"
 	    "scram_iterations = 10000\n"
 	    "max_stanza_bytes = 65536\n"
-	    "store_sync = batch\n", err, sizeof(err)) == 0);
+	    "store_sync = batch\n"
+	    "pubsub_create_nodes = admins\n"
+	    "pubsub_expose_publisher = yes\n"
+	    "pubsub_max_items = 50\n"
+	    "pubsub_max_payload_bytes = 4096\n"
+	    "pubsub_max_nodes = 7\n"
+	    "pep_max_nodes = 9\n", err, sizeof(err)) == 0);
 	c = config_get();
 	CHECK_STR(c->domain, "example.org");
 	/* derived from the domain when not set */
@@ -78,6 +92,17 @@ test_file(void)
 	CHECK(c->scram_iterations == 10000);
 	CHECK(c->max_stanza_bytes == 65536);
 	CHECK_STR(c->store_sync, "batch");
+	CHECK_STR(c->pubsub_domain, "pubsub.example.org");
+	CHECK(c->pubsub_create_nodes == 0);
+	CHECK(c->pubsub_expose_publisher == 1);
+	CHECK(c->pubsub_max_items == 50);
+	CHECK(c->pubsub_max_payload_bytes == 4096);
+	CHECK(c->pubsub_max_nodes == 7);
+	CHECK(c->pep_max_nodes == 9);
+	CHECK(load("pubsub = no\npubsub_domain = ps.example.org\n", err,
+	    sizeof(err)) == 0);
+	CHECK(config_get()->pubsub == 0);
+	CHECK_STR(config_get()->pubsub_domain, "ps.example.org");
 }
 
 static void
@@ -114,6 +139,10 @@ test_errors(void)
 	expect_error("store_sync = sometimes\n", "expected always, batch");
 	expect_error("allow_registration = perhaps\n", "expected yes or no");
 	expect_error("c2s_listen = nowhere\n", "ADDRESS:PORT");
+	expect_error("pubsub_create_nodes = anyone\n", "expected local or admins");
+	expect_error("pubsub_max_items = 0\n", "at least 1");
+	expect_error("pep_max_nodes = 0\n", "at least 1");
+	expect_error("pubsub = maybe\n", "expected yes or no");
 	CHECK(config_load("/nonexistent/uxmppd.conf", want,
 	    sizeof(want)) == -1);
 }
