@@ -1,7 +1,8 @@
 /*
  * pubsub.c - the XEP-0060 core: see pubsub.h.
  *
- * State: a list of nodes, each naming its service; items as an array,
+ * State: a list of nodes, each naming its service, and a hash table of
+ * them by "SERVICE NODE"; items as an array,
  * oldest first; subscribers as an array of JIDs; affiliations other than
  * the creator's as an array.  Store records:
  *   ps-node "SERVICE NODE"      -> "OWNER\tmax\tpersist\taccess\tpublish\t
@@ -29,6 +30,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "htab.h"
 #include "ns.h"
 #include "pubsub.h"
 #include "store.h"
@@ -56,6 +58,9 @@ struct ps_affil {
 
 struct ps_node {
 	struct ps_node *next;
+	struct ps_node **pprev;		/* the pointer to this node */
+	struct hnode hn;		/* in by_key under key */
+	char	*key;			/* "SERVICE NODE" */
 	char	*service;
 	char	*name;
 	char	*owner;
@@ -69,6 +74,7 @@ struct ps_node {
 };
 
 static struct ps_node *nodes;
+static struct htab by_key;
 static struct pubsub_hooks hooks;
 static struct pubsub_policy policy;
 static unsigned long long next_seq = 1;
@@ -218,15 +224,14 @@ same_bare(const char *a, const char *b)
 static struct ps_node *
 node_find(const char *service, const char *name)
 {
-	struct ps_node *n;
+	struct hnode *h;
+	struct buf k;
 
-	for (n = nodes; n != NULL; n = n->next) {
-		if (strcmp(n->service, service) == 0 &&
-		    strcmp(n->name, name) == 0) {
-			return n;
-		}
-	}
-	return NULL;
+	buf_init(&k, 0);
+	buf_printf(&k, "%s %s", service, name);
+	h = htab_find(&by_key, k.data, k.len);
+	buf_free(&k);
+	return h != NULL ? HTAB_ENTRY(h, struct ps_node, hn) : NULL;
 }
 
 size_t
@@ -551,7 +556,14 @@ node_new(const char *service, const char *name, const char *owner,
 	n->name = xstrdup(name);
 	n->owner = xstrdup(owner);
 	n->cfg = *cfg;
+	n->key = xcalloc(1, strlen(service) + strlen(name) + 2);
+	sprintf(n->key, "%s %s", service, name);
+	htab_add(&by_key, &n->hn, n->key);
 	n->next = nodes;
+	n->pprev = &nodes;
+	if (nodes != NULL) {
+		nodes->pprev = &n->next;
+	}
 	nodes = n;
 	return n;
 }
@@ -586,15 +598,13 @@ trim(struct ps_node *n)
 static void
 node_unlink_free(struct ps_node *n)
 {
-	struct ps_node **pp;
 	size_t i;
 
-	for (pp = &nodes; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == n) {
-			*pp = n->next;
-			break;
-		}
+	*n->pprev = n->next;
+	if (n->next != NULL) {
+		n->next->pprev = n->pprev;
 	}
+	htab_del(&by_key, &n->hn);
 	for (i = 0; i < n->nitems; i++) {
 		item_free(&n->items[i]);
 	}
@@ -607,6 +617,7 @@ node_unlink_free(struct ps_node *n)
 	free(n->affs);
 	free(n->items);
 	free(n->subs);
+	free(n->key);
 	free(n->service);
 	free(n->name);
 	free(n->owner);
@@ -1678,6 +1689,7 @@ pubsub_shutdown(void)
 	while (nodes != NULL) {
 		node_unlink_free(nodes);
 	}
+	htab_clear(&by_key);
 	memset(&hooks, 0, sizeof(hooks));
 	next_seq = 1;
 	hold_on = 0;
