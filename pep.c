@@ -260,6 +260,8 @@ pep_account_iq(const struct xml_node *iq, const char *bare)
 	    strcmp(el->ns, NS_PUBSUB_OWNER) != 0) || type == NULL) {
 		return 0;
 	}
+	/* the subscribe result before the last item (§6.1.7 follows §6.1.2) */
+	pubsub_hold_last();
 	rc = pubsub_iq_handle(bare, from != NULL ? from : bare,
 	    strcmp(type, "set") == 0, el, 1, &payload);
 	if (rc == 0) {
@@ -269,12 +271,11 @@ pep_account_iq(const struct xml_node *iq, const char *bare)
 			xml_free(payload);
 		}
 	} else {
-		reply = stanza_result(iq);
-		xml_set_attr(reply, "type", "error");
-		pubsub_iq_error(reply, rc);
+		reply = pubsub_iq_error_reply(iq, rc);
 	}
 	route_stanza(reply);
 	xml_free(reply);
+	pubsub_release_last();
 	return 1;
 }
 
@@ -534,5 +535,5 @@ pep_account_removed(const char *bare)
 	if (u != NULL) {
 		user_free(u);
 	}
-	pubsub_service_remove(bare);
+	pubsub_remove_service(bare);
 }

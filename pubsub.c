@@ -1698,7 +1698,7 @@ pubsub_shutdown(void)
 
 /* See pubsub.h. */
 void
-pubsub_service_remove(const char *service)
+pubsub_remove_service(const char *service)
 {
 	struct ps_node *n, *next;
 	char key[1024];

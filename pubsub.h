@@ -302,7 +302,7 @@ void	pubsub_nodes(const char *service,
  * affiliations, and the subscriptions and affiliations of the JID
  * service (an account) with any node: the account was deleted.  Nobody
  * is notified. */
-void	pubsub_service_remove(const char *service);
+void	pubsub_remove_service(const char *service);
 
 /* Number of nodes in service (for disco and the limit). */
 size_t	pubsub_node_count(const char *service);

@@ -916,7 +916,7 @@ test_pep_support(void)
 	    PUBSUB_OK);
 	CHECK(pubsub_set_affiliation(other, "d1", other, pep, "publisher") ==
 	    PUBSUB_OK);
-	pubsub_service_remove(pep);
+	pubsub_remove_service(pep);
 	subs[0] = '\0';
 	CHECK(pubsub_affiliations(other, "d1", other, 1, aff_cb, NULL) == 0);
 	CHECK_STR(subs, "d1:dave@localhost:owner;");
