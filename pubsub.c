@@ -1729,15 +1729,6 @@ pubsub_remove_service(const char *service)
 				i++;
 			}
 		}
-		for (i = 0; i < n->nsubs; ) {
-			if (same_bare(n->subs[i], service)) {
-				sub_key(n, n->subs[i], key, sizeof(key));
-				store_del("ps-sub", key);
-				free(n->subs[i]);
-				n->subs[i] = n->subs[--n->nsubs];
-			} else {
-				i++;
-			}
-		}
+		subs_drop_bare(n, service);
 	}
 }
