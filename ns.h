@@ -54,6 +54,12 @@
 #define NS_VCARD_UPDATE	"vcard-temp:x:update"
 #define NS_REGISTER	"jabber:iq:register"
 
+/* bookmarks: XEP-0402 and the XEP-0048 forms it converts (XEP-0411) */
+#define NS_BOOKMARKS2		"urn:xmpp:bookmarks:1"
+#define NS_BOOKMARKS2_OLD	"urn:xmpp:bookmarks:0"	/* XEP-0402 0.3 */
+#define NS_BOOKMARKS		"storage:bookmarks"
+#define NS_BOOKMARKS_CONVERSION	"urn:xmpp:bookmarks-conversion:0"
+
 /* publish-subscribe (XEP-0060) */
 #define NS_PUBSUB		"http://jabber.org/protocol/pubsub"
 #define NS_PUBSUB_OWNER		"http://jabber.org/protocol/pubsub#owner"

@@ -220,7 +220,19 @@ on_notify(void *ud, const struct pubsub_event *ev)
 	xml_free(msg);
 }
 
-static const struct pubsub_hooks hooks = { can_see, on_notify, NULL };
+/* Told of every event after its delivery (pep_set_observer). */
+static void (*observer)(const struct pubsub_event *ev);
+
+static void
+on_event(void *ud, const struct pubsub_event *ev)
+{
+	on_notify(ud, ev);
+	if (observer != NULL) {
+		observer(ev);
+	}
+}
+
+static const struct pubsub_hooks hooks = { can_see, on_event, NULL };
 
 /* See pep.h. */
 int
@@ -536,4 +548,18 @@ pep_account_removed(const char *bare)
 		user_free(u);
 	}
 	pubsub_remove_service(bare);
+}
+
+/* See pep.h. */
+void
+pep_set_observer(void (*fn)(const struct pubsub_event *ev))
+{
+	observer = fn;
+}
+
+/* See pep.h. */
+void
+pep_notify(const struct pubsub_event *ev)
+{
+	on_notify(NULL, ev);
 }

@@ -46,4 +46,17 @@ void	pep_disco_items(struct xml_node *query, const char *bare,
 /* Account bare was deleted: its nodes and what PEP knows of it go. */
 void	pep_account_removed(const char *bare);
 
+struct pubsub_event;
+/*
+ * Call fn with every event of the pubsub core, after PEP delivered it
+ * (bookmarks.c turns XEP-0402 changes into XEP-0048 ones); NULL: none.
+ * fn may call pep_notify().
+ */
+void	pep_set_observer(void (*fn)(const struct pubsub_event *ev));
+/* Deliver an event no node of the core raised (a synthesised
+ * XEP-0048 storage:bookmarks one) as PEP delivers the core's: to the
+ * explicit subscribers in ev and the recipients that want ev->node and
+ * may hear ev->access_model.  Borrowed. */
+void	pep_notify(const struct pubsub_event *ev);
+
 #endif

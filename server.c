@@ -35,6 +35,7 @@
 #include "muc.h"
 #include "pep.h"
 #include "pubsub_service.h"
+#include "services.h"
 #include "sm.h"
 #include "store.h"
 #include "tls.h"
@@ -1133,6 +1134,7 @@ server_main(const char *config_path)
 	if (pubsub_service_init() != 0) {
 		fatal("cannot start the pubsub service");
 	}
+	services_init();
 	if (server_tls_load() != 0) {
 		fatal("cannot set up TLS");
 	}

@@ -16,6 +16,7 @@
 #include "account.h"
 #include "base64.h"
 #include "blocking.h"
+#include "bookmarks.h"
 #include "buf.h"
 #include "config.h"
 #include "jid.h"
@@ -404,6 +405,10 @@ private_iq(const struct xml_node *iq, const struct xml_node *q,
 		reply_error(iq, "not-acceptable");
 		return;
 	}
+	/* XEP-0411: XEP-0048 bookmarks live in the XEP-0402 node */
+	if (bookmarks_private_iq(iq, el, bare)) {
+		return;
+	}
 	if (strlen(el->ns) + strlen(el->name) + 2 > sizeof(key) - JID_MAX - 2) {
 		reply_error(iq, "not-acceptable");
 		return;
@@ -624,6 +629,14 @@ register_own(const struct xml_node *iq, const struct xml_node *q,
 	reply_and_free(stanza_result(iq));
 }
 
+/* What the account's disco#info adds to its identity and features. */
+static void
+account_disco_more(struct xml_node *query)
+{
+	pep_disco_info(query);
+	bookmarks_disco_info(query);
+}
+
 void
 services_account_iq(const struct xml_node *iq, const char *bare)
 {
@@ -638,12 +651,13 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 		pep_account_iq_response(iq, bare);
 		return;
 	}
-	if (iq_request(iq, &q) != 0 || pep_account_iq(iq, bare)) {
+	if (iq_request(iq, &q) != 0 || bookmarks_account_iq(iq, bare) ||
+	    pep_account_iq(iq, bare)) {
 		return;
 	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, "account", "registered", NULL,
-		    account_features, 0, pep_disco_info);
+		    account_features, 0, account_disco_more);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
 		reply = stanza_result(iq);
 		pep_disco_items(xml_add(reply, "query", NS_DISCO_ITEMS), bare,
@@ -720,4 +734,45 @@ services_account_removed(const char *bare)
 	}
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
 	store_del_prefix(PRIVATE_KIND, prefix);
+}
+
+/* XEP-0411 §4: XEP-0048 bookmarks kept in private XML storage before
+ * bookmarks.c existed become XEP-0402 items, once. */
+static void
+bookmarks_migrate(void)
+{
+	char **keys, *sp;
+	struct xml_node *data;
+	size_t i, n;
+	int rc;
+
+	keys = store_keys(PRIVATE_KIND, NULL, &n);
+	for (i = 0; i < n; i++) {
+		/* "bare storage storage:bookmarks" */
+		if ((sp = strchr(keys[i], ' ')) == NULL ||
+		    strcmp(sp + 1, "storage " NS_BOOKMARKS) != 0) {
+			continue;
+		}
+		data = stored_xml(PRIVATE_KIND, keys[i]);
+		*sp = '\0';
+		rc = data != NULL ? bookmarks_import(keys[i], data) : 0;
+		xml_free(data);
+		*sp = ' ';
+		if (rc != 0) {
+			log_warn("bookmarks %.*s: private XML kept, not moved "
+			    "to XEP-0402", (int)(sp - keys[i]), keys[i]);
+			continue;
+		}
+		log_info("bookmarks %.*s: private XML moved to XEP-0402",
+		    (int)(sp - keys[i]), keys[i]);
+		store_del(PRIVATE_KIND, keys[i]);
+	}
+	store_keys_free(keys);
+}
+
+void
+services_init(void)
+{
+	bookmarks_init();
+	bookmarks_migrate();
 }

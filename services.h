@@ -19,6 +19,11 @@ int	services_caps_hash(const char *identity, const char *const *features,
  * stream features (XEP-0115 §6.3). */
 void	services_caps_feature(struct buf *out);
 
+/* Start what the account services keep beside the store, after
+ * pep_init(): bookmarks (XEP-0402), with the XEP-0048 ones kept in
+ * private XML storage moved into them (XEP-0411 §4). */
+void	services_init(void);
+
 /* An iq addressed to the server's domain.  Borrowed. */
 void	services_server_iq(const struct xml_node *iq);
 /* A presence addressed to the server's domain (probe, subscribe). */
