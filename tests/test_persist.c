@@ -17,6 +17,10 @@
  * each turn as the reactor does, and _exit()s without closing anything:
  * what was flushed survives a crash.  And offline messages left by
  * server lives a moment apart all arrive, in order.
+ *
+ * Bookmarks (XEP-0402): XEP-0048 ones left in private XML storage move
+ * into the XEP-0402 node at start, the node's items survive a restart,
+ * and deleting the account takes them.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +34,9 @@
 #include "config.h"
 #include "log.h"
 #include "muc.h"
+#include "pep.h"
 #include "roster.h"
+#include "services.h"
 #include "sm.h"
 #include "store.h"
 #include "xml.h"
@@ -286,6 +292,8 @@ server_start(void)
 		exit(1);
 	}
 	CHECK(muc_init() == 0);
+	CHECK(pep_init() == 0);
+	services_init();
 }
 
 /* The end of server_run(): every connection told and freed, then the
@@ -302,6 +310,7 @@ server_stop(void)
 		client_free(cl);
 	}
 	sm_shutdown();
+	pep_shutdown();
 	muc_shutdown();
 	CHECK(store_flush() == 0);
 	store_close();
@@ -778,6 +787,108 @@ verify_answered(const struct cast *c)
 	logout(a);
 }
 
+/* ---- bookmarks ---- */
+
+#define BM_PRIVATE_KEY	"paris@localhost storage storage:bookmarks"
+#define BM_GET_ITEMS	"<iq type='get' id='%s'><pubsub xmlns=" \
+	"'http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'" \
+	"/></pubsub></iq>"
+#define BM_GET_PRIVATE	"<iq type='get' id='%s'><query xmlns=" \
+	"'jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>"
+
+/* The number of XEP-0402 items in the result iq id of t (-1: none), and
+ * of conferences in the private XML result pid. */
+static int
+bm_items(const struct xml_node *t, const char *id)
+{
+	const struct xml_node *iq = result_of(t, id);
+	const struct xml_node *items = kid(kid(iq, "pubsub", NULL), "items",
+	    NULL);
+
+	return items != NULL ? (int)count_el(items, "item", NULL) : -1;
+}
+
+static int
+bm_private(const struct xml_node *t, const char *id)
+{
+	const struct xml_node *iq = result_of(t, id);
+	const struct xml_node *st = kid(kid(iq, "query", "jabber:iq:private"),
+	    "storage", "storage:bookmarks");
+
+	return st != NULL ? (int)count_el(st, "conference", NULL) : -1;
+}
+
+static void
+test_bookmarks(void)
+{
+	struct client *u;
+	struct xml_node *t;
+	const struct xml_node *iq, *conf;
+	char **keys, err[600];
+	size_t n;
+
+	/* an XEP-0048 list a client left in private XML storage */
+	server_stop();
+	CHECK(store_open(datadir, STORE_SYNC_NONE, 0, err, sizeof(err)) == 0);
+	CHECK(store_put("private", BM_PRIVATE_KEY, "<storage xmlns='storage:"
+	    "bookmarks'><conference jid='vault@" MUC_HOST "' name='Vault' "
+	    "autojoin='true'><nick>P</nick></conference></storage>") == 0);
+	CHECK(store_flush() == 0);
+	store_close();
+	server_start();
+	CHECK(store_get("private", BM_PRIVATE_KEY) == NULL);
+	u = login_live("paris", "bm");
+	sendf(u, BM_GET_ITEMS, "b1");
+	sendf(u, BM_GET_PRIVATE, "b2");
+	t = take_tree(u);
+	CHECK(bm_items(t, "b1") == 1);
+	iq = result_of(t, "b1");
+	conf = kid(kid(kid(kid(iq, "pubsub", NULL), "items", NULL), "item",
+	    NULL), "conference", "urn:xmpp:bookmarks:1");
+	CHECK_STR(attr_or_empty(conf, "name"), "Vault");
+	CHECK_STR(child_text(conf, "nick"), "P");
+	CHECK(bm_private(t, "b2") == 1);
+	xml_free(t);
+	/* one more room, then a restart */
+	sendf(u, "<iq type='set' id='b3'><pubsub xmlns='http://jabber.org/"
+	    "protocol/pubsub'><publish node='urn:xmpp:bookmarks:1'><item "
+	    "id='crypt@" MUC_HOST "'><conference xmlns='urn:xmpp:bookmarks:1'"
+	    " name='Crypt'/></item></publish></pubsub></iq>");
+	t = take_tree(u);
+	CHECK(result_of(t, "b3") != NULL);
+	xml_free(t);
+	server_restart();
+	u = login_live("paris", "bm");
+	sendf(u, BM_GET_ITEMS, "b4");
+	sendf(u, BM_GET_PRIVATE, "b5");
+	t = take_tree(u);
+	CHECK(bm_items(t, "b4") == 2);
+	CHECK(bm_private(t, "b5") == 2);
+	xml_free(t);
+	logout(u);
+	/* the account goes, and its bookmarks with it */
+	CHECK(services_delete_account("paris@localhost") == 0);
+	keys = store_keys("ps-item", "paris@localhost ", &n);
+	CHECK(n == 0);
+	store_keys_free(keys);
+	keys = store_keys("ps-node", "paris@localhost ", &n);
+	CHECK(n == 0);
+	store_keys_free(keys);
+	CHECK(account_create("paris@localhost", "password") == 0);
+	CHECK(store_flush() == 0);
+	server_restart();
+	u = login_live("paris", "bm");
+	sendf(u, BM_GET_ITEMS, "b6");
+	sendf(u, BM_GET_PRIVATE, "b7");
+	t = take_tree(u);
+	iq = find_el(t, "iq", "id", "b6");
+	CHECK_STR(attr_or_empty(iq, "type"), "error");
+	CHECK(kid(kid(iq, "error", NULL), "item-not-found", NULL) != NULL);
+	CHECK(bm_private(t, "b7") == 0);
+	xml_free(t);
+	logout(u);
+}
+
 /* ---- the runs ---- */
 
 static void
@@ -921,6 +1032,7 @@ main(void)
 	test_quick_restarts();
 	test_clean_restart();
 	test_crash_restart();
+	test_bookmarks();
 
 	server_stop();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", datadir);
