@@ -612,23 +612,16 @@ is_delete_event(const struct pubsub_event *ev)
 	return del;
 }
 
-/* Prosody's legacy_broadcast on item-published, item-retracted,
- * node-purged and node-deleted of the XEP-0402 node. */
-static void
-on_event(const struct pubsub_event *ev)
+/* See bookmarks.h.  Prosody's legacy_broadcast on item-published,
+ * item-retracted, node-purged and node-deleted of the XEP-0402 node. */
+void
+bookmarks_event(const struct pubsub_event *ev)
 {
 	if (ev->single || syncing || strchr(ev->service, '@') == NULL ||
 	    strcmp(ev->node, NS_BOOKMARKS2) != 0) {
 		return;
 	}
 	legacy_broadcast(ev->service, is_delete_event(ev));
-}
-
-/* See bookmarks.h. */
-void
-bookmarks_init(void)
-{
-	pep_set_observer(on_event);
 }
 
 static const char *const features[] = {

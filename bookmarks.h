@@ -20,8 +20,10 @@
 
 #include "xml.h"
 
-/* Start watching the pubsub core's events (after pep_init()). */
-void	bookmarks_init(void);
+/* An event of the pubsub core (pep_set_observer()): a change of an
+ * account's XEP-0402 node becomes an XEP-0048 event.  Borrowed. */
+struct pubsub_event;
+void	bookmarks_event(const struct pubsub_event *ev);
 
 /*
  * An iq get or set to account bare's own JID with a <pubsub/> child

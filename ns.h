@@ -60,6 +60,11 @@
 #define NS_BOOKMARKS		"storage:bookmarks"
 #define NS_BOOKMARKS_CONVERSION	"urn:xmpp:bookmarks-conversion:0"
 
+/* avatars: XEP-0084 nodes, XEP-0398 conversion to the vCard photo */
+#define NS_AVATAR_DATA		"urn:xmpp:avatar:data"
+#define NS_AVATAR_METADATA	"urn:xmpp:avatar:metadata"
+#define NS_PEP_VCARD_CONVERSION	"urn:xmpp:pep-vcard-conversion:0"
+
 /* publish-subscribe (XEP-0060) */
 #define NS_PUBSUB		"http://jabber.org/protocol/pubsub"
 #define NS_PUBSUB_OWNER		"http://jabber.org/protocol/pubsub#owner"

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "avatar.h"
 #include "base64.h"
 #include "blocking.h"
 #include "bookmarks.h"
@@ -24,6 +25,7 @@
 #include "muc.h"
 #include "ns.h"
 #include "pep.h"
+#include "pubsub.h"
 #include "roster.h"
 #include "route.h"
 #include "server.h"
@@ -490,6 +492,7 @@ vcard_iq(const struct xml_node *iq, const struct xml_node *q,
 	}
 	store_put(VCARD_KIND, bare, sbuf.data);
 	vcard_photo_update(q, bare);
+	avatar_from_vcard(bare, q);	/* XEP-0398 §3.2 */
 	reply_and_free(stanza_result(iq));
 }
 
@@ -536,11 +539,15 @@ services_presence_stamp(struct xml_node *pres, const char *bare)
 	const char *hash;
 	struct xml_node *x;
 
-	if (xml_child(pres, "x", NS_VCARD_UPDATE) != NULL) {
+	x = xml_child(pres, "x", NS_VCARD_UPDATE);
+	if (x != NULL && xml_child(x, "photo", NULL) != NULL) {
 		return;		/* the client said it itself */
 	}
+	/* XEP-0398 §4: an <x/> without <photo/> is filled in */
 	hash = store_get(PHOTO_KIND, bare);
-	x = xml_add(pres, "x", NS_VCARD_UPDATE);
+	if (x == NULL) {
+		x = xml_add(pres, "x", NS_VCARD_UPDATE);
+	}
 	/* an empty <photo/> means "no avatar" (§3.2) */
 	if (hash != NULL) {
 		xml_add_text_child(x, "photo", NULL, hash);
@@ -635,6 +642,8 @@ account_disco_more(struct xml_node *query)
 {
 	pep_disco_info(query);
 	bookmarks_disco_info(query);
+	xml_set_attr(xml_add(query, "feature", NULL), "var",
+	    NS_PEP_VCARD_CONVERSION);
 }
 
 void
@@ -770,9 +779,62 @@ bookmarks_migrate(void)
 	store_keys_free(keys);
 }
 
+/*
+ * XEP-0398 §3.1: a new XEP-0084 avatar becomes the vCard photo (and so
+ * the XEP-0153 hash in presence); an empty <metadata/> removes it.
+ */
+static void
+vcard_from_pep(const struct pubsub_event *ev)
+{
+	const char *bare = ev->service, *cur;
+	struct xml_node *vcard, *c, *next, *photo;
+	struct avatar_photo p;
+
+	if (!avatar_from_event(ev, &p)) {
+		return;
+	}
+	cur = store_get(PHOTO_KIND, bare);
+	if (p.removed ? cur == NULL : (cur != NULL &&
+	    strcmp(cur, p.hash) == 0)) {
+		free(p.b64);
+		return;		/* the vCard says so already */
+	}
+	vcard = stored_xml(VCARD_KIND, bare);
+	if (vcard == NULL) {
+		vcard = xml_new("vCard", NS_VCARD);
+	}
+	for (c = xml_child(vcard, "PHOTO", NS_VCARD); c != NULL; c = next) {
+		next = xml_next(c, "PHOTO", NS_VCARD);
+		xml_unlink(c);
+	}
+	if (!p.removed) {
+		photo = xml_add(vcard, "PHOTO", NS_VCARD);
+		if (p.type[0] != '\0') {
+			xml_add_text_child(photo, "TYPE", NULL, p.type);
+		}
+		xml_add_text_child(photo, "BINVAL", NULL, p.b64);
+	}
+	free(p.b64);
+	if (serialize_el(vcard, SERVICES_MAX_VCARD) != 0) {
+		log_warn("avatar %s: too big for the vCard", bare);
+	} else if (store_put(VCARD_KIND, bare, sbuf.data) == 0) {
+		vcard_photo_update(vcard, bare);
+		log_debug("avatar %s: vCard photo from PEP", bare);
+	}
+	xml_free(vcard);
+}
+
+/* Every event of the pubsub core, after PEP delivered it. */
+static void
+on_pep_event(const struct pubsub_event *ev)
+{
+	bookmarks_event(ev);
+	vcard_from_pep(ev);
+}
+
 void
 services_init(void)
 {
-	bookmarks_init();
+	pep_set_observer(on_pep_event);
 	bookmarks_migrate();
 }

@@ -19,9 +19,10 @@ int	services_caps_hash(const char *identity, const char *const *features,
  * stream features (XEP-0115 §6.3). */
 void	services_caps_feature(struct buf *out);
 
-/* Start what the account services keep beside the store, after
- * pep_init(): bookmarks (XEP-0402), with the XEP-0048 ones kept in
- * private XML storage moved into them (XEP-0411 §4). */
+/* Start what the account services do with PEP, after pep_init():
+ * bookmarks (XEP-0402) with the XEP-0048 ones kept in private XML
+ * storage moved into them (XEP-0411 §4), and the XEP-0398 avatar
+ * conversion. */
 void	services_init(void);
 
 /* An iq addressed to the server's domain.  Borrowed. */
