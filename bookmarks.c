@@ -92,7 +92,9 @@ list_load(const char *bare, const char *requester, struct bm_list *l)
 		list_free(l);
 		return rc;
 	}
-	qsort(l->v, l->n, sizeof(l->v[0]), item_cmp);
+	if (l->n > 1) {
+		qsort(l->v, l->n, sizeof(l->v[0]), item_cmp);
+	}
 	return PUBSUB_OK;
 }
 
