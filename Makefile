@@ -104,7 +104,7 @@ small:
 	@strip -o build-small/uxmppd.stripped build-small/uxmppd
 	@ls -l build-small/uxmppd.stripped
 
-bench: bench-xml bench-store bench-muc bench-idle
+bench: bench-xml bench-store bench-muc bench-idle bench-pep
 $(BUILD)/%_bench: $(BUILD)/bench/%_bench.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lexpat
 bench-xml: $(BUILD)/xml_bench
@@ -113,6 +113,8 @@ bench-store: $(BUILD)/store_bench
 	@$(BUILD)/store_bench $(STORE_BENCH_ARGS)
 bench-muc: all $(BUILD)/muc_bench
 	@MUC_BENCH=$(CURDIR)/$(BUILD)/muc_bench sh bench/muc_bench.sh $(MUC_BENCH_ARGS)
+bench-pep: all $(BUILD)/pep_bench
+	@PEP_BENCH=$(CURDIR)/$(BUILD)/pep_bench sh bench/pep_bench.sh $(PEP_BENCH_ARGS)
 bench-idle: all $(BUILD)/idle_bench
 	@IDLE_BENCH=$(CURDIR)/$(BUILD)/idle_bench sh bench/idle_bench.sh $(IDLE_BENCH_ARGS)
 store-crash: all $(BUILD)/crash_driver
@@ -144,6 +146,6 @@ test-mbedtls3:
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
-	small bench bench-xml bench-store bench-muc bench-idle \
+	small bench bench-xml bench-store bench-muc bench-pep bench-idle \
 	store-crash clean interop interop-desktop
 .SECONDARY:
