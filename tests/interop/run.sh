@@ -5,8 +5,10 @@
 # client port, XEP-0368 direct TLS on a second one, the self-signed
 # certificate generated at first start), creates three accounts per client,
 # then runs each client script tests/interop/clients/CLIENT.{sh,py,js}
-# (all of them when no CLIENT is named), several at once, each under
-# timeout(1).  A script prints, in this order,
+# or tests/interop/pep/CLIENT.py (the PEP rows: two libraries, one
+# scenario, steps login subscribe caps publish notify fetch; their table
+# comes second) (all of them when no CLIENT is named), several at once,
+# each under timeout(1).  A script prints, in this order,
 #     step NAME ok|FAIL|n/a [reason]
 # for NAME in: login roster presence msg-out msg-in muc-join groupchat-out
 # groupchat-in muc-pm carbons sm-resume direct-tls leave; or one line
@@ -53,6 +55,8 @@ PY=/usr/bin/python3
 PASSWORD=interop-pw
 STEPS="login roster presence msg-out msg-in muc-join groupchat-out
 groupchat-in muc-pm carbons sm-resume direct-tls leave"
+# The PEP rows (tests/interop/pep/NAME.py): two libraries, one scenario each.
+PEP_STEPS="login subscribe caps publish notify fetch"
 srv_pid=
 
 for f in "$UXMPPD" "$SCANSION"; do
@@ -65,8 +69,10 @@ done
 
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
-	for f in "$HERE"/clients/*.sh "$HERE"/clients/*.py "$HERE"/clients/*.js; do
+	for f in "$HERE"/clients/*.sh "$HERE"/clients/*.py "$HERE"/clients/*.js \
+	    "$HERE"/pep/*.py; do
 		[ -f "$f" ] || continue
+		[ "${f##*/}" = common.py ] && continue
 		b=${f##*/}
 		clients+=("${b%.*}")
 	done
@@ -79,11 +85,21 @@ script_of() {
 			return 0
 		fi
 	done
+	if [ -f "$HERE/pep/$1.py" ]; then
+		echo "$HERE/pep/$1.py"
+		return 0
+	fi
 	return 1
+}
+steps_of() {
+	case $(script_of "$1") in
+	*/pep/*) echo "$PEP_STEPS" ;;
+	*) echo "$STEPS" ;;
+	esac
 }
 for c in "${clients[@]}"; do
 	if ! script_of "$c" >/dev/null; then
-		echo "interop: no script tests/interop/clients/$c.{sh,py,js}" >&2
+		echo "interop: no script tests/interop/clients/$c.{sh,py,js} or pep/$c.py" >&2
 		exit 2
 	fi
 done
@@ -182,70 +198,89 @@ done
 wait "${pids[@]}"
 elapsed=$(($(date +%s) - started))
 
-# The table.
+# The tables: the client rows, then the PEP rows, each with its steps.
 passed=0
 failed=0
 skipped=0
 notes=$tmp/notes
 : >"$notes"
-w=14
-for c in "${clients[@]}"; do [ ${#c} -ge $w ] && w=$((${#c} + 1)); done
-line=$(printf "%-${w}s" client)
-md="| client |"
-mdsep="| --- |"
-for s in $STEPS; do
-	line="$line $s"
-	md="$md $s |"
-	mdsep="$mdsep --- |"
-done
-echo "$line"
-{ echo "$md"; echo "$mdsep"; } >"$ART/table.md"
-for c in "${clients[@]}"; do
-	out=$ART/$c.out
-	rc=$(cat "$tmp/$c.rc" 2>/dev/null || echo 1)
-	line=$(printf "%-${w}s" "$c")
-	md="| $c |"
-	skip=$(grep -m1 '^skip' "$out" 2>/dev/null | sed 's/^skip *//')
-	if grep -q '^skip' "$out" 2>/dev/null && ! grep -q '^step ' "$out"; then
-		for s in $STEPS; do
-			line="$line $(printf "%-${#s}s" SKIP)"
-			md="$md SKIP |"
-		done
-		echo "$c: SKIP: $skip" >>"$notes"
-		skipped=$((skipped + 1))
-	else
-		for s in $STEPS; do
-			l=$(grep -m1 "^step $s " "$out" 2>/dev/null)
-			st=$(echo "$l" | awk '{print $3}')
-			why=$(echo "$l" | cut -d' ' -f4-)
-			[ "$(echo "$l" | wc -w)" -le 3 ] && why=
-			case $st in
-			ok) passed=$((passed + 1)); cell=ok ;;
-			n/a) cell=n/a; echo "$c $s n/a: $why" >>"$notes" ;;
-			FAIL)
-				failed=$((failed + 1)); cell=FAIL
-				echo "$c $s FAIL: $why" >>"$notes" ;;
-			*)
-				failed=$((failed + 1)); cell=FAIL
-				why="not run"
-				[ "$rc" = 124 ] && why="not run (timed out after ${TIMEOUT_S}s)"
-				[ -n "$l" ] && why="bad line: $l"
-				if ! grep -q '^step ' "$out" 2>/dev/null; then
-					why="$why (rc $rc; stderr: $(tail -n 1 "$ART/$c.log" 2>/dev/null | cut -c1-120))"
-				fi
-				echo "$c $s FAIL: $why" >>"$notes" ;;
-			esac
-			# ok and mechanism names etc. are kept for the notes.
-			if [ "$cell" = ok ] && [ -n "$why" ]; then
-				echo "$c $s ok: $why" >>"$notes"
-			fi
-			line="$line $(printf "%-${#s}s" "$cell")"
-			md="$md $cell |"
-		done
-	fi
+: >"$ART/table.md"
+table() {
+	local steps=$1 c s w line md mdsep out rc skip l st why cell
+	shift
+	[ $# -eq 0 ] && return
+	w=14
+	for c in "$@"; do [ ${#c} -ge $w ] && w=$((${#c} + 1)); done
+	line=$(printf "%-${w}s" client)
+	md="| client |"
+	mdsep="| --- |"
+	for s in $steps; do
+		line="$line $s"
+		md="$md $s |"
+		mdsep="$mdsep --- |"
+	done
 	echo "$line"
-	echo "$md" >>"$ART/table.md"
+	{ echo "$md"; echo "$mdsep"; } >>"$ART/table.md"
+	for c in "$@"; do
+		out=$ART/$c.out
+		rc=$(cat "$tmp/$c.rc" 2>/dev/null || echo 1)
+		line=$(printf "%-${w}s" "$c")
+		md="| $c |"
+		skip=$(grep -m1 '^skip' "$out" 2>/dev/null | sed 's/^skip *//')
+		if grep -q '^skip' "$out" 2>/dev/null && ! grep -q '^step ' "$out"; then
+			for s in $steps; do
+				line="$line $(printf "%-${#s}s" SKIP)"
+				md="$md SKIP |"
+			done
+			echo "$c: SKIP: $skip" >>"$notes"
+			skipped=$((skipped + 1))
+		else
+			for s in $steps; do
+				l=$(grep -m1 "^step $s " "$out" 2>/dev/null)
+				st=$(echo "$l" | awk '{print $3}')
+				why=$(echo "$l" | cut -d' ' -f4-)
+				[ "$(echo "$l" | wc -w)" -le 3 ] && why=
+				case $st in
+				ok) passed=$((passed + 1)); cell=ok ;;
+				n/a) cell=n/a; echo "$c $s n/a: $why" >>"$notes" ;;
+				FAIL)
+					failed=$((failed + 1)); cell=FAIL
+					echo "$c $s FAIL: $why" >>"$notes" ;;
+				*)
+					failed=$((failed + 1)); cell=FAIL
+					why="not run"
+					[ "$rc" = 124 ] && why="not run (timed out after ${TIMEOUT_S}s)"
+					[ -n "$l" ] && why="bad line: $l"
+					if ! grep -q '^step ' "$out" 2>/dev/null; then
+						why="$why (rc $rc; stderr: $(tail -n 1 "$ART/$c.log" 2>/dev/null | cut -c1-120))"
+					fi
+					echo "$c $s FAIL: $why" >>"$notes" ;;
+				esac
+				# ok and mechanism names etc. are kept for the notes.
+				if [ "$cell" = ok ] && [ -n "$why" ]; then
+					echo "$c $s ok: $why" >>"$notes"
+				fi
+				line="$line $(printf "%-${#s}s" "$cell")"
+				md="$md $cell |"
+			done
+		fi
+		echo "$line"
+		echo "$md" >>"$ART/table.md"
+	done
+}
+cl_rows=() pep_rows=()
+for c in "${clients[@]}"; do
+	if [ "$(steps_of "$c")" = "$PEP_STEPS" ]; then
+		pep_rows+=("$c")
+	else
+		cl_rows+=("$c")
+	fi
 done
+table "$STEPS" "${cl_rows[@]}"
+if [ ${#pep_rows[@]} -gt 0 ]; then
+	[ ${#cl_rows[@]} -gt 0 ] && { echo; echo >>"$ART/table.md"; }
+	table "$PEP_STEPS" "${pep_rows[@]}"
+fi
 echo
 sed 's/^/  /' "$notes"
 { echo; sed 's/^/- /' "$notes"; } >>"$ART/table.md"
