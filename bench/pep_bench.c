@@ -3,6 +3,7 @@
  * server, end to end.
  *
  * usage: pep_bench HOST PORT USERPREFIX PASSWORD [CONTACTS...] [-n NODES]
+ *        (CONTACTS 0: the node phase alone)
  *
  * Accounts USERPREFIX<k> (all with PASSWORD) must exist; each round takes
  * the next unused ones, so no account is in two rounds.  For each count
@@ -739,7 +740,9 @@ main(int argc, char **argv)
 	for (i = 5; i < argc; i++) {
 		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
 			nodes = atoi(argv[++i]);
-		} else if (nsizes < 16 && atoi(argv[i]) > 0) {
+		} else if (strcmp(argv[i], "0") == 0) {
+			nsizes = -1;
+		} else if (nsizes >= 0 && nsizes < 16 && atoi(argv[i]) > 0) {
 			sizes[nsizes++] = atoi(argv[i]);
 		} else {
 			fprintf(stderr, "pep_bench: bad argument %s\n", argv[i]);
@@ -749,6 +752,8 @@ main(int argc, char **argv)
 	if (nsizes == 0) {
 		sizes[nsizes++] = 100;
 		sizes[nsizes++] = 1000;
+	} else if (nsizes < 0) {
+		nsizes = 0;
 	}
 	for (i = 0; i < nsizes; i++) {
 		if (make_caps(i) != 0) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/pep_bench.sh - run bench/pep_bench against a fresh uxmppd on a free
 # loopback port (temporary data dir, accounts p0..pN, no fsync).
-#   usage: bench/pep_bench.sh [CONTACTS...] [-n NODES]   (default 100 1000 -n 10000)
+#   usage: bench/pep_bench.sh [CONTACTS...] [-n NODES]   (default 100 1000 -n 10000;
+#   CONTACTS 0: the node phase alone)
 # Environment: UXMPPD (server, default ./uxmppd), PEP_BENCH (the client,
 # default build/pep_bench), SCANSION (for --free-port/--wait-port);
 # SERVER=prosody runs the same workload on Prosody (0.12, Debian's
