@@ -278,9 +278,9 @@ node_ensure_private(const char *bare)
 
 /* The XEP-0048 event with the whole list (none with empty), to the
  * account's resources that want storage:bookmarks+notify (Prosody's
- * legacy_broadcast). */
+ * legacy_broadcast), or to only alone. */
 static void
-legacy_broadcast(const char *bare, int empty)
+legacy_broadcast(const char *bare, int empty, const char *only)
 {
 	struct xml_node *msg, *items, *item, *storage;
 	struct pubsub_event ev;
@@ -307,6 +307,11 @@ legacy_broadcast(const char *bare, int empty)
 	ev.node = NS_BOOKMARKS;
 	ev.access_model = PUBSUB_ACCESS_WHITELIST;	/* the owner alone */
 	ev.stanza = b.data;
+	if (only != NULL) {
+		ev.subs = &only;
+		ev.nsubs = 1;
+		ev.single = 1;
+	}
 	if (!b.err) {
 		pep_notify(&ev);
 	}
@@ -378,7 +383,7 @@ store_legacy(const char *bare, const struct xml_node *storage, int sync)
 	buf_free(&b);
 	free(seen);
 	list_free(&l);
-	legacy_broadcast(bare, 0);
+	legacy_broadcast(bare, 0, NULL);
 	if (rc != PUBSUB_OK) {
 		log_warn("bookmarks %s: XEP-0048 write stopped (%s)", bare,
 		    pubsub_err_condition(rc));
@@ -394,21 +399,16 @@ bookmarks_import(const char *bare, const struct xml_node *storage)
 }
 
 static void
-reply_pubsub_error(const struct xml_node *iq, int rc)
+reply_and_free(struct xml_node *reply)
 {
-	struct xml_node *reply = stanza_result(iq);
-
-	xml_set_attr(reply, "type", "error");
-	pubsub_iq_error(reply, rc);
 	route_stanza(reply);
 	xml_free(reply);
 }
 
 static void
-reply_and_free(struct xml_node *reply)
+reply_pubsub_error(const struct xml_node *iq, int rc)
 {
-	route_stanza(reply);
-	xml_free(reply);
+	reply_and_free(pubsub_iq_error_reply(iq, rc));
 }
 
 /* XEP-0411 §4, XEP-0402 §5.1: items of storage:bookmarks, built from the
@@ -623,7 +623,18 @@ bookmarks_event(const struct pubsub_event *ev)
 	    strcmp(ev->node, NS_BOOKMARKS2) != 0) {
 		return;
 	}
-	legacy_broadcast(ev->service, is_delete_event(ev));
+	legacy_broadcast(ev->service, is_delete_event(ev), NULL);
+}
+
+/* See bookmarks.h.  Prosody sends the XEP-0048 list to a resource that
+ * comes online wanting it, as PEP's last item of storage:bookmarks. */
+void
+bookmarks_newcomer(const char *bare, const char *full)
+{
+	if (strchr(bare, '@') != NULL && jid_bare_eq(full, bare) &&
+	    pep_recipient_wants(bare, full, NS_BOOKMARKS)) {
+		legacy_broadcast(bare, 0, full);
+	}
 }
 
 static const char *const features[] = {

@@ -25,6 +25,11 @@
 struct pubsub_event;
 void	bookmarks_event(const struct pubsub_event *ev);
 
+/* A new recipient full of account bare's PEP events (pep_set_newcomer()):
+ * one of bare's resources that wants storage:bookmarks gets the XEP-0048
+ * list. */
+void	bookmarks_newcomer(const char *bare, const char *full);
+
 /*
  * An iq get or set to account bare's own JID with a <pubsub/> child
  * (services.c calls it before pep_account_iq()): 1 when it was a

@@ -222,6 +222,8 @@ on_notify(void *ud, const struct pubsub_event *ev)
 
 /* Told of every event after its delivery (pep_set_observer). */
 static void (*observer)(const struct pubsub_event *ev);
+/* Told of each new recipient (pep_set_newcomer). */
+static void (*newcomer)(const char *service, const char *full);
 
 static void
 on_event(void *ud, const struct pubsub_event *ev)
@@ -316,6 +318,9 @@ send_last_items(const char *service, const struct pep_recipient *r)
 	struct last_ctx c = { service, r };
 
 	pubsub_nodes(service, send_last_cb, &c);
+	if (newcomer != NULL) {
+		newcomer(service, r->full);
+	}
 }
 
 /* XEP-0115 §6.3: ask full what node#ver means, from the account's JID. */
@@ -562,4 +567,22 @@ void
 pep_notify(const struct pubsub_event *ev)
 {
 	on_notify(NULL, ev);
+}
+
+/* See pep.h. */
+void
+pep_set_newcomer(void (*fn)(const char *service, const char *full))
+{
+	newcomer = fn;
+}
+
+/* See pep.h. */
+int
+pep_recipient_wants(const char *service, const char *full,
+    const char *node)
+{
+	const struct pep_recipient *r = recipient_find(user_find(service),
+	    full);
+
+	return r != NULL && caps_wants(r->caps, node);
 }

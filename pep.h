@@ -53,6 +53,13 @@ struct pubsub_event;
  * fn may call pep_notify().
  */
 void	pep_set_observer(void (*fn)(const struct pubsub_event *ev));
+/* Call fn for each new recipient of a PEP service (full JID, caps
+ * known), after it was sent the last items of its nodes (bookmarks.c
+ * adds the XEP-0048 list); NULL: none. */
+void	pep_set_newcomer(void (*fn)(const char *service, const char *full));
+/* Does the recipient full of service's events want node (NODE+notify)? */
+int	pep_recipient_wants(const char *service, const char *full,
+	    const char *node);
 /* Deliver an event no node of the core raised (a synthesised
  * XEP-0048 storage:bookmarks one) as PEP delivers the core's: to the
  * explicit subscribers in ev and the recipients that want ev->node and

@@ -836,5 +836,6 @@ void
 services_init(void)
 {
 	pep_set_observer(on_pep_event);
+	pep_set_newcomer(bookmarks_newcomer);
 	bookmarks_migrate();
 }
