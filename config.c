@@ -48,12 +48,19 @@ config_defaults(struct config *c)
 	c->pubsub_max_payload_bytes = DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES;
 	c->pubsub_max_nodes = DEFAULT_PUBSUB_MAX_NODES;
 	c->pep_max_nodes = DEFAULT_PEP_MAX_NODES;
+	c->external_service_ttl_s = DEFAULT_EXT_SERVICE_TTL_S;
+	c->http_upload_max_bytes = DEFAULT_HTTP_UPLOAD_MAX_BYTES;
+	c->http_upload_quota_bytes = DEFAULT_HTTP_UPLOAD_QUOTA_BYTES;
+	c->http_upload_expire_days = DEFAULT_HTTP_UPLOAD_EXPIRE_DAYS;
 }
 
 /* Fill in what depends on other keys once the file is read. */
 static void
 config_finish(struct config *c)
 {
+	struct config_ext_service *s;
+	int i;
+
 	if (c->muc_domain[0] == '\0') {
 		snprintf(c->muc_domain, sizeof(c->muc_domain), "conference.%s",
 		    c->domain);
@@ -66,6 +73,36 @@ config_finish(struct config *c)
 		snprintf(c->c2s_listen[0], sizeof(c->c2s_listen[0]),
 		    "127.0.0.1:5222");
 		c->c2s_listen_count = 1;
+	}
+	if (c->external_service_host[0] == '\0') {
+		snprintf(c->external_service_host,
+		    sizeof(c->external_service_host), "%s", c->domain);
+	}
+	for (i = 0; i < c->ext_service_count; i++) {
+		s = &c->ext_services[i];
+		if (s->host[0] == '\0') {
+			snprintf(s->host, sizeof(s->host), "%s",
+			    c->external_service_host);
+		}
+		if (s->port == 0) {
+			s->port = c->external_service_port;
+		}
+		if (s->default_secret) {
+			snprintf(s->secret, sizeof(s->secret), "%s",
+			    c->external_service_secret);
+		}
+		/* XEP-0215 §3.3: credentials to ask for */
+		if (s->secret[0] != '\0' || s->password[0] != '\0') {
+			s->restricted = 1;
+		}
+	}
+	if (c->http_upload_domain[0] == '\0') {
+		snprintf(c->http_upload_domain, sizeof(c->http_upload_domain),
+		    "upload.%s", c->domain);
+	}
+	if (c->http_upload_url[0] == '\0') {
+		snprintf(c->http_upload_url, sizeof(c->http_upload_url),
+		    "https://%.280s:5281/upload", c->http_upload_domain);
 	}
 }
 
@@ -153,6 +190,174 @@ add_admins(struct config *c, const char *v)
 	return 0;
 }
 
+/* A list separated by spaces or commas into fixed slots of len bytes:
+ * the next of *count < max.  -1 when there are too many or one is too
+ * long. */
+static int
+add_words(char *slots, size_t len, int max, int *count, const char *v)
+{
+	const char *p = v;
+	size_t n;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',' || *p == '\t') {
+			p++;
+		}
+		n = strcspn(p, " ,\t");
+		if (n == 0) {
+			break;
+		}
+		if (*count >= max || n >= len) {
+			return -1;
+		}
+		memcpy(slots + (size_t)*count * len, p, n);
+		slots[(size_t)*count * len + n] = '\0';
+		(*count)++;
+		p += n;
+	}
+	return 0;
+}
+
+static const char *const contact_names[CONFIG_CONTACT_KINDS] = {
+	"abuse", "admin", "feedback", "sales", "security", "status",
+	"support"
+};
+
+/* See config.h. */
+const char *
+config_contact_name(enum config_contact_kind kind)
+{
+	return (unsigned)kind < CONFIG_CONTACT_KINDS ? contact_names[kind] :
+	    "";
+}
+
+/* contact_KIND: URIs separated by spaces or commas; the key may repeat. */
+static const char *
+add_contacts(struct config *c, const char *key, const char *v)
+{
+	char uris[CONFIG_MAX_CONTACTS][sizeof(c->contacts[0].uri)];
+	int k, i, n = 0;
+
+	for (k = 0; k < CONFIG_CONTACT_KINDS; k++) {
+		if (strcmp(key + 8, contact_names[k]) == 0) {
+			break;
+		}
+	}
+	if (k == CONFIG_CONTACT_KINDS) {
+		return "unknown key";
+	}
+	if (add_words(uris[0], sizeof(uris[0]),
+	    CONFIG_MAX_CONTACTS - c->contact_count, &n, v) != 0) {
+		return "too many or too long";
+	}
+	for (i = 0; i < n; i++) {
+		if (strchr(uris[i], ':') == NULL) {
+			return "expected URIs (mailto:, xmpp:, https:, ...)";
+		}
+	}
+	for (i = 0; i < n; i++) {
+		c->contacts[c->contact_count].kind = (enum config_contact_kind)k;
+		memcpy(c->contacts[c->contact_count].uri, uris[i],
+		    sizeof(uris[i]));
+		c->contact_count++;
+	}
+	return NULL;
+}
+
+/*
+ * external_service = TYPE [transport=T] [host=H] [port=N] [username=U]
+ * [password=P] [secret | secret=S] [restricted] [ttl_s=N]
+ */
+static const char *
+add_ext_service(struct config *c, const char *v)
+{
+	struct config_ext_service s;
+	char word[300], *val;
+	const char *p = v;
+	unsigned long n;
+	size_t len;
+	int first = 1;
+
+	memset(&s, 0, sizeof(s));
+	if (c->ext_service_count >= CONFIG_MAX_EXT_SERVICES) {
+		return "too many external services";
+	}
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		len = strcspn(p, " \t");
+		if (len == 0) {
+			break;
+		}
+		if (len >= sizeof(word)) {
+			return "too long";
+		}
+		memcpy(word, p, len);
+		word[len] = '\0';
+		p += len;
+		val = strchr(word, '=');
+		if (val != NULL) {
+			*val++ = '\0';
+		}
+		if (first) {
+			if (val != NULL || set_string(s.type, sizeof(s.type),
+			    word) != 0) {
+				return "expected the service type first";
+			}
+			first = 0;
+		} else if (val == NULL && strcmp(word, "secret") == 0) {
+			s.default_secret = 1;
+		} else if (val == NULL && strcmp(word, "restricted") == 0) {
+			s.restricted = 1;
+		} else if (val == NULL) {
+			return "expected NAME=VALUE";
+		} else if (strcmp(word, "transport") == 0) {
+			if (set_string(s.transport, sizeof(s.transport),
+			    val) != 0) {
+				return "bad transport";
+			}
+		} else if (strcmp(word, "host") == 0) {
+			if (*val == '\0' ||
+			    set_string(s.host, sizeof(s.host), val) != 0) {
+				return "bad host";
+			}
+		} else if (strcmp(word, "port") == 0) {
+			if (parse_uint(val, 65535, &n) != 0 || n == 0) {
+				return "bad port";
+			}
+			s.port = (unsigned)n;
+		} else if (strcmp(word, "ttl_s") == 0) {
+			if (parse_uint(val, 864000, &n) != 0 || n == 0) {
+				return "bad ttl_s";
+			}
+			s.ttl_s = (unsigned)n;
+		} else if (strcmp(word, "username") == 0) {
+			if (set_string(s.username, sizeof(s.username),
+			    val) != 0) {
+				return "username too long";
+			}
+		} else if (strcmp(word, "password") == 0) {
+			if (set_string(s.password, sizeof(s.password),
+			    val) != 0) {
+				return "password too long";
+			}
+		} else if (strcmp(word, "secret") == 0) {
+			if (*val == '\0' || set_string(s.secret,
+			    sizeof(s.secret), val) != 0) {
+				return "bad secret";
+			}
+		} else {
+			return "unknown service attribute";
+		}
+	}
+	if (first) {
+		return "expected TYPE [NAME=VALUE ...]";
+	}
+	c->ext_services[c->ext_service_count++] = s;
+	return NULL;
+}
+
 struct uint_key {
 	const char	*name;
 	size_t		 offset;
@@ -181,6 +386,11 @@ static const struct uint_key uint_keys[] = {
 	UK(pubsub_max_payload_bytes, 64UL * 1024 * 1024),
 	UK(pubsub_max_nodes, 10000000),
 	UK(pep_max_nodes, 1000000),
+	UK(external_service_port, 65535),
+	UK(external_service_ttl_s, 864000),
+	UK(http_upload_max_bytes, 1024UL * 1024 * 1024 * 1024),
+	UK(http_upload_quota_bytes, 1024UL * 1024 * 1024 * 1024),
+	UK(http_upload_expire_days, 3650),
 };
 
 /* Apply one key; returns NULL or the reason it is refused. */
@@ -188,7 +398,7 @@ static const char *
 config_set(struct config *c, const char *key, const char *v)
 {
 	unsigned long n;
-	size_t i;
+	size_t i, len;
 
 	if (strcmp(key, "domain") == 0) {
 		return set_string(c->domain, sizeof(c->domain), v) ?
@@ -295,6 +505,50 @@ config_set(struct config *c, const char *key, const char *v)
 	if (strcmp(key, "admins") == 0) {
 		return add_admins(c, v) ? "too many or too long" : NULL;
 	}
+	if (strncmp(key, "contact_", 8) == 0) {
+		return add_contacts(c, key, v);
+	}
+	if (strcmp(key, "external_service") == 0) {
+		return add_ext_service(c, v);
+	}
+	if (strcmp(key, "external_service_host") == 0) {
+		return *v == '\0' || set_string(c->external_service_host,
+		    sizeof(c->external_service_host), v) ? "bad host" : NULL;
+	}
+	if (strcmp(key, "external_service_secret") == 0) {
+		return set_string(c->external_service_secret,
+		    sizeof(c->external_service_secret), v) ? "too long" : NULL;
+	}
+	if (strcmp(key, "http_upload") == 0) {
+		return parse_bool(v, &c->http_upload) ?
+		    "expected yes or no" : NULL;
+	}
+	if (strcmp(key, "http_upload_domain") == 0) {
+		return set_string(c->http_upload_domain,
+		    sizeof(c->http_upload_domain), v) ? "too long" : NULL;
+	}
+	if (strcmp(key, "http_upload_url") == 0) {
+		if (strncmp(v, "https://", 8) != 0 &&
+		    strncmp(v, "http://", 7) != 0) {
+			return "expected an http:// or https:// URL";
+		}
+		if (set_string(c->http_upload_url, sizeof(c->http_upload_url),
+		    v) != 0) {
+			return "too long";
+		}
+		/* the slot path is appended after one '/' */
+		len = strlen(c->http_upload_url);
+		while (len > 0 && c->http_upload_url[len - 1] == '/') {
+			c->http_upload_url[--len] = '\0';
+		}
+		return NULL;
+	}
+	if (strcmp(key, "http_upload_allowed_types") == 0) {
+		return add_words(c->http_upload_types[0],
+		    sizeof(c->http_upload_types[0]), CONFIG_MAX_UPLOAD_TYPES,
+		    &c->http_upload_type_count, v) ? "too many or too long" :
+		    NULL;
+	}
 	if (strcmp(key, "store_sync") == 0) {
 		if (strcmp(v, "always") && strcmp(v, "batch") &&
 		    strcmp(v, "none")) {
@@ -357,6 +611,7 @@ config_load(const char *path, char *err, size_t errlen)
 	const char *why;
 	unsigned lineno = 0;
 	FILE *fp;
+	int i;
 
 	config_defaults(&c);
 	if (path != NULL) {
@@ -401,6 +656,15 @@ config_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: cert and key must be set "
 			    "together", path);
 			return -1;
+		}
+		for (i = 0; i < c.ext_service_count; i++) {
+			if (c.ext_services[i].default_secret &&
+			    c.external_service_secret[0] == '\0') {
+				snprintf(err, errlen, "%s: external_service "
+				    "%s: `secret` needs external_service_secret",
+				    path, c.ext_services[i].type);
+				return -1;
+			}
 		}
 	}
 	config_finish(&c);

@@ -10,6 +10,35 @@
 
 #include "uxlimits.h"
 
+/* XEP-0157 address kinds: key contact_NAME, form field NAME-addresses. */
+enum config_contact_kind {
+	CONFIG_CONTACT_ABUSE, CONFIG_CONTACT_ADMIN, CONFIG_CONTACT_FEEDBACK,
+	CONFIG_CONTACT_SALES, CONFIG_CONTACT_SECURITY, CONFIG_CONTACT_STATUS,
+	CONFIG_CONTACT_SUPPORT, CONFIG_CONTACT_KINDS
+};
+
+struct config_contact {
+	enum config_contact_kind kind;
+	char	 uri[256];		/* "mailto:abuse@example.org" */
+};
+
+/* One XEP-0215 external service (key `external_service`), its defaults
+ * filled in from the external_service_* keys. */
+struct config_ext_service {
+	char	 type[32];		/* "stun", "turn", ... */
+	char	 transport[8];		/* "udp", "tcp" or "" */
+	char	 host[256];
+	unsigned port;			/* 0: none given */
+	char	 username[128];		/* "" or fixed; with secret the
+					 * TURN REST username's suffix */
+	char	 password[128];		/* fixed password; "" = none */
+	char	 secret[128];		/* TURN REST shared secret; "" = none */
+	int	 restricted;		/* needs credentials */
+	int	 default_secret;	/* `secret` alone: external_service_secret */
+	unsigned ttl_s;			/* credential lifetime; 0: the default,
+					 * without an expires attribute */
+};
+
 struct config {
 	char	 domain[256];		/* "localhost" */
 	char	 muc_domain[256 + 16];	/* "conference.<domain>" */
@@ -52,6 +81,25 @@ struct config {
 	int	 require_encryption;	/* 1 yes, 0 no, -1 non-loopback (default) */
 	char	 c2s_direct_tls_listen[CONFIG_MAX_LISTEN][80]; /* XEP-0368 */
 	int	 c2s_direct_tls_listen_count;
+	/* XEP-0157 contact addresses in the server's disco#info */
+	struct config_contact contacts[CONFIG_MAX_CONTACTS];
+	int	 contact_count;
+	/* XEP-0215 external services */
+	char	 external_service_host[256];	/* default host: the domain */
+	unsigned external_service_port;	/* default port, 0 = none */
+	char	 external_service_secret[128]; /* default TURN REST secret */
+	unsigned external_service_ttl_s;	/* TURN REST lifetime, 86400 */
+	struct config_ext_service ext_services[CONFIG_MAX_EXT_SERVICES];
+	int	 ext_service_count;
+	/* XEP-0363 HTTP file upload (upload.c) */
+	int	 http_upload;		/* the component is on, 0 */
+	char	 http_upload_domain[256 + 16]; /* "upload.<domain>" */
+	char	 http_upload_url[512];	/* public base URL of the files */
+	size_t	 http_upload_max_bytes;	/* one file, 10 MiB */
+	size_t	 http_upload_quota_bytes; /* per user, 100 MiB; 0 = none */
+	unsigned http_upload_expire_days; /* 7; 0 = keep forever */
+	char	 http_upload_types[CONFIG_MAX_UPLOAD_TYPES][128];
+	int	 http_upload_type_count; /* 0: every type is allowed */
 };
 
 /* The configuration in force.  Borrowed; valid until the next reload. */
@@ -59,6 +107,8 @@ const struct config *config_get(void);
 /* Load defaults, then path when not NULL.  On error prints file:line and
  * the reason into err and returns -1 (the config in force is unchanged). */
 int	config_load(const char *path, char *err, size_t errlen);
+/* "abuse", "admin", ... for a kind (the key's and field's stem). */
+const char *config_contact_name(enum config_contact_kind kind);
 /* Is bare JID a service administrator (key `admins`)? */
 int	config_is_admin(const char *bare_jid);
 

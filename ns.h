@@ -53,6 +53,10 @@
 #define NS_VCARD	"vcard-temp"
 #define NS_VCARD_UPDATE	"vcard-temp:x:update"
 #define NS_REGISTER	"jabber:iq:register"
+#define NS_SERVERINFO	"http://jabber.org/network/serverinfo"	/* XEP-0157 */
+#define NS_EXTDISCO	"urn:xmpp:extdisco:2"	/* XEP-0215 */
+#define NS_EXTDISCO_1	"urn:xmpp:extdisco:1"	/* XEP-0215 before 0.7 */
+#define NS_HTTP_UPLOAD	"urn:xmpp:http:upload:0"	/* XEP-0363 */
 
 /* bookmarks: XEP-0402 and the XEP-0048 forms it converts (XEP-0411) */
 #define NS_BOOKMARKS2		"urn:xmpp:bookmarks:1"

@@ -19,7 +19,9 @@
 #include "blocking.h"
 #include "bookmarks.h"
 #include "buf.h"
+#include "caps.h"
 #include "config.h"
+#include "extdisco.h"
 #include "jid.h"
 #include "log.h"
 #include "muc.h"
@@ -58,7 +60,7 @@ static const char *const account_features[] = {
 };
 
 static struct buf sbuf;		/* serializing, reused */
-static char caps_ver[64];	/* base64 SHA-1, computed once */
+static char self_ver[64];	/* base64 SHA-1 of the server's disco#info */
 
 static void
 reply_and_free(struct xml_node *reply)
@@ -132,16 +134,76 @@ services_caps_hash(const char *identity, const char *const *features,
 	return rc;
 }
 
-/* The server's own verification string, computed once.  Borrowed. */
+/* XEP-0157 §2: the contact addresses as an XEP-0128 extended form,
+ * each kind a list-multi field (empty when none is configured). */
+static void
+contact_form(struct xml_node *query)
+{
+	const struct config *cfg = config_get();
+	struct xml_node *x, *f;
+	char var[64];
+	int k, i;
+
+	x = xml_add(query, "x", NS_DATA);
+	xml_set_attr(x, "type", "result");
+	f = xml_add(x, "field", NULL);
+	xml_set_attr(f, "var", "FORM_TYPE");
+	xml_set_attr(f, "type", "hidden");
+	xml_add_text_child(f, "value", NULL, NS_SERVERINFO);
+	for (k = 0; k < CONFIG_CONTACT_KINDS; k++) {
+		f = xml_add(x, "field", NULL);
+		snprintf(var, sizeof(var), "%s-addresses",
+		    config_contact_name((enum config_contact_kind)k));
+		xml_set_attr(f, "var", var);
+		xml_set_attr(f, "type", "list-multi");
+		for (i = 0; i < cfg->contact_count; i++) {
+			if ((int)cfg->contacts[i].kind == k) {
+				xml_add_text_child(f, "value", NULL,
+				    cfg->contacts[i].uri);
+			}
+		}
+	}
+}
+
+/* What the server's disco#info holds besides its identity and
+ * server_features, as the configuration has it: external services
+ * (XEP-0215 §4) and contact addresses (XEP-0157). */
+static void
+server_info_more(struct xml_node *query)
+{
+	const struct config *cfg = config_get();
+
+	if (cfg->ext_service_count > 0) {
+		xml_set_attr(xml_add(query, "feature", NULL), "var",
+		    NS_EXTDISCO);
+	}
+	if (cfg->contact_count > 0) {
+		contact_form(query);
+	}
+}
+
+/* The server's own verification string, of its disco#info as the
+ * configuration has it now (a reload may change the extended form).
+ * Borrowed, valid until the next call. */
 static const char *
 caps_ver_self(void)
 {
-	if (caps_ver[0] == '\0' && services_caps_hash(SERVER_CATEGORY "/"
-	    SERVER_TYPE "//" SERVER_NAME, server_features, caps_ver,
-	    sizeof(caps_ver)) != 0) {
-		caps_ver[0] = '\0';
+	struct xml_node *q = xml_new("query", NS_DISCO_INFO);
+	struct xml_node *id = xml_add(q, "identity", NULL);
+	const char *const *f;
+
+	xml_set_attr(id, "category", SERVER_CATEGORY);
+	xml_set_attr(id, "type", SERVER_TYPE);
+	xml_set_attr(id, "name", SERVER_NAME);
+	for (f = server_features; *f != NULL; f++) {
+		xml_set_attr(xml_add(q, "feature", NULL), "var", *f);
 	}
-	return caps_ver;
+	server_info_more(q);
+	if (caps_ver(q, "sha-1", self_ver, sizeof(self_ver)) != 0) {
+		self_ver[0] = '\0';
+	}
+	xml_free(q);
+	return self_ver;
 }
 
 /* See services.h. */
@@ -249,7 +311,7 @@ services_server_iq(const struct xml_node *iq)
 	}
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, SERVER_CATEGORY, SERVER_TYPE, SERVER_NAME,
-		    server_features, 1, NULL);
+		    server_features, 1, server_info_more);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
 		if (xml_attr(q, "node") != NULL) {
 			reply_error(iq, "item-not-found");
@@ -265,6 +327,11 @@ services_server_iq(const struct xml_node *iq)
 			xml_set_attr(item, "jid", cfg->pubsub_domain);
 			xml_set_attr(item, "name", "Publish-Subscribe");
 		}
+		if (cfg->http_upload) {
+			item = xml_add(query, "item", NULL);
+			xml_set_attr(item, "jid", cfg->http_upload_domain);
+			xml_set_attr(item, "name", "HTTP File Upload");
+		}
 		reply_and_free(reply);
 	} else if (is_get(iq) && strcmp(q->ns, NS_PING) == 0 &&
 	    strcmp(q->name, "ping") == 0) {
@@ -275,6 +342,10 @@ services_server_iq(const struct xml_node *iq)
 		/* XEP-0077 §3.3 sends a password change to the server, and
 		 * clients send the legacy session iq there too */
 		services_account_iq(iq, bare);
+	} else if (strcmp(q->ns, NS_EXTDISCO) == 0 ||
+	    strcmp(q->ns, NS_EXTDISCO_1) == 0) {
+		extdisco_iq(iq, q, from_local_account(iq, bare,
+		    sizeof(bare)));
 	} else if (is_get(iq) && strcmp(q->ns, NS_VERSION) == 0) {
 		reply = stanza_result(iq);
 		query = xml_add(reply, "query", NS_VERSION);

@@ -72,6 +72,9 @@
 /* ---- configuration ---- */
 #define CONFIG_MAX_LISTEN	8
 #define CONFIG_MAX_ADMINS	32
+#define CONFIG_MAX_CONTACTS	32	/* XEP-0157 addresses, all kinds */
+#define CONFIG_MAX_EXT_SERVICES	16	/* XEP-0215 external services */
+#define CONFIG_MAX_UPLOAD_TYPES	32	/* http_upload_allowed_types */
 #define CONTROL_MAX_REQUEST	2048
 
 /* ---- configurable: the defaults of the config keys of the same name ---- */
@@ -92,5 +95,9 @@
 #define DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES	(256 * 1024)	/* one item */
 #define DEFAULT_PUBSUB_MAX_NODES	1000	/* pubsub.<domain> */
 #define DEFAULT_PEP_MAX_NODES	128	/* per account */
+#define DEFAULT_EXT_SERVICE_TTL_S	86400	/* TURN REST credentials */
+#define DEFAULT_HTTP_UPLOAD_MAX_BYTES	(10 * 1024 * 1024)	/* one file */
+#define DEFAULT_HTTP_UPLOAD_QUOTA_BYTES	(100 * 1024 * 1024)	/* per user */
+#define DEFAULT_HTTP_UPLOAD_EXPIRE_DAYS	7	/* files kept; 0: forever */
 
 #endif

@@ -113,6 +113,7 @@ log_file = $sdir/uxmppd.log
 pubsub_create_nodes = admins
 pubsub_expose_publisher = yes
 EOF
+	cat "$ROOT/tests/scenario-extra.conf" >>"$conf"
 	# A scenario's own settings: "# config: KEY = VALUE" lines (ours),
 	# before the separator.
 	sed -n -e '/^---/q' -e 's/^# *config: *//p' "$file" >>"$conf"

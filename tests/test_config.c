@@ -143,8 +143,70 @@ test_errors(void)
 	expect_error("pubsub_max_items = 0\n", "at least 1");
 	expect_error("pep_max_nodes = 0\n", "at least 1");
 	expect_error("pubsub = maybe\n", "expected yes or no");
+	expect_error("contact_fax = tel:123\n", "unknown key");
+	expect_error("contact_abuse = abuse\n", "expected URIs");
+	expect_error("external_service = host=x\n", "service type first");
+	expect_error("external_service = turn port=0\n", "bad port");
+	expect_error("external_service = turn colour=red\n", "unknown service");
+	expect_error("external_service = turn secret\n",
+	    "needs external_service_secret");
+	expect_error("http_upload_url = ftp://x\n", "http:// or https://");
 	CHECK(config_load("/nonexistent/uxmppd.conf", want,
 	    sizeof(want)) == -1);
+}
+
+/* XEP-0157 contacts, XEP-0215 services and their defaults, upload. */
+static void
+test_services(void)
+{
+	char err[600];
+	const struct config *c;
+
+	CHECK(load("domain = example.org\n"
+	    "contact_abuse = mailto:abuse@example.org, xmpp:abuse@example.org\n"
+	    "contact_support = https://example.org/help\n"
+	    "contact_abuse = xmpp:third@example.org\n"
+	    "external_service_port = 3478\n"
+	    "external_service_secret = s3cret\n"
+	    "external_service = stun transport=udp\n"
+	    "external_service = turn transport=tcp host=turn.example.org "
+	    "port=5349 secret ttl_s=600 username=u\n"
+	    "external_service = ftp password=pw\n"
+	    "http_upload = yes\n"
+	    "http_upload_url = https://files.example.org/up/\n"
+	    "http_upload_allowed_types = image/*, text/plain\n",
+	    err, sizeof(err)) == 0);
+	c = config_get();
+	CHECK(c->contact_count == 4);
+	CHECK(c->contacts[0].kind == CONFIG_CONTACT_ABUSE);
+	CHECK_STR(c->contacts[1].uri, "xmpp:abuse@example.org");
+	CHECK(c->contacts[2].kind == CONFIG_CONTACT_SUPPORT);
+	CHECK_STR(c->contacts[3].uri, "xmpp:third@example.org");
+	CHECK_STR(config_contact_name(CONFIG_CONTACT_SUPPORT), "support");
+	CHECK(c->ext_service_count == 3);
+	CHECK_STR(c->ext_services[0].host, "example.org");
+	CHECK(c->ext_services[0].port == 3478);
+	CHECK(!c->ext_services[0].restricted);
+	CHECK_STR(c->ext_services[1].host, "turn.example.org");
+	CHECK(c->ext_services[1].port == 5349);
+	CHECK_STR(c->ext_services[1].secret, "s3cret");
+	CHECK(c->ext_services[1].ttl_s == 600);
+	CHECK(c->ext_services[1].restricted);
+	CHECK(c->ext_services[2].restricted);
+	CHECK(c->external_service_ttl_s == 86400);
+	CHECK(c->http_upload == 1);
+	CHECK_STR(c->http_upload_domain, "upload.example.org");
+	CHECK_STR(c->http_upload_url, "https://files.example.org/up");
+	CHECK(c->http_upload_type_count == 2);
+	CHECK_STR(c->http_upload_types[1], "text/plain");
+	CHECK(c->http_upload_max_bytes == 10 * 1024 * 1024);
+	CHECK(c->http_upload_expire_days == 7);
+
+	CHECK(load("", err, sizeof(err)) == 0);
+	c = config_get();
+	CHECK(c->contact_count == 0 && c->ext_service_count == 0);
+	CHECK(c->http_upload == 0);
+	CHECK_STR(c->http_upload_url, "https://upload.localhost:5281/upload");
 }
 
 int
@@ -155,6 +217,7 @@ main(void)
 	test_defaults();
 	test_file();
 	test_errors();
+	test_services();
 	unlink(path);
 	return check_summary("config");
 }
