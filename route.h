@@ -17,8 +17,8 @@
 void	route_stanza(const struct xml_node *stanza);
 
 /*
- * A service at a domain of its own (the MUC service; pubsub and upload
- * are to come): every stanza to the domain or a JID at it goes to handle
+ * A service at a domain of its own (the MUC, pubsub and upload
+ * services): every stanza to the domain or a JID at it goes to handle
  * (borrowed), and session_gone (may be NULL) hears of each client session
  * that ends, by full JID, so the service needs no directed presence.
  * Registering a domain again replaces its handlers.  0, or -1 when

@@ -39,6 +39,7 @@
 #include "sm.h"
 #include "store.h"
 #include "tls.h"
+#include "upload.h"
 #include "uxlimits.h"
 
 #define SERVER_MAX_EVENTS	256
@@ -1091,6 +1092,7 @@ server_teardown(void)
 	sm_shutdown();	/* hibernating sessions end: unacked to offline */
 	muc_shutdown();
 	pep_shutdown();
+	upload_shutdown();
 	store_flush();
 	store_close();
 	tls_server_shutdown();
@@ -1133,6 +1135,9 @@ server_main(const char *config_path)
 	}
 	if (pubsub_service_init() != 0) {
 		fatal("cannot start the pubsub service");
+	}
+	if (upload_init() != 0) {
+		fatal("cannot start the upload service");
 	}
 	services_init();
 	if (server_tls_load() != 0) {

@@ -69,6 +69,13 @@
 #define TLS_CERT_PEM_MAX	8192
 #define TLS_KEY_PEM_MAX	2048
 
+/* ---- HTTP file upload (upload.c, XEP-0363) ---- */
+#define UPLOAD_PUT_TTL_S	300	/* a slot's PUT URL is valid this long */
+#define UPLOAD_FILENAME_MAX	255	/* bytes of a requested file name */
+#define UPLOAD_TYPE_MAX		127	/* bytes of a content type */
+#define UPLOAD_URL_MAX		1536	/* a PUT or GET URL */
+#define UPLOAD_SWEEP_S		60	/* expired slots swept at most this often */
+
 /* ---- configuration ---- */
 #define CONFIG_MAX_LISTEN	8
 #define CONFIG_MAX_ADMINS	32
