@@ -34,6 +34,7 @@
 #include "stanza.h"
 #include "store.h"
 #include "tls.h"
+#include "upload.h"
 #include "uxlimits.h"
 
 #define UXMPPD_VERSION	"0.1"
@@ -814,6 +815,7 @@ services_account_removed(const char *bare)
 	}
 	snprintf(prefix, sizeof(prefix), "%s ", bare);
 	store_del_prefix(PRIVATE_KIND, prefix);
+	upload_account_removed(bare);
 }
 
 /* XEP-0411 §4: XEP-0048 bookmarks kept in private XML storage before

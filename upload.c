@@ -445,27 +445,33 @@ upload_usage(const char *owner, time_t now)
 	return w.bytes;
 }
 
-/* See upload.h. */
-size_t
-upload_expire(time_t now)
+/* Delete the slots expired at now, or (owner not NULL) all of owner's,
+ * with their files.  Returns how many went. */
+static size_t
+sweep(time_t now, const char *owner)
 {
 	char **keys = store_keys(UPLOAD_KIND, NULL, NULL);
 	char file[600], part[600];
 	struct slot_rec r;
 	const char *v;
 	size_t i, n = 0;
+	int drop;
 
-	last_sweep = now;
 	for (i = 0; keys != NULL && keys[i] != NULL; i++) {
 		v = store_get(UPLOAD_KIND, keys[i]);
 		if (v == NULL) {
 			continue;
 		}
-		if (rec_parse(v, &r) == 0 && !rec_expired(&r, now)) {
+		if (rec_parse(v, &r) != 0) {
+			drop = owner == NULL;	/* unreadable: nobody's */
+		} else {
+			drop = owner != NULL ? strcmp(r.owner, owner) == 0 :
+			    rec_expired(&r, now);
 			rec_free(&r);
+		}
+		if (!drop) {
 			continue;
 		}
-		rec_free(&r);
 		slot_paths(keys[i], file, sizeof(file), part, sizeof(part));
 		if ((unlink(file) != 0 && errno != ENOENT) ||
 		    (unlink(part) != 0 && errno != ENOENT)) {
@@ -477,10 +483,32 @@ upload_expire(time_t now)
 		}
 	}
 	store_keys_free(keys);
+	return n;
+}
+
+/* See upload.h. */
+size_t
+upload_expire(time_t now)
+{
+	size_t n;
+
+	last_sweep = now;
+	n = sweep(now, NULL);
 	if (n > 0) {
 		log_info("upload: %zu expired slots and files deleted", n);
 	}
 	return n;
+}
+
+/* See upload.h. */
+void
+upload_account_removed(const char *bare)
+{
+	size_t n = sweep(0, bare);
+
+	if (n > 0) {
+		log_info("upload: %zu files of %s deleted", n, bare);
+	}
 }
 
 /* ---- slots ---- */

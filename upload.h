@@ -112,6 +112,8 @@ unsigned long long upload_usage(const char *owner, time_t now);
  * returns how many went.  upload_init and slot requests call it (the
  * latter at most every UPLOAD_SWEEP_S); the reactor may too. */
 size_t	upload_expire(time_t now);
+/* Account bare was deleted: delete its slots and files. */
+void	upload_account_removed(const char *bare);
 /* The path prefix of http_upload_url ("" or "/upload"), under which
  * the HTTP server sends PUT and GET here.  Borrowed. */
 const char *upload_path_prefix(void);

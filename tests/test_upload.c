@@ -218,6 +218,32 @@ test_quota(void)
 	CHECK(upload_usage("q@localhost", t + 301) == 1);
 }
 
+/* A deleted account's slots and files go. */
+static void
+test_account_removed(void)
+{
+	struct upload_slot s, keep;
+	struct upload_put put;
+	FILE *fp;
+
+	CHECK(upload_slot_new("gone@localhost", "g.txt", "2", "text/plain",
+	    NOW, &s) == UPLOAD_OK);
+	CHECK(upload_slot_new("stays@localhost", "k.txt", "2", "text/plain",
+	    NOW, &keep) == UPLOAD_OK);
+	CHECK(upload_put_check(path_of(s.put_url), 2, "text/plain", NULL, NOW,
+	    &put) == 0);
+	fp = fopen(put.file_path, "w");
+	if (fp != NULL) {
+		fputs("hi", fp);
+		fclose(fp);
+	}
+	CHECK(upload_put_done(s.id, NOW) == 0);
+	upload_account_removed("gone@localhost");
+	CHECK(access(put.file_path, F_OK) != 0);
+	CHECK(upload_usage("gone@localhost", NOW) == 0);
+	CHECK(upload_usage("stays@localhost", NOW) == 2);
+}
+
 /* The secret outlives a restart: an old URL still verifies. */
 static void
 test_restart(void)
@@ -261,6 +287,7 @@ main(void)
 	test_requests();
 	test_put_get();
 	test_quota();
+	test_account_removed();
 	test_restart();
 	upload_shutdown();
 	store_close();
