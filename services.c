@@ -88,53 +88,6 @@ iq_payload(const struct xml_node *iq)
 	return c;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* See services.h.  XEP-0115 §5.1 with one identity, no language and
- * no extended form. */
-int
-services_caps_hash(const char *identity, const char *const *features,
-    char *out, size_t outlen)
-{
-	const char *sorted[SERVICES_MAX_CAPS_FEATURES];
-	unsigned char digest[20];
-	struct buf s, b64;
-	size_t i, n = 0;
-	int rc = -1;
-
-	while (features[n] != NULL) {
-		if (n == SERVICES_MAX_CAPS_FEATURES) {
-			return -1;
-		}
-		sorted[n] = features[n];
-		n++;
-	}
-	qsort(sorted, n, sizeof(sorted[0]), cmp_str);
-	buf_init(&s, 0);
-	buf_init(&b64, 0);
-	buf_puts(&s, identity);
-	buf_putc(&s, '<');
-	for (i = 0; i < n; i++) {
-		buf_puts(&s, sorted[i]);
-		buf_putc(&s, '<');
-	}
-	if (tls_hash(TLS_MD_SHA1, s.data, s.len, digest) == 0) {
-		base64_encode(digest, sizeof(digest), &b64);
-		if (b64.len < outlen) {
-			memcpy(out, b64.data, b64.len);
-			out[b64.len] = '\0';
-			rc = 0;
-		}
-	}
-	buf_free(&s);
-	buf_free(&b64);
-	return rc;
-}
-
 /* XEP-0157 §2: the contact addresses as an XEP-0128 extended form,
  * each kind a list-multi field (empty when none is configured). */
 static void

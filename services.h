@@ -10,11 +10,6 @@
 #include "buf.h"
 #include "xml.h"
 
-/* XEP-0115 §5.1 verification string (base64 SHA-1) of one identity
- * ("category/type/lang/name") and a NULL-ended feature list, into out.
- * 0, or -1 if out is too small or there are over 64 features. */
-int	services_caps_hash(const char *identity, const char *const *features,
-	    char *out, size_t outlen);
 /* Append the server's <c xmlns='http://jabber.org/protocol/caps'/> to
  * stream features (XEP-0115 §6.3). */
 void	services_caps_feature(struct buf *out);

@@ -41,7 +41,6 @@
 #define SERVICES_MAX_PRIVATE	64	/* private XML elements per user */
 #define SERVICES_MAX_VCARD	(64 * 1024)	/* bytes of one vCard */
 #define SERVICES_MAX_PRIVATE_BYTES	(64 * 1024)	/* bytes of one element */
-#define SERVICES_MAX_CAPS_FEATURES	64	/* features in one caps hash */
 #define CAPS_MAX_ENTRIES	1024	/* verification strings remembered */
 #define CAPS_MAX_ITEMS		512	/* identities+features+fields hashed */
 #define PEP_MAX_RECIPIENTS	5000	/* resources one account's PEP serves */
