@@ -49,11 +49,11 @@ struct c2s {
 	struct sm		*sm;		/* XEP-0198/0352 state, or NULL */
 	char			*user;		/* bare JID once authenticated */
 	char			*jid;		/* full JID once bound */
+	struct route_sess	*route;	/* in the routing table, or NULL */
 	enum c2s_state		 state;
 	unsigned		 header_sent:1;
 	unsigned		 restart:1;	/* reset the parser after this stanza */
 	unsigned		 drop_rest:1;	/* and discard the rest (STARTTLS) */
-	struct route_sess	*route;	/* in the routing table, or NULL */
 	unsigned		 no_resume:1;	/* closed for good: never hibernate */
 	unsigned		 auth_failures;
 	unsigned		 register_attempts;
