@@ -112,7 +112,12 @@ buf_reserve(struct buf *b, size_t n)
 	if (need <= b->cap) {
 		return 0;
 	}
-	cap = b->cap ? b->cap : 64;
+	/* The first allocation holds the first append (64 bytes at least),
+	 * not the next power of two: a write queue lives for one turn, and
+	 * at the end of a login burst a turn holds 256 of them at once
+	 * (bench-idle's pipelined login answers 1312 bytes: 2 KiB each
+	 * rounded up, a resident heap high-water ~250 KiB higher). */
+	cap = b->cap ? b->cap : need > 64 ? need : 64;
 	while (cap < need) {
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	}
