@@ -1134,6 +1134,80 @@ stag_resolve(struct xml_parser *p, struct pnode *el, struct pnode *parent,
 	return 0;
 }
 
+/* The element of a start tag named [q, ne), prefixed when colon is not
+ * NULL, in st's arena; not linked into the tree yet. */
+static struct pnode *
+stag_element(const struct stag *st, const unsigned char *q,
+    const unsigned char *ne, const unsigned char *colon)
+{
+	struct pnode *el = arena_alloc(st->a, sizeof(*el));
+
+	memset(el, 0, sizeof(*el));
+	el->n.type = XML_ELEMENT;
+	el->n.arena = st->a;
+	if (colon != NULL) {
+		el->prefix = arena_strndup(st->a, (const char *)q,
+		    (size_t)(colon - q));
+		el->n.name = arena_strndup(st->a, (const char *)colon + 1,
+		    (size_t)(ne - colon - 1));
+	} else {
+		el->n.name = arena_strndup(st->a, (const char *)q,
+		    (size_t)(ne - q));
+	}
+	el->ns_mark = st->ns_mark;
+	return el;
+}
+
+/*
+ * The attributes of a start tag, from q (after the name) to its '>' or
+ * "/>": *endp is set past it and *emptyp to 1 for "/>".  0, NEED_MORE or
+ * an XML_ERR_*.
+ */
+static int
+stag_attrs(struct xml_parser *p, struct stag *st, const unsigned char *q,
+    const unsigned char *e, const unsigned char **endp, int *emptyp)
+{
+	struct attr_tok t;
+	int r, ws;
+
+	for (;;) {
+		ws = 0;
+		while (q < e && (cls[*q] & C_WS)) {
+			q++;
+			ws = 1;
+		}
+		if (q >= e) {
+			return NEED_MORE;
+		}
+		if (*q == '>') {
+			*endp = q + 1;
+			*emptyp = 0;
+			return 0;
+		}
+		if (*q == '/') {
+			if (q + 1 >= e) {
+				return NEED_MORE;
+			}
+			if (q[1] != '>') {
+				return XML_ERR_SYNTAX;
+			}
+			*endp = q + 2;
+			*emptyp = 1;
+			return 0;
+		}
+		if (!ws) {
+			return XML_ERR_SYNTAX;
+		}
+		if ((r = stag_scan_attr(p, st, q, e, &t, &q)) != 0 ||
+		    (r = stag_ns_decl(p, st, &t)) < 0) {
+			return r;
+		}
+		if (r == 0) {
+			stag_plain_attr(st, &t);
+		}
+	}
+}
+
 /*
  * Start tag at s ('<' + name).  Builds the element and links it into the
  * tree; on NEED_MORE or an error everything is rolled back.
@@ -1145,9 +1219,8 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 	const unsigned char *q = s + 1, *ne, *colon;
 	struct pnode *el, *parent = p->cur;
 	struct arena_mark mark;
-	struct attr_tok t;
 	struct stag st;
-	int r, created = 0, empty, ws;
+	int r, created = 0, empty;
 
 	if ((r = scan_qname(p, q, e, &ne, &colon)) != 0) {
 		return r;
@@ -1165,60 +1238,9 @@ parse_stag(struct xml_parser *p, const unsigned char *s,
 	st.ns_mark = p->ns_len;
 	st.header = p->state == ST_PROLOG;
 	mark = arena_mark(st.a);
-	el = arena_alloc(st.a, sizeof(*el));
-	memset(el, 0, sizeof(*el));
-	el->n.type = XML_ELEMENT;
-	el->n.arena = st.a;
-	if (colon != NULL) {
-		el->prefix = arena_strndup(st.a, (const char *)q,
-		    (size_t)(colon - q));
-		el->n.name = arena_strndup(st.a, (const char *)colon + 1,
-		    (size_t)(ne - colon - 1));
-	} else {
-		el->n.name = arena_strndup(st.a, (const char *)q,
-		    (size_t)(ne - q));
-	}
-	el->ns_mark = st.ns_mark;
-	q = ne;
-	for (;;) {
-		ws = 0;
-		while (q < e && (cls[*q] & C_WS)) {
-			q++;
-			ws = 1;
-		}
-		if (q >= e) {
-			r = NEED_MORE;
-			goto fail;
-		}
-		if (*q == '>') {
-			q++;
-			empty = 0;
-			break;
-		}
-		if (*q == '/') {
-			if (q + 1 >= e) {
-				r = NEED_MORE;
-				goto fail;
-			}
-			if (q[1] != '>') {
-				r = XML_ERR_SYNTAX;
-				goto fail;
-			}
-			q += 2;
-			empty = 1;
-			break;
-		}
-		if (!ws) {
-			r = XML_ERR_SYNTAX;
-			goto fail;
-		}
-		if ((r = stag_scan_attr(p, &st, q, e, &t, &q)) != 0 ||
-		    (r = stag_ns_decl(p, &st, &t)) < 0) {
-			goto fail;
-		}
-		if (r == 0) {
-			stag_plain_attr(&st, &t);
-		}
+	el = stag_element(&st, q, ne, colon);
+	if ((r = stag_attrs(p, &st, ne, e, &q, &empty)) != 0) {
+		goto fail;
 	}
 
 	/* a tree of tiny elements costs far more than its raw bytes: cap it */
