@@ -903,12 +903,57 @@ cbname_valid(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * The gs2-header opening a client-first-message (RFC 5802 §7),
+ * gs2-cbind-flag "," [ authzid ] ",", of a msg of len > 0 bytes: sets
+ * *flag ('n', 'y' or 'p'), for 'p' the channel binding name (borrowed
+ * from msg), s->authzid when there is one, s->gs2_header and
+ * s->gs2_len.  0, or -1 when it is malformed.
+ */
+static int
+scram_gs2_header(struct sasl_server *s, const char *msg, size_t len,
+    char *flag, const char **cbname, size_t *cbname_len)
+{
+	const char *p, *comma, *end = msg + len;
+
+	*flag = msg[0];
+	if ((*flag == 'n' || *flag == 'y') && len >= 2 && msg[1] == ',') {
+		p = msg + 2;
+	} else if (*flag == 'p' && len >= 2 && msg[1] == '=') {
+		*cbname = msg + 2;
+		comma = memchr(*cbname, ',', (size_t)(end - *cbname));
+		*cbname_len = comma != NULL ? (size_t)(comma - *cbname) : 0;
+		if (!cbname_valid(*cbname, *cbname_len)) {
+			return -1;
+		}
+		p = comma + 1;
+	} else {
+		return -1;
+	}
+	if (p < end && *p == 'a') {
+		comma = memchr(p, ',', (size_t)(end - p));
+		if (end - p < 2 || p[1] != '=' || comma == NULL ||
+		    (s->authzid = saslname_decode(p + 2,
+		    (size_t)(comma - (p + 2)))) == NULL) {
+			return -1;
+		}
+		p = comma;
+	}
+	if (p >= end || *p != ',') {
+		return -1;
+	}
+	p++;
+	s->gs2_len = (size_t)(p - msg);
+	s->gs2_header = xstrndup(msg, s->gs2_len);
+	return 0;
+}
+
 /* SCRAM client-first-message -> server-first-message (RFC 5802 §5.1). */
 static enum sasl_result
 scram_first(struct sasl_server *s, const char *msg, size_t len,
     struct buf *out)
 {
-	const char *p = msg, *end = msg + len, *comma, *val, *bare;
+	const char *p, *end = msg + len, *val, *bare;
 	const char *cbname = NULL, *cnonce;
 	size_t vlen, cbname_len = 0, cnonce_len;
 	char name, flag, *authcid = NULL, *snonce = NULL;
@@ -920,40 +965,11 @@ scram_first(struct sasl_server *s, const char *msg, size_t len,
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
-	/* gs2-header = gs2-cbind-flag "," [ authzid ] "," */
-	flag = msg[0];
-	if ((flag == 'n' || flag == 'y') && len >= 2 && msg[1] == ',') {
-		p = msg + 2;
-	} else if (flag == 'p' && len >= 2 && msg[1] == '=') {
-		cbname = msg + 2;
-		comma = memchr(cbname, ',', (size_t)(end - cbname));
-		cbname_len = comma != NULL ? (size_t)(comma - cbname) : 0;
-		if (!cbname_valid(cbname, cbname_len)) {
-			r = srv_fail(s, COND_MALFORMED);
-			goto out;
-		}
-		p = comma + 1;
-	} else {
+	if (scram_gs2_header(s, msg, len, &flag, &cbname, &cbname_len) != 0) {
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
-	if (p < end && *p == 'a') {
-		comma = memchr(p, ',', (size_t)(end - p));
-		if (end - p < 2 || p[1] != '=' || comma == NULL ||
-		    (s->authzid = saslname_decode(p + 2,
-		    (size_t)(comma - (p + 2)))) == NULL) {
-			r = srv_fail(s, COND_MALFORMED);
-			goto out;
-		}
-		p = comma;
-	}
-	if (p >= end || *p != ',') {
-		r = srv_fail(s, COND_MALFORMED);
-		goto out;
-	}
-	p++;
-	s->gs2_len = (size_t)(p - msg);
-	s->gs2_header = xstrndup(msg, s->gs2_len);
+	p = msg + s->gs2_len;
 
 	/* client-first-message-bare; "m=" is a mandatory extension we do not
 	 * know, so authentication must fail (RFC 5802 §5.1). */
