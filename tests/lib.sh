@@ -1,17 +1,21 @@
 # tests/lib.sh - sourced by every shell test (and tests/run-all.sh).  It
-# sets ROOT, UXMPPD, SCANSION, PY, the counters passed and failed, and a
-# temporary directory $tmp, removed at exit together with any server
-# ($srv_pid) still running; KEEP=1 keeps it (the path is printed).
-# Set TEST_NAME before sourcing (names the temporary directory), and ROOT
-# when the script is not in tests/ itself (tests/compliance/).
+# sets ROOT, UXMPPD, SCANSION, PY, the counters passed, failed and
+# skipped, and a temporary directory $tmp, removed at exit together with
+# any server ($srv_pid) still running; KEEP=1 keeps it (the path is
+# printed).  Set TEST_NAME before sourcing (names the temporary
+# directory), and ROOT when the script is not in tests/ itself
+# (tests/compliance/, tests/interop/).
 #
 # Counting, one line per check:
 #   pass NAME [DETAIL]     "PASS NAME[: DETAIL]", counted
 #   fail NAME REASON       "FAIL NAME: REASON", counted; the first lines of
 #                          $tmp/out follow when it is not empty
-#   skip NAME REASON       "SKIP NAME: REASON", not counted
+#   skip NAME REASON       "SKIP NAME: REASON", counted in skipped (not a
+#                          pass or a failure)
 #   check RC NAME REASON   pass NAME when RC is 0, else fail NAME REASON
-#   summary                "N passed, N failed"; status 0 when none failed
+#   summary                "N passed, N failed"; status 0 when none failed;
+#                          with COUNT_SKIPS=1 (set before sourcing) it and
+#                          abort end ", N skipped" (tests/interop/run.sh)
 #   finish                 fail "sanitizers" for a sanitizer report in
 #                          $tmp/stderr or $tmp/log, then summary and exit
 #   count_step RC FILE     add the last "N passed, N failed" in FILE, the
@@ -39,9 +43,19 @@ SCANSION=${SCANSION:-$ROOT/tests/scansion}
 PY=${PYTHON:-python3}
 passed=0
 failed=0
+skipped=0
 srv_pid=
+# The summary line of counts $1 passed, $2 failed, $3 skipped.
+lib_counts() {
+	if [ "${COUNT_SKIPS:-0}" = 1 ]; then
+		echo "$1 passed, $2 failed, $3 skipped"
+	else
+		echo "$1 passed, $2 failed"
+	fi
+}
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-${TEST_NAME:-test}.XXXXXX") ||
-    { echo "0 passed, 1 failed"; exit 1; }
+    { lib_counts 0 1 0; exit 1; }
 
 lib_cleanup() {
 	if [ -n "$srv_pid" ]; then
@@ -74,6 +88,7 @@ fail() {
 
 skip() {
 	echo "SKIP $1: $2"
+	skipped=$((skipped + 1))
 }
 
 check() {
@@ -87,7 +102,7 @@ check() {
 }
 
 summary() {
-	echo "$passed passed, $failed failed"
+	lib_counts "$passed" "$failed" "$skipped"
 	[ "$failed" -eq 0 ]
 }
 
@@ -122,7 +137,7 @@ count_step() {
 
 abort() {
 	echo "FAIL setup: $*"
-	echo "0 passed, 1 failed"
+	lib_counts 0 1 0
 	exit 1
 }
 

@@ -41,31 +41,27 @@
 # Environment: UXMPPD, SCANSION (binaries), INTEROP_TIMEOUT (seconds per
 # client, default 60), INTEROP_JOBS (clients at once, default 4),
 # INTEROP_SERVER_CONF (extra config lines, e.g. "sm_resume_timeout_s = 0"
-# to check that every sm-resume cell then fails).
-set -u
+# to check that every sm-resume cell then fails), KEEP=1 (keep the
+# temporary directory: config, data, server stderr).
+# The temporary directory, cleanup, counting and the server start are
+# tests/lib.sh's.
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-UXMPPD=${UXMPPD:-$ROOT/uxmppd}
-SCANSION=${SCANSION:-$ROOT/tests/scansion}
+TEST_NAME=interop
+COUNT_SKIPS=1
+. "$ROOT/tests/lib.sh"
 ART=${INTEROP_ARTIFACTS:-$ROOT/build/interop}
 TIMEOUT_S=${INTEROP_TIMEOUT:-60}
 JOBS=${INTEROP_JOBS:-4}
-PY=/usr/bin/python3
+PY=/usr/bin/python3	# Debian's, with the apt-installed client libraries
 [ -x "$PY" ] || PY=python3
 PASSWORD=interop-pw
 STEPS="login roster presence msg-out msg-in muc-join groupchat-out
 groupchat-in muc-pm carbons sm-resume direct-tls leave"
 # The PEP rows (tests/interop/pep/NAME.py): two libraries, one scenario each.
 PEP_STEPS="login subscribe caps publish notify fetch"
-srv_pid=
 
-for f in "$UXMPPD" "$SCANSION"; do
-	if [ ! -x "$f" ]; then
-		echo "interop: $f missing (run make)" >&2
-		echo "0 passed, 1 failed, 0 skipped"
-		exit 1
-	fi
-done
+need "$UXMPPD" "$SCANSION"
 
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
@@ -105,20 +101,9 @@ for c in "${clients[@]}"; do
 done
 
 mkdir -p "$ART"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxmppd-interop.XXXXXX")
-cleanup() {
-	if [ -n "$srv_pid" ]; then
-		kill -KILL "$srv_pid" 2>/dev/null
-		wait "$srv_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port=$("$SCANSION" --free-port)
-tport=$("$SCANSION" --free-port)
-while [ "$tport" = "$port" ]; do tport=$("$SCANSION" --free-port); done
+new_port port
+new_port tport
+while [ "$tport" = "$port" ]; do new_port tport; done
 conf=$tmp/uxmppd.conf
 cat >"$conf" <<EOF
 domain = localhost
@@ -139,28 +124,16 @@ for c in "${clients[@]}"; do
 	for u in a b c; do
 		if ! printf '%s\n' "$PASSWORD" | "$UXMPPD" -c "$conf" adduser \
 		    "$c-$u@localhost" >"$tmp/adduser" 2>&1; then
-			echo "interop: adduser $c-$u@localhost: $(cat "$tmp/adduser")" >&2
-			echo "0 passed, 1 failed, 0 skipped"
-			exit 1
+			abort "adduser $c-$u@localhost: $(cat "$tmp/adduser")"
 		fi
 	done
 done
-"$UXMPPD" -c "$conf" >"$tmp/stderr" 2>&1 &
-srv_pid=$!
-for p in "$port" "$tport"; do
-	if ! "$SCANSION" --wait-port "127.0.0.1:$p" --wait-pid "$srv_pid" \
-	    --timeout 10; then
-		echo "interop: server did not start: $(tail -n 3 "$tmp/stderr" "$ART/uxmppd.log")" >&2
-		echo "0 passed, 1 failed, 0 skipped"
-		exit 1
-	fi
-done
-cert=$tmp/data/tls-cert.pem
-if [ ! -s "$cert" ]; then
-	echo "interop: no generated certificate at $cert" >&2
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1
+if ! server_up "$conf" "$port" || ! "$SCANSION" --wait-port \
+    "127.0.0.1:$tport" --wait-pid "$srv_pid" --timeout 10; then
+	abort "server did not start: $(tail -n 3 "$tmp/stderr" "$ART/uxmppd.log")"
 fi
+cert=$tmp/data/tls-cert.pem
+[ -s "$cert" ] || abort "no generated certificate at $cert"
 cp "$cert" "$ART/uxmppd-cert.pem"
 
 run_client() {
@@ -199,9 +172,6 @@ wait "${pids[@]}"
 elapsed=$(($(date +%s) - started))
 
 # The tables: the client rows, then the PEP rows, each with its steps.
-passed=0
-failed=0
-skipped=0
 notes=$tmp/notes
 : >"$notes"
 : >"$ART/table.md"
@@ -287,23 +257,17 @@ sed 's/^/  /' "$notes"
 
 # The server must have survived every client and must stop cleanly.
 if ! kill -0 "$srv_pid" 2>/dev/null; then
-	echo "FAIL server: uxmppd died during the run: $(tail -n 3 "$tmp/stderr")"
-	failed=$((failed + 1))
+	fail server "uxmppd died during the run: $(tail -n 3 "$tmp/stderr")"
 	srv_pid=
 else
-	kill -TERM "$srv_pid"
-	wait "$srv_pid"
+	stop_server
 	rc=$?
-	srv_pid=
 	if [ "$rc" -ne 0 ]; then
-		echo "FAIL server: exit status $rc after SIGTERM"
-		failed=$((failed + 1))
+		fail server "exit status $rc after SIGTERM"
 	fi
 fi
-if grep -q -E "AddressSanitizer|LeakSanitizer|runtime error:" "$tmp/stderr" "$ART/uxmppd.log" 2>/dev/null; then
-	echo "FAIL server: sanitizer report (see $ART/uxmppd.log)"
-	failed=$((failed + 1))
+if sanitizer_report "$tmp/stderr" "$ART/uxmppd.log"; then
+	fail server "sanitizer report (see $ART/uxmppd.log)"
 fi
 echo "logs: $ART (${elapsed}s)"
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+summary
