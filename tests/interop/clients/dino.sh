@@ -21,70 +21,16 @@ if [ "${INTEROP_DESKTOP:-}" != 1 ]; then
 	exit 0
 fi
 . "$INTEROP_DIR/peer.sh"
-for p in dino-im Xvfb xdotool import sqlite3 dbus-daemon unshare; do
-	if ! command -v $p >/dev/null; then
-		echo "skip $p not installed (sh tests/interop/install-apps.sh desktop)"
-		exit 0
-	fi
-done
+. "$INTEROP_DIR/steps.sh"
+need_cmds "sh tests/interop/install-apps.sh desktop" dino-im Xvfb xdotool \
+    import sqlite3 dbus-daemon unshare
 A=$INTEROP_JID_A B=$INTEROP_JID_B PW=$INTEROP_PASSWORD R=$INTEROP_ROOM T=15
 tok=g$$
-step() { echo "step $*"; }
-P() { peer_cmd 1 "$@"; }
-fail=
-try() { [ -n "$fail" ] && return 1; "$@" || fail="$1 $2: $PEER_REPLY"; }
-shot() { import -display ":$dn" -window root "$INTEROP_LOG_PREFIX.$1.png" 2>/dev/null; }
-result() {
-	shot "$1"
-	if [ -z "$fail" ]; then step "$1" ok "$2"; else step "$1" FAIL "$fail"; fi
-	fail=
-}
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/interop-dino.XXXXXX")
-h=$work/home
-xpid= dbpid= gpid= fpid=
-finish() {
-	[ -n "$gpid" ] && kill "$gpid" 2>/dev/null
-	[ -n "$dbpid" ] && kill "$dbpid" 2>/dev/null
-	[ -n "$xpid" ] && kill "$xpid" 2>/dev/null
-	[ -n "$fpid" ] && kill "$fpid" 2>/dev/null
-	cp "$work/dino.log" "$INTEROP_LOG_PREFIX.dino.log" 2>/dev/null
-	peer_cleanup
-	rm -rf "$work"
-}
-trap finish EXIT
-asuser=
-[ "$(id -u)" = 0 ] && asuser="setpriv --reuid=65534 --regid=65534 --clear-groups"
-
-# Xvfb on a free display (-displayfd: Xvfb picks it and tells us).
-mkfifo "$work/dfd"
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$work/dfd" \
-    >"$work/xvfb.log" 2>&1 &
-xpid=$!
-read -r -t 10 dn <"$work/dfd"
-if [ -z "$dn" ]; then
-	step login FAIL "Xvfb did not start: $(tail -n 2 "$work/xvfb.log")"
-	exit 0
-fi
-export DISPLAY=:$dn
-mkdir -p "$h/run"
-chmod 700 "$h/run"
-GENV=(env -i HOME="$h" PATH=/usr/bin:/bin DISPLAY=":$dn" LANG=C.UTF-8 NO_AT_BRIDGE=1 GTK_A11Y=none
-    XDG_CONFIG_HOME="$h/.config" XDG_DATA_HOME="$h/.local/share"
-    XDG_CACHE_HOME="$h/.cache" XDG_RUNTIME_DIR="$h/run")
-[ -n "$asuser" ] && chown -R 65534:65534 "$work"
-read -r dbaddr dbpid < <($asuser "${GENV[@]}" dbus-daemon --session --fork \
-    --print-address=1 --print-pid=1 | tr '\n' ' ')
-GENV+=(DBUS_SESSION_BUS_ADDRESS="$dbaddr")
+APP=dino INPUT_X=700 INPUT_Y=662
+. "$INTEROP_DIR/desktop/session.sh"
+desktop_x
+desktop_bus
 db=$h/.local/share/dino/dino.db
-# wait_window NAME T: a window titled NAME is mapped.
-wait_window() {
-	for _i in $(seq $(($2 * 10))); do
-		xdotool search --onlyvisible --name "$1" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # db_has DIRECTION TEXT T: Dino's store has a message with TEXT
 # (DIRECTION 0 received, 1 sent).
 db_has() {
@@ -95,13 +41,6 @@ db_has() {
 		sleep 0.1
 	done
 	return 1
-}
-# type_in TEXT: click the message input of the open chat, type, Enter.
-type_in() {
-	xdotool mousemove 700 662 click 1
-	sleep 0.3
-	xdotool type --delay 15 "$1"
-	xdotool key Return
 }
 
 # First run: Dino creates its database; then it is stopped.

@@ -5,6 +5,7 @@
 # it as raw XML and matches received stanzas by words (see its header), so
 # every check below asserts on the stanza libstrophe parsed.
 . "$INTEROP_DIR/peer.sh"
+. "$INTEROP_DIR/steps.sh"
 trap peer_cleanup EXIT
 SC=$INTEROP_DIR/strophe_client
 if [ ! -x "$SC" ]; then
@@ -12,12 +13,7 @@ if [ ! -x "$SC" ]; then
 	exit 0
 fi
 A=$INTEROP_JID_A B=$INTEROP_JID_B PW=$INTEROP_PASSWORD R=$INTEROP_ROOM T=10
-step() { echo "step $*"; }
-S() { peer_cmd 2 "$@"; }	# strophe_client, A/r1
-P() { peer_cmd 1 "$@"; }	# peer.py, B/peer
-# result NAME: ok if the previous commands all passed ($fail empty)
-result() { if [ -z "$fail" ]; then step "$1" ok "$2"; else step "$1" FAIL "$fail"; fi; }
-try() { [ -n "$fail" ] && return 1; "$@" || fail="$1 $2: $PEER_REPLY"; }
+S() { peer_cmd 2 "$@"; }	# strophe_client, A/r1; P (steps.sh): peer.py, B/peer
 
 if ! peer_start "$B/peer" "$PW" 1; then
 	step login FAIL "peer: $PEER_REPLY"

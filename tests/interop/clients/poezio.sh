@@ -13,27 +13,17 @@
 # Stream management is off by default in poezio: enable_smacks = true.
 . "$INTEROP_DIR/peer.sh"
 . "$INTEROP_DIR/tmux.sh"
+. "$INTEROP_DIR/steps.sh"
 # Wide, so that poezio's information panel does not wrap its lines.
 TMUX_COLS=400
-for p in poezio tmux openssl; do
-	if ! command -v $p >/dev/null; then
-		echo "skip $p not installed (sh tests/interop/install-apps.sh)"
-		exit 0
-	fi
-done
+need_cmds "sh tests/interop/install-apps.sh" poezio tmux openssl
 A=$INTEROP_JID_A B=$INTEROP_JID_B PW=$INTEROP_PASSWORD R=$INTEROP_ROOM T=10
 NICK=pz
 W=pz
 tok=z$$
 bnick=${B%%@*}
-step() { echo "step $*"; }
-P() { peer_cmd 1 "$@"; }
-fail=
-try() { [ -n "$fail" ] && return 1; "$@" || fail="$1 $2: $PEER_REPLY"; }
-see() {
-	[ -n "$fail" ] && return 1
-	tmux_wait "$W" "$1" "$2" || fail="not on poezio's screen within ${1}s: $3"
-}
+SCREEN_OF=poezio
+save_step() { tmux_save "$W" "$1"; }
 # input_is TEXT: poezio's input line (the last screen line) ends in TEXT.
 input_is() {
 	_l=$(tmux_screen "$W" | tail -n 1 | sed 's/ *$//')
@@ -55,12 +45,6 @@ type_() {
 	wait_input "$1" || { fail="input line did not show $1"; return 1; }
 	_tm send-keys -t "uxi:$W" Enter
 }
-result() {
-	tmux_save "$W" "$1"
-	if [ -z "$fail" ]; then step "$1" ok "$2"; else step "$1" FAIL "$fail"; fi
-	fail=
-}
-re() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/interop-poezio.XXXXXX")
 h=$work/home

@@ -13,31 +13,14 @@
 # tlscerts file, so its automatic reconnects trust it too).
 . "$INTEROP_DIR/peer.sh"
 . "$INTEROP_DIR/tmux.sh"
-for p in profanity tmux openssl; do
-	if ! command -v $p >/dev/null; then
-		echo "skip $p not installed (sh tests/interop/install-apps.sh)"
-		exit 0
-	fi
-done
+. "$INTEROP_DIR/steps.sh"
+need_cmds "sh tests/interop/install-apps.sh" profanity tmux openssl
 A=$INTEROP_JID_A B=$INTEROP_JID_B PW=$INTEROP_PASSWORD R=$INTEROP_ROOM T=10
 NICK=prof
 tok=p$$
-step() { echo "step $*"; }
-P() { peer_cmd 1 "$@"; }
-fail=
-try() { [ -n "$fail" ] && return 1; "$@" || fail="$1 $2: $PEER_REPLY"; }
-# see T ERE WHAT: Profanity's screen shows a line matching ERE.
-see() {
-	[ -n "$fail" ] && return 1
-	tmux_wait "$W" "$1" "$2" || fail="not on Profanity's screen within ${1}s: $3"
-}
+SCREEN_OF=Profanity
+save_step() { tmux_save "$W" "$1"; }
 type_() { [ -n "$fail" ] && return 1; tmux_type "$W" "$@"; }
-result() {
-	tmux_save "$W" "$1"
-	if [ -z "$fail" ]; then step "$1" ok "$2"; else step "$1" FAIL "$fail"; fi
-	fail=
-}
-re() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/interop-profanity.XXXXXX")
 finish() {
