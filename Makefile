@@ -105,7 +105,8 @@ small:
 	@ls -l build-small/uxmppd.stripped
 
 bench: bench-xml bench-store bench-muc bench-idle bench-pep
-$(BUILD)/%_bench: $(BUILD)/bench/%_bench.o $(LIB)
+# The idle and MUC clients log in with tests/login.h.
+$(BUILD)/%_bench: $(BUILD)/bench/%_bench.o $(TEST_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lexpat
 bench-xml: $(BUILD)/xml_bench
 	@$(BUILD)/xml_bench

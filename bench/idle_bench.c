@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base64.h"
 #include "buf.h"
+#include "tests/login.h"
 
 static long
 rss_kib(const char *pid)
@@ -70,11 +70,11 @@ main(int argc, char **argv)
 {
 	const char *host, *user, *pass, *pid;
 	struct buf login, auth;
-	char raw[512], rbuf[4096];
+	char rbuf[4096];
 	struct pollfd *pfds;
+	struct login *l;
 	int *bound, port, n, i, done = 0;
 	long before, after;
-	size_t rawlen;
 	time_t deadline;
 
 	if (argc != 7) {
@@ -91,10 +91,14 @@ main(int argc, char **argv)
 	pfds = calloc((size_t)n, sizeof(*pfds));
 	bound = calloc((size_t)n, sizeof(*bound));
 	before = rss_kib(pid);
-	rawlen = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, user, 0,
-	    pass);
+	/* the same <auth/> for every connection, built once */
 	buf_init(&auth, 0);
-	base64_encode((const unsigned char *)raw, rawlen, &auth);
+	l = login_new("PLAIN", user, pass, NULL);
+	if (l == NULL || login_start(l, &auth) != 0) {
+		fprintf(stderr, "cannot build the PLAIN <auth/>\n");
+		return 1;
+	}
+	login_free(l);
 	buf_init(&login, 0);
 	for (i = 0; i < n; i++) {
 		pfds[i].fd = connect_to(host, port);
@@ -106,8 +110,7 @@ main(int argc, char **argv)
 		buf_reset(&login);
 		buf_printf(&login, "<stream:stream to='localhost' "
 		    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
-		    "org/streams' version='1.0'><auth xmlns='urn:ietf:params:"
-		    "xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+		    "org/streams' version='1.0'>%s"
 		    "<stream:stream to='localhost' xmlns='jabber:client' "
 		    "xmlns:stream='http://etherx.jabber.org/streams' "
 		    "version='1.0'><iq type='set' id='b'><bind xmlns='urn:ietf:"

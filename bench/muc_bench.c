@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base64.h"
 #include "buf.h"
+#include "tests/login.h"
 
 #define MARK_MAX	16
 #define WINDOW		32	/* throughput: messages in flight */
@@ -284,17 +284,23 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* PLAIN initial response for user, base64, into out. */
-static void
+/* The PLAIN <auth/> of account user<i> (tests/login.h) into out.  -1 if
+ * it cannot be built. */
+static int
 plain_auth(const char *user, int i, const char *pass, struct buf *out)
 {
-	char raw[512];
-	size_t rawlen;
+	char name[256];
+	struct login *l;
+	int rc;
 
-	rawlen = (size_t)snprintf(raw, sizeof(raw), "%c%s%d%c%s", 0, user, i,
-	    0, pass);
+	snprintf(name, sizeof(name), "%s%d", user, i);
 	buf_reset(out);
-	base64_encode((const unsigned char *)raw, rawlen, out);
+	if ((l = login_new("PLAIN", name, pass, NULL)) == NULL) {
+		return -1;
+	}
+	rc = login_start(l, out);
+	login_free(l);
+	return rc;
 }
 
 static int
@@ -320,7 +326,10 @@ run_size(const char *host, int port, const char *user, const char *pass,
 	buf_init(&out, 0);
 	buf_init(&auth, 0);
 	for (i = 0; i < n; i++) {
-		plain_auth(user, i, pass, &auth);
+		if (plain_auth(user, i, pass, &auth) != 0) {
+			fprintf(stderr, "cannot build the PLAIN <auth/>\n");
+			return -1;
+		}
 		cl[i].fd = connect_to(host, port);
 		if (cl[i].fd < 0) {
 			fprintf(stderr, "connect %d: %s\n", i, strerror(errno));
@@ -337,8 +346,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 		buf_reset(&out);
 		buf_printf(&out, "<stream:stream to='localhost' "
 		    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
-		    "org/streams' version='1.0'><auth xmlns='urn:ietf:params:"
-		    "xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+		    "org/streams' version='1.0'>%s"
 		    "<stream:stream to='localhost' xmlns='jabber:client' "
 		    "xmlns:stream='http://etherx.jabber.org/streams' "
 		    "version='1.0'><iq type='set' id='b'><bind xmlns='urn:ietf:"
