@@ -393,13 +393,62 @@ static const struct uint_key uint_keys[] = {
 	UK(http_upload_expire_days, 3650),
 };
 
-/* Apply one key; returns NULL or the reason it is refused. */
+/* One of uint_keys; returns NULL or the reason it is refused ("unknown
+ * key" when it is none of them). */
 static const char *
-config_set(struct config *c, const char *key, const char *v)
+config_set_uint(struct config *c, const char *key, const char *v)
 {
 	unsigned long n;
 	size_t i, len;
 
+	for (i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++) {
+		if (strcmp(key, uint_keys[i].name) != 0) {
+			continue;
+		}
+		if (parse_uint(v, uint_keys[i].max, &n) != 0) {
+			return "expected a number in range";
+		}
+		/* RFC 7677 §4: at least 4096 PBKDF2 iterations */
+		if (strcmp(key, "scram_iterations") == 0 && n < 4096) {
+			return "must be at least 4096";
+		}
+		if ((strncmp(key, "pubsub_max_", 11) == 0 ||
+		    strcmp(key, "pep_max_nodes") == 0) && n < 1) {
+			return "must be at least 1";
+		}
+		if (uint_keys[i].is_size) {
+			*(size_t *)(void *)((char *)c + uint_keys[i].offset) = n;
+		} else {
+			*(unsigned *)(void *)((char *)c + uint_keys[i].offset) =
+			    (unsigned)n;
+		}
+		return NULL;
+	}
+	return "unknown key";
+}
+
+/* One more ADDRESS:PORT listener: slot *count of the slots of slot_len
+ * bytes each that start at slots.  NULL or the reason it is refused. */
+static const char *
+add_listen(char *slots, size_t slot_len, int *count, const char *v)
+{
+	if (*count >= CONFIG_MAX_LISTEN) {
+		return "too many listeners";
+	}
+	if (strrchr(v, ':') == NULL) {
+		return "expected ADDRESS:PORT";
+	}
+	if (set_string(slots + (size_t)*count * slot_len, slot_len, v) != 0) {
+		return "too long";
+	}
+	(*count)++;
+	return NULL;
+}
+
+/* Apply one key; returns NULL or the reason it is refused. */
+static const char *
+config_set(struct config *c, const char *key, const char *v)
+{
 	if (strcmp(key, "domain") == 0) {
 		return set_string(c->domain, sizeof(c->domain), v) ?
 		    "too long" : NULL;
@@ -430,33 +479,13 @@ config_set(struct config *c, const char *key, const char *v)
 		    "expected yes or no" : NULL;
 	}
 	if (strcmp(key, "c2s_listen") == 0) {
-		if (c->c2s_listen_count >= CONFIG_MAX_LISTEN) {
-			return "too many listeners";
-		}
-		if (strrchr(v, ':') == NULL) {
-			return "expected ADDRESS:PORT";
-		}
-		if (set_string(c->c2s_listen[c->c2s_listen_count],
-		    sizeof(c->c2s_listen[0]), v) != 0) {
-			return "too long";
-		}
-		c->c2s_listen_count++;
-		return NULL;
+		return add_listen(c->c2s_listen[0], sizeof(c->c2s_listen[0]),
+		    &c->c2s_listen_count, v);
 	}
 	if (strcmp(key, "c2s_direct_tls_listen") == 0) {
-		if (c->c2s_direct_tls_listen_count >= CONFIG_MAX_LISTEN) {
-			return "too many listeners";
-		}
-		if (strrchr(v, ':') == NULL) {
-			return "expected ADDRESS:PORT";
-		}
-		if (set_string(c->c2s_direct_tls_listen[
-		    c->c2s_direct_tls_listen_count],
-		    sizeof(c->c2s_direct_tls_listen[0]), v) != 0) {
-			return "too long";
-		}
-		c->c2s_direct_tls_listen_count++;
-		return NULL;
+		return add_listen(c->c2s_direct_tls_listen[0],
+		    sizeof(c->c2s_direct_tls_listen[0]),
+		    &c->c2s_direct_tls_listen_count, v);
 	}
 	if (strcmp(key, "cert") == 0) {
 		return set_string(c->tls_cert, sizeof(c->tls_cert), v) ?
@@ -557,30 +586,7 @@ config_set(struct config *c, const char *key, const char *v)
 		return set_string(c->store_sync, sizeof(c->store_sync), v) ?
 		    "too long" : NULL;
 	}
-	for (i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++) {
-		if (strcmp(key, uint_keys[i].name) != 0) {
-			continue;
-		}
-		if (parse_uint(v, uint_keys[i].max, &n) != 0) {
-			return "expected a number in range";
-		}
-		/* RFC 7677 §4: at least 4096 PBKDF2 iterations */
-		if (strcmp(key, "scram_iterations") == 0 && n < 4096) {
-			return "must be at least 4096";
-		}
-		if ((strncmp(key, "pubsub_max_", 11) == 0 ||
-		    strcmp(key, "pep_max_nodes") == 0) && n < 1) {
-			return "must be at least 1";
-		}
-		if (uint_keys[i].is_size) {
-			*(size_t *)(void *)((char *)c + uint_keys[i].offset) = n;
-		} else {
-			*(unsigned *)(void *)((char *)c + uint_keys[i].offset) =
-			    (unsigned)n;
-		}
-		return NULL;
-	}
-	return "unknown key";
+	return config_set_uint(c, key, v);
 }
 
 static char *
