@@ -393,13 +393,67 @@ static const struct uint_key uint_keys[] = {
 	UK(http_upload_expire_days, 3650),
 };
 
+/* Keys whose value is a string kept as given, or yes/no. */
+struct field_key {
+	const char	*name;
+	size_t		 offset;
+	size_t		 size;		/* of the char array; 0: an int */
+};
+
+#define SK(key, field) { key, offsetof(struct config, field), \
+	sizeof(((struct config *)0)->field) }
+#define BK(key, field) { key, offsetof(struct config, field), 0 }
+
+static const struct field_key field_keys[] = {
+	SK("domain", domain),
+	SK("muc_domain", muc_domain),
+	SK("pubsub_domain", pubsub_domain),
+	SK("cert", tls_cert),
+	SK("key", tls_key),
+	SK("data_dir", data_dir),
+	SK("log_file", log_file),
+	SK("external_service_secret", external_service_secret),
+	SK("http_upload_domain", http_upload_domain),
+	BK("pubsub", pubsub),
+	BK("pubsub_expose_publisher", pubsub_expose_publisher),
+	BK("allow_registration", allow_registration),
+	BK("http_upload", http_upload),
+};
+
+static const char *config_set_uint(struct config *c, const char *key,
+    const char *v);
+
+/* One of field_keys, else of uint_keys; NULL, the reason it is refused,
+ * or "unknown key". */
+static const char *
+config_set_field(struct config *c, const char *key, const char *v)
+{
+	const struct field_key *k;
+	char *at;
+	size_t i;
+
+	for (i = 0; i < sizeof(field_keys) / sizeof(field_keys[0]); i++) {
+		k = &field_keys[i];
+		if (strcmp(key, k->name) != 0) {
+			continue;
+		}
+		at = (char *)c + k->offset;
+		if (k->size == 0) {
+			return parse_bool(v, (int *)(void *)at) ?
+			    "expected yes or no" : NULL;
+		}
+		return set_string(at, k->size, v) ? "too long" : NULL;
+	}
+	return config_set_uint(c, key, v);
+}
+
 /* One of uint_keys; returns NULL or the reason it is refused ("unknown
  * key" when it is none of them). */
 static const char *
 config_set_uint(struct config *c, const char *key, const char *v)
 {
 	unsigned long n;
-	size_t i, len;
+	size_t i;
 
 	for (i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++) {
 		if (strcmp(key, uint_keys[i].name) != 0) {
@@ -446,24 +500,29 @@ add_listen(char *slots, size_t slot_len, int *count, const char *v)
 }
 
 /* Apply one key; returns NULL or the reason it is refused. */
+/* An http:// or https:// base URL, without trailing slashes (a path is
+ * appended after one '/'). */
+static const char *
+set_base_url(char *dst, size_t cap, const char *v)
+{
+	size_t len;
+
+	if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+		return "expected an http:// or https:// URL";
+	}
+	if (set_string(dst, cap, v) != 0) {
+		return "too long";
+	}
+	len = strlen(dst);
+	while (len > 0 && dst[len - 1] == '/') {
+		dst[--len] = '\0';
+	}
+	return NULL;
+}
+
 static const char *
 config_set(struct config *c, const char *key, const char *v)
 {
-	if (strcmp(key, "domain") == 0) {
-		return set_string(c->domain, sizeof(c->domain), v) ?
-		    "too long" : NULL;
-	}
-	if (strcmp(key, "muc_domain") == 0) {
-		return set_string(c->muc_domain, sizeof(c->muc_domain), v) ?
-		    "too long" : NULL;
-	}
-	if (strcmp(key, "pubsub") == 0) {
-		return parse_bool(v, &c->pubsub) ? "expected yes or no" : NULL;
-	}
-	if (strcmp(key, "pubsub_domain") == 0) {
-		return set_string(c->pubsub_domain, sizeof(c->pubsub_domain),
-		    v) ? "too long" : NULL;
-	}
 	if (strcmp(key, "pubsub_create_nodes") == 0) {
 		if (strcmp(v, "local") == 0) {
 			c->pubsub_create_nodes = 1;
@@ -474,10 +533,6 @@ config_set(struct config *c, const char *key, const char *v)
 		}
 		return NULL;
 	}
-	if (strcmp(key, "pubsub_expose_publisher") == 0) {
-		return parse_bool(v, &c->pubsub_expose_publisher) ?
-		    "expected yes or no" : NULL;
-	}
 	if (strcmp(key, "c2s_listen") == 0) {
 		return add_listen(c->c2s_listen[0], sizeof(c->c2s_listen[0]),
 		    &c->c2s_listen_count, v);
@@ -487,14 +542,6 @@ config_set(struct config *c, const char *key, const char *v)
 		    sizeof(c->c2s_direct_tls_listen[0]),
 		    &c->c2s_direct_tls_listen_count, v);
 	}
-	if (strcmp(key, "cert") == 0) {
-		return set_string(c->tls_cert, sizeof(c->tls_cert), v) ?
-		    "too long" : NULL;
-	}
-	if (strcmp(key, "key") == 0) {
-		return set_string(c->tls_key, sizeof(c->tls_key), v) ?
-		    "too long" : NULL;
-	}
 	if (strcmp(key, "require_encryption") == 0) {
 		if (strcmp(v, "non-loopback") == 0) {
 			c->require_encryption = -1;
@@ -502,14 +549,6 @@ config_set(struct config *c, const char *key, const char *v)
 		}
 		return parse_bool(v, &c->require_encryption) ?
 		    "expected yes, no or non-loopback" : NULL;
-	}
-	if (strcmp(key, "data_dir") == 0) {
-		return set_string(c->data_dir, sizeof(c->data_dir), v) ?
-		    "too long" : NULL;
-	}
-	if (strcmp(key, "log_file") == 0) {
-		return set_string(c->log_file, sizeof(c->log_file), v) ?
-		    "too long" : NULL;
 	}
 	if (strcmp(key, "log_level") == 0) {
 		if (strcmp(v, "error") && strcmp(v, "warn") &&
@@ -527,10 +566,6 @@ config_set(struct config *c, const char *key, const char *v)
 		return parse_bool(v, &c->allow_plain_unencrypted) ?
 		    "expected yes, no or loopback" : NULL;
 	}
-	if (strcmp(key, "allow_registration") == 0) {
-		return parse_bool(v, &c->allow_registration) ?
-		    "expected yes or no" : NULL;
-	}
 	if (strcmp(key, "admins") == 0) {
 		return add_admins(c, v) ? "too many or too long" : NULL;
 	}
@@ -544,33 +579,9 @@ config_set(struct config *c, const char *key, const char *v)
 		return *v == '\0' || set_string(c->external_service_host,
 		    sizeof(c->external_service_host), v) ? "bad host" : NULL;
 	}
-	if (strcmp(key, "external_service_secret") == 0) {
-		return set_string(c->external_service_secret,
-		    sizeof(c->external_service_secret), v) ? "too long" : NULL;
-	}
-	if (strcmp(key, "http_upload") == 0) {
-		return parse_bool(v, &c->http_upload) ?
-		    "expected yes or no" : NULL;
-	}
-	if (strcmp(key, "http_upload_domain") == 0) {
-		return set_string(c->http_upload_domain,
-		    sizeof(c->http_upload_domain), v) ? "too long" : NULL;
-	}
 	if (strcmp(key, "http_upload_url") == 0) {
-		if (strncmp(v, "https://", 8) != 0 &&
-		    strncmp(v, "http://", 7) != 0) {
-			return "expected an http:// or https:// URL";
-		}
-		if (set_string(c->http_upload_url, sizeof(c->http_upload_url),
-		    v) != 0) {
-			return "too long";
-		}
-		/* the slot path is appended after one '/' */
-		len = strlen(c->http_upload_url);
-		while (len > 0 && c->http_upload_url[len - 1] == '/') {
-			c->http_upload_url[--len] = '\0';
-		}
-		return NULL;
+		return set_base_url(c->http_upload_url,
+		    sizeof(c->http_upload_url), v);
 	}
 	if (strcmp(key, "http_upload_allowed_types") == 0) {
 		return add_words(c->http_upload_types[0],
@@ -586,7 +597,7 @@ config_set(struct config *c, const char *key, const char *v)
 		return set_string(c->store_sync, sizeof(c->store_sync), v) ?
 		    "too long" : NULL;
 	}
-	return config_set_uint(c, key, v);
+	return config_set_field(c, key, v);
 }
 
 static char *
