@@ -188,11 +188,14 @@ crc_init(void)
 	crc_ready = 1;
 }
 
-static uint32_t
-crc32_buf(const void *p, size_t n)
+/* See store.h. */
+uint32_t
+store_crc32(const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	uint32_t crc = 0xFFFFFFFFu, one, two;
+
+	crc_init();
 
 	while (n >= 8) {
 		/* byte loads keep this right on big-endian routers too */
@@ -692,7 +695,7 @@ db_free_state(struct store_db *db)
 static void
 append_crc(struct buf *b, size_t line_start)
 {
-	uint32_t crc = crc32_buf(b->data + line_start, b->len - line_start);
+	uint32_t crc = store_crc32(b->data + line_start, b->len - line_start);
 
 	buf_printf(b, "%08" PRIx32 "\n", crc);
 }
@@ -885,7 +888,7 @@ line_crc_ok(const struct line *ln)
 		return tab - ln->p;
 	}
 #endif
-	if (crc32_buf(ln->p, (size_t)(tab - ln->p) + 1) != want) {
+	if (store_crc32(ln->p, (size_t)(tab - ln->p) + 1) != want) {
 		return -1;
 	}
 	return tab - ln->p;

@@ -15,6 +15,7 @@
 #define UXMPPD_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum store_sync {
 	STORE_SYNC_ALWAYS,	/* fdatasync in every store_flush() (default) */
@@ -68,6 +69,10 @@ int	store_flush_due_ms(void);
 int	store_compact(void);
 /* "always", "batch" or "none" to *out; 0, or -1 if s is none of them. */
 int	store_sync_parse(const char *s, enum store_sync *out);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32()) of n bytes at p; the checksum of
+ * store.log lines, shared with archive.c's records. */
+uint32_t store_crc32(const void *p, size_t n);
 
 /* Offline commands: check (explain problems), dump (human-readable), both
  * print to stdout and return a process exit code. */
