@@ -63,6 +63,20 @@
 /* ---- storage ---- */
 #define STORE_MAX_LINE	(4u * 1024 * 1024)	/* one escaped record */
 #define STORE_MAX_KINDS	256
+#define ARCHIVE_NAME_MAX	JID_MAX	/* bytes of an archive's bare JID */
+#define JID_MAX_ARCHIVE	JID_MAX	/* bytes of a message's 'with' JID */
+#define ARCHIVE_MAX_RECORD	(DEFAULT_MAX_STANZA_BYTES + 2 * JID_MAX + 64)
+#define ARCHIVE_SEG_MSGS	65536	/* messages per segment file */
+#define ARCHIVE_SEG_BYTES	(16u * 1024 * 1024)	/* per segment file */
+#define ARCHIVE_MAX_OPEN	64	/* archives open at once (4 fds each) */
+#define ARCHIVE_COMPACT_PER_STEP	8	/* archives expired per second */
+#define ARCHIVE_COMPACT_ROUND_S	3600	/* between rounds of expiry */
+#define ARCHIVE_DIR_NAME_MAX	200	/* longer escaped names are hashed */
+#define PATH_MAX_ARCHIVE	4096	/* bytes of a segment's path */
+#define MAM_MAX_PAGE	250	/* messages in one MAM page */
+#define MAM_DEFAULT_PAGE	50	/* without RSM <max/> (as Prosody) */
+#define MAM_MAX_IDS	250	/* ids in one <field var='ids'/> */
+#define MAM_MAX_PREFS_JIDS	1000	/* always + never JIDs per user */
 
 /* ---- TLS ---- */
 #define TLS_CERT_PEM_MAX	8192
@@ -96,6 +110,8 @@
 #define DEFAULT_MUC_MAX_OCCUPANTS	200	/* per room */
 #define DEFAULT_SM_RESUME_TIMEOUT_S	300
 #define DEFAULT_SM_MAX_UNACKED	1000
+#define DEFAULT_ARCHIVE_EXPIRES_DAYS	7	/* as Prosody: a week; 0 = keep */
+#define DEFAULT_ARCHIVE_MAX_MESSAGES	0	/* per archive; 0 = no limit */
 #define DEFAULT_STORE_BATCH_MS	50
 #define DEFAULT_PUBSUB_MAX_ITEMS	256	/* per node; also "max" */
 #define DEFAULT_PUBSUB_MAX_PAYLOAD_BYTES	(256 * 1024)	/* one item */
