@@ -1668,6 +1668,13 @@ archive_open(const char *dir, int sync, unsigned keep_days,
 }
 
 /* See archive.h. */
+int
+archive_is_open(void)
+{
+	return arc.open;
+}
+
+/* See archive.h. */
 void
 archive_close(void)
 {

@@ -38,6 +38,8 @@ int	archive_open(const char *dir, int sync, unsigned keep_days,
 	    unsigned keep_max, char *err, size_t errlen);
 /* Flush and close every archive. */
 void	archive_close(void);
+/* Are the archives open (not in tools and tests that run without)? */
+int	archive_is_open(void);
 
 /*
  * Append one message to archive name (a bare JID; created on first use):

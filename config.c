@@ -40,6 +40,8 @@ config_defaults(struct config *c)
 	c->allow_registration = 0;
 	c->sm_resume_timeout_s = DEFAULT_SM_RESUME_TIMEOUT_S;
 	c->sm_max_unacked = DEFAULT_SM_MAX_UNACKED;
+	c->archive_expires_days = DEFAULT_ARCHIVE_EXPIRES_DAYS;
+	c->archive_max_messages = DEFAULT_ARCHIVE_MAX_MESSAGES;
 	c->require_encryption = -1;
 	c->pubsub = 1;
 	c->pubsub_create_nodes = 1;
@@ -391,6 +393,8 @@ static const struct uint_key uint_keys[] = {
 	UK(http_upload_max_bytes, 1024UL * 1024 * 1024 * 1024),
 	UK(http_upload_quota_bytes, 1024UL * 1024 * 1024 * 1024),
 	UK(http_upload_expire_days, 3650),
+	UK(archive_expires_days, 36500),
+	UK(archive_max_messages, 100000000),
 };
 
 /* Keys whose value is a string kept as given, or yes/no. */

@@ -74,6 +74,8 @@ struct config {
 	int	 allow_registration;	/* XEP-0077 in-band account creation, 0 */
 	unsigned sm_resume_timeout_s;	/* XEP-0198 resumption window, 300; 0 = off */
 	unsigned sm_max_unacked;	/* XEP-0198 unacked stanzas per session, 1000 */
+	unsigned archive_expires_days;	/* XEP-0313 archives keep 7 days; 0 = all */
+	unsigned archive_max_messages;	/* per archive; 0 = no limit */
 	/* TLS (tls.c).  Without cert/key a self-signed certificate is made
 	 * in data_dir at first start. */
 	char	 tls_cert[512];		/* key `cert`: PEM chain, leaf first */

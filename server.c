@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "buf.h"
 #include "c2s.h"
 #include "config.h"
@@ -835,7 +836,8 @@ server_control(void)
 static int
 server_store_flush(void)
 {
-	if (store_flush() == 0) {
+	/* archive appends too: a delivered message is in the archive */
+	if (archive_flush() == 0 && store_flush() == 0) {
 		if (srv.store_failed_since != 0) {
 			log_info("store writable again; replies resume");
 		}
@@ -935,6 +937,7 @@ server_tick(void)
 		}
 	}
 	sm_tick(srv.now);	/* XEP-0198 resumption windows */
+	archive_compact_step((int64_t)srv.now * 1000000);	/* retention */
 }
 
 /* The epoll set: signals, the control socket and the listeners. */
@@ -1093,6 +1096,7 @@ server_teardown(void)
 	muc_shutdown();
 	pep_shutdown();
 	upload_shutdown();
+	archive_close();
 	store_flush();
 	store_close();
 	tls_server_shutdown();
@@ -1125,6 +1129,11 @@ server_main(const char *config_path)
 	}
 	if (store_open(cfg->data_dir, sync,
 	    cfg->store_batch_ms, err, sizeof(err)) != 0) {
+		fatal("%s", err);
+	}
+	if (archive_open(cfg->data_dir, sync != STORE_SYNC_NONE,
+	    cfg->archive_expires_days, cfg->archive_max_messages, err,
+	    sizeof(err)) != 0) {
 		fatal("%s", err);
 	}
 	if (muc_init() != 0) {

@@ -73,8 +73,8 @@
 #define ARCHIVE_COMPACT_ROUND_S	3600	/* between rounds of expiry */
 #define ARCHIVE_DIR_NAME_MAX	200	/* longer escaped names are hashed */
 #define PATH_MAX_ARCHIVE	4096	/* bytes of a segment's path */
-#define MAM_MAX_PAGE	250	/* messages in one MAM page */
-#define MAM_DEFAULT_PAGE	50	/* without RSM <max/> (as Prosody) */
+#define MAM_MAX_PAGE	50	/* messages in one MAM page (as Prosody) */
+#define MAM_DEFAULT_PAGE	20	/* without RSM <max/> (as Prosody) */
 #define MAM_MAX_IDS	250	/* ids in one <field var='ids'/> */
 #define MAM_MAX_PREFS_JIDS	1000	/* always + never JIDs per user */
 
