@@ -43,6 +43,11 @@
 #define NS_BLOCKING_ERRORS	"urn:xmpp:blocking:errors"
 #define NS_SM		"urn:xmpp:sm:3"
 #define NS_CSI		"urn:xmpp:csi:0"
+#define NS_MAM		"urn:xmpp:mam:2"	/* XEP-0313 */
+#define NS_MAM_EXT	"urn:xmpp:mam:2#extended"
+#define NS_SID		"urn:xmpp:sid:0"	/* XEP-0359 */
+#define NS_RSM		"http://jabber.org/protocol/rsm"	/* XEP-0059 */
+#define NS_XDATA_VALIDATE	"http://jabber.org/protocol/xdata-validate"
 
 /* the server's and accounts' own services */
 #define NS_PING		"urn:xmpp:ping"

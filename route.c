@@ -22,6 +22,7 @@
 #include "htab.h"
 #include "jid.h"
 #include "log.h"
+#include "mam.h"
 #include "ns.h"
 #include "pep.h"
 #include "roster.h"
@@ -612,6 +613,7 @@ deliver_local(const struct xml_node *st, const char *to)
 	char bare[JID_MAX + 1], from_canon[JID_MAX + 1];
 	struct route_user *u;
 	struct route_sess *rs;
+	struct xml_node *archived = NULL;
 	int is_msg = strcmp(st->name, "message") == 0;
 	int is_iq = strcmp(st->name, "iq") == 0;
 
@@ -645,6 +647,11 @@ deliver_local(const struct xml_node *st, const char *to)
 		deliver_presence(st, to, bare, xml_attr(st, "type"));
 		return;
 	}
+	/* XEP-0313: into the recipient's archive, delivered (offline and
+	 * carbons too) with its stanza-id */
+	if (is_msg && (archived = mam_archive_user(st, bare, from)) != NULL) {
+		st = archived;
+	}
 	u = user_find(bare, strlen(bare));
 	marks_clear(u);
 	if (res != NULL) {
@@ -675,6 +682,7 @@ deliver_local(const struct xml_node *st, const char *to)
 	if (is_msg && u != NULL && carbons_should_copy(st, res != NULL)) {
 		carbons_send(u, st, "received", NULL);
 	}
+	xml_free(archived);
 }
 
 /* The service registered at domain dom, or NULL. */
@@ -1018,6 +1026,7 @@ route_from_client(struct route_sess *rs, struct xml_node *st)
 	const char *to = xml_attr(st, "to");
 	const char *type = xml_attr(st, "type");
 	struct route_user *u;
+	struct xml_node *archived = NULL;
 	char canon[JID_MAX + 1], bare[JID_MAX + 1], to_bare[JID_MAX + 1];
 
 	jid_bare(rs->jid, bare, sizeof(bare));
@@ -1084,8 +1093,16 @@ route_from_client(struct route_sess *rs, struct xml_node *st)
 	}
 	if (strcmp(st->name, "message") == 0) {
 		/* only this server stamps delays from its domain (offline
-		 * storage trusts them) */
+		 * storage trusts them), and stanza-ids by its JIDs */
 		strip_own_delays(st);
+		mam_strip_stanza_ids(st);
+		/* XEP-0313: into the sender's archive; the sent carbon and
+		 * the recipient get its stanza-id */
+		archived = mam_archive_user(st, bare, to != NULL ? canon :
+		    bare);
+		if (archived != NULL) {
+			st = archived;
+		}
 	}
 	/* XEP-0280 §6.1: a private message the user sends to a room
 	 * occupant is copied; only received ones are not */
@@ -1095,6 +1112,7 @@ route_from_client(struct route_sess *rs, struct xml_node *st)
 		carbons_send(u, st, "sent", rs);
 	}
 	route_stanza(st);
+	xml_free(archived);
 }
 
 /* ---- for the IM modules ---- */

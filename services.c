@@ -24,6 +24,7 @@
 #include "extdisco.h"
 #include "jid.h"
 #include "log.h"
+#include "mam.h"
 #include "muc.h"
 #include "ns.h"
 #include "pep.h"
@@ -57,7 +58,7 @@ static const char *const server_features[] = {
 };
 
 static const char *const account_features[] = {
-	NS_DISCO_INFO, NS_DISCO_ITEMS, NULL
+	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MAM_EXT, NULL
 };
 
 static struct buf sbuf;		/* serializing, reused */
@@ -712,6 +713,8 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 		vcard_iq(iq, q, bare, own);
 	} else if (own && strcmp(q->ns, NS_REGISTER) == 0) {
 		register_own(iq, q, bare);
+	} else if (strcmp(q->ns, NS_MAM) == 0) {
+		mam_account_iq(iq, q, bare, own);
 	} else if (!own && strcmp(q->ns, NS_ROSTER) == 0) {
 		/* RFC 6121 §2.1.5: only the account itself */
 		reply_error(iq, "forbidden");
@@ -757,6 +760,7 @@ services_account_removed(const char *bare)
 	roster_account_removed(bare);
 	blocking_account_removed(bare);
 	route_account_removed(bare);
+	mam_archive_removed(bare);
 	if (store_get(LAST_KIND, bare) != NULL) {
 		store_del(LAST_KIND, bare);
 	}
