@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "config.h"
 #include "control.h"
 #include "log.h"
@@ -145,11 +146,20 @@ command_account(const char *cmd, int argc, char **argv)
 			tls_zeroize(request, sizeof(request));
 			return 1;
 		}
+		/* deluser deletes the account's archive too */
+		if (archive_open(cfg->data_dir, 1, 0, 0, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "uxmppd: %s\n", err);
+			store_close();
+			tls_zeroize(request, sizeof(request));
+			return 1;
+		}
 		muc_init();
 		pep_init();
 		control_execute(request, reply, sizeof(reply));
 		pep_shutdown();
 		muc_shutdown();
+		archive_close();
 		store_close();
 	}
 	tls_zeroize(request, sizeof(request));
@@ -202,7 +212,12 @@ command_run(const char *cmd, int argc, char **argv)
 		usage();
 	}
 	if (strcmp(cmd, "store-check") == 0) {
-		return store_check_cmd(cfg->data_dir);
+		rc = store_check_cmd(cfg->data_dir);
+		/* and the message archives beside it */
+		if (archive_check_cmd(cfg->data_dir) != 0 && rc == 0) {
+			rc = 1;
+		}
+		return rc;
 	}
 	if (strcmp(cmd, "store-dump") == 0) {
 		return store_dump_cmd(cfg->data_dir);

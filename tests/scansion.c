@@ -534,8 +534,10 @@ read_file(const char *path)
 /* ---- substitution and XML blocks ---- */
 
 /*
- * Replace ${Name's full JID} and ${Name's JID} in text, escaping the
- * values for XML.  Returns 0, or -1 with err filled.
+ * Replace ${Name's full JID} and ${Name's JID} in text, and (our
+ * extension, for sending an id the server made, such as a MAM result's)
+ * ${capture:NAME} with the value {scansion:capture:NAME} recorded,
+ * escaping the values for XML.  Returns 0, or -1 with err filled.
  */
 static int
 substitute(const char *text, struct buf *out, char *err, size_t errlen)
@@ -556,7 +558,17 @@ substitute(const char *text, struct buf *out, char *err, size_t errlen)
 		const char *val = NULL;
 		char *tmp = NULL;
 
-		if (inlen > sizeof(full) - 1 && memcmp(in + inlen -
+		if (inlen > 8 && memcmp(in, "capture:", 8) == 0) {
+			size_t k;
+
+			for (k = 0; k < ncaptures; k++) {
+				if (strlen(captures[k].name) == inlen - 8 &&
+				    memcmp(captures[k].name, in + 8,
+				    inlen - 8) == 0) {
+					val = captures[k].value;
+				}
+			}
+		} else if (inlen > sizeof(full) - 1 && memcmp(in + inlen -
 		    (sizeof(full) - 1), full, sizeof(full) - 1) == 0) {
 			c = find_client(in, inlen - (sizeof(full) - 1));
 			if (c != NULL && c->full_jid == NULL) {
