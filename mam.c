@@ -848,8 +848,9 @@ mam_room_iq(const struct xml_node *iq, const struct xml_node *q,
     const char *room, int allowed)
 {
 	if (!allowed) {
-		reply_error(iq, "cancel", "not-allowed",
-		    "Only occupants or members may read this archive");
+		/* §9.1: SHOULD be forbidden (Prosody's mod_muc_mam too) */
+		reply_error(iq, "auth", "forbidden",
+		    "Only members may read this archive");
 		return;
 	}
 	if (strcmp(q->name, "prefs") == 0) {

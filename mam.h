@@ -48,7 +48,7 @@ void	mam_account_iq(const struct xml_node *iq, const struct xml_node *q,
 
 /*
  * The same for room's archive; the MUC service decides who may read it
- * (allowed 0: the reply is not-allowed).  Rooms have no preferences.
+ * (allowed 0: the reply is forbidden).  Rooms have no preferences.
  */
 void	mam_room_iq(const struct xml_node *iq, const struct xml_node *q,
 	    const char *room, int allowed);

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "jid.h"
 #include "log.h"
+#include "mam.h"
 #include "tls.h"
 #include "muc_internal.h"
 #include "ns.h"
@@ -83,6 +84,11 @@ room_disco_info(struct muc_room *r, const struct xml_node *iq,
 	add_feature(rq,
 	    "http://jabber.org/protocol/muc#self-ping-optimization");
 	add_feature(rq, NS_OCCUPANT_ID);
+	add_feature(rq, NS_SID);
+	if (muc_room_archiving(r)) {
+		add_feature(rq, NS_MAM);
+		add_feature(rq, NS_MAM_EXT);
+	}
 	add_feature(rq, "http://jabber.org/protocol/muc#request");
 	add_feature(rq, NS_REGISTER);
 	add_feature(rq, r->persistent ? "muc_persistent" : "muc_temporary");
@@ -283,6 +289,13 @@ room_iq(struct muc_room *r, const struct xml_node *st, const char *from)
 		}
 	} else if (muc_str_eq(q->ns, NS_REGISTER)) {
 		muc_admin_register(r, st, from, q);
+	} else if (muc_str_eq(q->ns, NS_MAM)) {
+		/* XEP-0313 §9.1 (as Prosody): not the banned, nor
+		 * non-members of a members-only room */
+		int aff = muc_aff_get(r, from);
+
+		mam_room_iq(st, q, r->jid, aff != AFF_OUTCAST &&
+		    (!r->members_only || aff >= AFF_MEMBER));
 	} else {
 		muc_send_error(st, "cancel", "service-unavailable", NULL, NULL);
 	}

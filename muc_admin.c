@@ -505,6 +505,8 @@ config_form(const struct muc_room *r, struct xml_node *parent)
 	muc_form_add_field(x, "muc#roomconfig_defaulthistorymessages",
 	    "text-single",
 	    "Default number of history messages returned by room", tmp);
+	muc_form_add_field(x, "muc#roomconfig_enablearchiving", "boolean",
+	    "Archive chat on server", muc_room_archiving(r) ? "1" : "0");
 }
 
 /* Set a string option; 1 when it changed. */
@@ -681,7 +683,7 @@ config_apply_plain(struct muc_room *r, const struct xml_node *x, int *c104,
  */
 static void
 config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
-    int *cwhois)
+    int *cwhois, int *carch)
 {
 	const struct xml_node *f;
 	const char *v;
@@ -690,6 +692,13 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 	int was_persistent = r->persistent, was_mo = r->members_only;
 
 	config_apply_plain(r, x, c104, cwhois);
+	/* XEP-0045 §10.2.1: 170 logging now on, 171 off (the choice stays
+	 * the owner's; unset, it follows persistence) */
+	if ((v = muc_form_value(x, "muc#roomconfig_enablearchiving")) !=
+	    NULL && muc_parse_bool(v) != muc_room_archiving(r)) {
+		r->archiving = muc_parse_bool(v);
+		*carch = r->archiving ? 170 : 171;
+	}
 	if ((v = muc_form_value(x, "muc#roomconfig_historylength")) != NULL &&
 	    *v != '\0') {
 		n = strtoul(v, NULL, 10);
@@ -771,7 +780,7 @@ muc_admin_owner_set(struct muc_room *r, const struct xml_node *iq,
 	const struct xml_node *c = muc_first_elem(q), *t;
 	const char *ft, *type, *reason, *pw;
 	struct xml_node *m, *x;
-	int c104 = 0, cwhois = 0;
+	int c104 = 0, cwhois = 0, carch = 0;
 	char code[8];
 	char newjid[JID_MAX + 1];
 
@@ -837,12 +846,12 @@ muc_admin_owner_set(struct muc_room *r, const struct xml_node *iq,
 				return;
 			}
 		}
-		config_apply(r, c, &c104, &cwhois);
+		config_apply(r, c, &c104, &cwhois, &carch);
 	}
 	r->locked_until = 0;
 	muc_room_save(r);
 	muc_send_free(muc_iq_result(iq));
-	if (c104 || cwhois) {
+	if (c104 || cwhois || carch) {
 		m = muc_stanza_new("message", r->jid, NULL, "groupchat", NULL);
 		x = xml_add(m, "x", NS_MUC_USER);
 		if (c104) {
@@ -850,6 +859,10 @@ muc_admin_owner_set(struct muc_room *r, const struct xml_node *iq,
 		}
 		if (cwhois) {
 			snprintf(code, sizeof(code), "%d", cwhois);
+			muc_add_status(x, code);
+		}
+		if (carch) {
+			snprintf(code, sizeof(code), "%d", carch);
 			muc_add_status(x, code);
 		}
 		muc_room_broadcast(r, m, ROLE_NONE);

@@ -75,6 +75,7 @@ struct muc_room {
 	char	*name, *desc, *lang, *password;
 	int	 persistent, public, members_only, moderated, whois_anyone;
 	int	 changesubject, allow_invites, allowpm;
+	int	 archiving;		/* XEP-0313: 1, 0, -1 as persistent */
 	unsigned max_users;		/* 0 = no limit */
 	unsigned history_len;		/* messages kept */
 	unsigned history_default;	/* sent when the joiner asks nothing */
@@ -166,6 +167,7 @@ size_t	muc_room_count(void);
 struct muc_room *muc_room_first(size_t *pos);
 struct muc_room *muc_room_next(struct muc_room *r, size_t *pos);
 struct muc_room *muc_room_new(const char *jid);
+int	muc_room_archiving(const struct muc_room *r);
 void	muc_occ_free(struct muc_occupant *o);
 int	muc_room_locked(struct muc_room *r);
 struct muc_affent *muc_aff_find(const struct muc_room *r, const char *bare);

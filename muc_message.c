@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "jid.h"
+#include "mam.h"
 #include "muc_internal.h"
 #include "ns.h"
 
@@ -131,6 +132,10 @@ groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 		xml_copy_into(m, c);
 	}
 	add_occupant_id(m, o);
+	/* XEP-0313: into the room's archive; occupants get its stanza-id */
+	if (muc_room_archiving(r)) {
+		mam_archive_room(m, r->jid);
+	}
 	muc_room_broadcast(r, m, ROLE_NONE);
 	if (muc_hist_is_historic(m)) {
 		muc_hist_add(r, m);

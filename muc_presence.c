@@ -15,6 +15,7 @@
 #include "config.h"
 #include "jid.h"
 #include "log.h"
+#include "mam.h"
 #include "muc.h"
 #include "muc_internal.h"
 #include "ns.h"
@@ -860,6 +861,7 @@ muc_pres_destroy(struct muc_room *r, const char *newjid, const char *reason,
 	free(occ);
 	xml_free(d);
 	muc_room_unstore(r);
+	mam_archive_removed(r->jid);
 	if (r->persistent) {
 		muc_tomb_store(muc_tomb_add(r->jid, reason, newjid,
 		    time(NULL) + MUC_TOMBSTONE_S));

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "jid.h"
 #include "log.h"
+#include "mam.h"
 #include "store.h"
 #include "tls.h"
 #include "muc.h"
@@ -78,6 +79,7 @@ muc_room_new(const char *jid)
 
 	r->jid = xstrdup(jid);
 	r->whois_anyone = 0;
+	r->archiving = -1;
 	r->allowpm = PM_ANYONE;
 	r->max_users = cf->muc_max_occupants;
 	r->history_len = cf->muc_history_default;
@@ -168,7 +170,16 @@ muc_room_locked(struct muc_room *r)
 	return r->locked_until != 0;
 }
 
-/* A room with no occupants that is not persistent goes away. */
+/* Does the room archive its messages (XEP-0313)?  Unless its owner chose,
+ * persistent rooms do and temporary ones do not. */
+int
+muc_room_archiving(const struct muc_room *r)
+{
+	return r->archiving >= 0 ? r->archiving : r->persistent;
+}
+
+/* A room with no occupants that is not persistent goes away, with its
+ * archive. */
 void
 muc_room_gc(struct muc_room *r)
 {
@@ -176,6 +187,9 @@ muc_room_gc(struct muc_room *r)
 		return;
 	}
 	log_debug("muc %s empty, destroyed", r->jid);
+	if (r->archiving > 0) {
+		mam_archive_removed(r->jid);
+	}
 	r->destroyed = 1;
 }
 
@@ -621,6 +635,9 @@ muc_room_save(const struct muc_room *r)
 	kv_put_u(&v, "historydefault", r->history_default);
 	kv_put_u(&v, "bcast", r->bcast);
 	kv_put_u(&v, "getmemberlist", r->getmemberlist);
+	if (r->archiving >= 0) {
+		kv_put_u(&v, "archiving", (unsigned long)r->archiving);
+	}
 	kv_put(&v, "subject", r->subject);
 	kv_put(&v, "subject_from", r->subject_from);
 	kv_put_u(&v, "subject_time", (unsigned long)r->subject_time);
@@ -1120,6 +1137,8 @@ load_room(void *ud, const char *key, const char *value)
 			r->bcast = (unsigned)strtoul(v, NULL, 10) & 15;
 		} else if (strcmp(k, "getmemberlist") == 0) {
 			r->getmemberlist = (unsigned)strtoul(v, NULL, 10) & 15;
+		} else if (strcmp(k, "archiving") == 0) {
+			r->archiving = atoi(v) != 0;
 		} else if (strcmp(k, "subject") == 0) {
 			muc_set_str(&r->subject, v);
 		} else if (strcmp(k, "subject_from") == 0) {
