@@ -102,6 +102,7 @@ static struct {
 	char		*root;
 	int		 open;
 	int		 sync;
+	int		 rdonly;
 	unsigned	 keep_days, keep_max;
 	struct htab	 tab;
 	struct archive	*head, *tail;
@@ -559,12 +560,16 @@ seg_open_last(struct archive *a)
 
 	seg_path(a, s->first, "dat", dp, sizeof(dp));
 	seg_path(a, s->first, "idx", ip, sizeof(ip));
-	dfd = open(dp, O_RDWR | O_APPEND | O_CLOEXEC);
+	dfd = open(dp, arc.rdonly ? O_RDONLY | O_CLOEXEC :
+	    O_RDWR | O_APPEND | O_CLOEXEC);
 	if (dfd < 0 || fstat(dfd, &st) != 0) {
 		log_warn_errno("archive: open %s", dp);
 		goto fail;
 	}
 	size = (uint64_t)st.st_size;
+	if (size < ARC_HDR_LEN && arc.rdonly) {
+		goto fail;
+	}
 	if (size < ARC_HDR_LEN) {
 		/* torn at creation, so it never held a record: write the
 		 * header again (the epoch from the segment before, if any) */
@@ -579,7 +584,8 @@ seg_open_last(struct archive *a)
 		goto fail;
 	}
 	a->epoch = get32(hdr + 8);
-	ifd = open(ip, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	ifd = arc.rdonly ? open(ip, O_RDONLY | O_CLOEXEC) :
+	    open(ip, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (ifd < 0 || fstat(ifd, &st) != 0) {
 		log_warn_errno("archive: open %s", ip);
 		goto fail;
@@ -593,6 +599,16 @@ seg_open_last(struct archive *a)
 			break;
 		}
 		n--;
+	}
+	if (arc.rdonly) {
+		/* what the server indexed; the rest is its business */
+		s->count = n;
+		a->dat_fd = dfd;
+		a->idx_fd = ifd;
+		a->dat_size = n > 0 ? e.off + e.len : ARC_HDR_LEN;
+		a->last_us = n > 0 ? e.time_us : INT64_MIN;
+		a->next_seq = s->first + n;
+		return 0;
 	}
 	if (n * ARC_ENT_LEN != (uint64_t)st.st_size) {
 		log_warn("archive: %s: index cut from %lld to %llu bytes", ip,
@@ -1400,7 +1416,7 @@ archive_append(const char *name, const char *with, const char *xml,
 	if (wl > JID_MAX_ARCHIVE || total > ARCHIVE_MAX_RECORD) {
 		return ARCHIVE_EIO;
 	}
-	a = archive_get(name, 1);
+	a = arc.rdonly ? NULL : archive_get(name, 1);
 	if (a == NULL) {
 		return ARCHIVE_EIO;
 	}
@@ -1530,8 +1546,8 @@ archive_delete(const char *name)
 	struct hnode *hn;
 	int rc;
 
-	if (!arc.open || name == NULL || strlen(name) > ARCHIVE_NAME_MAX ||
-	    *name == '\0') {
+	if (!arc.open || arc.rdonly || name == NULL ||
+	    strlen(name) > ARCHIVE_NAME_MAX || *name == '\0') {
 		return -1;
 	}
 	escape_name(name, key, sizeof(key));
@@ -1595,7 +1611,8 @@ archive_compact_step(int64_t now_us)
 	struct archive *a;
 	int n = 0;
 
-	if (!arc.open || (arc.keep_days == 0 && arc.keep_max == 0)) {
+	if (!arc.open || arc.rdonly ||
+	    (arc.keep_days == 0 && arc.keep_max == 0)) {
 		return;
 	}
 	if (arc.compact_dir == NULL) {
@@ -1637,7 +1654,7 @@ archive_compact_step(int64_t now_us)
 
 /* See archive.h. */
 int
-archive_open(const char *dir, int sync, unsigned keep_days,
+archive_open(const char *dir, int flags, unsigned keep_days,
     unsigned keep_max, char *err, size_t errlen)
 {
 	size_t n = strlen(dir) + sizeof("/archive");
@@ -1651,14 +1668,16 @@ archive_open(const char *dir, int sync, unsigned keep_days,
 	}
 	arc.root = xmalloc(n);
 	snprintf(arc.root, n, "%s/archive", dir);
-	if (mkdir(arc.root, 0700) != 0 && errno != EEXIST) {
+	if (!(flags & ARCHIVE_RDONLY) && mkdir(arc.root, 0700) != 0 &&
+	    errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", arc.root,
 		    strerror(errno));
 		free(arc.root);
 		arc.root = NULL;
 		return -1;
 	}
-	arc.sync = sync;
+	arc.sync = (flags & ARCHIVE_SYNC) != 0;
+	arc.rdonly = (flags & ARCHIVE_RDONLY) != 0;
 	arc.keep_days = keep_days;
 	arc.keep_max = keep_max;
 	arc.open = 1;
@@ -1820,4 +1839,60 @@ archive_check_cmd(const char *dir)
 	printf("%s: %d archive(s), %llu message(s), %d bad\n", root, n,
 	    (unsigned long long)msgs, bad);
 	return bad;
+}
+
+static int
+dump_one(void *ud, const struct archive_msg *m)
+{
+	time_t t = (time_t)(m->time_us / 1000000);
+	struct tm tm;
+	char stamp[32];
+	const char *p;
+
+	(void)ud;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%s\t%s.%06lldZ\t%s\t", m->id, stamp,
+	    (long long)(m->time_us % 1000000), m->with);
+	for (p = m->xml; *p != '\0'; p++) {
+		if (*p == '\n') {
+			fputs("&#10;", stdout);
+		} else {
+			putchar(*p);
+		}
+	}
+	putchar('\n');
+	return 0;
+}
+
+/* See archive.h. */
+int
+archive_dump_cmd(const char *dir, const char *name)
+{
+	struct archive_query q;
+	struct archive_page_info info;
+	char err[256], after[ARCHIVE_ID_LEN + 1];
+	int rc = 0;
+
+	if (archive_open(dir, ARCHIVE_RDONLY, 0, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "uxmppd: %s\n", err);
+		return 1;
+	}
+	memset(&q, 0, sizeof(q));
+	q.start_us = INT64_MIN;
+	q.end_us = INT64_MAX;
+	q.page_index = -1;
+	q.max = 1000;
+	do {
+		if (archive_query(name, &q, dump_one, NULL, &info) != 0) {
+			fprintf(stderr, "uxmppd: %s: cannot read the archive\n",
+			    name);
+			rc = 1;
+			break;
+		}
+		memcpy(after, info.last_id, sizeof(after));
+		q.page_after = after;
+	} while (!info.complete && info.n > 0);
+	archive_close();
+	return rc;
 }

@@ -28,13 +28,18 @@ enum {
 	ARCHIVE_EIO = -3,	/* a read or write failed, or a record is bad */
 };
 
+/* archive_open() flags */
+#define ARCHIVE_SYNC	1	/* fdatasync in archive_flush() (not in tests) */
+#define ARCHIVE_RDONLY	2	/* read only, beside a running server: no
+				   repair, no appends (archive-dump) */
+
 /*
- * Use dir/archive (created if needed) for the archives.  sync: fdatasync
- * in archive_flush() (0 for tests).  keep_days and keep_max (0: no limit)
- * say which messages queries see and archive_compact_step() deletes.
- * Returns 0, or -1 with a message in err.
+ * Use dir/archive (created if needed) for the archives, with flags as
+ * above.  keep_days and keep_max (0: no limit) say which messages queries
+ * see and archive_compact_step() deletes.  Returns 0, or -1 with a message
+ * in err.
  */
-int	archive_open(const char *dir, int sync, unsigned keep_days,
+int	archive_open(const char *dir, int flags, unsigned keep_days,
 	    unsigned keep_max, char *err, size_t errlen);
 /* Flush and close every archive. */
 void	archive_close(void);
@@ -121,5 +126,9 @@ void	archive_compact_step(int64_t now_us);
 /* Offline check of dir/archive (store-check): prints problems, returns
  * the number of bad archives. */
 int	archive_check_cmd(const char *dir);
+/* Print archive name of dir read-only, one message a line: id, time
+ * (XEP-0082, microseconds), peer JID and stanza (newlines as &#10;),
+ * tab-separated.  Returns a process exit code. */
+int	archive_dump_cmd(const char *dir, const char *name);
 
 #endif

@@ -34,6 +34,8 @@ usage(void)
 	    "  store-check               verify the data files\n"
 	    "  store-compact             rewrite the data files compactly\n"
 	    "  store-dump                print the stored records\n"
+	    "  archive-dump JID          print the message archive of an\n"
+	    "                            account or room (read-only)\n"
 	    "  cert-generate             make a new self-signed certificate in\n"
 	    "                            the data directory\n"
 	    "The password is read from PWFILE, from a prompt on a terminal,\n"
@@ -147,7 +149,7 @@ command_account(const char *cmd, int argc, char **argv)
 			return 1;
 		}
 		/* deluser deletes the account's archive too */
-		if (archive_open(cfg->data_dir, 1, 0, 0, err,
+		if (archive_open(cfg->data_dir, ARCHIVE_SYNC, 0, 0, err,
 		    sizeof(err)) != 0) {
 			fprintf(stderr, "uxmppd: %s\n", err);
 			store_close();
@@ -207,6 +209,9 @@ command_run(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "adduser") == 0 || strcmp(cmd, "passwd") == 0 ||
 	    strcmp(cmd, "deluser") == 0) {
 		return command_account(cmd, argc, argv);
+	}
+	if (strcmp(cmd, "archive-dump") == 0 && argc == 1) {
+		return archive_dump_cmd(cfg->data_dir, argv[0]);
 	}
 	if (argc != 0) {
 		usage();

@@ -1131,7 +1131,8 @@ server_main(const char *config_path)
 	    cfg->store_batch_ms, err, sizeof(err)) != 0) {
 		fatal("%s", err);
 	}
-	if (archive_open(cfg->data_dir, sync != STORE_SYNC_NONE,
+	if (archive_open(cfg->data_dir,
+	    sync != STORE_SYNC_NONE ? ARCHIVE_SYNC : 0,
 	    cfg->archive_expires_days, cfg->archive_max_messages, err,
 	    sizeof(err)) != 0) {
 		fatal("%s", err);

@@ -17,7 +17,9 @@
  *   - a PEP publish (XEP-0163) of item "current" to one of
  *     DRIVER_PEP_NODES nodes of JID's own service;
  *   - an account creation by XEP-0077 in-band registration before auth,
- *     on a short connection of its own (allow_registration = yes).
+ *     on a short connection of its own (allow_registration = yes);
+ *   - a groupchat message to the room, which archives it (XEP-0313) before
+ *     it reflects it: the reflection is the acknowledgement.
  * One request is in flight at a time.  Output on stdout, one line each,
  * flushed at once:
  *   sent KIND OBJ ATTR VALUE	before the request is written
@@ -27,6 +29,7 @@
  *   cfg ROOM persistent|name|desc VALUE
  *   pep BARE NODE VALUE		(VALUE: the item's text)
  *   acct JID - yes
+ *   msg ROOM ID yes			(ID, also the body, in the archive)
  * A change whose "ack" line was printed must be in the store; one that was
  * only "sent" may or may not be.  TAG (default "t") goes into every
  * account name and configuration value, so runs with different tags never
@@ -624,6 +627,39 @@ op_register(unsigned long n)
 	return rc;
 }
 
+/* A groupchat message, acknowledged by the room's reflection of it: the
+ * room archives it before it sends it back. */
+static int
+op_message(struct peer *p, const char *room, unsigned long n)
+{
+	char id[64];
+	struct buf b, from;
+	struct want w = { "message", NULL, id, NULL };
+	struct xml_node *st;
+	int rc;
+
+	snprintf(id, sizeof(id), "%s-m%lu", tag, n);
+	buf_init(&from, 0);
+	buf_printf(&from, "%s/%s", room, DRIVER_NICK);
+	w.from = from.data;
+	buf_init(&b, 0);
+	buf_printf(&b, "<message to='%s' type='groupchat' id='%s'>"
+	    "<body>%s</body></message>", room, id, id);
+	journal("sent", "msg", room, id, "yes");
+	if ((rc = peer_send(p, &b)) == 0 && (rc = peer_wait(p, &w, &st)) == 0) {
+		if (str_eq(xml_attr(st, "type"), "error")) {
+			report_error("groupchat message", st);
+			rc = DRIVER_ERROR;
+		} else {
+			journal("ack", "msg", room, id, "yes");
+		}
+		xml_free(st);
+	}
+	buf_free(&b);
+	buf_free(&from);
+	return rc;
+}
+
 static void
 usage(void)
 {
@@ -690,17 +726,20 @@ main(int argc, char **argv)
 	    (rc = room_enter(&p, room, jid)) != 0) {
 		goto out;
 	}
-	/* 40% affiliations, 20% configuration, 20% PEP, 20% registrations */
+	/* 30% affiliations, 20% configuration, 20% PEP, 10% registrations,
+	 * 20% archived messages */
 	for (n = 1; ops == 0 || n <= ops; n++) {
 		kind = rnd(10);
-		if (kind < 4) {
+		if (kind < 3) {
 			rc = op_affiliation(&p, room);
-		} else if (kind < 6) {
+		} else if (kind < 5) {
 			rc = op_config(&p, room, n);
-		} else if (kind < 8) {
+		} else if (kind < 7) {
 			rc = op_pep(&p, jid, n);
-		} else {
+		} else if (kind < 8) {
 			rc = op_register(n);
+		} else {
+			rc = op_message(&p, room, n);
 		}
 		if (rc != 0) {
 			break;

@@ -5,15 +5,17 @@
 #
 # A round: tests/crash_driver (see its header) logs in as the owner of a
 # persistent room and streams affiliation changes, room configuration
-# changes, PEP publishes and in-band account registrations, printing each
-# change once its iq result has arrived; after a random 50-500 ms the
-# server gets kill -9.  Then:
+# changes, PEP publishes, in-band account registrations and groupchat
+# messages (archived by the room), printing each change once its iq
+# result (or the message's reflection) has arrived; after a random
+# 50-500 ms the server gets kill -9.  Then:
 #   - `uxmppd store-check` exits 0 (a torn last record is allowed: it is
 #     an unacknowledged write, truncated at the next start);
 #   - a few offline `adduser` runs are killed at random moments (an
 #     account whose run printed "done" counts as acknowledged);
 #   - the server starts again on the same store;
-#   - `uxmppd store-dump` matches the journal of every round so far: for
+#   - `uxmppd store-dump` and the room's `uxmppd archive-dump` match the
+#     journal of every round so far: for
 #     each key, the latest acknowledged value (a deleted affiliation is an
 #     absent record), or the value of a change still in flight at the kill,
 #     which may or may not have landed; whatever a round finds for such a
@@ -227,8 +229,13 @@ while [ "$round" -le "$ROUNDS" ]; do
 		srv_pid=
 		break
 	fi
-	if "$UXMPPD" -c "$conf" store-dump >"$tmp/dump.out" 2>&1; then
+	if "$UXMPPD" -c "$conf" store-dump >"$tmp/dump.out" 2>&1 &&
+	    "$UXMPPD" -c "$conf" archive-dump "$ROOM" >"$tmp/arc.out" \
+	    2>"$tmp/arc.err"; then
 		dump_state "$tmp/dump.out" >"$tmp/state"
+		# the archived messages: their body is their id
+		sed -n "s|.*<body>\([^<]*\)</body>.*|msg $ROOM \1 yes|p" \
+		    "$tmp/arc.out" >>"$tmp/state"
 		: >"$tmp/resolved"
 		check_state "$journal" "$tmp/state" "$tmp/resolved" \
 		    >"$tmp/diff"
@@ -239,7 +246,8 @@ while [ "$round" -le "$ROUNDS" ]; do
 			    tr '\n' ' ')"
 		fi
 	else
-		because "store-dump: $(head -n 1 "$tmp/dump.out")"
+		because "store-dump or archive-dump: $(head -n 1 "$tmp/dump.out")" \
+		    "$(head -n 1 "$tmp/arc.err" 2>/dev/null)"
 	fi
 	if [ -z "$reason" ]; then
 		echo "PASS round $round: killed after $ms ms, $n changes" \
