@@ -118,6 +118,9 @@ bench-pep: all $(BUILD)/pep_bench
 	@PEP_BENCH=$(CURDIR)/$(BUILD)/pep_bench sh bench/pep_bench.sh $(PEP_BENCH_ARGS)
 bench-idle: all $(BUILD)/idle_bench
 	@IDLE_BENCH=$(CURDIR)/$(BUILD)/idle_bench sh bench/idle_bench.sh $(IDLE_BENCH_ARGS)
+# Not in `make bench`: 10M messages take a few GB of disk (MAM_BENCH_ARGS="-n 1000000 -b 100000").
+bench-mam: all $(BUILD)/mam_bench
+	@MAM_BENCH=$(CURDIR)/$(BUILD)/mam_bench sh bench/mam_bench.sh $(MAM_BENCH_ARGS)
 store-crash: all $(BUILD)/crash_driver
 	@sh tests/store-crash.sh $(STORE_CRASH_ROUNDS)
 
@@ -147,6 +150,6 @@ test-mbedtls3:
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
-	small bench bench-xml bench-store bench-muc bench-pep bench-idle \
+	small bench bench-xml bench-store bench-muc bench-pep bench-idle bench-mam \
 	store-crash clean interop interop-desktop
 .SECONDARY:
