@@ -394,11 +394,24 @@ should_store(const struct xml_node *msg)
 	return xml_child(msg, "body", NULL) != NULL;
 }
 
-/* Serialize what the archive keeps of msg into mbuf: no chat states and
- * none of this server's stanza-ids, the stream's language stamped as
- * Prosody's stanzas carry it.  0, or -1 when nothing is left. */
+/* Is c a <x xmlns='muc#user'/>? */
 static int
-storage_copy(const struct xml_node *msg)
+is_muc_x(const struct xml_node *c)
+{
+	return c->type == XML_ELEMENT && strcmp(c->name, "x") == 0 &&
+	    strcmp(c->ns, NS_MUC_USER) == 0;
+}
+
+/*
+ * Serialize what the archive keeps of msg into mbuf: no chat states and
+ * none of this server's stanza-ids, the stream's language stamped as
+ * Prosody's stanzas carry it.  A room's message (room set) loses any
+ * muc#user <x/> (§5.1.2: the room's own is the only one) and gets one
+ * with the sender's real_jid when that is not NULL (a non-anonymous
+ * room).  0, or -1 on an error.
+ */
+static int
+storage_copy(const struct xml_node *msg, int room, const char *real_jid)
 {
 	struct xml_node *copy = xml_clone(msg), *c, *next;
 
@@ -406,11 +419,16 @@ storage_copy(const struct xml_node *msg)
 		next = c->next;
 		if (c->type == XML_ELEMENT &&
 		    (strcmp(c->ns, NS_CHATSTATES) == 0 ||
+		    (room && is_muc_x(c)) ||
 		    (strcmp(c->name, "stanza-id") == 0 &&
 		    strcmp(c->ns, NS_SID) == 0 &&
 		    by_is_local(xml_attr(c, "by"))))) {
 			xml_unlink(c);
 		}
+	}
+	if (room && real_jid != NULL) {
+		xml_set_attr(xml_add(xml_add(copy, "x", NS_MUC_USER), "item",
+		    NULL), "jid", real_jid);
 	}
 	if (xml_attr_ns(copy, XML_NS_XML, "lang") == NULL) {
 		xml_set_attr_ns(copy, XML_NS_XML, "xml", "lang", "en");
@@ -434,11 +452,12 @@ add_stanza_id(struct xml_node *msg, const char *by, const char *id)
 }
 
 static int
-archive_msg(struct xml_node *msg, const char *owner, const char *with)
+archive_msg(struct xml_node *msg, const char *owner, const char *with,
+    int room, const char *real_jid)
 {
 	char id[ARCHIVE_ID_LEN + 1];
 
-	if (storage_copy(msg) != 0) {
+	if (storage_copy(msg, room, real_jid) != 0) {
 		return 0;
 	}
 	if (archive_append(owner, with, mbuf.data, mbuf.len, now_us(), id)
@@ -462,7 +481,7 @@ mam_archive_user(const struct xml_node *msg, const char *owner,
 		return NULL;
 	}
 	copy = xml_clone(msg);
-	if (!archive_msg(copy, owner, with)) {
+	if (!archive_msg(copy, owner, with, 0, NULL)) {
 		xml_free(copy);
 		return NULL;
 	}
@@ -471,7 +490,8 @@ mam_archive_user(const struct xml_node *msg, const char *owner,
 
 /* See mam.h. */
 int
-mam_archive_room(struct xml_node *msg, const char *room)
+mam_archive_room(struct xml_node *msg, const char *room,
+    const char *real_jid)
 {
 	const char *from = xml_attr(msg, "from");
 
@@ -481,7 +501,11 @@ mam_archive_room(struct xml_node *msg, const char *room)
 	    xml_child(msg, "store", NS_HINTS) == NULL)) {
 		return 0;
 	}
-	return archive_msg(msg, room, from != NULL ? from : room);
+	if (!archive_is_open()) {
+		return 0;
+	}
+	return archive_msg(msg, room, from != NULL ? from : room, 1,
+	    real_jid);
 }
 
 /* See mam.h. */
@@ -535,6 +559,7 @@ struct mam_run {
 	const char	*queryid;
 	const char	*from;		/* of the result messages, or NULL */
 	const char	*to;		/* the requester */
+	int		 hide_jids;	/* drop muc#user <x/>: real JIDs */
 	struct xml_node	**msgs;		/* built, sent after the page */
 	size_t		 n;
 };
@@ -551,6 +576,16 @@ build_result(void *ud, const struct archive_msg *m)
 	if (orig == NULL) {
 		log_err("mam: archived message %s does not parse", m->id);
 		return -1;
+	}
+	if (r->hide_jids) {
+		struct xml_node *c, *next;
+
+		for (c = orig->first_child; c != NULL; c = next) {
+			next = c->next;
+			if (is_muc_x(c)) {
+				xml_unlink(c);
+			}
+		}
 	}
 	msg = xml_new("message", XML_NS_CLIENT);
 	xml_set_attr(msg, "to", r->to);
@@ -705,7 +740,7 @@ parse_rsm(const struct xml_node *iq, const struct xml_node *set,
 /* §4: a query of archive name, answered to iq's sender. */
 static void
 run_query(const struct xml_node *iq, const struct xml_node *query,
-    const char *name)
+    const char *name, int hide_jids)
 {
 	struct archive_query q;
 	struct archive_page_info info;
@@ -737,6 +772,7 @@ run_query(const struct xml_node *iq, const struct xml_node *query,
 	r.queryid = xml_attr(query, "queryid");
 	r.from = xml_attr(iq, "to");
 	r.to = xml_attr(iq, "from");
+	r.hide_jids = hide_jids;
 	r.msgs = xcalloc(q.max + 1, sizeof(*r.msgs));
 	rc = archive_query(name, &q, build_result, &r, &info);
 	if (rc == ARCHIVE_ENOTFOUND) {
@@ -804,10 +840,11 @@ metadata(const struct xml_node *iq, const char *name)
 	reply_and_free(reply);
 }
 
-/* The iq on archive name that reader may read. */
+/* The iq on archive name (its reader may read it); hide_jids: results
+ * without the senders' real JIDs. */
 static void
 archive_iq(const struct xml_node *iq, const struct xml_node *q,
-    const char *name)
+    const char *name, int hide_jids)
 {
 	const char *type = xml_attr(iq, "type");
 	int get = type != NULL && strcmp(type, "get") == 0;
@@ -816,7 +853,7 @@ archive_iq(const struct xml_node *iq, const struct xml_node *q,
 		if (get) {
 			query_form(iq);
 		} else {
-			run_query(iq, q, name);
+			run_query(iq, q, name, hide_jids);
 		}
 	} else if (strcmp(q->name, "metadata") == 0 && get) {
 		metadata(iq, name);
@@ -839,13 +876,13 @@ mam_account_iq(const struct xml_node *iq, const struct xml_node *q,
 		prefs_iq(iq, q, bare);
 		return;
 	}
-	archive_iq(iq, q, bare);
+	archive_iq(iq, q, bare, 0);
 }
 
 /* See mam.h. */
 void
 mam_room_iq(const struct xml_node *iq, const struct xml_node *q,
-    const char *room, int allowed)
+    const char *room, int allowed, int show_jids)
 {
 	if (!allowed) {
 		/* §9.1: SHOULD be forbidden (Prosody's mod_muc_mam too) */
@@ -857,5 +894,5 @@ mam_room_iq(const struct xml_node *iq, const struct xml_node *q,
 		reply_error(iq, "cancel", "feature-not-implemented", NULL);
 		return;
 	}
-	archive_iq(iq, q, room);
+	archive_iq(iq, q, room, !show_jids);
 }

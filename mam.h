@@ -33,10 +33,13 @@ struct xml_node *mam_archive_user(const struct xml_node *msg,
 
 /*
  * Archive groupchat msg (as the room sends it, from the occupant's room
- * JID) in room's archive and add the room's <stanza-id by=room/>.  1 when
- * archived, 0 when not.
+ * JID) in room's archive and add the room's <stanza-id by=room/>.
+ * real_jid: the sender's bare JID, kept in a muc#user <x/> in a
+ * non-anonymous room (XEP-0313 §5.1.2), else NULL.  1 when archived, 0
+ * when not.
  */
-int	mam_archive_room(struct xml_node *msg, const char *room);
+int	mam_archive_room(struct xml_node *msg, const char *room,
+	    const char *real_jid);
 
 /*
  * An iq with a urn:xmpp:mam:2 payload q to account bare (own: from the
@@ -48,10 +51,12 @@ void	mam_account_iq(const struct xml_node *iq, const struct xml_node *q,
 
 /*
  * The same for room's archive; the MUC service decides who may read it
- * (allowed 0: the reply is forbidden).  Rooms have no preferences.
+ * (allowed 0: the reply is forbidden) and whether results show the
+ * senders' real JIDs (show_jids: a non-anonymous room, as Prosody).
+ * Rooms have no preferences.
  */
 void	mam_room_iq(const struct xml_node *iq, const struct xml_node *q,
-	    const char *room, int allowed);
+	    const char *room, int allowed, int show_jids);
 
 /* Account or room deleted: its archive and preferences go. */
 void	mam_archive_removed(const char *bare);

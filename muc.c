@@ -295,7 +295,7 @@ room_iq(struct muc_room *r, const struct xml_node *st, const char *from)
 		int aff = muc_aff_get(r, from);
 
 		mam_room_iq(st, q, r->jid, aff != AFF_OUTCAST &&
-		    (!r->members_only || aff >= AFF_MEMBER));
+		    (!r->members_only || aff >= AFF_MEMBER), r->whois_anyone);
 	} else {
 		muc_send_error(st, "cancel", "service-unavailable", NULL, NULL);
 	}

@@ -134,7 +134,7 @@ groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 	add_occupant_id(m, o);
 	/* XEP-0313: into the room's archive; occupants get its stanza-id */
 	if (muc_room_archiving(r)) {
-		mam_archive_room(m, r->jid);
+		mam_archive_room(m, r->jid, r->whois_anyone ? o->bare : NULL);
 	}
 	muc_room_broadcast(r, m, ROLE_NONE);
 	if (muc_hist_is_historic(m)) {

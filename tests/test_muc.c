@@ -112,21 +112,24 @@ route_register_domain(const char *domain,
  * router and the archives), so here the MUC archives nothing ---- */
 
 int
-mam_archive_room(struct xml_node *msg, const char *room)
+mam_archive_room(struct xml_node *msg, const char *room,
+    const char *real_jid)
 {
 	(void)msg;
 	(void)room;
+	(void)real_jid;
 	return 0;
 }
 
 void
 mam_room_iq(const struct xml_node *iq, const struct xml_node *q,
-    const char *room, int allowed)
+    const char *room, int allowed, int show_jids)
 {
 	(void)iq;
 	(void)q;
 	(void)room;
 	(void)allowed;
+	(void)show_jids;
 }
 
 void
