@@ -54,6 +54,9 @@ config_defaults(struct config *c)
 	c->http_upload_max_bytes = DEFAULT_HTTP_UPLOAD_MAX_BYTES;
 	c->http_upload_quota_bytes = DEFAULT_HTTP_UPLOAD_QUOTA_BYTES;
 	c->http_upload_expire_days = DEFAULT_HTTP_UPLOAD_EXPIRE_DAYS;
+	c->http_max_body_bytes = DEFAULT_HTTP_MAX_BODY_BYTES;
+	c->http_header_timeout_s = DEFAULT_HTTP_HEADER_TIMEOUT_S;
+	c->http_idle_timeout_s = DEFAULT_HTTP_IDLE_TIMEOUT_S;
 }
 
 /* Fill in what depends on other keys once the file is read. */
@@ -395,6 +398,9 @@ static const struct uint_key uint_keys[] = {
 	UK(http_upload_expire_days, 3650),
 	UK(archive_expires_days, 36500),
 	UK(archive_max_messages, 100000000),
+	UK(http_max_body_bytes, 1UL << 40),
+	UK(http_header_timeout_s, 3600),
+	UK(http_idle_timeout_s, 86400),
 };
 
 /* Keys whose value is a string kept as given, or yes/no. */
@@ -418,6 +424,7 @@ static const struct field_key field_keys[] = {
 	SK("log_file", log_file),
 	SK("external_service_secret", external_service_secret),
 	SK("http_upload_domain", http_upload_domain),
+	SK("websocket_origins", websocket_origins),
 	BK("pubsub", pubsub),
 	BK("pubsub_expose_publisher", pubsub_expose_publisher),
 	BK("allow_registration", allow_registration),
@@ -545,6 +552,14 @@ config_set(struct config *c, const char *key, const char *v)
 		return add_listen(c->c2s_direct_tls_listen[0],
 		    sizeof(c->c2s_direct_tls_listen[0]),
 		    &c->c2s_direct_tls_listen_count, v);
+	}
+	if (strcmp(key, "http_listen") == 0) {
+		return add_listen(c->http_listen[0], sizeof(c->http_listen[0]),
+		    &c->http_listen_count, v);
+	}
+	if (strcmp(key, "https_listen") == 0) {
+		return add_listen(c->https_listen[0], sizeof(c->https_listen[0]),
+		    &c->https_listen_count, v);
 	}
 	if (strcmp(key, "require_encryption") == 0) {
 		if (strcmp(v, "non-loopback") == 0) {

@@ -102,6 +102,16 @@ struct config {
 	unsigned http_upload_expire_days; /* 7; 0 = keep forever */
 	char	 http_upload_types[CONFIG_MAX_UPLOAD_TYPES][128];
 	int	 http_upload_type_count; /* 0: every type is allowed */
+	/* HTTP (httpd.c) and XMPP over WebSocket (c2s_ws.c); off unless a
+	 * listener is configured */
+	char	 http_listen[CONFIG_MAX_LISTEN][80];
+	int	 http_listen_count;
+	char	 https_listen[CONFIG_MAX_LISTEN][80];	/* the c2s cert */
+	int	 https_listen_count;
+	size_t	 http_max_body_bytes;	/* 1 MiB */
+	unsigned http_header_timeout_s;	/* 10 */
+	unsigned http_idle_timeout_s;	/* 60 */
+	char	 websocket_origins[1024]; /* "": same origin as Host; "*": any */
 };
 
 /* The configuration in force.  Borrowed; valid until the next reload. */

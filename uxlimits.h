@@ -88,6 +88,13 @@
 #define UPLOAD_TYPE_MAX		127	/* bytes of a content type */
 #define UPLOAD_URL_MAX		1536	/* a PUT or GET URL */
 #define UPLOAD_SWEEP_S		60	/* expired slots swept at most this often */
+/* ---- HTTP and WebSocket (http.c, httpd.c, ws.c) ---- */
+#define HTTP_MAX_REQUEST_LINE	8192	/* bytes: 414 past it */
+#define HTTP_MAX_HEADER_BYTES	16384	/* the header section: 431 */
+#define HTTP_MAX_HEADERS	64	/* header lines: 431 */
+#define HTTP_MAX_CHUNK_LINE	256	/* a chunk-size or trailer line: 400 */
+#define HTTP_MAX_HANDLERS	16	/* paths in the dispatch table */
+#define WS_MAX_CONTROL	125	/* control frame payload, RFC 6455 §5.5 */
 
 /* ---- configuration ---- */
 #define CONFIG_MAX_LISTEN	8
@@ -121,5 +128,8 @@
 #define DEFAULT_HTTP_UPLOAD_MAX_BYTES	(10 * 1024 * 1024)	/* one file */
 #define DEFAULT_HTTP_UPLOAD_QUOTA_BYTES	(100 * 1024 * 1024)	/* per user */
 #define DEFAULT_HTTP_UPLOAD_EXPIRE_DAYS	7	/* files kept; 0: forever */
+#define DEFAULT_HTTP_MAX_BODY_BYTES	(1024 * 1024)	/* 413 past it */
+#define DEFAULT_HTTP_HEADER_TIMEOUT_S	10	/* a head's first to last byte */
+#define DEFAULT_HTTP_IDLE_TIMEOUT_S	60	/* keep-alive between requests */
 
 #endif
