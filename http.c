@@ -50,6 +50,7 @@ struct http_parser {
 	struct buf		 head;		/* request line + headers */
 	size_t			 line_start;	/* offset of the current line */
 	size_t			 header_bytes;	/* header (or trailer) bytes */
+	size_t			 line_raw;	/* bytes of the line so far */
 	size_t			 nheaders;	/* lines seen (or trailers) */
 	struct hdr_off		 hoff[HTTP_MAX_HEADERS];
 	struct http_header	 hdrs[HTTP_MAX_HEADERS];
@@ -132,6 +133,7 @@ http_next(struct http_parser *p)
 	buf_reset(&p->head);
 	p->line_start = 0;
 	p->header_bytes = 0;
+	p->line_raw = 0;
 	p->nheaders = 0;
 	p->body_total = 0;
 	p->remaining = 0;
@@ -509,20 +511,13 @@ http_feed(struct http_parser *p, const char *data, size_t len, size_t *used)
 		stop = 0;
 		switch (p->state) {
 		case HS_LINE:
-			if (p->head.len == 0 && (data[off] == '\n' ||
-			    data[off] == '\r')) {
-				/* §3.5: empty lines before a request; a
-				 * lone CR waits for its LF */
-				if (data[off] == '\r' && off + 1 < len &&
-				    data[off + 1] != '\n') {
-					return http_fail(p, HTTP_E_SYNTAX);
-				}
-				off++;
-				break;
-			}
 			n = http_take_line(p, data + off, len - off,
 			    p->lim.max_line, HTTP_E_URI_TOO_LONG, &done, &err);
 			off += n;
+			if (err == 0 && done && p->head.len == 0) {
+				/* §3.5: an empty line before a request */
+				break;
+			}
 			if (err == 0 && done) {
 				err = http_parse_request_line(p);
 			}
@@ -546,7 +541,12 @@ http_feed(struct http_parser *p, const char *data, size_t len, size_t *used)
 			n = http_take_line(p, data + off, len - off, lim,
 			    HTTP_E_HEADER_TOO_LARGE, &done, &err);
 			off += n;
-			p->header_bytes += n;
+			/* the limit counts whole lines, this one once done */
+			p->line_raw += n;
+			if (done) {
+				p->header_bytes += p->line_raw;
+				p->line_raw = 0;
+			}
 			if (err == 0 && done && p->head.len == p->line_start) {
 				/* the empty line */
 				if (p->state == HS_TRAILER) {
@@ -611,6 +611,7 @@ http_feed(struct http_parser *p, const char *data, size_t len, size_t *used)
 				if (err == 0 && p->remaining == 0) {
 					p->state = HS_TRAILER;
 					p->header_bytes = 0;
+					p->line_raw = 0;
 					p->nheaders = 0;
 				} else if (err == 0) {
 					p->state = HS_CHUNK_DATA;
