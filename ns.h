@@ -11,6 +11,7 @@
 #define NS_SASL_CB	"urn:xmpp:sasl-cb:0"	/* XEP-0440 */
 #define NS_BIND		"urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
+#define NS_FRAMING	"urn:ietf:params:xml:ns:xmpp-framing"	/* RFC 7395 */
 #define NS_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
 #define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
 

@@ -30,8 +30,10 @@
 #include "archive.h"
 #include "buf.h"
 #include "c2s.h"
+#include "c2s_ws.h"
 #include "config.h"
 #include "control.h"
+#include "httpd.h"
 #include "log.h"
 #include "muc.h"
 #include "pep.h"
@@ -52,6 +54,7 @@ struct listener {
 	int		 fd;
 	int		 paused;	/* accept paused after EMFILE */
 	int		 direct_tls;	/* XEP-0368: TLS from the first byte */
+	int		 http;		/* http_listen, https_listen (TLS) */
 	char		 addr[80];
 };
 
@@ -59,11 +62,14 @@ struct conn {
 	enum ev_kind	 kind;		/* EV_CONN; first: epoll data.ptr */
 	int		 fd;
 	unsigned long	 id;
-	struct c2s	*c2s;
+	struct c2s	*c2s;		/* the XMPP stream, or NULL (HTTP) */
+	struct http_conn *http;		/* an HTTP connection, or NULL */
+	struct c2s_ws	*ws;		/* XMPP over WebSocket, or NULL */
 	struct buf	 out;
 	struct tls_conn	*tls;		/* NULL until STARTTLS or direct TLS */
 	uint32_t	 events;	/* the epoll interest set */
 	unsigned	 loopback:1;
+	unsigned	 is_http:1;	/* accepted on an HTTP listener */
 	unsigned	 starttls:1;	/* <proceed/> queued, TLS not started */
 	unsigned	 hs_wantw:1;	/* handshake blocked on writing */
 	unsigned	 closing:1;
@@ -82,7 +88,7 @@ static struct {
 	enum ev_kind	 sig_kind;	/* epoll tag for sigfd */
 	int		 ctlfd;		/* control socket (control.h), or -1 */
 	enum ev_kind	 ctl_kind;	/* epoll tag for ctlfd */
-	struct listener	 listeners[2 * CONFIG_MAX_LISTEN];
+	struct listener	 listeners[4 * CONFIG_MAX_LISTEN];
 	int		 nlisteners;
 	struct conn	*conns;
 	size_t		 nconns;
@@ -102,6 +108,16 @@ static struct {
 void
 conn_write(struct conn *c, const void *data, size_t len)
 {
+	if (c->ws != NULL) {
+		c2s_ws_output(c->ws, data, len);
+		return;
+	}
+	conn_write_raw(c, data, len);
+}
+
+void
+conn_write_raw(struct conn *c, const void *data, size_t len)
+{
 	if (c->fd < 0) {
 		return;
 	}
@@ -113,7 +129,9 @@ conn_write(struct conn *c, const void *data, size_t len)
 			log_info("c2s %lu output over %zu bytes", c->id,
 			    c->out.max);
 			buf_reset(&c->out);
-			c2s_output_overflow(c->c2s);
+			if (c->c2s != NULL) {
+				c2s_output_overflow(c->c2s);
+			}
 			conn_close(c, "output overflow");
 		}
 		return;
@@ -132,6 +150,9 @@ conn_close(struct conn *c, const char *reason)
 
 	if (c->closing) {
 		return;
+	}
+	if (c->ws != NULL) {
+		c2s_ws_closing(c->ws);	/* the WebSocket closing handshake */
 	}
 	log_debug("c2s %lu closing reason=%s", c->id, reason);
 	c->closing = 1;
@@ -177,7 +198,8 @@ conn_tls_handshaking(const struct conn *c)
 int
 conn_tls_available(const struct conn *c)
 {
-	return c->tls == NULL && !c->starttls && tls_server_ready();
+	/* no STARTTLS inside HTTP or WebSocket: https_listen is for TLS */
+	return !c->is_http && c->tls == NULL && !c->starttls && tls_server_ready();
 }
 
 struct tls_conn *
@@ -244,6 +266,48 @@ conn_set_epollout(struct conn *c, int on)
 	}
 }
 
+/* The peer is gone (EOF, error): the stream learns of it. */
+static void
+conn_eof(struct conn *c)
+{
+	if (c->c2s != NULL) {
+		c2s_eof(c->c2s);
+	}
+}
+
+/*
+ * Bytes from the peer to the connection's protocol.  The request that
+ * upgrades an HTTP connection to WebSocket leaves the bytes after it to
+ * the new XMPP stream.
+ */
+static void
+conn_input(struct conn *c, const char *data, size_t len)
+{
+	size_t used;
+
+	if (c->http != NULL) {
+		used = http_conn_input(c->http, data, len);
+		if (!http_conn_upgraded(c->http)) {
+			return;
+		}
+		http_conn_free(c->http);
+		c->http = NULL;
+		c->c2s = c2s_new(c);
+		c->ws = c2s_ws_new(c, c->c2s);
+		log_info("c2s %lu websocket", c->id);
+		data += used;
+		len -= used;
+		if (len == 0) {
+			return;
+		}
+	}
+	if (c->ws != NULL) {
+		c2s_ws_input(c->ws, data, len);
+	} else {
+		c2s_input(c->c2s, data, len);
+	}
+}
+
 /* The only place a connection's memory and fd are released. */
 static void
 conn_free(struct conn *c)
@@ -264,6 +328,10 @@ conn_free(struct conn *c)
 	if (s != NULL) {
 		c2s_free(s);
 	}
+	c2s_ws_free(c->ws);
+	c->ws = NULL;
+	http_conn_free(c->http);
+	c->http = NULL;
 	if (c->tls != NULL) {
 		tls_conn_close_notify(c->tls);
 		tls_conn_free(c->tls);
@@ -302,7 +370,7 @@ conn_handshake(struct conn *c)
 	}
 	log_info("c2s %lu tls handshake failed: %s", c->id,
 	    tls_conn_error(c->tls));
-	c2s_eof(c->c2s);
+	conn_eof(c);
 	buf_reset(&c->out);
 	conn_close(c, "tls handshake failed");
 	return -1;
@@ -378,7 +446,7 @@ conn_flush(struct conn *c)
 			c->starttls = 0;
 			if (c->tls == NULL) {
 				log_err("c2s %lu cannot start TLS", c->id);
-				c2s_eof(c->c2s);
+				conn_eof(c);
 				conn_close(c, "tls setup failed");
 				return 0;
 			}
@@ -423,12 +491,12 @@ conn_read_tls(struct conn *c)
 				log_info("c2s %lu tls read: %s", c->id,
 				    tls_conn_error(c->tls));
 			}
-			c2s_eof(c->c2s);
+			conn_eof(c);
 			conn_close(c, n == 0 ? "eof" : "tls error");
 			return;
 		}
 		total += (size_t)n;
-		c2s_input(c->c2s, chunk, (size_t)n);
+		conn_input(c, chunk, (size_t)n);
 	}
 }
 
@@ -456,17 +524,17 @@ conn_read(struct conn *c)
 				return;
 			}
 			log_debug("c2s %lu read: %s", c->id, strerror(errno));
-			c2s_eof(c->c2s);
+			conn_eof(c);
 			conn_close(c, "read error");
 			return;
 		}
 		if (n == 0) {
-			c2s_eof(c->c2s);
+			conn_eof(c);
 			conn_close(c, "eof");
 			return;
 		}
 		total += (size_t)n;
-		c2s_input(c->c2s, chunk, (size_t)n);
+		conn_input(c, chunk, (size_t)n);
 		if ((size_t)n < sizeof(chunk)) {
 			return;
 		}
@@ -565,11 +633,16 @@ listener_accept(struct listener *l)
 		srv.nconns++;
 		log_debug("c2s %lu accepted on %s loopback=%d tls=%d", c->id,
 		    l->addr, c->loopback, l->direct_tls);
-		c->c2s = c2s_new(c);
+		if (l->http) {
+			c->is_http = 1;
+			c->http = http_conn_new(c);
+		} else {
+			c->c2s = c2s_new(c);
+		}
 		if (l->direct_tls && (c->tls = tls_conn_new_server(fd)) ==
 		    NULL) {
 			log_err("c2s %lu cannot start TLS", c->id);
-			c2s_eof(c->c2s);
+			conn_eof(c);
 			conn_close(c, "tls setup failed");
 		}
 	}
@@ -754,8 +827,13 @@ server_begin_shutdown(void)
 	 * close */
 	muc_announce_shutdown();
 	for (c = srv.conns; c != NULL; c = c->next) {
-		if (!c->closing) {
+		if (c->closing) {
+			continue;
+		}
+		if (c->c2s != NULL) {
 			c2s_shutdown(c->c2s);
+		} else {
+			conn_close(c, "shutdown");
 		}
 	}
 }
@@ -868,7 +946,7 @@ server_end_turn(void)
 		srv.dirty = c->dirty_next;
 		c->dirty = 0;
 		if (c->fd >= 0 && conn_flush(c) != 0 && !c->closing) {
-			c2s_eof(c->c2s);
+			conn_eof(c);
 			conn_close(c, "write error");
 		}
 	}
@@ -932,12 +1010,38 @@ server_tick(void)
 		}
 	}
 	for (c = srv.conns; c != NULL; c = c->next) {
-		if (!c->closing) {
+		if (c->closing) {
+			continue;
+		}
+		if (c->http != NULL) {
+			http_conn_tick(c->http);
+		} else {
 			c2s_tick(c->c2s);
 		}
 	}
 	sm_tick(srv.now);	/* XEP-0198 resumption windows */
 	archive_compact_step((int64_t)srv.now * 1000000);	/* retention */
+}
+
+/* The HTTP listeners (TLS on https_listen, with the c2s certificate). */
+static void
+server_listen_http(const char specs[][80], int n, int tls)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct listener *l = &srv.listeners[srv.nlisteners];
+
+		if (listener_open(l, specs[i]) != 0) {
+			fatal("cannot listen on %s: %s", specs[i],
+			    strerror(errno));
+		}
+		l->http = 1;
+		l->direct_tls = tls;
+		srv.nlisteners++;
+		log_info("listening for HTTP%s on %s", tls ? "S" : "",
+		    specs[i]);
+	}
 }
 
 /* The epoll set: signals, the control socket and the listeners. */
@@ -997,6 +1101,8 @@ server_setup(void)
 		log_info("listening for clients (direct TLS) on %s",
 		    cfg->c2s_direct_tls_listen[i]);
 	}
+	server_listen_http(cfg->http_listen, cfg->http_listen_count, 0);
+	server_listen_http(cfg->https_listen, cfg->https_listen_count, 1);
 	log_info("uxmppd started: domain %s, MUC %s", cfg->domain,
 	    cfg->muc_domain);
 }
@@ -1154,6 +1260,7 @@ server_main(const char *config_path)
 		fatal("cannot set up TLS");
 	}
 	c2s_init();
+	c2s_ws_init();
 	server_setup();
 	server_loop();
 	server_teardown();

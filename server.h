@@ -17,6 +17,9 @@ struct conn;
 /* Queue bytes for the peer.  Past the output cap the connection is closed
  * (the c2s layer is told through c2s_output_overflow()). */
 void	conn_write(struct conn *c, const void *data, size_t len);
+/* Queue bytes exactly as they go on the wire, past a WebSocket's
+ * framing (conn_write frames what c2s writes on a WebSocket). */
+void	conn_write_raw(struct conn *c, const void *data, size_t len);
 /* Stop reading; close once queued output has drained (or after a short
  * grace period).  reason is logged.  Safe to call more than once. */
 void	conn_close(struct conn *c, const char *reason);

@@ -2,7 +2,8 @@
 # make test: the unit test binaries named as arguments, every fuzz corpus
 # replayed through its target, the runner's self-test, our scenarios, the
 # Prosody scenarios uxmppd claims (tests/peer-expected.txt), the TLS
-# checks, the per-connection limits over real sockets, account commands
+# checks, the per-connection limits over real sockets, HTTP and XMPP over
+# WebSocket over real sockets (tests/http-test.sh), account commands
 # against a running server, a graceful shutdown with clients connected and
 # a few rounds of the kill -9 crash test.  Each step prints "N passed, N
 # failed" (tests/lib.sh's count_step adds it up); the last line is the sum.
@@ -43,6 +44,7 @@ step sh tests/run-scenarios.sh
 step sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir "$PEER_DIR"
 step sh tests/tls-test.sh
 step sh tests/limits-test.sh
+step sh tests/http-test.sh
 step sh tests/control-test.sh
 step sh tests/shutdown-test.sh
 step sh tests/store-crash.sh 3
