@@ -22,6 +22,7 @@
 # What a client script gets in its environment:
 #   UXMPPD_HOST UXMPPD_PORT       127.0.0.1 and the STARTTLS client port
 #   UXMPPD_TLS_PORT               the direct TLS (XEP-0368) port
+#   UXMPPD_HTTPS_PORT             HTTPS (https_listen): wss://localhost:PORT/xmpp-websocket
 #   UXMPPD_DOMAIN UXMPPD_MUC      localhost, conference.localhost
 #   UXMPPD_CERT                   the server certificate (PEM), to pin/trust
 #   INTEROP_CLIENT                the client's name (its script's basename)
@@ -104,12 +105,15 @@ mkdir -p "$ART"
 new_port port
 new_port tport
 while [ "$tport" = "$port" ]; do new_port tport; done
+new_port hport
+while [ "$hport" = "$port" ] || [ "$hport" = "$tport" ]; do new_port hport; done
 conf=$tmp/uxmppd.conf
 cat >"$conf" <<EOF
 domain = localhost
 muc_domain = conference.localhost
 c2s_listen = 127.0.0.1:$port
 c2s_direct_tls_listen = 127.0.0.1:$tport
+https_listen = 127.0.0.1:$hport
 data_dir = $tmp/data
 store_sync = none
 log_level = debug
@@ -129,7 +133,9 @@ for c in "${clients[@]}"; do
 	done
 done
 if ! server_up "$conf" "$port" || ! "$SCANSION" --wait-port \
-    "127.0.0.1:$tport" --wait-pid "$srv_pid" --timeout 10; then
+    "127.0.0.1:$tport" --wait-pid "$srv_pid" --timeout 10 ||
+    ! "$SCANSION" --wait-port "127.0.0.1:$hport" --wait-pid "$srv_pid" \
+    --timeout 10; then
 	abort "server did not start: $(tail -n 3 "$tmp/stderr" "$ART/uxmppd.log")"
 fi
 cert=$tmp/data/tls-cert.pem
@@ -146,6 +152,7 @@ run_client() {
 	*.js) cmd=(node "$s") ;;
 	esac
 	env UXMPPD_HOST=127.0.0.1 UXMPPD_PORT="$port" UXMPPD_TLS_PORT="$tport" \
+	    UXMPPD_HTTPS_PORT="$hport" \
 	    UXMPPD_DOMAIN=localhost UXMPPD_MUC=conference.localhost \
 	    UXMPPD_CERT="$ART/uxmppd-cert.pem" INTEROP_CLIENT="$c" \
 	    INTEROP_JID_A="$c-a@localhost" INTEROP_JID_B="$c-b@localhost" \

@@ -108,14 +108,18 @@ async function online(x) {
   }
 }
 
+// XMPPJS_SERVICE (clients/xmppjs-ws.js): the client on a WebSocket URL
+const WS = E.XMPPJS_SERVICE || null;
+const SERVICE = WS || `xmpp://${E.UXMPPD_HOST}:${E.UXMPPD_PORT}`;
 const peer = startPeer(`${B}/peer`);
-const a = makeClient("r1", `xmpp://${E.UXMPPD_HOST}:${E.UXMPPD_PORT}`);
+const a = makeClient("r1", SERVICE);
 let err = await online(a);
-const tlsOn = a.socket && a.socket.socket && typeof a.socket.socket.getProtocol === "function"
+const tlsOn = WS ? (a.socket && a.socket.url && a.socket.url.startsWith("wss:") ? "wss" : null) :
+  a.socket && a.socket.socket && typeof a.socket.socket.getProtocol === "function"
   ? a.socket.socket.getProtocol() : null;
 if (!err && !tlsOn) err = "not over TLS";
 if (!(await peer.ready)) err = (err ? err + "; " : "") + "peer did not log in";
-step("login", !err, err || `${a.mech} over STARTTLS ${tlsOn}`);
+step("login", !err, err || (WS ? `${a.mech} over ${WS}` : `${a.mech} over STARTTLS ${tlsOn}`));
 if (err) { await peer.quit(); process.exit(0); }
 
 try {
@@ -174,7 +178,7 @@ try {
     try {
       await a.iqCaller.set(xml("enable", "urn:xmpp:carbons:2"));
     } catch (e) { cerr = `enable: ${e.message}`; }
-    const a2 = makeClient("r2", `xmpp://${E.UXMPPD_HOST}:${E.UXMPPD_PORT}`);
+    const a2 = makeClient("r2", SERVICE);
     if (!cerr) cerr = await online(a2);
     if (!cerr) {
       await a2.send(xml("presence"));
@@ -201,7 +205,8 @@ try {
     } else {
       const id = sm.id;
       const resumed = new Promise((res) => { sm.once("resumed", () => res(true)); setTimeout(() => res(false), T * 1000); });
-      a.socket.socket.destroy();
+      // TCP: the socket; WebSocket: no closing handshake, as a lost link
+      if (WS) a.socket.socket.close(4000); else a.socket.socket.destroy();
       await sleep(300);
       await peer.cmd(`send ${A}/r1 sent while cut`);
       const r = await resumed;
@@ -211,7 +216,9 @@ try {
   }
 
   // direct-tls: a third resource over XEP-0368.
-  {
+  if (WS) {
+    step("direct-tls", "n/a", "a WebSocket client has wss:// (its login step)");
+  } else {
     const a3 = makeClient("r3", `xmpps://localhost:${E.UXMPPD_TLS_PORT}`);
     let derr = await online(a3);
     if (!derr) {
