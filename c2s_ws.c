@@ -1,5 +1,6 @@
 /*
- * c2s_ws.c - XMPP over WebSocket (RFC 7395) on top of ws.c and c2s.c.
+ * c2s_ws.c - XMPP over WebSocket (RFC 7395) on top of ws.c and c2s.c,
+ * and its discovery (XEP-0156 host-meta).
  *
  * The handshake (RFC 6455 §4.2) is an httpd.h handler.  After it the
  * connection carries frames: c2s_ws_input() parses them and hands c2s
@@ -501,15 +502,88 @@ ws_handshake(struct http_exchange *x, const struct http_request *req)
 	http_exchange_upgrade(x);
 }
 
-static const struct http_handler ws_handler = {
-	"/xmpp-websocket", "GET", 0, ws_handshake, NULL, NULL
+/* ---- discovery (XEP-0156 §3) ---- */
+
+/*
+ * The endpoint's URL as the client reached this server: the Host it
+ * asked for (letters, digits, '.', '-', ':', '[', ']' only, so it needs
+ * no escaping in XML or JSON), wss:// over TLS.  -1 without a usable
+ * Host.
+ */
+static int
+ws_url(struct http_exchange *x, const struct http_request *req, char *out,
+    size_t cap)
+{
+	const char *host = http_header(req, "Host");
+	const char *p;
+
+	if (host == NULL || *host == '\0' || strlen(host) > 255) {
+		return -1;
+	}
+	for (p = host; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(".-:[]", *p) != NULL)) {
+			return -1;
+		}
+	}
+	snprintf(out, cap, "%s://%s/xmpp-websocket",
+	    conn_is_encrypted(http_exchange_conn(x)) ? "wss" : "ws", host);
+	return 0;
+}
+
+/* Cross-origin pages may read it (XEP-0156 §3: web clients ask). */
+#define WS_CORS	"Access-Control-Allow-Origin: *\r\n"
+
+static void
+ws_host_meta(struct http_exchange *x, const struct http_request *req)
+{
+	char url[300], body[600];
+
+	if (ws_url(x, req, url, sizeof(url)) != 0) {
+		http_respond(x, 400, "text/plain; charset=utf-8", NULL,
+		    "no usable Host\n", 15);
+		return;
+	}
+	snprintf(body, sizeof(body), "<?xml version='1.0' encoding='utf-8'?>\n"
+	    "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n"
+	    "  <Link rel='urn:xmpp:alt-connections:websocket' href='%s'/>\n"
+	    "</XRD>\n", url);
+	http_respond(x, 200, "application/xrd+xml", WS_CORS, body,
+	    strlen(body));
+}
+
+static void
+ws_host_meta_json(struct http_exchange *x, const struct http_request *req)
+{
+	char url[300], body[600];
+
+	if (ws_url(x, req, url, sizeof(url)) != 0) {
+		http_respond(x, 400, "text/plain; charset=utf-8", NULL,
+		    "no usable Host\n", 15);
+		return;
+	}
+	snprintf(body, sizeof(body), "{\"links\":[{\"rel\":"
+	    "\"urn:xmpp:alt-connections:websocket\",\"href\":\"%s\"}]}\n",
+	    url);
+	http_respond(x, 200, "application/json", WS_CORS, body, strlen(body));
+}
+
+static const struct http_handler ws_handlers[] = {
+	{ "/xmpp-websocket", "GET", 0, ws_handshake, NULL, NULL },
+	{ "/.well-known/host-meta", "GET", 0, ws_host_meta, NULL, NULL },
+	{ "/.well-known/host-meta.json", "GET", 0, ws_host_meta_json, NULL,
+	    NULL },
 };
 
 /* See c2s_ws.h. */
 void
 c2s_ws_init(void)
 {
-	if (http_register(&ws_handler) != 0) {
-		log_err("cannot register /xmpp-websocket");
+	size_t i;
+
+	for (i = 0; i < sizeof(ws_handlers) / sizeof(ws_handlers[0]); i++) {
+		if (http_register(&ws_handlers[i]) != 0) {
+			log_err("cannot register %s", ws_handlers[i].path);
+		}
 	}
 }

@@ -1,7 +1,8 @@
 /*
  * c2s_ws.h - XMPP over WebSocket (RFC 7395): the endpoint at
- * /xmpp-websocket on the HTTP listeners, and the framing between a
- * WebSocket and the same c2s stream state machine a TCP client gets.
+ * /xmpp-websocket on the HTTP listeners, host-meta pointing at it, and
+ * the framing between a WebSocket and the same c2s stream state machine
+ * a TCP client gets.
  *
  * c2s.c does not know about WebSocket.  Input: each text message is one
  * element; <open/> becomes the stream header c2s expects (also after
@@ -21,7 +22,8 @@ struct conn;
 struct c2s;
 struct c2s_ws;
 
-/* Register the /xmpp-websocket handler with httpd.h (at start). */
+/* Register /xmpp-websocket and its discovery, /.well-known/host-meta
+ * and host-meta.json (XEP-0156), with httpd.h (at start). */
 void	c2s_ws_init(void);
 /* A connection that just switched to WebSocket, with its stream s
  * (both owned by the caller, server.c).  Free with c2s_ws_free(). */

@@ -300,6 +300,29 @@ def case_ws_no_protocol():
                   b"Sec-WebSocket-Version: 8\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n", 426)
 
 
+def case_host_meta():
+    s = conn()
+    s.sendall(b"GET /.well-known/host-meta HTTP/1.1\r\nHost: chat.example:5280\r\n\r\n"
+              b"GET /.well-known/host-meta.json HTTP/1.1\r\nHost: chat.example:5280\r\n\r\n"
+              b"GET /.well-known/host-meta HTTP/1.1\r\nHost: a'b\r\n\r\n")
+    url = "ws://chat.example:5280/xmpp-websocket"
+    st, h, rest = read_response(s)
+    body, rest = body_of(s, h, rest)
+    if st != 200 or h.get("content-type") != "application/xrd+xml" or \
+            ("<Link rel='urn:xmpp:alt-connections:websocket' href='%s'/>" % url).encode() not in body \
+            or h.get("access-control-allow-origin") != "*":
+        fail("host-meta: %d %r %r" % (st, h, body))
+    st, h, rest = read_response(s, rest)
+    body, rest = body_of(s, h, rest)
+    import json
+    j = json.loads(body)
+    if st != 200 or j["links"] != [{"rel": "urn:xmpp:alt-connections:websocket", "href": url}]:
+        fail("host-meta.json: %d %r" % (st, body))
+    st, h, rest = read_response(s, rest)
+    if st != 400:
+        fail("host-meta with a Host to escape: %d" % st)
+
+
 def case_not_found():
     expect_status(b"GET /nope HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 404, closed=True)
 

@@ -8,7 +8,8 @@
 # WebSocket session (RFC 7395 <open/>, SASL, the new <open/>, bind)
 # exchanging messages with a TCP client, ping/pong, fragmentation,
 # <close/> and the closing handshake, bad frames closed with 1002 and
-# 1009, a wrong <open/> namespace.  Prints PASS/FAIL lines and
+# 1009, a wrong <open/> namespace; XEP-0156 host-meta and host-meta.json
+# naming the endpoint.  Prints PASS/FAIL lines and
 # "N passed, N failed".
 TEST_NAME=http
 . "$(dirname "$0")/lib.sh"
@@ -37,7 +38,7 @@ start_server "$tmp/conf"
 
 for c in not-found method head pipelined bad-request uri-too-long \
     header-too-large body-too-large slowloris ws-no-protocol ws-origin \
-    ws-session ws-bad-frames ws-bad-open; do
+    ws-session ws-bad-frames ws-bad-open host-meta; do
 	out=$("$PY" "$ROOT/tests/http-probe.py" "$hport" "$port" "$c" 2>&1)
 	check $? "$c" "$out"
 done
