@@ -278,7 +278,8 @@ ws_input_open(struct c2s_ws *w, const char *m, size_t len)
 	}
 	buf_init(&b, 0);
 	buf_puts(&b, "<stream:stream xmlns='" XML_NS_CLIENT "' xmlns:stream='");
-	v = strcmp(el->ns, NS_FRAMING) == 0 ? XML_NS_STREAM : el->ns;
+	v = strcmp(el->ns, NS_FRAMING) == 0 ? XML_NS_STREAM :
+	    el->ns[0] != '\0' ? el->ns : XML_NS_CLIENT;
 	xml_escape(&b, v, strlen(v), 1);
 	buf_putc(&b, '\'');
 	if ((v = xml_attr(el, "to")) != NULL) {

@@ -276,6 +276,10 @@ def case_ws_bad_open():
     w.expect(r"^<open ")
     w.expect(r"^<stream:error xmlns:stream='http://etherx.jabber.org/streams'><invalid-namespace")
     w.expect(r"^<close xmlns='%s'/>$" % FRAMING)
+    w = WS()
+    w.send("<open to='localhost' version='1.0'/>")
+    w.expect(r"^<open ")
+    w.expect(r"<invalid-namespace")
 
 
 def case_ws_origin():
