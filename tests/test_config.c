@@ -105,6 +105,36 @@ test_file(void)
 	CHECK_STR(config_get()->pubsub_domain, "ps.example.org");
 }
 
+/* The HTTP keys: off by default, listeners repeatable. */
+static void
+test_http(void)
+{
+	char err[600];
+	const struct config *c;
+
+	CHECK(config_load(NULL, err, sizeof(err)) == 0);
+	c = config_get();
+	CHECK(c->http_listen_count == 0 && c->https_listen_count == 0);
+	CHECK(c->http_max_body_bytes == DEFAULT_HTTP_MAX_BODY_BYTES);
+	CHECK(c->http_header_timeout_s == DEFAULT_HTTP_HEADER_TIMEOUT_S);
+	CHECK(c->http_idle_timeout_s == DEFAULT_HTTP_IDLE_TIMEOUT_S);
+	CHECK_STR(c->websocket_origins, "");
+	CHECK(load("http_listen = 127.0.0.1:5280\nhttp_listen = [::1]:5280\n"
+	    "https_listen = *:5281\nhttp_max_body_bytes = 100\n"
+	    "http_header_timeout_s = 3\nhttp_idle_timeout_s = 4\n"
+	    "websocket_origins = https://a.example, https://b.example\n", err,
+	    sizeof(err)) == 0);
+	c = config_get();
+	CHECK(c->http_listen_count == 2);
+	CHECK_STR(c->http_listen[1], "[::1]:5280");
+	CHECK(c->https_listen_count == 1);
+	CHECK_STR(c->https_listen[0], "*:5281");
+	CHECK(c->http_max_body_bytes == 100);
+	CHECK(c->http_header_timeout_s == 3);
+	CHECK(c->http_idle_timeout_s == 4);
+	CHECK_STR(c->websocket_origins, "https://a.example, https://b.example");
+}
+
 static void
 expect_error(const char *text, const char *want_in_err)
 {
@@ -151,6 +181,12 @@ test_errors(void)
 	expect_error("external_service = turn secret\n",
 	    "needs external_service_secret");
 	expect_error("http_upload_url = ftp://x\n", "http:// or https://");
+	expect_error("http_listen = 5280\n", "ADDRESS:PORT");
+	expect_error("https_listen = a:1\nhttps_listen = a:2\nhttps_listen = a:3\n"
+	    "https_listen = a:4\nhttps_listen = a:5\nhttps_listen = a:6\n"
+	    "https_listen = a:7\nhttps_listen = a:8\nhttps_listen = a:9\n",
+	    "too many listeners");
+	expect_error("http_header_timeout_s = soon\n", "expected a number");
 	CHECK(config_load("/nonexistent/uxmppd.conf", want,
 	    sizeof(want)) == -1);
 }
@@ -216,6 +252,7 @@ main(void)
 	    (long)getpid());
 	test_defaults();
 	test_file();
+	test_http();
 	test_errors();
 	test_services();
 	unlink(path);
