@@ -416,9 +416,11 @@ do_list(const char *svc, const char *req, const struct xml_node *el,
 	return PUBSUB_OK;
 }
 
+/* §6.1.2 and §6.2: subscribe or unsubscribe; the reply names the
+ * subscription, "subscribed" or now "none" (as Prosody). */
 static int
-do_subscribe(const char *svc, const char *req, const struct xml_node *el,
-    struct xml_node **reply)
+do_subscription(const char *svc, const char *req, const struct xml_node *el,
+    int subscribe, struct xml_node **reply)
 {
 	const char *node = xml_attr(el, "node"), *jid = xml_attr(el, "jid");
 	struct xml_node *r, *s;
@@ -430,41 +432,16 @@ do_subscribe(const char *svc, const char *req, const struct xml_node *el,
 	if (jid == NULL) {
 		return PUBSUB_ERR_INVALID_JID;
 	}
-	if ((rc = pubsub_subscribe(svc, node, req, jid)) != 0) {
+	rc = subscribe ? pubsub_subscribe(svc, node, req, jid) :
+	    pubsub_unsubscribe(svc, node, req, jid);
+	if (rc != 0) {
 		return rc;
 	}
 	r = xml_new("pubsub", NS_PUBSUB);
 	s = xml_add(r, "subscription", NULL);
 	xml_set_attr(s, "node", node);
 	xml_set_attr(s, "jid", jid);
-	xml_set_attr(s, "subscription", "subscribed");
-	*reply = r;
-	return PUBSUB_OK;
-}
-
-/* §6.2: the reply names the subscription, now "none" (as Prosody). */
-static int
-do_unsubscribe(const char *svc, const char *req, const struct xml_node *el,
-    struct xml_node **reply)
-{
-	const char *node = xml_attr(el, "node"), *jid = xml_attr(el, "jid");
-	struct xml_node *r, *s;
-	int rc;
-
-	if (node == NULL) {
-		return PUBSUB_ERR_NODEID_REQUIRED;
-	}
-	if (jid == NULL) {
-		return PUBSUB_ERR_INVALID_JID;
-	}
-	if ((rc = pubsub_unsubscribe(svc, node, req, jid)) != 0) {
-		return rc;
-	}
-	r = xml_new("pubsub", NS_PUBSUB);
-	s = xml_add(r, "subscription", NULL);
-	xml_set_attr(s, "node", node);
-	xml_set_attr(s, "jid", jid);
-	xml_set_attr(s, "subscription", "none");
+	xml_set_attr(s, "subscription", subscribe ? "subscribed" : "none");
 	*reply = r;
 	return PUBSUB_OK;
 }
@@ -516,10 +493,10 @@ handle_user(const char *svc, const char *req, int is_set,
 		    (strcmp(notify, "1") == 0 || strcmp(notify, "true") == 0));
 	}
 	if ((op = xml_child(ps, "subscribe", NS_PUBSUB)) != NULL && is_set) {
-		return do_subscribe(svc, req, op, reply);
+		return do_subscription(svc, req, op, 1, reply);
 	}
 	if ((op = xml_child(ps, "unsubscribe", NS_PUBSUB)) != NULL && is_set) {
-		return do_unsubscribe(svc, req, op, reply);
+		return do_subscription(svc, req, op, 0, reply);
 	}
 	if ((op = xml_child(ps, "items", NS_PUBSUB)) != NULL && !is_set) {
 		return do_items(svc, req, op, reply);
