@@ -165,36 +165,6 @@ set_string(char *dst, size_t cap, const char *v)
 	return 0;
 }
 
-/* admins: a list separated by spaces or commas; the key may repeat. */
-static int
-add_admins(struct config *c, const char *v)
-{
-	const char *p = v;
-	size_t n;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',' || *p == '\t') {
-			p++;
-		}
-		n = strcspn(p, " ,\t");
-		if (n == 0) {
-			break;
-		}
-		if (c->admin_count >= CONFIG_MAX_ADMINS ||
-		    n >= sizeof(c->admins[0])) {
-			return -1;
-		}
-		memcpy(c->admins[c->admin_count], p, n);
-		c->admins[c->admin_count][n] = '\0';
-		for (char *q = c->admins[c->admin_count]; *q; q++) {
-			*q = (char)tolower((unsigned char)*q);
-		}
-		c->admin_count++;
-		p += n;
-	}
-	return 0;
-}
-
 /* A list separated by spaces or commas into fixed slots of len bytes:
  * the next of *count < max.  -1 when there are too many or one is too
  * long. */
@@ -219,6 +189,25 @@ add_words(char *slots, size_t len, int max, int *count, const char *v)
 		slots[(size_t)*count * len + n] = '\0';
 		(*count)++;
 		p += n;
+	}
+	return 0;
+}
+
+/* admins: a list separated by spaces or commas; the key may repeat.
+ * JIDs are compared lowercased. */
+static int
+add_admins(struct config *c, const char *v)
+{
+	int first = c->admin_count, i;
+
+	if (add_words(c->admins[0], sizeof(c->admins[0]), CONFIG_MAX_ADMINS,
+	    &c->admin_count, v) != 0) {
+		return -1;
+	}
+	for (i = first; i < c->admin_count; i++) {
+		for (char *q = c->admins[i]; *q; q++) {
+			*q = (char)tolower((unsigned char)*q);
+		}
 	}
 	return 0;
 }
