@@ -18,7 +18,7 @@ LIB	= $(BUILD)/libuxmppd.a
 # Linked into the tests, fuzz targets, runner and crash driver.
 TEST_OBJS = $(BUILD)/tests/login.o
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
-FUZZ_TARGETS = xml jid sasl store c2s http ws
+FUZZ_TARGETS = xml jid sasl store c2s http ws dns
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%_replay)
 # Another BUILD dir (sanitizers, size) keeps its binaries there.
 UXMPPD_BIN = $(if $(filter build,$(BUILD)),uxmppd,$(BUILD)/uxmppd)
