@@ -106,7 +106,7 @@ small:
 
 bench: bench-xml bench-store bench-muc bench-idle bench-pep
 # The idle and MUC clients log in with tests/login.h.
-$(BUILD)/%_bench: $(BUILD)/bench/%_bench.o $(TEST_OBJS) $(LIB)
+$(BUILD)/%_bench: $(BUILD)/bench/%_bench.o $(BUILD)/bench/bench_client.o $(TEST_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lexpat
 bench-xml: $(BUILD)/xml_bench
 	@$(BUILD)/xml_bench

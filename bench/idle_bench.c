@@ -9,61 +9,18 @@
  * prints the server's resident memory before and after and the cost per
  * connection.  The connections stay open until the figures are printed.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_client.h"
 #include "buf.h"
 #include "tests/login.h"
-
-static long
-rss_kib(const char *pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%s/status", pid);
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		return -1;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kib = strtol(line + 6, NULL, 10);
-		}
-	}
-	fclose(fp);
-	return kib;
-}
-
-static int
-connect_to(const char *host, int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0) {
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	inet_pton(AF_INET, host, &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 int
 main(int argc, char **argv)
@@ -90,7 +47,7 @@ main(int argc, char **argv)
 	n = atoi(argv[6]);
 	pfds = calloc((size_t)n, sizeof(*pfds));
 	bound = calloc((size_t)n, sizeof(*bound));
-	before = rss_kib(pid);
+	before = bench_rss_kib(pid);
 	/* the same <auth/> for every connection, built once */
 	buf_init(&auth, 0);
 	l = login_new("PLAIN", user, pass, NULL);
@@ -101,7 +58,7 @@ main(int argc, char **argv)
 	login_free(l);
 	buf_init(&login, 0);
 	for (i = 0; i < n; i++) {
-		pfds[i].fd = connect_to(host, port);
+		pfds[i].fd = bench_connect(host, port);
 		if (pfds[i].fd < 0) {
 			fprintf(stderr, "connect %d: %s\n", i, strerror(errno));
 			return 1;
@@ -150,7 +107,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sleep(2);	/* let the server release per-turn buffers */
-	after = rss_kib(pid);
+	after = bench_rss_kib(pid);
 	printf("idle clients: %d, server RSS %ld KiB -> %ld KiB, "
 	    "%.0f bytes per idle authenticated client\n", n, before, after,
 	    (after - before) * 1024.0 / n);

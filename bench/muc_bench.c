@@ -20,19 +20,17 @@
  * Arrival is detected by counting "</message>" in each connection's
  * stream, so everything else the server sends is drained before timing.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_client.h"
 #include "buf.h"
 #include "tests/login.h"
 
@@ -42,8 +40,7 @@
 
 struct client {
 	int	 fd;
-	char	 tail[MARK_MAX];	/* end of the previous read */
-	size_t	 tail_len;
+	struct bench_tail tail;	/* end of the previous read */
 	unsigned long msgs;		/* "</message>" seen */
 	unsigned long subjects;		/* "<subject" seen (joined) */
 	unsigned long results;		/* "type='result'" seen */
@@ -53,109 +50,6 @@ static struct client *cl;
 static int ncl, epfd;
 static size_t pending;		/* clients below their target */
 static const char *room_host = "conference.localhost";
-
-/* Resident memory of the server (env SERVER_PID), or -1. */
-static long
-server_rss_kib(void)
-{
-	const char *pid = getenv("SERVER_PID");
-	char path[64], line[256];
-	long kib = -1;
-	FILE *fp;
-
-	if (pid == NULL) {
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/proc/%s/status", pid);
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		return -1;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kib = strtol(line + 6, NULL, 10);
-		}
-	}
-	fclose(fp);
-	return kib;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-connect_to(const char *host, int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0) {
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	inet_pton(AF_INET, host, &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Occurrences of m in the stream, across read boundaries. */
-static unsigned long
-count(struct client *c, const char *data, size_t n, const char *m)
-{
-	char joined[MARK_MAX * 2 + 8];
-	size_t ml = strlen(m), i, k;
-	unsigned long hits = 0;
-	const char *p = data;
-
-	/* a marker split over the previous read and this one */
-	k = c->tail_len;
-	memcpy(joined, c->tail, k);
-	for (i = 0; i < n && i < ml - 1; i++) {
-		joined[k++] = data[i];
-	}
-	for (i = 0; i + ml <= k; i++) {
-		if (i < c->tail_len && i + ml > c->tail_len &&
-		    memcmp(joined + i, m, ml) == 0) {
-			hits++;
-		}
-	}
-	while ((p = memmem(p, n - (size_t)(p - data), m, ml)) != NULL) {
-		hits++;
-		p += ml;
-	}
-	return hits;
-}
-
-static void
-keep_tail(struct client *c, const char *data, size_t n)
-{
-	size_t keep = MARK_MAX - 1;
-
-	if (n >= keep) {
-		memcpy(c->tail, data + n - keep, keep);
-		c->tail_len = keep;
-	} else {
-		if (c->tail_len + n > keep) {
-			size_t drop = c->tail_len + n - keep;
-
-			memmove(c->tail, c->tail + drop, c->tail_len - drop);
-			c->tail_len -= drop;
-		}
-		memcpy(c->tail + c->tail_len, data, n);
-		c->tail_len += n;
-	}
-}
 
 /*
  * Read what is there.  With target set, stamp into t_arrive the time each
@@ -189,36 +83,17 @@ pump(int timeout_ms, double *t_arrive, const unsigned long *target)
 			return -1;
 		}
 		before = c->msgs;
-		c->msgs += count(c, rbuf, (size_t)r, "</message>");
-		c->subjects += count(c, rbuf, (size_t)r, "<subject");
-		c->results += count(c, rbuf, (size_t)r, "type='result'");
-		keep_tail(c, rbuf, (size_t)r);
+		c->msgs += bench_count(&c->tail, rbuf, (size_t)r, "</message>");
+		c->subjects += bench_count(&c->tail, rbuf, (size_t)r, "<subject");
+		c->results += bench_count(&c->tail, rbuf, (size_t)r, "type='result'");
+		bench_keep_tail(&c->tail, rbuf, (size_t)r);
 		if (target != NULL && before < target[i] &&
 		    c->msgs >= target[i]) {
 			if (t_arrive != NULL) {
-				t_arrive[i] = now_s();
+				t_arrive[i] = bench_now_s();
 			}
 			pending--;
 		}
-	}
-	return 0;
-}
-
-static int
-send_all(int fd, const char *s, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, s, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		s += w;
-		len -= (size_t)w;
 	}
 	return 0;
 }
@@ -227,12 +102,12 @@ send_all(int fd, const char *s, size_t len)
 static int
 wait_all(size_t off, unsigned long want)
 {
-	double end = now_s() + DEADLINE_S;
+	double end = bench_now_s() + DEADLINE_S;
 	int i;
 
 	for (i = 0; i < ncl; i++) {
 		while (*(unsigned long *)((char *)&cl[i] + off) < want) {
-			if (now_s() > end) {
+			if (bench_now_s() > end) {
 				fprintf(stderr, "timed out waiting for %d\n",
 				    i);
 				return -1;
@@ -249,10 +124,10 @@ wait_all(size_t off, unsigned long want)
 static int
 wait_msgs(const unsigned long *target, double *t_arrive)
 {
-	double end = now_s() + DEADLINE_S;
+	double end = bench_now_s() + DEADLINE_S;
 
 	while (pending > 0) {
-		if (now_s() > end) {
+		if (bench_now_s() > end) {
 			fprintf(stderr, "timed out: %zu clients short\n",
 			    pending);
 			return -1;
@@ -274,14 +149,6 @@ set_targets(unsigned long *target, unsigned long add)
 		target[i] = cl[i].msgs + add;
 	}
 	pending = (size_t)ncl;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* The PLAIN <auth/> of account user<i> (tests/login.h) into out.  -1 if
@@ -330,7 +197,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 			fprintf(stderr, "cannot build the PLAIN <auth/>\n");
 			return -1;
 		}
-		cl[i].fd = connect_to(host, port);
+		cl[i].fd = bench_connect(host, port);
 		if (cl[i].fd < 0) {
 			fprintf(stderr, "connect %d: %s\n", i, strerror(errno));
 			return -1;
@@ -356,7 +223,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 			buf_printf(&out, "<presence to='%s/n0'><x xmlns='http://"
 			    "jabber.org/protocol/muc'/></presence>", room);
 		}
-		if (send_all(cl[i].fd, out.data, out.len) != 0) {
+		if (bench_send_all(cl[i].fd, out.data, out.len) != 0) {
 			return -1;
 		}
 	}
@@ -378,33 +245,33 @@ run_size(const char *host, int port, const char *user, const char *pass,
 	    "muc#roomconfig_maxusers'><value>none</value></field><field var='"
 	    "muc#roomconfig_presencebroadcast'><value>moderator</value>"
 	    "</field></x></query></iq>", room);
-	send_all(cl[0].fd, s, strlen(s));
+	bench_send_all(cl[0].fd, s, strlen(s));
 	while (cl[0].results <= base) {
 		if (pump(1000, NULL, NULL) != 0) {
 			return -1;
 		}
 	}
 	usleep(200000);
-	rss0 = server_rss_kib();
-	t0 = now_s();
+	rss0 = bench_rss_kib(getenv("SERVER_PID"));
+	t0 = bench_now_s();
 	for (i = 1; i < n; i++) {
 		snprintf(s, sizeof(s), "<presence to='%s/n%d'><x xmlns='http://"
 		    "jabber.org/protocol/muc'><history maxstanzas='0'/></x>"
 		    "</presence>", room, i);
-		if (send_all(cl[i].fd, s, strlen(s)) != 0) {
+		if (bench_send_all(cl[i].fd, s, strlen(s)) != 0) {
 			return -1;
 		}
 	}
 	if (wait_all(offsetof(struct client, subjects), 1) != 0) {
 		return -1;
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	/* drain (the 104 config message to the owner, presences) */
-	while (now_s() < t1 + 0.3) {
+	while (bench_now_s() < t1 + 0.3) {
 		pump(50, NULL, NULL);
 	}
 	printf("room of %4d: %d joins in %.3f s\n", n, n - 1, t1 - t0);
-	rss1 = server_rss_kib();
+	rss1 = bench_rss_kib(getenv("SERVER_PID"));
 	if (rss0 > 0 && rss1 > 0 && n > 1) {
 		printf("room of %4d: server RSS %ld -> %ld KiB: about %.0f "
 		    "bytes per occupant\n", n, rss0, rss1,
@@ -420,8 +287,8 @@ run_size(const char *host, int port, const char *user, const char *pass,
 		set_targets(target, 1);
 		snprintf(s, sizeof(s), "<message to='%s' type='groupchat'>"
 		    "<body>latency probe %zu</body></message>", room, k);
-		t0 = now_s();
-		send_all(cl[who].fd, s, strlen(s));
+		t0 = bench_now_s();
+		bench_send_all(cl[who].fd, s, strlen(s));
 		if (wait_msgs(target, t_arrive) != 0) {
 			return -1;
 		}
@@ -429,7 +296,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 			lat[nlat++] = t_arrive[i] - t0;
 		}
 	}
-	qsort(lat, nlat, sizeof(*lat), cmp_double);
+	qsort(lat, nlat, sizeof(*lat), bench_cmp_double);
 	printf("room of %4d: latency over %zu deliveries: p50 %.3f ms, "
 	    "p99 %.3f ms, max %.3f ms\n", n, nlat, lat[nlat / 2] * 1e3,
 	    lat[nlat * 99 / 100] * 1e3, lat[nlat - 1] * 1e3);
@@ -443,14 +310,14 @@ run_size(const char *host, int port, const char *user, const char *pass,
 	set_targets(target, (unsigned long)msgs);
 	base = cl[0].msgs;
 	sent = 0;
-	t0 = now_s();
+	t0 = bench_now_s();
 	while (sent < msgs) {
 		while (sent < msgs &&
 		    (unsigned long)sent < cl[0].msgs - base + WINDOW) {
 			snprintf(s, sizeof(s), "<message to='%s' type='"
 			    "groupchat'><body>throughput %d</body></message>",
 			    room, sent);
-			send_all(cl[0].fd, s, strlen(s));
+			bench_send_all(cl[0].fd, s, strlen(s));
 			sent++;
 		}
 		if (pump(1000, NULL, target) != 0) {
@@ -460,14 +327,14 @@ run_size(const char *host, int port, const char *user, const char *pass,
 	if (wait_msgs(target, NULL) != 0) {
 		return -1;
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	printf("room of %4d: %d messages, %lu deliveries in %.3f s: "
 	    "%.0f deliveries/s\n", n, msgs, (unsigned long)msgs * n, t1 - t0,
 	    (double)msgs * n / (t1 - t0));
 	fflush(stdout);
 
 	for (i = 0; i < n; i++) {
-		send_all(cl[i].fd, "</stream:stream>", 16);
+		bench_send_all(cl[i].fd, "</stream:stream>", 16);
 		close(cl[i].fd);
 	}
 	buf_free(&out);

@@ -31,20 +31,18 @@
  * Arrival is detected by counting markers ("</message>", "type='result'",
  * ...) in each connection's stream, so everything else is drained.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base64.h"
+#include "bench/bench_client.h"
 #include "buf.h"
 #include "caps.h"
 #include "xml.h"
@@ -67,8 +65,7 @@ static const char *const marks[M_NMARKS] = {
 struct client {
 	int	 fd;
 	int	 account;		/* USERPREFIX<account> */
-	char	 tail[MARK_MAX];	/* end of the previous read */
-	size_t	 tail_len;
+	struct bench_tail tail;	/* end of the previous read */
 	unsigned long seen[M_NMARKS];
 	unsigned long answered;		/* disco queries answered */
 	unsigned long copies;		/* event messages per publish */
@@ -82,106 +79,10 @@ static const char *prefix;
 static char disco_reply[2048];	/* our disco#info answer, after "to='" */
 static char caps_ver_s[128];
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-connect_to(const char *host, int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0) {
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	inet_pton(AF_INET, host, &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Occurrences of m in the stream, across read boundaries. */
-static unsigned long
-count(const struct client *c, const char *data, size_t n, const char *m)
-{
-	char joined[MARK_MAX * 2 + 8];
-	size_t ml = strlen(m), i, k;
-	unsigned long hits = 0;
-	const char *p = data;
-
-	/* a marker split over the previous read and this one */
-	k = c->tail_len;
-	memcpy(joined, c->tail, k);
-	for (i = 0; i < n && i < ml - 1; i++) {
-		joined[k++] = data[i];
-	}
-	for (i = 0; i + ml <= k; i++) {
-		if (i < c->tail_len && i + ml > c->tail_len &&
-		    memcmp(joined + i, m, ml) == 0) {
-			hits++;
-		}
-	}
-	while ((p = memmem(p, n - (size_t)(p - data), m, ml)) != NULL) {
-		hits++;
-		p += ml;
-	}
-	return hits;
-}
-
-static void
-keep_tail(struct client *c, const char *data, size_t n)
-{
-	size_t keep = MARK_MAX - 1;
-
-	if (n >= keep) {
-		memcpy(c->tail, data + n - keep, keep);
-		c->tail_len = keep;
-	} else {
-		if (c->tail_len + n > keep) {
-			size_t drop = c->tail_len + n - keep;
-
-			memmove(c->tail, c->tail + drop, c->tail_len - drop);
-			c->tail_len -= drop;
-		}
-		memcpy(c->tail + c->tail_len, data, n);
-		c->tail_len += n;
-	}
-}
-
-static int
-send_all(int fd, const char *s, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, s, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int
 send_str(const struct client *c, const char *s)
 {
-	return send_all(c->fd, s, strlen(s));
+	return bench_send_all(c->fd, s, strlen(s));
 }
 
 /* Answer the caps query whose id attribute is at q in data (n bytes):
@@ -268,16 +169,16 @@ pump(int timeout_ms, double *t_arrive, const unsigned long *target,
 		}
 		before = c->seen[M_MSG];
 		for (m = 0; m < M_NMARKS; m++) {
-			c->seen[m] += count(c, rbuf, (size_t)r, marks[m]);
+			c->seen[m] += bench_count(&c->tail, rbuf, (size_t)r, marks[m]);
 		}
-		keep_tail(c, rbuf, (size_t)r);
+		bench_keep_tail(&c->tail, rbuf, (size_t)r);
 		if (owner_jid != NULL) {
 			answer_discos(c, rbuf, (size_t)r, owner_jid);
 		}
 		if (target != NULL && before < target[i] &&
 		    c->seen[M_MSG] >= target[i]) {
 			if (t_arrive != NULL) {
-				t_arrive[i] = now_s();
+				t_arrive[i] = bench_now_s();
 			}
 			pending--;
 		}
@@ -290,12 +191,12 @@ static int
 wait_mark(int from, int to, enum mark m, unsigned long want,
     const char *owner_jid)
 {
-	double end = now_s() + DEADLINE_S;
+	double end = bench_now_s() + DEADLINE_S;
 	int i;
 
 	for (i = from; i < to; i++) {
 		while (cl[i].seen[m] < want) {
-			if (now_s() > end) {
+			if (bench_now_s() > end) {
 				fprintf(stderr, "timed out waiting for %d "
 				    "(%s: %lu of %lu)\n", i, marks[m],
 				    cl[i].seen[m], want);
@@ -313,10 +214,10 @@ wait_mark(int from, int to, enum mark m, unsigned long want,
 static int
 wait_msgs(const unsigned long *target, double *t_arrive)
 {
-	double end = now_s() + DEADLINE_S;
+	double end = bench_now_s() + DEADLINE_S;
 
 	while (pending > 0) {
-		if (now_s() > end) {
+		if (bench_now_s() > end) {
 			fprintf(stderr, "timed out: %zu clients short\n",
 			    pending);
 			return -1;
@@ -340,14 +241,6 @@ set_targets(unsigned long *target, unsigned long add)
 		target[i] = cl[i].seen[M_MSG] + add * cl[i].copies;
 	}
 	pending = (size_t)ncl - 1;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Log in n clients as accounts first..first+n-1, each with initial
@@ -374,7 +267,7 @@ login_all(const char *host, int port, const char *pass, int first, int n)
 		    prefix, cl[i].account, 0, pass);
 		buf_reset(&auth);
 		base64_encode((const unsigned char *)raw, rawlen, &auth);
-		cl[i].fd = connect_to(host, port);
+		cl[i].fd = bench_connect(host, port);
 		if (cl[i].fd < 0) {
 			fprintf(stderr, "connect %d: %s\n", i, strerror(errno));
 			return -1;
@@ -389,7 +282,7 @@ login_all(const char *host, int port, const char *pass, int first, int n)
 		    "org/streams' version='1.0'><auth xmlns='urn:ietf:params:"
 		    "xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>", domain,
 		    auth.data);
-		if (send_all(cl[i].fd, out.data, out.len) != 0) {
+		if (bench_send_all(cl[i].fd, out.data, out.len) != 0) {
 			return -1;
 		}
 	}
@@ -406,7 +299,7 @@ login_all(const char *host, int port, const char *pass, int first, int n)
 		    "params:xml:ns:xmpp-bind'><resource>r</resource>"
 		    "</bind></iq><iq type='get' id='r'><query xmlns='jabber:iq:"
 		    "roster'/></iq><presence/>", domain);
-		if (send_all(cl[i].fd, out.data, out.len) != 0) {
+		if (bench_send_all(cl[i].fd, out.data, out.len) != 0) {
 			return -1;
 		}
 	}
@@ -422,7 +315,7 @@ logout_all(void)
 	int i;
 
 	for (i = 0; i < ncl; i++) {
-		send_all(cl[i].fd, "</stream:stream>", 16);
+		bench_send_all(cl[i].fd, "</stream:stream>", 16);
 		close(cl[i].fd);
 	}
 	free(cl);
@@ -461,7 +354,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 	snprintf(owner, sizeof(owner), "%s%d@%s", prefix, first, domain);
 
 	/* mutual subscriptions (RFC 6121 §3.1) */
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (i = 1; i < ncl; i++) {
 		snprintf(s, sizeof(s), "<presence type='subscribe' to='%s'/>",
 		    owner);
@@ -489,7 +382,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 	    wait_mark(1, ncl, M_BOTH, 1, NULL) != 0) {
 		return -1;
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	printf("%4d contacts: mutual subscriptions in %.3f s\n", n, t1 - t0);
 
 	/* a first item, then caps: the last item marks a contact ready */
@@ -498,7 +391,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 	if (wait_mark(0, 1, M_RESULT, base + 1, NULL) != 0) {
 		return -1;
 	}
-	t0 = now_s();
+	t0 = bench_now_s();
 	set_targets(target, 1);
 	for (i = 1; i < ncl; i++) {
 		snprintf(s, sizeof(s), "<presence><c xmlns='http://jabber.org/"
@@ -507,10 +400,10 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 		send_str(&cl[i], s);
 	}
 	{
-		double end = now_s() + DEADLINE_S;
+		double end = bench_now_s() + DEADLINE_S;
 
 		while (pending > 0) {
-			if (now_s() > end) {
+			if (bench_now_s() > end) {
 				fprintf(stderr, "timed out: %zu contacts without "
 				    "the last item\n", pending);
 				return -1;
@@ -520,7 +413,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 			}
 		}
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	{
 		unsigned long asked = 0;
 
@@ -531,7 +424,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 		    "%.3f s (%lu caps queries answered)\n", n, t1 - t0, asked);
 	}
 	/* drain the presences of the caps round */
-	while (now_s() < t1 + 0.3) {
+	while (bench_now_s() < t1 + 0.3) {
 		pump(50, NULL, NULL, owner);
 	}
 
@@ -543,8 +436,8 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 	if (wait_msgs(target, NULL) != 0) {
 		return -1;
 	}
-	t1 = now_s();
-	while (now_s() < t1 + 0.3) {
+	t1 = bench_now_s();
+	while (bench_now_s() < t1 + 0.3) {
 		pump(50, NULL, NULL, NULL);
 	}
 	{
@@ -567,7 +460,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 	lat = xcalloc((size_t)rounds * (size_t)n, sizeof(*lat));
 	for (k = 0; k < (size_t)rounds; k++) {
 		set_targets(target, 1);
-		t0 = now_s();
+		t0 = bench_now_s();
 		publish(&cl[0], NODE, k + 2);
 		if (wait_msgs(target, t_arrive) != 0) {
 			return -1;
@@ -576,7 +469,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 			lat[nlat++] = t_arrive[i] - t0;
 		}
 	}
-	qsort(lat, nlat, sizeof(*lat), cmp_double);
+	qsort(lat, nlat, sizeof(*lat), bench_cmp_double);
 	printf("%4d contacts: latency over %zu notifications: p50 %.3f ms, "
 	    "p99 %.3f ms, max %.3f ms\n", n, nlat, lat[nlat / 2] * 1e3,
 	    lat[nlat * 99 / 100] * 1e3, lat[nlat - 1] * 1e3);
@@ -590,7 +483,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 	set_targets(target, (unsigned long)pubs);
 	base = cl[0].seen[M_RESULT];
 	sent = 0;
-	t0 = now_s();
+	t0 = bench_now_s();
 	while (sent < pubs) {
 		while (sent < pubs &&
 		    (unsigned long)sent < cl[0].seen[M_RESULT] - base + WINDOW) {
@@ -604,7 +497,7 @@ run_fanout(const char *host, int port, const char *pass, int first, int n)
 	if (wait_msgs(target, NULL) != 0) {
 		return -1;
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	printf("%4d contacts: %d publishes, %lu notifications in %.3f s: "
 	    "%.0f notifications/s\n", n, pubs, (unsigned long)pubs * n,
 	    t1 - t0, (double)pubs * n / (t1 - t0));
@@ -621,7 +514,7 @@ static double
 publish_rate(int pubs)
 {
 	unsigned long base = cl[0].seen[M_RESULT];
-	double t0 = now_s(), end = t0 + DEADLINE_S;
+	double t0 = bench_now_s(), end = t0 + DEADLINE_S;
 	int sent = 0;
 
 	while (cl[0].seen[M_RESULT] - base < (unsigned long)pubs) {
@@ -630,11 +523,11 @@ publish_rate(int pubs)
 			publish(&cl[0], "urn:xmpp:bench:own", (unsigned long)sent);
 			sent++;
 		}
-		if (now_s() > end || pump(1000, NULL, NULL, NULL) != 0) {
+		if (bench_now_s() > end || pump(1000, NULL, NULL, NULL) != 0) {
 			return -1;
 		}
 	}
-	return pubs / (now_s() - t0);
+	return pubs / (bench_now_s() - t0);
 }
 
 static int
@@ -651,7 +544,7 @@ run_nodes(const char *host, int port, const char *pass, int first,
 	}
 	publish_rate(1000);	/* warm up, node created */
 	before = publish_rate(pubs);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (i = 1; i < ncl; i++) {
 		for (j = 0; j < NODES_PER_ACCOUNT && made < nodes; j++) {
 			snprintf(node, sizeof(node), "urn:xmpp:bench:%d", j);
@@ -668,7 +561,7 @@ run_nodes(const char *host, int port, const char *pass, int first,
 			return -1;
 		}
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	printf("nodes: %d created by publishing (%d accounts) in %.3f s: "
 	    "%.0f nodes/s\n", made, creators, t1 - t0, made / (t1 - t0));
 	after = publish_rate(pubs);
