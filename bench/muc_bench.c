@@ -83,9 +83,12 @@ pump(int timeout_ms, double *t_arrive, const unsigned long *target)
 			return -1;
 		}
 		before = c->msgs;
-		c->msgs += bench_count(&c->tail, rbuf, (size_t)r, "</message>");
-		c->subjects += bench_count(&c->tail, rbuf, (size_t)r, "<subject");
-		c->results += bench_count(&c->tail, rbuf, (size_t)r, "type='result'");
+		c->msgs += bench_count(&c->tail, rbuf, (size_t)r,
+		    "</message>");
+		c->subjects += bench_count(&c->tail, rbuf, (size_t)r,
+		    "<subject");
+		c->results += bench_count(&c->tail, rbuf, (size_t)r,
+		    "type='result'");
 		bench_keep_tail(&c->tail, rbuf, (size_t)r);
 		if (target != NULL && before < target[i] &&
 		    c->msgs >= target[i]) {

@@ -169,7 +169,8 @@ pump(int timeout_ms, double *t_arrive, const unsigned long *target,
 		}
 		before = c->seen[M_MSG];
 		for (m = 0; m < M_NMARKS; m++) {
-			c->seen[m] += bench_count(&c->tail, rbuf, (size_t)r, marks[m]);
+			c->seen[m] += bench_count(&c->tail, rbuf, (size_t)r,
+			    marks[m]);
 		}
 		bench_keep_tail(&c->tail, rbuf, (size_t)r);
 		if (owner_jid != NULL) {
