@@ -70,6 +70,8 @@ struct arena_blk {
 #define BLK_HDR		((sizeof(struct arena_blk) + 15) & ~(size_t)15)
 #define BLK_DATA(b)	((char *)(b) + BLK_HDR)
 #define ARENA_MAX_STEP	(64 * 1024)
+/* Room left in a clone's first block for the edits that usually follow. */
+#define XML_CLONE_SLACK	256
 
 struct xml_arena {
 	struct arena_blk *cur;	/* newest block; older ones via prev */
@@ -2442,11 +2444,45 @@ xml_copy_into(struct xml_node *parent, const struct xml_node *src)
 	return n;
 }
 
-/* Deep copy of src as a new tree.  Caller xml_free()s. */
+/* An upper bound of the bytes copy_node takes for src (alignment
+ * included, static namespace strings counted as copied). */
+static size_t
+copy_size(const struct xml_node *src)
+{
+	const struct xml_node *c;
+	const struct xml_attr *sa;
+	size_t n;
+
+	if (src->type == XML_TEXT) {
+		return sizeof(struct xml_node) + 8 + src->text_len + 1;
+	}
+	n = sizeof(struct xml_node) + 8 + strlen(src->name) + 1 +
+	    (src->ns != NULL ? strlen(src->ns) + 1 : 0);
+	for (sa = src->attrs; sa != NULL; sa = sa->next) {
+		n += sizeof(*sa) + 8 + strlen(sa->name) + 1 +
+		    (sa->ns != NULL ? strlen(sa->ns) + 1 : 0) +
+		    (sa->prefix != NULL ? strlen(sa->prefix) + 1 : 0) +
+		    (sa->value != NULL ? strlen(sa->value) + 1 : 0);
+	}
+	for (c = src->first_child; c != NULL; c = c->next) {
+		n += copy_size(c);
+	}
+	return n;
+}
+
+/*
+ * Deep copy of src as a new tree.  Caller xml_free()s.  Its first block
+ * fits the copy and a little more (a kept presence gets a <delay/>):
+ * clones are what the server keeps per session and per queued stanza,
+ * so a fixed 2 KiB block would be most of an idle client's cost.
+ */
 struct xml_node *
 xml_clone(const struct xml_node *src)
 {
-	return copy_node(arena_new(2048 - 32), src);
+	size_t first = sizeof(struct xml_arena) + 8 + copy_size(src) +
+	    XML_CLONE_SLACK;
+
+	return copy_node(arena_new(first), src);
 }
 
 /* Detach node from its parent; its memory stays in the arena. */

@@ -1,13 +1,16 @@
 /*
  * idle_bench.c - what an idle authenticated client costs the server.
  *
- * usage: idle_bench HOST PORT USER PASSWORD PID N
+ * usage: idle_bench HOST PORT USER PASSWORD PID N [-d]
  *
  * Opens N connections to the server (whose process id is PID), logs each
  * in with PLAIN as USER under its own resource (the login is pipelined in
  * one write), waits until all are bound, lets the server settle, and
  * prints the server's resident memory before and after and the cost per
  * connection.  The connections stay open until the figures are printed.
+ * With -d, as a user's client does: connection i logs in as its own
+ * account USER<i> (they must exist), fetches its roster and sends initial
+ * presence, and counts as done when the roster result arrives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,21 +25,34 @@
 #include "buf.h"
 #include "tests/login.h"
 
+/* The PLAIN <auth/> of user and pass into out; -1 (said) if it cannot be built. */
+static int
+plain_auth(const char *user, const char *pass, struct buf *out)
+{
+	struct login *l = login_new("PLAIN", user, pass, NULL);
+	int rc = l != NULL ? login_start(l, out) : -1;
+
+	login_free(l);
+	if (rc != 0) {
+		fprintf(stderr, "cannot build the PLAIN <auth/> of %s\n", user);
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *host, *user, *pass, *pid;
 	struct buf login, auth;
-	char rbuf[4096];
+	char rbuf[4096], name[256];
 	struct pollfd *pfds;
-	struct login *l;
-	int *bound, port, n, i, done = 0;
+	int *bound, port, n, i, distinct, done = 0;
 	long before, after;
 	time_t deadline;
 
-	if (argc != 7) {
+	if (argc != 7 && !(argc == 8 && strcmp(argv[7], "-d") == 0)) {
 		fprintf(stderr, "usage: idle_bench HOST PORT USER PASSWORD "
-		    "PID N\n");
+		    "PID N [-d]\n");
 		return 2;
 	}
 	host = argv[1];
@@ -45,17 +61,14 @@ main(int argc, char **argv)
 	pass = argv[4];
 	pid = argv[5];
 	n = atoi(argv[6]);
+	distinct = argc == 8;
 	pfds = calloc((size_t)n, sizeof(*pfds));
 	bound = calloc((size_t)n, sizeof(*bound));
 	before = bench_rss_kib(pid);
-	/* the same <auth/> for every connection, built once */
 	buf_init(&auth, 0);
-	l = login_new("PLAIN", user, pass, NULL);
-	if (l == NULL || login_start(l, &auth) != 0) {
-		fprintf(stderr, "cannot build the PLAIN <auth/>\n");
+	if (!distinct && plain_auth(user, pass, &auth) != 0) {
 		return 1;
 	}
-	login_free(l);
 	buf_init(&login, 0);
 	for (i = 0; i < n; i++) {
 		pfds[i].fd = bench_connect(host, port);
@@ -65,6 +78,13 @@ main(int argc, char **argv)
 		}
 		pfds[i].events = POLLIN;
 		buf_reset(&login);
+		if (distinct) {
+			snprintf(name, sizeof(name), "%s%d", user, i);
+			buf_reset(&auth);
+			if (plain_auth(name, pass, &auth) != 0) {
+				return 1;
+			}
+		}
 		buf_printf(&login, "<stream:stream to='localhost' "
 		    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
 		    "org/streams' version='1.0'>%s"
@@ -72,7 +92,8 @@ main(int argc, char **argv)
 		    "xmlns:stream='http://etherx.jabber.org/streams' "
 		    "version='1.0'><iq type='set' id='b'><bind xmlns='urn:ietf:"
 		    "params:xml:ns:xmpp-bind'><resource>r%d</resource></bind>"
-		    "</iq>", auth.data, i);
+		    "</iq>%s", auth.data, i, distinct ? "<iq type='get' id='r'>"
+		    "<query xmlns='jabber:iq:roster'/></iq><presence/>" : "");
 		if (write(pfds[i].fd, login.data, login.len) !=
 		    (ssize_t)login.len) {
 			fprintf(stderr, "write %d failed\n", i);
@@ -96,7 +117,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			rbuf[r] = '\0';
-			if (!bound[i] && strstr(rbuf, "</jid>") != NULL) {
+			if (!bound[i] && strstr(rbuf, distinct ? "id='r'" :
+			    "</jid>") != NULL) {
 				bound[i] = 1;
 				done++;
 			}
