@@ -479,11 +479,13 @@ pep_account_iq_response(const struct xml_node *iq, const char *bare)
 	send_last_items(bare, r);
 }
 
-/* What PEP does of XEP-0060, as disco#info features (§10). */
+/* What PEP does of XEP-0060, as disco#info features (§10).  Converse.js
+ * asks for config-node-max before it publishes max_items "max" (else 9999,
+ * over pubsub_max_items). */
 static const char *const pep_features[] = {
 	"access-presence", "access-open", "access-roster",
-	"access-whitelist", "auto-create", "config-node", "create-nodes",
-	"delete-items", "delete-nodes", "filtered-notifications",
+	"access-whitelist", "auto-create", "config-node", "config-node-max",
+	"create-nodes", "delete-items", "delete-nodes", "filtered-notifications",
 	"item-ids", "last-published", "persistent-items", "publish",
 	"publish-options", "purge-nodes", "retract-items", "retrieve-items",
 	"retrieve-affiliations", "retrieve-subscriptions", "subscribe",

@@ -4,8 +4,9 @@
 # Prosody scenarios uxmppd claims (tests/peer-expected.txt), the TLS
 # checks, the per-connection limits over real sockets, HTTP and XMPP over
 # WebSocket over real sockets (tests/http-test.sh), account commands
-# against a running server, a graceful shutdown with clients connected and
-# a few rounds of the kill -9 crash test.  Each step prints "N passed, N
+# against a running server, a graceful shutdown with clients connected,
+# a few rounds of the kill -9 crash test and Converse.js in headless
+# Chromium (SKIP without it).  Each step prints "N passed, N
 # failed" (tests/lib.sh's count_step adds it up); the last line is the sum.
 #   --unit   only the binaries named as arguments (make unit)
 TEST_NAME=run-all
@@ -48,4 +49,5 @@ step sh tests/http-test.sh
 step sh tests/control-test.sh
 step sh tests/shutdown-test.sh
 step sh tests/store-crash.sh 3
+step sh tests/browser-test.sh
 summary

@@ -15,6 +15,7 @@ pkg-config:finding libstrophe for make interop
 go-sendxmpp:the go-sendxmpp row (go-xmpp)
 nodejs:the xmpp.js row
 npm:installing xmpp.js (@xmpp/client) from package-lock.json
+chromium:the Converse.js row (a real browser, headless; make test too)
 tmux:terminal clients driven in tmux (profanity, poezio rows)"
 
 missing=
@@ -43,8 +44,9 @@ echo "$want" | {
 	fi
 } || exit 1
 
-if [ ! -d node_modules ]; then
-	echo "install-deps: npm ci in tests/interop: xmpp.js (@xmpp/client) as pinned in package-lock.json"
+if [ ! -d node_modules/@xmpp/client ] || [ ! -d node_modules/converse.js ] ||
+    [ ! -d node_modules/playwright-core ]; then
+	echo "install-deps: npm ci in tests/interop: xmpp.js (@xmpp/client), converse.js and playwright-core as pinned in package-lock.json"
 	npm ci --no-audit --no-fund || exit 1
 fi
 echo "install-deps: done"

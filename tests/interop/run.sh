@@ -23,6 +23,8 @@
 #   UXMPPD_HOST UXMPPD_PORT       127.0.0.1 and the STARTTLS client port
 #   UXMPPD_TLS_PORT               the direct TLS (XEP-0368) port
 #   UXMPPD_HTTPS_PORT             HTTPS (https_listen): wss://localhost:PORT/xmpp-websocket
+#   UXMPPD_WEB_PORT               free, for a browser row's page at
+#                                 http://localhost:PORT (websocket_origins)
 #   UXMPPD_DOMAIN UXMPPD_MUC      localhost, conference.localhost
 #   UXMPPD_CERT                   the server certificate (PEM), to pin/trust
 #   INTEROP_CLIENT                the client's name (its script's basename)
@@ -107,6 +109,10 @@ new_port tport
 while [ "$tport" = "$port" ]; do new_port tport; done
 new_port hport
 while [ "$hport" = "$port" ] || [ "$hport" = "$tport" ]; do new_port hport; done
+new_port wport
+while [ "$wport" = "$port" ] || [ "$wport" = "$tport" ] || [ "$wport" = "$hport" ]; do
+	new_port wport
+done
 conf=$tmp/uxmppd.conf
 cat >"$conf" <<EOF
 domain = localhost
@@ -114,6 +120,7 @@ muc_domain = conference.localhost
 c2s_listen = 127.0.0.1:$port
 c2s_direct_tls_listen = 127.0.0.1:$tport
 https_listen = 127.0.0.1:$hport
+websocket_origins = http://localhost:$wport
 data_dir = $tmp/data
 store_sync = none
 log_level = debug
@@ -152,7 +159,7 @@ run_client() {
 	*.js) cmd=(node "$s") ;;
 	esac
 	env UXMPPD_HOST=127.0.0.1 UXMPPD_PORT="$port" UXMPPD_TLS_PORT="$tport" \
-	    UXMPPD_HTTPS_PORT="$hport" \
+	    UXMPPD_HTTPS_PORT="$hport" UXMPPD_WEB_PORT="$wport" \
 	    UXMPPD_DOMAIN=localhost UXMPPD_MUC=conference.localhost \
 	    UXMPPD_CERT="$ART/uxmppd-cert.pem" INTEROP_CLIENT="$c" \
 	    INTEROP_JID_A="$c-a@localhost" INTEROP_JID_B="$c-b@localhost" \
