@@ -1216,6 +1216,139 @@ scan(struct archive *a, uint64_t lo, uint64_t hi, int dir, const char *with,
 	}
 }
 
+/*
+ * Does the record head in b (avail bytes: at least its header and the
+ * filter's length plus one, or the whole record) belong to seq and have
+ * a 'with' matching filter (fl bytes; bare: any resource)?  1, 0, or -1
+ * for a record that is not seq's.
+ */
+static int
+head_matches(const unsigned char *b, size_t avail, uint64_t seq,
+    const char *filter, size_t fl, int bare)
+{
+	uint16_t wl;
+
+	if (avail < ARC_REC_HDR || get64(b + 8) != seq) {
+		return -1;
+	}
+	wl = (uint16_t)(b[24] | b[25] << 8);
+	if (wl < fl || ARC_REC_HDR + fl > avail ||
+	    memcmp(b + ARC_REC_HDR, filter, fl) != 0) {
+		return 0;
+	}
+	if (wl == fl) {
+		return 1;
+	}
+	return bare && ARC_REC_HDR + fl < avail && b[ARC_REC_HDR + fl] == '/';
+}
+
+/*
+ * XEP-0059 <count/> and the page's index under a 'with' filter: count the
+ * matches in [lo, hi) (or in the seq set), and those before seq `first`.
+ * Entries whose hash matches are checked against their record's JID (a
+ * hash collision never counts): the records of a block of entries are
+ * read with one pread when they are dense (within MAM_COUNT_SPAN_BYTES,
+ * MAM_COUNT_SPAN_PER_MATCH bytes a match), else one by one, head only.  The whole selection's index is read, so past
+ * MAM_COUNT_SCAN_MAX entries it gives up (returns 1, nothing counted): a
+ * count is optional (XEP-0059 §2.6).  0, 1 or -1.
+ */
+static int
+count_with(struct archive *a, uint64_t lo, uint64_t hi, const char *with,
+    const uint64_t *set, size_t nset, uint64_t first, uint64_t *count,
+    uint64_t *before)
+{
+	struct arc_entry ents[ARC_SCAN_ENTRIES];
+	unsigned char head[ARC_REC_HDR + JID_MAX_ARCHIVE + 1], *span = NULL;
+	uint32_t h = with_hash(with);
+	size_t fl = strlen(with), i = 0, k, want, ncand;
+	uint64_t seq = lo, s, span_off, span_end;
+	int bare = strchr(with, '/') == NULL, n, m, dfd, ifd, rc = -1;
+
+	*count = *before = 0;
+	if (set == NULL && hi - lo > MAM_COUNT_SCAN_MAX) {
+		return 1;
+	}
+	if (fl > JID_MAX_ARCHIVE) {
+		return -1;
+	}
+	while (set != NULL ? i < nset : seq < hi) {
+		if (set != NULL) {
+			seq = set[i++];
+			n = entries_read(a, seq, 1, ents);
+		} else {
+			n = entries_read(a, seq, (size_t)(hi - seq), ents);
+		}
+		if (n <= 0 || seg_fds(a, seg_of(a, seq), &dfd, &ifd) != 0) {
+			goto out;
+		}
+		/* where this block's candidates lie in the data file */
+		span_off = UINT64_MAX;
+		span_end = 0;
+		ncand = 0;
+		for (k = 0; k < (size_t)n; k++) {
+			if (ents[k].hash == h) {
+				ncand++;
+				if (ents[k].off < span_off) {
+					span_off = ents[k].off;
+				}
+				if (ents[k].off + ents[k].len > span_end) {
+					span_end = ents[k].off + ents[k].len;
+				}
+			}
+		}
+		/* one read when they are many and close together */
+		if (span_end > span_off &&
+		    span_end - span_off <= MAM_COUNT_SPAN_BYTES &&
+		    span_end - span_off <= ncand * MAM_COUNT_SPAN_PER_MATCH) {
+			if (span == NULL) {
+				span = xmalloc(MAM_COUNT_SPAN_BYTES);
+			}
+			if (pread_all(dfd, span, (size_t)(span_end - span_off),
+			    span_off) != 0) {
+				goto out;
+			}
+		} else {
+			span_end = 0;	/* too far apart: one by one */
+		}
+		for (k = 0; k < (size_t)n; k++) {
+			s = seq + k;
+			if (ents[k].hash != h) {
+				continue;
+			}
+			if (ents[k].len < ARC_REC_HDR) {
+				m = -1;
+			} else if (span_end != 0) {
+				m = head_matches(span + (ents[k].off -
+				    span_off), ents[k].len, s, with, fl, bare);
+			} else {
+				want = ARC_REC_HDR + fl + 1;
+				if (want > ents[k].len) {
+					want = ents[k].len;
+				}
+				m = pread_all(dfd, head, want, ents[k].off) != 0 ?
+				    -1 : head_matches(head, want, s, with, fl,
+				    bare);
+			}
+			if (m < 0) {
+				log_err("archive %s: bad record %llu", a->key,
+				    (unsigned long long)s);
+				goto out;
+			}
+			if (m) {
+				(*count)++;
+				*before += s < first;
+			}
+		}
+		if (set == NULL) {
+			seq += (uint64_t)n;
+		}
+	}
+	rc = 0;
+out:
+	free(span);
+	return rc;
+}
+
 /* The seq of id if it names a kept message of a (>= vis), else 0. */
 static uint64_t
 id_seq(const struct archive *a, const char *id, uint64_t vis)
@@ -1232,7 +1365,7 @@ archive_query(const char *name, const struct archive_query *q,
     struct archive_page_info *info)
 {
 	struct archive *a;
-	uint64_t vis, lo, hi, sel_lo, s, *set = NULL, skip = 0;
+	uint64_t vis, lo, hi, sel_lo, sel_hi, s, *set = NULL, skip = 0;
 	uint64_t s_after = 0, s_before = 0, p_after = 0, p_before = 0;
 	size_t nset = 0, i, j;
 	struct arc_page page = { NULL, 0, 0 };
@@ -1301,7 +1434,9 @@ archive_query(const char *name, const struct archive_query *q,
 		nset = j;
 	}
 	sel_lo = lo;
-	/* the size of the selection is cheap to know without 'with' */
+	sel_hi = hi;
+	/* the size of the selection is cheap to know without 'with' (with
+	 * it, see count_with() below) */
 	if (q->with == NULL) {
 		info->have_count = 1;
 		info->count = set != NULL ? nset : hi - lo;
@@ -1355,6 +1490,17 @@ archive_query(const char *name, const struct archive_query *q,
 		} else if (info->have_count) {
 			info->first_index = page.recs[0].m.seq - sel_lo;
 		}
+	}
+	if (q->with != NULL) {
+		int c = count_with(a, sel_lo, sel_hi, q->with, set, nset,
+		    page.n > 0 ? page.recs[0].m.seq : 0, &info->count,
+		    &info->first_index);
+
+		if (c < 0) {
+			rc = ARCHIVE_EIO;
+			goto out;
+		}
+		info->have_count = c == 0;
 	}
 	for (i = 0; i < page.n; i++) {
 		/* the id lives in the (moved) array: point at it now */

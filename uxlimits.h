@@ -76,6 +76,12 @@
 #define MAM_MAX_PAGE	50	/* messages in one MAM page (as Prosody) */
 #define MAM_DEFAULT_PAGE	20	/* without RSM <max/> (as Prosody) */
 #define MAM_MAX_IDS	250	/* ids in one <field var='ids'/> */
+#define MAM_COUNT_SCAN_MAX	16384	/* index entries read for a <count/>
+					   under a 'with' filter (512 KiB) */
+#define MAM_COUNT_SPAN_BYTES	(256u * 1024)	/* records read at once
+						   to check those entries */
+#define MAM_COUNT_SPAN_PER_MATCH	2048	/* ... when this close (bytes
+						   per match) */
 #define MAM_MAX_PREFS_JIDS	1000	/* always + never JIDs per user */
 
 /* ---- TLS ---- */

@@ -5,6 +5,7 @@
  */
 #include "archive.h"
 #include "log.h"
+#include "uxlimits.h"
 #include "check.h"
 
 #include <sys/stat.h>
@@ -184,15 +185,51 @@ test_filters(void)
 	q_init(&q);
 	q.with = "bob@localhost";
 	CHECK(run("alice@localhost", &q, &g, &info) == 0);
-	CHECK(g.n == 10 && info.complete && !info.have_count);
+	CHECK(g.n == 10 && info.complete && info.have_count);
+	CHECK(info.count == 10 && info.first_index == 0);
 	CHECK_STR(g.xml[1], "<message id='m2'/>");
 	q.with = "bob@localhost/pc";
 	CHECK(run("alice@localhost", &q, &g, &info) == 0);
-	CHECK(g.n == 5);
+	CHECK(g.n == 5 && info.count == 5);
 	CHECK_STR(g.xml[1], "<message id='m4'/>");
 	q.with = "bob@local";	/* a prefix is not a match */
 	CHECK(run("alice@localhost", &q, &g, &info) == 0);
-	CHECK(g.n == 0);
+	CHECK(g.n == 0 && info.have_count && info.count == 0);
+	/* the count and index of a filtered page: carol has m1, m3, ... */
+	q.with = "carol@localhost";
+	q.max = 3;
+	q.page_index = 2;
+	CHECK(run("alice@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 3 && info.count == 10 && info.first_index == 2);
+	CHECK_STR(g.xml[0], "<message id='m5'/>");
+	q.page_index = -1;
+	q.page_before = "";
+	CHECK(run("alice@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 3 && info.count == 10 && info.first_index == 7);
+	CHECK_STR(g.xml[0], "<message id='m15'/>");
+	q.page_before = NULL;
+	q.page_after = ids[5];
+	CHECK(run("alice@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 3 && info.count == 10 && info.first_index == 3);
+	CHECK_STR(g.xml[0], "<message id='m7'/>");
+	q.page_after = NULL;
+	/* with a time range: the count is of the range */
+	q.start_us = T0 + 4000000;
+	q.end_us = T0 + 9000000;
+	CHECK(run("alice@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 3 && info.count == 3 && info.first_index == 0);
+	CHECK_STR(g.xml[0], "<message id='m5'/>");
+	q_init(&q);
+	/* with and ids together */
+	set[0] = ids[0];
+	set[1] = ids[1];
+	set[2] = ids[2];
+	q.ids = set;
+	q.nids = 3;
+	q.with = "bob@localhost";
+	CHECK(run("alice@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 2 && info.count == 2 && info.first_index == 0);
+	q_init(&q);
 	q_init(&q);
 	q.start_us = T0 + 5000000;
 	q.end_us = T0 + 7000000;
@@ -535,6 +572,17 @@ test_segments_retention(void)
 	CHECK(info.count == 1000);
 	CHECK(g.n == 5);
 	CHECK_STR(g.xml[0], "<m n='64636'/>");
+	/* a filtered count over both segments: every tenth is b@x */
+	q.with = "b@x";
+	CHECK(run("s@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 5 && info.have_count && info.count == 100);
+	CHECK_STR(g.xml[0], "<m n='64640'/>");
+	q.page_before = "";
+	CHECK(run("s@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 5 && info.count == 100 && info.first_index == 95);
+	CHECK_STR(g.xml[4], "<m n='65630'/>");
+	q_init(&q);
+	q.max = 5;
 	q.after_id = first;
 	CHECK(run("s@localhost", &q, &g, &info) == ARCHIVE_ENOTFOUND);
 	archive_close();
@@ -585,6 +633,64 @@ test_segments_retention(void)
 	archive_close();
 }
 
+/* The count under a 'with' filter checks each record's JID, so two JIDs
+ * with one hash count apart; past MAM_COUNT_SCAN_MAX entries there is no
+ * count, but a narrower selection has one again. */
+static void
+test_count_with(void)
+{
+	/* FNV-1a (the index's hash) of both is 0xb1361f01 */
+	static const char *const twin[2] = { "u31992@localhost",
+	    "u605430@localhost" };
+	struct archive_query q;
+	struct archive_page_info info;
+	struct got g;
+	char id[ARCHIVE_ID_LEN + 1], xml[32];
+	int i, n = MAM_COUNT_SCAN_MAX + 2;
+
+	new_dir();
+	CHECK(open_arc(0, 0) == 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(xml, sizeof(xml), "<m n='%d'/>", i);
+		CHECK(archive_append("k@localhost", twin[i % 2 ? 1 : 0], xml,
+		    strlen(xml), T0 + i, id) == 0);
+	}
+	q_init(&q);
+	q.with = twin[0];
+	CHECK(run("k@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 3 && info.have_count && info.count == 3);
+	q.with = twin[1];
+	q.max = 1;
+	q.page_before = "";
+	CHECK(run("k@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 1 && info.count == 2 && info.first_index == 1);
+	CHECK_STR(g.xml[0], "<m n='3'/>");
+	q.with = "u31992@localhost/res";	/* no such resource */
+	q.page_before = NULL;
+	CHECK(run("k@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 0 && info.have_count && info.count == 0);
+
+	for (i = 0; i < n; i++) {
+		snprintf(xml, sizeof(xml), "<m n='%d'/>", i);
+		if (archive_append("big@localhost", i % 2 ? "a@x" : "b@x/r",
+		    xml, strlen(xml), T0 + i, id) != 0) {
+			break;
+		}
+	}
+	CHECK(i == n);
+	q_init(&q);
+	q.with = "b@x";
+	q.max = 2;
+	CHECK(run("big@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 2 && !info.have_count && !info.complete);
+	CHECK_STR(g.xml[1], "<m n='2'/>");
+	q.start_us = T0 + n - 100;
+	CHECK(run("big@localhost", &q, &g, &info) == 0);
+	CHECK(g.n == 2 && info.have_count && info.count == 50 &&
+	    info.first_index == 0);
+	archive_close();
+}
+
 int
 main(void)
 {
@@ -600,6 +706,7 @@ main(void)
 	test_torn(0);
 	test_torn(1);
 	test_segments_retention();
+	test_count_with();
 	archive_close();
 	rm_rf(base_dir);
 	return check_summary("archive");
