@@ -7,7 +7,9 @@
 # then runs each client script tests/interop/clients/CLIENT.{sh,py,js}
 # or tests/interop/pep/CLIENT.py (the PEP rows: two libraries, one
 # scenario, steps login subscribe caps publish notify fetch; their table
-# comes second) (all of them when no CLIENT is named), several at once,
+# comes second) or tests/interop/mam/CLIENT.py (the MAM rows, steps login
+# send page order ids from with; the third table) (all of them when no
+# CLIENT is named), several at once,
 # each under timeout(1).  A script prints, in this order,
 #     step NAME ok|FAIL|n/a [reason]
 # for NAME in: login roster presence msg-out msg-in muc-join groupchat-out
@@ -63,15 +65,17 @@ STEPS="login roster presence msg-out msg-in muc-join groupchat-out
 groupchat-in muc-pm carbons sm-resume direct-tls leave"
 # The PEP rows (tests/interop/pep/NAME.py): two libraries, one scenario each.
 PEP_STEPS="login subscribe caps publish notify fetch"
+# The MAM rows (tests/interop/mam/NAME.py): history fetched by a client.
+MAM_STEPS="login send page order ids from with"
 
 need "$UXMPPD" "$SCANSION"
 
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
 	for f in "$HERE"/clients/*.sh "$HERE"/clients/*.py "$HERE"/clients/*.js \
-	    "$HERE"/pep/*.py; do
+	    "$HERE"/pep/*.py "$HERE"/mam/*.py; do
 		[ -f "$f" ] || continue
-		[ "${f##*/}" = common.py ] && continue
+		case ${f##*/} in *common.py) continue ;; esac
 		b=${f##*/}
 		clients+=("${b%.*}")
 	done
@@ -84,21 +88,24 @@ script_of() {
 			return 0
 		fi
 	done
-	if [ -f "$HERE/pep/$1.py" ]; then
-		echo "$HERE/pep/$1.py"
-		return 0
-	fi
+	for d in pep mam; do
+		if [ -f "$HERE/$d/$1.py" ]; then
+			echo "$HERE/$d/$1.py"
+			return 0
+		fi
+	done
 	return 1
 }
 steps_of() {
 	case $(script_of "$1") in
 	*/pep/*) echo "$PEP_STEPS" ;;
+	*/mam/*) echo "$MAM_STEPS" ;;
 	*) echo "$STEPS" ;;
 	esac
 }
 for c in "${clients[@]}"; do
 	if ! script_of "$c" >/dev/null; then
-		echo "interop: no script tests/interop/clients/$c.{sh,py,js} or pep/$c.py" >&2
+		echo "interop: no script tests/interop/clients/$c.{sh,py,js}, pep/$c.py or mam/$c.py" >&2
 		exit 2
 	fi
 done
@@ -185,7 +192,8 @@ done
 wait "${pids[@]}"
 elapsed=$(($(date +%s) - started))
 
-# The tables: the client rows, then the PEP rows, each with its steps.
+# The tables: the client rows, then the PEP rows, then the MAM rows,
+# each with its steps.
 notes=$tmp/notes
 : >"$notes"
 : >"$ART/table.md"
@@ -252,19 +260,26 @@ table() {
 		echo "$md" >>"$ART/table.md"
 	done
 }
-cl_rows=() pep_rows=()
+cl_rows=() pep_rows=() mam_rows=()
 for c in "${clients[@]}"; do
-	if [ "$(steps_of "$c")" = "$PEP_STEPS" ]; then
-		pep_rows+=("$c")
-	else
-		cl_rows+=("$c")
-	fi
+	case $(steps_of "$c") in
+	"$PEP_STEPS") pep_rows+=("$c") ;;
+	"$MAM_STEPS") mam_rows+=("$c") ;;
+	*) cl_rows+=("$c") ;;
+	esac
 done
-table "$STEPS" "${cl_rows[@]}"
-if [ ${#pep_rows[@]} -gt 0 ]; then
-	[ ${#cl_rows[@]} -gt 0 ] && { echo; echo >>"$ART/table.md"; }
-	table "$PEP_STEPS" "${pep_rows[@]}"
-fi
+tables=0
+for group in cl pep mam; do
+	case $group in
+	cl) steps=$STEPS rows=("${cl_rows[@]}") ;;
+	pep) steps=$PEP_STEPS rows=("${pep_rows[@]}") ;;
+	mam) steps=$MAM_STEPS rows=("${mam_rows[@]}") ;;
+	esac
+	[ ${#rows[@]} -eq 0 ] && continue
+	[ $tables -gt 0 ] && { echo; echo >>"$ART/table.md"; }
+	table "$steps" "${rows[@]}"
+	tables=$((tables + 1))
+done
 echo
 sed 's/^/  /' "$notes"
 { echo; sed 's/^/- /' "$notes"; } >>"$ART/table.md"
