@@ -4,7 +4,8 @@
  * acknowledged, so the script can kill -9 the server at any moment and
  * check afterwards that every acknowledged change survived.
  *
- * usage: crash_driver [-n OPS] [-s SEED] [-t TAG] HOST:PORT JID PASSWORD ROOM
+ * usage: crash_driver [-n OPS] [-s SEED] [-t TAG] [-c PEER -w PEERPW]
+ *                     HOST:PORT JID PASSWORD ROOM
  *
  * Logs in as JID with PLAIN (loopback, no TLS), joins ROOM as its owner
  * (creating it) and submits muc#roomconfig_persistentroom=1; then, until
@@ -19,7 +20,12 @@
  *   - an account creation by XEP-0077 in-band registration before auth,
  *     on a short connection of its own (allow_registration = yes);
  *   - a groupchat message to the room, which archives it (XEP-0313) before
- *     it reflects it: the reflection is the acknowledgement.
+ *     it reflects it: the reflection is the acknowledgement;
+ *   - with -c, a chat message to PEER (an account logged in on a second
+ *     connection, available), which goes into JID's and PEER's archives
+ *     before it is delivered: its arrival at PEER is the acknowledgement
+ *     (the server makes the turn's archive appends durable before any of
+ *     the turn's output leaves).
  * One request is in flight at a time.  Output on stdout, one line each,
  * flushed at once:
  *   sent KIND OBJ ATTR VALUE	before the request is written
@@ -30,11 +36,14 @@
  *   pep BARE NODE VALUE		(VALUE: the item's text)
  *   acct JID - yes
  *   msg ROOM ID yes			(ID, also the body, in the archive)
+ *   msg BARE ID yes			(a chat message, in BARE's archive: one
+ *					 line for JID's, one for PEER's)
  * A change whose "ack" line was printed must be in the store; one that was
  * only "sent" may or may not be.  TAG (default "t") goes into every
  * account name and configuration value, so runs with different tags never
  * collide.
  *
+ * Without -c the chat messages' share goes to groupchat messages.
  * Exit: 0 after OPS operations, 3 when the connection broke or was
  * refused (the expected end under the crash test: a killed server sends
  * no stream close), 1 on anything else (an error reply, a stream error or
@@ -660,27 +669,89 @@ op_message(struct peer *p, const char *room, unsigned long n)
 	return rc;
 }
 
+/* XEP-0313 1:1: a chat message to the peer's full JID, acknowledged by
+ * its arrival there; one journal line per archive it must be in. */
+static int
+op_chat(struct peer *p, const char *owner, struct peer *r,
+    const char *peer_full, unsigned long n)
+{
+	char id[64], bare[320], peer_bare[320];
+	struct buf b;
+	struct want w = { "message", NULL, id, NULL };
+	struct xml_node *st;
+	int rc;
+
+	snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(owner, "/"), owner);
+	snprintf(peer_bare, sizeof(peer_bare), "%.*s",
+	    (int)strcspn(peer_full, "/"), peer_full);
+	snprintf(id, sizeof(id), "%s-c%lu", tag, n);
+	buf_init(&b, 0);
+	buf_printf(&b, "<message to='%s' type='chat' id='%s'>"
+	    "<body>%s</body></message>", peer_full, id, id);
+	journal("sent", "msg", bare, id, "yes");
+	journal("sent", "msg", peer_bare, id, "yes");
+	if ((rc = peer_send(p, &b)) == 0 && (rc = peer_wait(r, &w, &st)) == 0) {
+		if (str_eq(xml_attr(st, "type"), "error")) {
+			report_error("chat message", st);
+			rc = DRIVER_ERROR;
+		} else {
+			journal("ack", "msg", bare, id, "yes");
+			journal("ack", "msg", peer_bare, id, "yes");
+		}
+		xml_free(st);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/* The chat peer's session: logged in, available (so a message to its
+ * full JID is delivered, RFC 6121 §8.5.3.1), its presence processed. */
+static int
+peer_session(struct peer *r, const char *jid, const char *password)
+{
+	struct buf b;
+	int rc;
+
+	if ((rc = peer_open(r)) != 0 ||
+	    (rc = login_bind(r, jid, password)) != 0) {
+		return rc;
+	}
+	buf_init(&b, 0);
+	buf_printf(&b, "<presence/><iq type='get' id='roster'>"
+	    "<query xmlns='jabber:iq:roster'/></iq>");
+	rc = iq_roundtrip(r, &b, "roster", "roster");
+	buf_free(&b);
+	return rc;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: crash_driver [-n OPS] [-s SEED] [-t TAG] "
-	    "HOST:PORT JID PASSWORD ROOM\n");
+	    "[-c PEER -w PEERPW] HOST:PORT JID PASSWORD ROOM\n");
 	exit(DRIVER_USAGE);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct peer p;
+	struct peer p, r;
 	unsigned long ops = 0, n;
 	unsigned kind;
-	char hostbuf[64];
-	const char *jid, *password, *room, *colon, *at;
+	char hostbuf[64], peer_full[320];
+	const char *jid, *password, *room, *colon, *at, *peer = NULL;
+	const char *peer_pw = NULL;
 	int opt, rc;
 
 	rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
-	while ((opt = getopt(argc, argv, "n:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:n:s:t:w:")) != -1) {
 		switch (opt) {
+		case 'c':
+			peer = optarg;
+			break;
+		case 'w':
+			peer_pw = optarg;
+			break;
 		case 'n':
 			ops = strtoul(optarg, NULL, 10);
 			break;
@@ -694,7 +765,9 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 4) {
+	if (argc - optind != 4 || (peer == NULL) != (peer_pw == NULL) ||
+	    (peer != NULL && (strchr(peer, '@') == NULL ||
+	    strchr(peer, '/') != NULL || strlen(peer) > 256))) {
 		usage();
 	}
 	if (rng_state == 0) {
@@ -719,6 +792,9 @@ main(int argc, char **argv)
 	fprintf(stderr, "crash_driver: seed %llu\n",
 	    (unsigned long long)rng_state);
 
+	r.fd = -1;
+	r.parser = NULL;
+	r.got = NULL;
 	if ((rc = peer_open(&p)) != 0) {
 		return rc;
 	}
@@ -726,8 +802,15 @@ main(int argc, char **argv)
 	    (rc = room_enter(&p, room, jid)) != 0) {
 		goto out;
 	}
+	if (peer != NULL) {
+		/* login_bind asks for the resource "crash" */
+		snprintf(peer_full, sizeof(peer_full), "%s/crash", peer);
+		if ((rc = peer_session(&r, peer, peer_pw)) != 0) {
+			goto out;
+		}
+	}
 	/* 30% affiliations, 20% configuration, 20% PEP, 10% registrations,
-	 * 20% archived messages */
+	 * 20% archived messages (with -c: half groupchat, half chat) */
 	for (n = 1; ops == 0 || n <= ops; n++) {
 		kind = rnd(10);
 		if (kind < 3) {
@@ -738,6 +821,8 @@ main(int argc, char **argv)
 			rc = op_pep(&p, jid, n);
 		} else if (kind < 8) {
 			rc = op_register(n);
+		} else if (peer != NULL && kind == 9) {
+			rc = op_chat(&p, jid, &r, peer_full, n);
 		} else {
 			rc = op_message(&p, room, n);
 		}
@@ -746,6 +831,7 @@ main(int argc, char **argv)
 		}
 	}
 out:
+	peer_close(&r);
 	peer_close(&p);
 	return rc;
 }

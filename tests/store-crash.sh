@@ -5,17 +5,19 @@
 #
 # A round: tests/crash_driver (see its header) logs in as the owner of a
 # persistent room and streams affiliation changes, room configuration
-# changes, PEP publishes, in-band account registrations and groupchat
-# messages (archived by the room), printing each change once its iq
-# result (or the message's reflection) has arrived; after a random
-# 50-500 ms the server gets kill -9.  Then:
+# changes, PEP publishes, in-band account registrations, groupchat
+# messages (archived by the room) and chat messages to a second account
+# logged in beside it (archived in both accounts' archives), printing each
+# change once its iq result (or the message's reflection, or its arrival
+# at the other account) has arrived; after a random 50-500 ms the server
+# gets kill -9.  Then:
 #   - `uxmppd store-check` exits 0 (a torn last record is allowed: it is
 #     an unacknowledged write, truncated at the next start);
 #   - a few offline `adduser` runs are killed at random moments (an
 #     account whose run printed "done" counts as acknowledged);
 #   - the server starts again on the same store;
-#   - `uxmppd store-dump` and the room's `uxmppd archive-dump` match the
-#     journal of every round so far: for
+#   - `uxmppd store-dump` and the `uxmppd archive-dump` of the room, the
+#     owner and the chat peer match the journal of every round so far: for
 #     each key, the latest acknowledged value (a deleted affiliation is an
 #     absent record), or the value of a change still in flight at the kill,
 #     which may or may not have landed; whatever a round finds for such a
@@ -37,6 +39,7 @@ DRIVER=${CRASH_DRIVER:-$ROOT/${BUILD:-build}/crash_driver}
 ROUNDS=${1:-3}
 ADDUSER_PER_ROUND=2
 OWNER=owner@localhost
+PEER=peer@localhost
 ROOM=crash@conference.localhost
 need "$UXMPPD" "$DRIVER" "$SCANSION"
 new_port port
@@ -67,7 +70,9 @@ journal=$tmp/journal
 mkdir -p "$tmp/data"
 printf 'ownerpw\n' | "$UXMPPD" -c "$conf" adduser "$OWNER" \
     >"$tmp/add.out" 2>&1 || abort "adduser $OWNER: $(cat "$tmp/add.out")"
-echo "ack acct $OWNER - yes" >"$journal"
+printf 'peerpw\n' | "$UXMPPD" -c "$conf" adduser "$PEER" \
+    >"$tmp/add.out" 2>&1 || abort "adduser $PEER: $(cat "$tmp/add.out")"
+printf 'ack acct %s - yes\n' "$OWNER" "$PEER" >"$journal"
 
 # Add to the reason this round fails.
 because() {
@@ -173,8 +178,9 @@ while [ "$round" -le "$ROUNDS" ]; do
 	fi
 
 	# the client, and kill -9 at a random moment
-	"$DRIVER" -s "$(rand16)$(rand16)" -t "r$round" "127.0.0.1:$port" \
-	    "$OWNER" ownerpw "$ROOM" >"$tmp/round.out" 2>"$tmp/driver.err" &
+	"$DRIVER" -s "$(rand16)$(rand16)" -t "r$round" -c "$PEER" -w peerpw \
+	    "127.0.0.1:$port" "$OWNER" ownerpw "$ROOM" >"$tmp/round.out" \
+	    2>"$tmp/driver.err" &
 	dpid=$!
 	ms=$((50 + $(rand16) % 451))
 	sleep_ms "$ms"
@@ -229,13 +235,22 @@ while [ "$round" -le "$ROUNDS" ]; do
 		srv_pid=
 		break
 	fi
-	if "$UXMPPD" -c "$conf" store-dump >"$tmp/dump.out" 2>&1 &&
-	    "$UXMPPD" -c "$conf" archive-dump "$ROOM" >"$tmp/arc.out" \
-	    2>"$tmp/arc.err"; then
-		dump_state "$tmp/dump.out" >"$tmp/state"
+	arc_ok=1
+	: >"$tmp/arcs"
+	for a in "$ROOM" "$OWNER" "$PEER"; do
 		# the archived messages: their body is their id
-		sed -n "s|.*<body>\([^<]*\)</body>.*|msg $ROOM \1 yes|p" \
-		    "$tmp/arc.out" >>"$tmp/state"
+		if "$UXMPPD" -c "$conf" archive-dump "$a" >"$tmp/arc.out" \
+		    2>"$tmp/arc.err"; then
+			sed -n "s|.*<body>\([^<]*\)</body>.*|msg $a \1 yes|p" \
+			    "$tmp/arc.out" >>"$tmp/arcs"
+		else
+			arc_ok=
+		fi
+	done
+	if "$UXMPPD" -c "$conf" store-dump >"$tmp/dump.out" 2>&1 &&
+	    [ -n "$arc_ok" ]; then
+		dump_state "$tmp/dump.out" >"$tmp/state"
+		cat "$tmp/arcs" >>"$tmp/state"
 		: >"$tmp/resolved"
 		check_state "$journal" "$tmp/state" "$tmp/resolved" \
 		    >"$tmp/diff"
