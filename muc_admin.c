@@ -690,14 +690,17 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 	unsigned long n;
 	unsigned mask;
 	int was_persistent = r->persistent, was_mo = r->members_only;
+	int was_archiving = muc_room_archiving(r);
 
 	config_apply_plain(r, x, c104, cwhois);
-	/* XEP-0045 §10.2.1: 170 logging now on, 171 off (the choice stays
-	 * the owner's; unset, it follows persistence) */
+	/* XEP-0045 §10.2.1: 170 logging now on, 171 off, whether the owner
+	 * chose it or it follows persistence (archiving left unset) */
 	if ((v = muc_form_value(x, "muc#roomconfig_enablearchiving")) !=
 	    NULL && muc_parse_bool(v) != muc_room_archiving(r)) {
 		r->archiving = muc_parse_bool(v);
-		*carch = r->archiving ? 170 : 171;
+	}
+	if (muc_room_archiving(r) != was_archiving) {
+		*carch = was_archiving ? 171 : 170;
 	}
 	if ((v = muc_form_value(x, "muc#roomconfig_historylength")) != NULL &&
 	    *v != '\0') {
