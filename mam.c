@@ -1,6 +1,7 @@
 /*
  * mam.c - message archive management (XEP-0313, urn:xmpp:mam:2 with the
- * #extended features): what is archived, stanza-ids (XEP-0359), queries
+ * #extended features, and urn:xmpp:mam:1 for older clients: the same
+ * answers in that namespace, without #extended's metadata): what is archived, stanza-ids (XEP-0359), queries
  * with data form filters and RSM paging (XEP-0059), archive metadata and
  * the user's preferences (XEP-0441), over archive.c.
  *
@@ -259,12 +260,12 @@ default_name(char c)
 	return c == 'n' ? "never" : c == 'r' ? "roster" : "always";
 }
 
-/* <prefs/> as stored for bare.  Caller frees. */
+/* <prefs/> as stored for bare, in namespace ns.  Caller frees. */
 static struct xml_node *
-prefs_element(const char *bare)
+prefs_element(const char *bare, const char *ns)
 {
 	const char *v = store_get(MAM_PREFS_KIND, bare);
-	struct xml_node *prefs = xml_new("prefs", NS_MAM);
+	struct xml_node *prefs = xml_new("prefs", ns);
 	struct xml_node *always, *never;
 	const char *p, *nl;
 	char jid[JID_MAX + 1];
@@ -324,7 +325,7 @@ prefs_collect(const struct xml_node *list, char sign, struct buf *b,
 
 static void
 prefs_iq(const struct xml_node *iq, const struct xml_node *q,
-    const char *bare)
+    const char *bare, const char *ns)
 {
 	const char *type = xml_attr(iq, "type");
 	const char *def;
@@ -361,7 +362,7 @@ prefs_iq(const struct xml_node *iq, const struct xml_node *q,
 	}
 	reply = stanza_result(iq);
 	{
-		struct xml_node *prefs = prefs_element(bare);
+		struct xml_node *prefs = prefs_element(bare, ns);
 
 		xml_copy_into(reply, prefs);
 		xml_free(prefs);
@@ -520,9 +521,9 @@ mam_archive_removed(const char *bare)
 
 /* ---- queries ---- */
 
-/* The query form (§4.1.2). */
+/* The query form (§4.1.2), in namespace ns. */
 static void
-query_form(const struct xml_node *iq)
+query_form(const struct xml_node *iq, const char *ns)
 {
 	static const char *const fields[][2] = {
 		{ "jid-single", "with" }, { "text-single", "start" },
@@ -532,12 +533,12 @@ query_form(const struct xml_node *iq)
 	struct xml_node *reply = stanza_result(iq), *x, *f;
 	size_t i;
 
-	x = xml_add(xml_add(reply, "query", NS_MAM), "x", NS_DATA);
+	x = xml_add(xml_add(reply, "query", ns), "x", NS_DATA);
 	xml_set_attr(x, "type", "form");
 	f = xml_add(x, "field", NULL);
 	xml_set_attr(f, "type", "hidden");
 	xml_set_attr(f, "var", "FORM_TYPE");
-	xml_add_text_child(f, "value", NULL, NS_MAM);
+	xml_add_text_child(f, "value", NULL, ns);
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		f = xml_add(x, "field", NULL);
 		xml_set_attr(f, "type", fields[i][0]);
@@ -556,6 +557,7 @@ query_form(const struct xml_node *iq)
 /* A query being answered. */
 struct mam_run {
 	const struct xml_node *iq;
+	const char	*ns;		/* the query's: mam:2 or mam:1 */
 	const char	*queryid;
 	const char	*from;		/* of the result messages, or NULL */
 	const char	*to;		/* the requester */
@@ -592,7 +594,7 @@ build_result(void *ud, const struct archive_msg *m)
 	if (r->from != NULL) {
 		xml_set_attr(msg, "from", r->from);
 	}
-	res = xml_add(msg, "result", NS_MAM);
+	res = xml_add(msg, "result", r->ns);
 	if (r->queryid != NULL) {
 		xml_set_attr(res, "queryid", r->queryid);
 	}
@@ -607,10 +609,11 @@ build_result(void *ud, const struct archive_msg *m)
 	return 0;
 }
 
-/* The form's fields into q; 0, or -1 with the reply sent. */
+/* The form's fields into q (its FORM_TYPE: ns); 0, or -1 with the reply
+ * sent. */
 static int
 parse_form(const struct xml_node *iq, const struct xml_node *x,
-    struct archive_query *q, char *with, size_t with_cap,
+    const char *ns, struct archive_query *q, char *with, size_t with_cap,
     const char **ids, size_t *nids)
 {
 	const struct xml_node *f, *v;
@@ -676,9 +679,9 @@ parse_form(const struct xml_node *iq, const struct xml_node *x,
 			q->after_id = val;
 		}
 	}
-	if (ft == NULL || strcmp(ft, NS_MAM) != 0) {
+	if (ft == NULL || strcmp(ft, ns) != 0) {
 		reply_error(iq, "modify", "bad-request",
-		    "FORM_TYPE must be urn:xmpp:mam:2");
+		    "FORM_TYPE must be the query's namespace");
 		return -1;
 	}
 	return 0;
@@ -737,10 +740,11 @@ parse_rsm(const struct xml_node *iq, const struct xml_node *set,
 	return 0;
 }
 
-/* §4: a query of archive name, answered to iq's sender. */
+/* §4: a query of archive name, answered to iq's sender in namespace
+ * ns. */
 static void
 run_query(const struct xml_node *iq, const struct xml_node *query,
-    const char *name, int hide_jids)
+    const char *ns, const char *name, int hide_jids)
 {
 	struct archive_query q;
 	struct archive_page_info info;
@@ -759,7 +763,7 @@ run_query(const struct xml_node *iq, const struct xml_node *query,
 	q.max = MAM_DEFAULT_PAGE;
 	x = xml_child(query, "x", NS_DATA);
 	if (x != NULL &&
-	    parse_form(iq, x, &q, with, sizeof(with), ids, &nids) != 0) {
+	    parse_form(iq, x, ns, &q, with, sizeof(with), ids, &nids) != 0) {
 		return;
 	}
 	set = xml_child(query, "set", NS_RSM);
@@ -769,6 +773,7 @@ run_query(const struct xml_node *iq, const struct xml_node *query,
 	flip = xml_child(query, "flip-page", NULL) != NULL;
 	memset(&r, 0, sizeof(r));
 	r.iq = iq;
+	r.ns = ns;
 	r.queryid = xml_attr(query, "queryid");
 	r.from = xml_attr(iq, "to");
 	r.to = xml_attr(iq, "from");
@@ -785,7 +790,7 @@ run_query(const struct xml_node *iq, const struct xml_node *query,
 			route_stanza(r.msgs[flip ? r.n - 1 - i : i]);
 		}
 		reply = stanza_result(iq);
-		fin = xml_add(reply, "fin", NS_MAM);
+		fin = xml_add(reply, "fin", ns);
 		if (info.complete) {
 			xml_set_attr(fin, "complete", "true");
 		}
@@ -840,6 +845,21 @@ metadata(const struct xml_node *iq, const char *name)
 	reply_and_free(reply);
 }
 
+/* q's namespace: NS_MAM or NS_MAM1 (mam_is_ns() said it is one). */
+static const char *
+query_ns(const struct xml_node *q)
+{
+	return strcmp(q->ns, NS_MAM1) == 0 ? NS_MAM1 : NS_MAM;
+}
+
+/* See mam.h. */
+int
+mam_is_ns(const char *ns)
+{
+	return ns != NULL && (strcmp(ns, NS_MAM) == 0 ||
+	    strcmp(ns, NS_MAM1) == 0);
+}
+
 /* The iq on archive name (its reader may read it); hide_jids: results
  * without the senders' real JIDs. */
 static void
@@ -847,15 +867,18 @@ archive_iq(const struct xml_node *iq, const struct xml_node *q,
     const char *name, int hide_jids)
 {
 	const char *type = xml_attr(iq, "type");
+	const char *ns = query_ns(q);
 	int get = type != NULL && strcmp(type, "get") == 0;
 
 	if (strcmp(q->name, "query") == 0) {
 		if (get) {
-			query_form(iq);
+			query_form(iq, ns);
 		} else {
-			run_query(iq, q, name, hide_jids);
+			run_query(iq, q, ns, name, hide_jids);
 		}
-	} else if (strcmp(q->name, "metadata") == 0 && get) {
+	} else if (strcmp(q->name, "metadata") == 0 && get &&
+	    strcmp(ns, NS_MAM) == 0) {
+		/* #extended is mam:2's */
 		metadata(iq, name);
 	} else {
 		reply_error(iq, "cancel", "feature-not-implemented", NULL);
@@ -873,7 +896,7 @@ mam_account_iq(const struct xml_node *iq, const struct xml_node *q,
 		return;
 	}
 	if (strcmp(q->name, "prefs") == 0) {
-		prefs_iq(iq, q, bare);
+		prefs_iq(iq, q, bare, query_ns(q));
 		return;
 	}
 	archive_iq(iq, q, bare, 0);

@@ -1,5 +1,6 @@
 /*
- * mam.h - message archive management (XEP-0313 urn:xmpp:mam:2) over
+ * mam.h - message archive management (XEP-0313 urn:xmpp:mam:2, and
+ * urn:xmpp:mam:1 answered alike) over
  * archive.c: which messages are archived (XEP-0334 hints, the XEP-0441
  * preferences), their XEP-0359 stanza-ids, and the query, metadata and
  * preferences iqs of an account's or a room's archive.
@@ -41,8 +42,11 @@ struct xml_node *mam_archive_user(const struct xml_node *msg,
 int	mam_archive_room(struct xml_node *msg, const char *room,
 	    const char *real_jid);
 
+/* Is ns a MAM namespace this server answers (urn:xmpp:mam:2 or :1)? */
+int	mam_is_ns(const char *ns);
+
 /*
- * An iq with a urn:xmpp:mam:2 payload q to account bare (own: from the
+ * An iq with a MAM payload q (mam_is_ns()) to account bare (own: from the
  * account itself; any other requester gets forbidden): query (get: the
  * form; set: the results), metadata, prefs.  Replies through route.h.
  */

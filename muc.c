@@ -86,6 +86,7 @@ room_disco_info(struct muc_room *r, const struct xml_node *iq,
 	add_feature(rq, NS_OCCUPANT_ID);
 	add_feature(rq, NS_SID);
 	if (muc_room_archiving(r)) {
+		add_feature(rq, NS_MAM1);
 		add_feature(rq, NS_MAM);
 		add_feature(rq, NS_MAM_EXT);
 	}
@@ -289,7 +290,7 @@ room_iq(struct muc_room *r, const struct xml_node *st, const char *from)
 		}
 	} else if (muc_str_eq(q->ns, NS_REGISTER)) {
 		muc_admin_register(r, st, from, q);
-	} else if (muc_str_eq(q->ns, NS_MAM)) {
+	} else if (mam_is_ns(q->ns)) {
 		/* XEP-0313 §9.1 (as Prosody): not the banned, nor
 		 * non-members of a members-only room */
 		int aff = muc_aff_get(r, from);

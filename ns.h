@@ -46,6 +46,7 @@
 #define NS_CSI		"urn:xmpp:csi:0"
 #define NS_MAM		"urn:xmpp:mam:2"	/* XEP-0313 */
 #define NS_MAM_EXT	"urn:xmpp:mam:2#extended"
+#define NS_MAM1		"urn:xmpp:mam:1"	/* XEP-0313 0.5; as mam:2 */
 #define NS_SID		"urn:xmpp:sid:0"	/* XEP-0359 */
 #define NS_RSM		"http://jabber.org/protocol/rsm"	/* XEP-0059 */
 #define NS_XDATA_VALIDATE	"http://jabber.org/protocol/xdata-validate"

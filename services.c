@@ -58,7 +58,7 @@ static const char *const server_features[] = {
 };
 
 static const char *const account_features[] = {
-	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MAM_EXT, NULL
+	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM1, NS_MAM, NS_MAM_EXT, NULL
 };
 
 static struct buf sbuf;		/* serializing, reused */
@@ -713,7 +713,7 @@ services_account_iq(const struct xml_node *iq, const char *bare)
 		vcard_iq(iq, q, bare, own);
 	} else if (own && strcmp(q->ns, NS_REGISTER) == 0) {
 		register_own(iq, q, bare);
-	} else if (strcmp(q->ns, NS_MAM) == 0) {
+	} else if (mam_is_ns(q->ns)) {
 		mam_account_iq(iq, q, bare, own);
 	} else if (!own && strcmp(q->ns, NS_ROSTER) == 0) {
 		/* RFC 6121 §2.1.5: only the account itself */

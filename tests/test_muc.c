@@ -138,6 +138,13 @@ mam_archive_removed(const char *bare)
 	(void)bare;
 }
 
+int
+mam_is_ns(const char *ns)
+{
+	(void)ns;
+	return 0;
+}
+
 /* ---- helpers ---- */
 
 static void
