@@ -693,10 +693,12 @@ config_apply(struct muc_room *r, const struct xml_node *x, int *c104,
 	int was_archiving = muc_room_archiving(r);
 
 	config_apply_plain(r, x, c104, cwhois);
-	/* XEP-0045 §10.2.1: 170 logging now on, 171 off, whether the owner
-	 * chose it or it follows persistence (archiving left unset) */
+	/* The owner chooses archiving by changing what the form showed: a
+	 * client that sends the whole form back (Gajim does) with only the
+	 * persistence changed leaves archiving to follow persistence.
+	 * XEP-0045 §10.2.1: 170 logging now on, 171 off, either way. */
 	if ((v = muc_form_value(x, "muc#roomconfig_enablearchiving")) !=
-	    NULL && muc_parse_bool(v) != muc_room_archiving(r)) {
+	    NULL && muc_parse_bool(v) != was_archiving) {
 		r->archiving = muc_parse_bool(v);
 	}
 	if (muc_room_archiving(r) != was_archiving) {

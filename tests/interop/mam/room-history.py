@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # tests/interop/mam/room-history.py - the room row: A (slixmpp) makes its
-# room persistent (so it is archived), talks with B (slixmpp, nick "peer"),
+# room persistent in the owner form (so it is archived: status 170), talks
+# with B (slixmpp, nick "peer"),
 # leaves, and while A is away B says four more things; A rejoins asking
 # for no MUC history and catches up through MAM at the room's JID from the
 # last stanza-id it saw: xep_0313 retrieve(jid=ROOM, iterator=True,
@@ -24,13 +25,16 @@ from mam_common import (PLUGINS, Inbox, check_from, fetch_pages, forwarded,  # n
 
 ROOM = E["INTEROP_ROOM"]
 MISSED = ["while you were away %d" % i for i in range(1, 5)]
+MUC_USER = "http://jabber.org/protocol/muc#user"
 
 
 async def main():
     a = make_slixmpp(A + "/laptop", PLUGINS)
     b = make_slixmpp(B + "/pc", PLUGINS)
     inbox_a, inbox_b = Inbox(a), Inbox(b)
-    gone = []
+    gone, statuses = [], []
+    # xep_0045's event for a room's status-code message (XEP-0045 §10.2.1)
+    a.add_event_handler("muc::%s::config_status" % ROOM, statuses.append)
     b.add_event_handler(
         "muc::%s::got_offline" % ROOM,
         lambda p: gone.append(p["from"].resource))
@@ -51,14 +55,21 @@ async def main():
     try:
         await muc_a.join_muc_wait(ROOM, "away", maxstanzas=0, timeout=10)
         form = await muc_a.get_room_config(ROOM, timeout=10)
-        # the form of a temporary room says enablearchiving 0: turn it on
-        # too, as a user would tick it
-        form.set_values({"muc#roomconfig_persistentroom": True,
-                         "muc#roomconfig_enablearchiving": True})
+        # only persistence changed, the rest of the form sent back as it
+        # came (enablearchiving 0 in a temporary room's): archiving
+        # follows persistence, and the room says so with status 170
+        form.set_values({"muc#roomconfig_persistentroom": True})
         await muc_a.set_room_config(ROOM, form, timeout=10)
+
+        def logging_on():
+            return any(m.xml.find("{%s}x/{%s}status[@code='170']" % (
+                MUC_USER, MUC_USER)) is not None for m in statuses)
+        if not await wait_until(logging_on):
+            serr = "no status 170 (logging on) after the room was made " \
+                "persistent"
         await muc_b.join_muc_wait(ROOM, "peer", maxstanzas=0, timeout=10)
-        if not await send_and_see(a, inbox_b, "hello from A",
-                                  ROOM + "/away"):
+        if not serr and not await send_and_see(a, inbox_b, "hello from A",
+                                               ROOM + "/away"):
             serr = "B did not get A's message"
         seen = serr or await send_and_see(b, inbox_a, "before you go", peer)
         if not serr and not seen:
@@ -89,7 +100,7 @@ async def main():
                 serr = "the rejoin asked for no history, got %s" % hist
     except Exception as e:
         serr = serr or "%s: %s" % (type(e).__name__, e)
-    step("send", serr is None, serr or "room made persistent; A left, B "
+    step("send", serr is None, serr or "room made persistent (170); A left, B "
          "said %d things, A rejoined without MUC history" % len(MISSED))
     if serr:
         return
