@@ -32,37 +32,54 @@ struct c2s_ws {
 	struct c2s	*c2s;
 	struct ws_parser *parser;
 	/* the output scanner */
-	struct buf	 pend;		/* the element being cut out */
-	unsigned	 depth;		/* element nesting inside pend */
-	size_t		 tag_off;	/* where the open tag starts in pend */
+	struct buf	 pend;		/* an element cut by the end of an
+					 * output call, until its end comes */
+	unsigned	 depth;		/* element nesting in the element */
+	size_t		 tag_off;	/* where the open tag starts in it */
 	size_t		 root_end;	/* end of the root's start tag, or 0 */
 	char		 quote;		/* inside a quoted attribute value */
 	unsigned	 in_tag:1;
 	unsigned	 close_sent:1;	/* our WebSocket close frame is out */
 };
 
-static struct buf frame;	/* building one frame, reused */
+static struct buf frame;	/* building a control frame, reused */
 
 /* ---- output: c2s's stream to messages ---- */
 
+/* The bytes that matter inside a tag. */
+static const unsigned char tag_special[256] = {
+	['>'] = 1, ['\''] = 1, ['"'] = 1,
+};
+
+/* Queue one text message made of up to three pieces, straight into the
+ * connection's output (no copy of the element on the way). */
 static void
-ws_send(struct c2s_ws *w, int opcode, const char *data, size_t len)
+ws_send3(struct c2s_ws *w, const char *a, size_t alen, const char *b,
+    size_t blen, const char *c, size_t clen)
 {
-	buf_reset(&frame);
-	ws_frame(&frame, opcode, data, len);
-	conn_write_raw(w->conn, frame.data, frame.len);
+	unsigned char h[WS_MAX_HEADER];
+
+	conn_write_raw(w->conn, h, ws_frame_header(h, WS_OP_TEXT,
+	    alen + blen + clen));
+	conn_write_raw(w->conn, a, alen);
+	if (blen > 0) {
+		conn_write_raw(w->conn, b, blen);
+	}
+	if (clen > 0) {
+		conn_write_raw(w->conn, c, clen);
+	}
 }
 
 /*
  * Our stream header to <open/>: its attributes but the namespace
- * declarations (RFC 7395 §3.4).  tag is "<stream:stream ...>", NUL
- * terminated.
+ * declarations (RFC 7395 §3.4).  tag[0..len) is "<stream:stream ...>".
  */
 static void
-ws_send_open(struct c2s_ws *w, const char *tag)
+ws_send_open(struct c2s_ws *w, const char *tag, size_t len)
 {
+	char *copy = xstrndup(tag, len);
+	const char *p = copy + strlen("<stream:stream"), *name, *eq, *end;
 	struct buf b;
-	const char *p = tag + strlen("<stream:stream"), *name, *eq, *end;
 	char q;
 
 	buf_init(&b, 0);
@@ -91,128 +108,179 @@ ws_send_open(struct c2s_ws *w, const char *tag)
 		p = end + 1;
 	}
 	buf_puts(&b, "/>");
-	ws_send(w, WS_OP_TEXT, b.data, b.len);
+	ws_send3(w, b.data, b.len, NULL, 0, NULL, 0);
 	buf_free(&b);
+	free(copy);
 }
 
-/* One complete top-level element in pend: send it as a standalone
+/* One complete top-level element el[0..len): send it as a standalone
  * document, declaring the namespace it inherited from the stream. */
 static void
-ws_send_element(struct c2s_ws *w)
+ws_send_element(struct c2s_ws *w, const char *el, size_t len)
 {
-	const char *el = w->pend.data;
-	size_t nlen = strcspn(el + 1, " />"), tag_len = w->root_end;
-	char *tag = xstrndup(el, tag_len);
+	size_t tag_len = w->root_end, nlen = 0;
 	const char *decl = NULL;
-	struct buf b;
 
+	while (1 + nlen < tag_len && el[1 + nlen] != ' ' &&
+	    el[1 + nlen] != '/' && el[1 + nlen] != '>') {
+		nlen++;
+	}
 	if (nlen > 7 && strncmp(el + 1, "stream:", 7) == 0) {
-		if (strstr(tag, " xmlns:stream=") == NULL) {
+		if (memmem(el, tag_len, " xmlns:stream=", 14) == NULL) {
 			decl = " xmlns:stream='" XML_NS_STREAM "'";
 		}
 	} else if (memchr(el + 1, ':', nlen) == NULL &&
-	    strstr(tag, " xmlns=") == NULL) {
+	    memmem(el, tag_len, " xmlns=", 7) == NULL) {
 		decl = " xmlns='" XML_NS_CLIENT "'";
 	}
-	free(tag);
 	if (decl == NULL) {
-		ws_send(w, WS_OP_TEXT, el, w->pend.len);
-		return;
+		ws_send3(w, el, len, NULL, 0, NULL, 0);
+	} else {
+		ws_send3(w, el, 1 + nlen, decl, strlen(decl), el + 1 + nlen,
+		    len - 1 - nlen);
 	}
-	buf_init(&b, 0);
-	buf_append(&b, el, 1 + nlen);
-	buf_puts(&b, decl);
-	buf_append(&b, el + 1 + nlen, w->pend.len - 1 - nlen);
-	ws_send(w, WS_OP_TEXT, b.data, b.len);
-	buf_free(&b);
 }
 
-/* A tag ended at the last byte of pend. */
-static void
-ws_tag_done(struct c2s_ws *w)
+/*
+ * A tag ended at the last byte of el[0..len), the element being cut out
+ * (the tag starts at tag_off).  What is left of the element: len, or 0
+ * once it went out (or was dropped), or tag_off without an XML
+ * declaration (not sent, §3.3.3).
+ */
+static size_t
+ws_tag_done(struct c2s_ws *w, const char *el, size_t len)
 {
-	const char *t = w->pend.data + w->tag_off;
-	size_t len = w->pend.len - w->tag_off;
+	const char *t = el + w->tag_off;
+	size_t tlen = len - w->tag_off;
 	int top = w->depth == 0;
 
 	w->in_tag = 0;
 	if (t[1] == '?') {
-		/* the XML declaration: not sent (§3.3.3) */
-		w->pend.len = w->tag_off;
-	} else if (t[1] == '/') {
+		return w->tag_off;
+	}
+	if (t[1] == '/') {
 		if (top) {
 			/* </stream:stream> */
-			ws_send(w, WS_OP_TEXT, "<close xmlns='" NS_FRAMING
-			    "'/>", strlen("<close xmlns='" NS_FRAMING "'/>"));
-			w->pend.len = 0;
-		} else {
-			w->depth--;
+			ws_send3(w, "<close xmlns='" NS_FRAMING "'/>",
+			    strlen("<close xmlns='" NS_FRAMING "'/>"), NULL, 0,
+			    NULL, 0);
+			return 0;
 		}
-	} else if (t[len - 2] == '/') {
+		w->depth--;
+	} else if (t[tlen - 2] == '/') {
 		if (top) {
-			w->root_end = len;
+			w->root_end = tlen;
 		}
-	} else if (top && strncmp(t, "<stream:stream", 14) == 0 &&
+	} else if (top && tlen > 14 && strncmp(t, "<stream:stream", 14) == 0 &&
 	    (t[14] == ' ' || t[14] == '>')) {
-		ws_send_open(w, t);
-		w->pend.len = 0;
+		ws_send_open(w, t, tlen);
+		return 0;
 	} else {
 		if (top) {
-			w->root_end = len;
+			w->root_end = tlen;
 		}
 		w->depth++;
 	}
-	if (w->depth == 0 && w->pend.len > 0) {
-		ws_send_element(w);
-		w->pend.len = 0;
+	if (w->depth == 0) {
+		ws_send_element(w, el, len);
 		w->root_end = 0;
+		return 0;
 	}
-	if (w->pend.len == 0) {
-		buf_reset(&w->pend);
-		if (w->pend.cap > 4096) {
-			buf_free(&w->pend);
-		}
-	}
+	return len;
 }
 
-/* See c2s_ws.h. */
+/*
+ * See c2s_ws.h.  An element whose end is in data goes out from data
+ * itself ("direct"); only one cut by the end of data waits in pend, so a
+ * fan-out of whole stanzas copies nothing here and an idle session holds
+ * no buffer.
+ */
 void
 c2s_ws_output(struct c2s_ws *w, const char *data, size_t len)
 {
-	size_t i, start;
+	size_t i = 0, start, el_start = 0, have, left;
+	int direct = 0;		/* the element so far is data[el_start..i) */
+	const char *lt;
 
-	for (i = 0; i < len; i++) {
-		char ch = data[i];
-
-		if (!w->in_tag && w->depth == 0 && w->pend.len == 0) {
-			if (ch != '<') {
-				continue;	/* whitespace between elements */
-			}
-		}
-		if (!w->in_tag && ch != '<') {
-			/* text inside an element: take the run at once */
-			start = i;
-			while (i + 1 < len && data[i + 1] != '<') {
-				i++;
-			}
-			buf_append(&w->pend, data + start, i + 1 - start);
-			continue;
-		}
+	while (i < len) {
+		have = direct ? i - el_start : w->pend.len;
 		if (!w->in_tag) {
+			if (w->depth == 0 && have == 0) {
+				/* whitespace between elements */
+				lt = memchr(data + i, '<', len - i);
+				if (lt == NULL) {
+					break;
+				}
+				i = (size_t)(lt - data);
+				direct = 1;
+				el_start = i;
+			} else if (data[i] != '<') {
+				/* text inside an element, up to the next '<' */
+				lt = memchr(data + i, '<', len - i);
+				start = i;
+				i = lt != NULL ? (size_t)(lt - data) : len;
+				if (!direct) {
+					buf_append(&w->pend, data + start,
+					    i - start);
+				}
+				continue;
+			}
 			w->in_tag = 1;
 			w->quote = 0;
-			w->tag_off = w->pend.len;
+			w->tag_off = direct ? i - el_start : w->pend.len;
 		}
-		buf_putc(&w->pend, ch);
-		if (w->quote != 0) {
-			if (ch == w->quote) {
+		/* inside a tag, up to its '>' outside quoted values: a run
+		 * at a time (memchr to a quote's end, else to the next of
+		 * '>', '\'' and '"') */
+		for (start = i; i < len; i++) {
+			if (w->quote != 0) {
+				lt = memchr(data + i, w->quote, len - i);
+				if (lt == NULL) {
+					i = len;
+					break;
+				}
+				i = (size_t)(lt - data);
 				w->quote = 0;
+				continue;
 			}
-		} else if (ch == '\'' || ch == '"') {
-			w->quote = ch;
-		} else if (ch == '>') {
-			ws_tag_done(w);
+			while (i < len && !tag_special[(unsigned char)data[i]]) {
+				i++;
+			}
+			if (i == len || data[i] == '>') {
+				break;
+			}
+			w->quote = data[i];
 		}
+		if (i == len) {
+			if (!direct) {
+				buf_append(&w->pend, data + start, len - start);
+			}
+			break;
+		}
+		i++;
+		if (direct) {
+			left = ws_tag_done(w, data + el_start, i - el_start);
+			if (left == 0) {
+				el_start = i;
+			} else if (left < i - el_start) {
+				/* a tag dropped inside: go on in pend */
+				buf_append(&w->pend, data + el_start, left);
+				direct = 0;
+			}
+		} else {
+			buf_append(&w->pend, data + start, i - start);
+			if (w->pend.err) {
+				break;
+			}
+			w->pend.len = ws_tag_done(w, w->pend.data, w->pend.len);
+			if (w->pend.len == 0) {
+				buf_free(&w->pend);
+			}
+		}
+	}
+	/* an element cut by the end of data waits for the rest */
+	if (direct && (w->in_tag || w->depth > 0)) {
+		buf_append(&w->pend, data + el_start, len - el_start);
 	}
 	if (w->pend.err) {
 		log_info("c2s %lu websocket element over %zu bytes",
@@ -336,7 +404,9 @@ ws_on_control(void *ud, int opcode, unsigned code, const char *data,
 	struct c2s_ws *w = ud;
 
 	if (opcode == WS_OP_PING) {
-		ws_send(w, WS_OP_PONG, data, len);
+		buf_reset(&frame);
+		ws_frame(&frame, WS_OP_PONG, data, len);
+		conn_write_raw(w->conn, frame.data, frame.len);
 		return 0;
 	}
 	if (opcode != WS_OP_CLOSE) {

@@ -306,6 +306,10 @@ http_conn_input(struct http_conn *h, const char *data, size_t len)
 	rc = http_feed(h->parser, data, len, &used);
 	if (rc == HTTP_STOPPED && h->x.upgrade) {
 		h->upgraded = 1;
+		/* nothing more is parsed as HTTP, and the parser (header
+		 * tables, 2.3 KB) would be most of a WebSocket session */
+		http_parser_free(h->parser);
+		h->parser = NULL;
 		return used;
 	}
 	if (rc < 0) {

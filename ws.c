@@ -36,7 +36,8 @@ struct ws_parser {
 	uint64_t	 done;		/* payload bytes read (mask offset) */
 	int		 msg_opcode;	/* TEXT/BINARY while a message is open */
 	struct buf	 msg;
-	char		 ctl[WS_MAX_CONTROL];
+	char		*ctl;		/* WS_MAX_CONTROL bytes while a control
+					 * frame is read, else NULL */
 	size_t		 ctl_len;
 };
 
@@ -62,6 +63,7 @@ ws_parser_free(struct ws_parser *p)
 		return;
 	}
 	buf_free(&p->msg);
+	free(p->ctl);
 	free(p);
 }
 
@@ -100,6 +102,9 @@ ws_header_done(struct ws_parser *p)
 			return WS_E_PROTOCOL;
 		}
 		p->ctl_len = 0;
+		if (p->ctl == NULL) {
+			p->ctl = xmalloc(WS_MAX_CONTROL);
+		}
 		return 0;
 	}
 	if (p->msg.len + len > p->max_message) {
@@ -155,6 +160,7 @@ ws_control_done(struct ws_parser *p)
 	unsigned code = p->opcode == WS_OP_CLOSE ? WS_CLOSE_NO_STATUS : 0;
 	const char *data = p->ctl;
 	size_t len = p->ctl_len;
+	int stop;
 
 	if (p->opcode == WS_OP_CLOSE) {
 		if (len == 1) {
@@ -176,9 +182,12 @@ ws_control_done(struct ws_parser *p)
 			}
 		}
 	}
-	return p->cb->on_control != NULL &&
-	    p->cb->on_control(p->ud, p->opcode, code, data, len) ? WS_STOPPED :
-	    0;
+	stop = p->cb->on_control != NULL &&
+	    p->cb->on_control(p->ud, p->opcode, code, data, len);
+	/* pings are rare: an idle session keeps no control buffer */
+	free(p->ctl);
+	p->ctl = NULL;
+	return stop ? WS_STOPPED : 0;
 }
 
 /* A data frame is in; at FIN the message goes to the caller. */
@@ -201,10 +210,7 @@ ws_data_done(struct ws_parser *p)
 	stop = p->cb->on_message != NULL &&
 	    p->cb->on_message(p->ud, op, p->msg.len ? p->msg.data : "",
 	    p->msg.len);
-	buf_reset(&p->msg);
-	if (p->msg.cap > 4096) {
-		buf_free(&p->msg);	/* idle sessions hold no big buffer */
-	}
+	buf_free(&p->msg);	/* idle sessions hold no buffer */
 	return stop ? WS_STOPPED : 0;
 }
 
@@ -287,10 +293,9 @@ ws_error_close_code(int err)
 }
 
 /* See ws.h. */
-void
-ws_frame(struct buf *out, int opcode, const void *data, size_t len)
+size_t
+ws_frame_header(unsigned char h[WS_MAX_HEADER], int opcode, size_t len)
 {
-	unsigned char h[10];
 	size_t hl = 2, i;
 
 	h[0] = (unsigned char)(0x80 | opcode);
@@ -308,7 +313,16 @@ ws_frame(struct buf *out, int opcode, const void *data, size_t len)
 		}
 		hl = 10;
 	}
-	buf_append(out, h, hl);
+	return hl;
+}
+
+/* See ws.h. */
+void
+ws_frame(struct buf *out, int opcode, const void *data, size_t len)
+{
+	unsigned char h[WS_MAX_HEADER];
+
+	buf_append(out, h, ws_frame_header(h, opcode, len));
 	buf_append(out, data, len);
 }
 

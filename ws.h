@@ -72,6 +72,10 @@ unsigned ws_error_close_code(int err);
 
 /* Append one unmasked, unfragmented frame (server to client). */
 void	ws_frame(struct buf *out, int opcode, const void *data, size_t len);
+/* The header alone of an unmasked final frame of len bytes into h; its
+ * length. */
+#define WS_MAX_HEADER	10
+size_t	ws_frame_header(unsigned char h[WS_MAX_HEADER], int opcode, size_t len);
 /* Append a close frame with code and a short reason (may be NULL). */
 void	ws_frame_close(struct buf *out, unsigned code, const char *reason);
 /*

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench/bench_client.h"
+#include "buf.h"
 
 double
 bench_now_s(void)
@@ -46,6 +48,51 @@ bench_rss_kib(const char *pid)
 	return kib;
 }
 
+static const char *ws_path;	/* NULL: plain TCP */
+
+void
+bench_use_websocket(const char *path)
+{
+	ws_path = path;
+}
+
+int
+bench_websocket(void)
+{
+	return ws_path != NULL;
+}
+
+/* RFC 6455 §4.1 client handshake on fd, blocking; 0 once 101 is read. */
+static int
+ws_upgrade(int fd, const char *host, int port)
+{
+	char req[512], resp[2048];
+	size_t got = 0;
+	ssize_t r;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n"
+	    "\r\n", ws_path, host, port);
+	if (bench_send_all(fd, req, strlen(req)) != 0) {
+		return -1;
+	}
+	/* nothing follows the 101 until we send <open/> */
+	while (got < sizeof(resp) - 1) {
+		r = read(fd, resp + got, sizeof(resp) - 1 - got);
+		if (r <= 0) {
+			return -1;
+		}
+		got += (size_t)r;
+		resp[got] = '\0';
+		if (strstr(resp, "\r\n\r\n") != NULL) {
+			return strncmp(resp, "HTTP/1.1 101", 12) == 0 ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
 int
 bench_connect(const char *host, int port)
 {
@@ -59,11 +106,93 @@ bench_connect(const char *host, int port)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((unsigned short)port);
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    (ws_path != NULL && ws_upgrade(fd, host, port) != 0)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* One masked text frame of data[0..len) (RFC 6455 §5.2). */
+static void
+ws_frame(struct buf *out, const char *data, size_t len)
+{
+	static const unsigned char key[4] = { 0x37, 0xfa, 0x21, 0x3d };
+	unsigned char hdr[14];
+	size_t h = 0, i, start;
+
+	hdr[h++] = 0x81;
+	if (len < 126) {
+		hdr[h++] = (unsigned char)(0x80 | len);
+	} else if (len < 65536) {
+		hdr[h++] = 0x80 | 126;
+		hdr[h++] = (unsigned char)(len >> 8);
+		hdr[h++] = (unsigned char)len;
+	} else {
+		hdr[h++] = 0x80 | 127;
+		for (i = 0; i < 8; i++) {
+			hdr[h++] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+		}
+	}
+	memcpy(hdr + h, key, 4);
+	h += 4;
+	buf_append(out, hdr, h);
+	start = out->len;
+	buf_append(out, data, len);
+	if (out->err) {
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		out->data[start + i] ^= (char)key[i & 3];
+	}
+}
+
+void
+bench_put_open(struct buf *out, const char *domain)
+{
+	char el[256];
+
+	if (ws_path != NULL) {
+		snprintf(el, sizeof(el), "<open xmlns='urn:ietf:params:xml:ns:"
+		    "xmpp-framing' to='%s' version='1.0'/>", domain);
+		ws_frame(out, el, strlen(el));
+	} else {
+		buf_printf(out, "<stream:stream to='%s' xmlns='jabber:client' "
+		    "xmlns:stream='http://etherx.jabber.org/streams' "
+		    "version='1.0'>", domain);
+	}
+}
+
+void
+bench_put_el(struct buf *out, const char *el)
+{
+	if (ws_path != NULL) {
+		ws_frame(out, el, strlen(el));
+	} else {
+		buf_puts(out, el);
+	}
+}
+
+void
+bench_put_close(struct buf *out)
+{
+	bench_put_el(out, ws_path != NULL ?
+	    "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" :
+	    "</stream:stream>");
+}
+
+int
+bench_send_el(int fd, const char *el)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 0);
+	bench_put_el(&b, el);
+	rc = b.err ? -1 : bench_send_all(fd, b.data, b.len);
+	buf_free(&b);
+	return rc;
 }
 
 int

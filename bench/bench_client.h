@@ -35,4 +35,25 @@ void	bench_keep_tail(struct bench_tail *t, const char *data, size_t n);
 /* qsort comparator of doubles, ascending. */
 int	bench_cmp_double(const void *a, const void *b);
 
+/*
+ * The transport of every connection bench_connect opens from now on:
+ * plain XMPP over TCP (path NULL, the default) or XMPP over WebSocket
+ * (RFC 7395) at path on an http_listen port: bench_connect then does the
+ * upgrade, and the bench_put_* and bench_send_el calls frame what they
+ * write as one masked text message per element (RFC 6455 §5.2).  Markers
+ * still count on the raw stream: the server sends each element whole in
+ * one unmasked message.
+ */
+struct buf;
+void	bench_use_websocket(const char *path);
+int	bench_websocket(void);
+/* Append a stream header (<stream:stream> or the framed <open/>). */
+void	bench_put_open(struct buf *out, const char *domain);
+/* Append one complete element (a stanza, <auth/>, ...). */
+void	bench_put_el(struct buf *out, const char *el);
+/* Append the end of the stream (</stream:stream> or <close/>). */
+void	bench_put_close(struct buf *out);
+/* Send one element at once (bench_put_el, then bench_send_all). */
+int	bench_send_el(int fd, const char *el);
+
 #endif

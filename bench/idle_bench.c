@@ -1,7 +1,7 @@
 /*
  * idle_bench.c - what an idle authenticated client costs the server.
  *
- * usage: idle_bench HOST PORT USER PASSWORD PID N [-d]
+ * usage: idle_bench HOST PORT USER PASSWORD PID N [-d] [-w]
  *
  * Opens N connections to the server (whose process id is PID), logs each
  * in with PLAIN as USER under its own resource (the login is pipelined in
@@ -10,7 +10,9 @@
  * connection.  The connections stay open until the figures are printed.
  * With -d, as a user's client does: connection i logs in as its own
  * account USER<i> (they must exist), fetches its roster and sends initial
- * presence, and counts as done when the roster result arrives.
+ * presence, and counts as done when the roster result arrives.  With -w,
+ * PORT is an http_listen port and every client speaks XMPP over WebSocket
+ * (RFC 7395) at /xmpp-websocket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,15 +46,25 @@ main(int argc, char **argv)
 {
 	const char *host, *user, *pass, *pid;
 	struct buf login, auth;
-	char rbuf[4096], name[256];
+	char rbuf[4096], name[256], el[256];
 	struct pollfd *pfds;
 	int *bound, port, n, i, distinct, done = 0;
 	long before, after;
 	time_t deadline;
 
-	if (argc != 7 && !(argc == 8 && strcmp(argv[7], "-d") == 0)) {
+	distinct = 0;
+	for (i = 7; i < argc; i++) {
+		if (strcmp(argv[i], "-d") == 0) {
+			distinct = 1;
+		} else if (strcmp(argv[i], "-w") == 0) {
+			bench_use_websocket("/xmpp-websocket");
+		} else {
+			break;
+		}
+	}
+	if (argc < 7 || i < argc) {
 		fprintf(stderr, "usage: idle_bench HOST PORT USER PASSWORD "
-		    "PID N [-d]\n");
+		    "PID N [-d] [-w]\n");
 		return 2;
 	}
 	host = argv[1];
@@ -61,7 +73,6 @@ main(int argc, char **argv)
 	pass = argv[4];
 	pid = argv[5];
 	n = atoi(argv[6]);
-	distinct = argc == 8;
 	pfds = calloc((size_t)n, sizeof(*pfds));
 	bound = calloc((size_t)n, sizeof(*bound));
 	before = bench_rss_kib(pid);
@@ -85,15 +96,18 @@ main(int argc, char **argv)
 				return 1;
 			}
 		}
-		buf_printf(&login, "<stream:stream to='localhost' "
-		    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
-		    "org/streams' version='1.0'>%s"
-		    "<stream:stream to='localhost' xmlns='jabber:client' "
-		    "xmlns:stream='http://etherx.jabber.org/streams' "
-		    "version='1.0'><iq type='set' id='b'><bind xmlns='urn:ietf:"
-		    "params:xml:ns:xmpp-bind'><resource>r%d</resource></bind>"
-		    "</iq>%s", auth.data, i, distinct ? "<iq type='get' id='r'>"
-		    "<query xmlns='jabber:iq:roster'/></iq><presence/>" : "");
+		bench_put_open(&login, "localhost");
+		bench_put_el(&login, auth.data);
+		bench_put_open(&login, "localhost");
+		snprintf(el, sizeof(el), "<iq type='set' id='b'><bind xmlns='"
+		    "urn:ietf:params:xml:ns:xmpp-bind'><resource>r%d</resource>"
+		    "</bind></iq>", i);
+		bench_put_el(&login, el);
+		if (distinct) {
+			bench_put_el(&login, "<iq type='get' id='r'><query "
+			    "xmlns='jabber:iq:roster'/></iq>");
+			bench_put_el(&login, "<presence/>");
+		}
 		if (write(pfds[i].fd, login.data, login.len) !=
 		    (ssize_t)login.len) {
 			fprintf(stderr, "write %d failed\n", i);
@@ -106,6 +120,7 @@ main(int argc, char **argv)
 			break;
 		}
 		for (i = 0; i < n; i++) {
+			const char *mark;
 			ssize_t r;
 
 			if (!(pfds[i].revents & (POLLIN | POLLHUP))) {
@@ -117,8 +132,10 @@ main(int argc, char **argv)
 				return 1;
 			}
 			rbuf[r] = '\0';
-			if (!bound[i] && strstr(rbuf, distinct ? "id='r'" :
-			    "</jid>") != NULL) {
+			/* memmem: a WebSocket frame header may hold a NUL */
+			mark = distinct ? "id='r'" : "</jid>";
+			if (!bound[i] && memmem(rbuf, (size_t)r, mark,
+			    strlen(mark)) != NULL) {
 				bound[i] = 1;
 				done++;
 			}

@@ -1,7 +1,7 @@
 /*
  * muc_bench.c - groupchat fan-out through a running server, end to end.
  *
- * usage: muc_bench HOST PORT USERPREFIX PASSWORD [OCCUPANTS...]
+ * usage: muc_bench HOST PORT USERPREFIX PASSWORD [-w] [OCCUPANTS...]
  *
  * For each room size (default 10 100 1000) it opens that many client
  * connections, client i logged in as account USERPREFIX<i> (PLAIN,
@@ -16,6 +16,9 @@
  *    waits for its own reflections); deliveries per second is messages x
  *    occupants over the wall time until the last occupant got the last
  *    message.
+ *
+ * With -w, PORT is an http_listen port and every client speaks XMPP over
+ * WebSocket (RFC 7395) at /xmpp-websocket.
  *
  * Arrival is detected by counting "</message>" in each connection's
  * stream, so everything else the server sends is drained before timing.
@@ -214,17 +217,17 @@ run_size(const char *host, int port, const char *user, const char *pass,
 			epoll_ctl(epfd, EPOLL_CTL_ADD, cl[i].fd, &ev);
 		}
 		buf_reset(&out);
-		buf_printf(&out, "<stream:stream to='localhost' "
-		    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
-		    "org/streams' version='1.0'>%s"
-		    "<stream:stream to='localhost' xmlns='jabber:client' "
-		    "xmlns:stream='http://etherx.jabber.org/streams' "
-		    "version='1.0'><iq type='set' id='b'><bind xmlns='urn:ietf:"
-		    "params:xml:ns:xmpp-bind'><resource>m%d-%d</resource>"
-		    "</bind></iq>", auth.data, round, i);
+		bench_put_open(&out, "localhost");
+		bench_put_el(&out, auth.data);
+		bench_put_open(&out, "localhost");
+		snprintf(s, sizeof(s), "<iq type='set' id='b'><bind xmlns='"
+		    "urn:ietf:params:xml:ns:xmpp-bind'><resource>m%d-%d"
+		    "</resource></bind></iq>", round, i);
+		bench_put_el(&out, s);
 		if (i == 0) {
-			buf_printf(&out, "<presence to='%s/n0'><x xmlns='http://"
-			    "jabber.org/protocol/muc'/></presence>", room);
+			snprintf(s, sizeof(s), "<presence to='%s/n0'><x xmlns="
+			    "'http://jabber.org/protocol/muc'/></presence>", room);
+			bench_put_el(&out, s);
 		}
 		if (bench_send_all(cl[i].fd, out.data, out.len) != 0) {
 			return -1;
@@ -248,7 +251,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 	    "muc#roomconfig_maxusers'><value>none</value></field><field var='"
 	    "muc#roomconfig_presencebroadcast'><value>moderator</value>"
 	    "</field></x></query></iq>", room);
-	bench_send_all(cl[0].fd, s, strlen(s));
+	bench_send_el(cl[0].fd, s);
 	while (cl[0].results <= base) {
 		if (pump(1000, NULL, NULL) != 0) {
 			return -1;
@@ -261,7 +264,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 		snprintf(s, sizeof(s), "<presence to='%s/n%d'><x xmlns='http://"
 		    "jabber.org/protocol/muc'><history maxstanzas='0'/></x>"
 		    "</presence>", room, i);
-		if (bench_send_all(cl[i].fd, s, strlen(s)) != 0) {
+		if (bench_send_el(cl[i].fd, s) != 0) {
 			return -1;
 		}
 	}
@@ -291,7 +294,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 		snprintf(s, sizeof(s), "<message to='%s' type='groupchat'>"
 		    "<body>latency probe %zu</body></message>", room, k);
 		t0 = bench_now_s();
-		bench_send_all(cl[who].fd, s, strlen(s));
+		bench_send_el(cl[who].fd, s);
 		if (wait_msgs(target, t_arrive) != 0) {
 			return -1;
 		}
@@ -320,7 +323,7 @@ run_size(const char *host, int port, const char *user, const char *pass,
 			snprintf(s, sizeof(s), "<message to='%s' type='"
 			    "groupchat'><body>throughput %d</body></message>",
 			    room, sent);
-			bench_send_all(cl[0].fd, s, strlen(s));
+			bench_send_el(cl[0].fd, s);
 			sent++;
 		}
 		if (pump(1000, NULL, target) != 0) {
@@ -337,7 +340,9 @@ run_size(const char *host, int port, const char *user, const char *pass,
 	fflush(stdout);
 
 	for (i = 0; i < n; i++) {
-		bench_send_all(cl[i].fd, "</stream:stream>", 16);
+		buf_reset(&out);
+		bench_put_close(&out);
+		bench_send_all(cl[i].fd, out.data, out.len);
 		close(cl[i].fd);
 	}
 	buf_free(&out);
@@ -353,20 +358,24 @@ int
 main(int argc, char **argv)
 {
 	static const int def_sizes[] = { 10, 100, 1000 };
-	int i, nsizes, port;
+	int i, nsizes, port, first = 5;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: muc_bench HOST PORT USERPREFIX PASSWORD "
-		    "[OCCUPANTS...]\n");
+		    "[-w] [OCCUPANTS...]\n");
 		return 2;
 	}
 	port = atoi(argv[2]);
+	if (argc > 5 && strcmp(argv[5], "-w") == 0) {
+		bench_use_websocket("/xmpp-websocket");
+		first = 6;
+	}
 	if (getenv("MUC_HOST") != NULL) {
 		room_host = getenv("MUC_HOST");
 	}
-	nsizes = argc > 5 ? argc - 5 : 3;
+	nsizes = argc > first ? argc - first : 3;
 	for (i = 0; i < nsizes; i++) {
-		int n = argc > 5 ? atoi(argv[5 + i]) : def_sizes[i];
+		int n = argc > first ? atoi(argv[first + i]) : def_sizes[i];
 
 		if (n < 1 || run_size(argv[1], port, argv[3], argv[4], n, i) !=
 		    0) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/muc_bench.sh - run bench/muc_bench against a fresh uxmppd on a free
 # loopback port (temporary data dir, accounts b0..bN, no fsync).
-#   usage: bench/muc_bench.sh [OCCUPANTS...]      (default 10 100 1000)
+#   usage: bench/muc_bench.sh [-w] [OCCUPANTS...]  (default 10 100 1000)
+#   -w: every client over WebSocket (RFC 7395) on an http_listen port
 # Environment: UXMPPD (server, default ./uxmppd), MUC_BENCH (the client,
 # default build/muc_bench), SCANSION (for --free-port/--wait-port).
 set -u
@@ -10,12 +11,19 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 UXMPPD=${UXMPPD:-$ROOT/uxmppd}
 MUC_BENCH=${MUC_BENCH:-$ROOT/build/muc_bench}
 SCANSION=${SCANSION:-$ROOT/tests/scansion}
+ws=
+if [ "${1:-}" = -w ]; then
+	ws=-w
+	shift
+fi
 tmp=$(mktemp -d /tmp/muc-bench.XXXXXX)
 port=$("$SCANSION" --free-port) || { echo "no free port"; exit 1; }
+hport=$("$SCANSION" --free-port) || { echo "no free port"; exit 1; }
 cat >"$tmp/uxmppd.conf" <<EOC
 domain = localhost
 muc_domain = conference.localhost
 c2s_listen = 127.0.0.1:$port
+http_listen = 127.0.0.1:$hport
 data_dir = $tmp/data
 store_sync = none
 log_level = ${LOGLEVEL}
@@ -34,7 +42,9 @@ done
 pid=$!
 "$SCANSION" --wait-port "127.0.0.1:$port" --wait-pid "$pid" --timeout 10 || { kill $pid; exit 1; }
 ulimit -n 4096 2>/dev/null
-SERVER_PID=$pid "$MUC_BENCH" 127.0.0.1 "$port" b bench "$@"
+"$SCANSION" --wait-port "127.0.0.1:$hport" --wait-pid "$pid" --timeout 10 || { kill $pid; exit 1; }
+[ -n "$ws" ] && cport=$hport || cport=$port
+SERVER_PID=$pid "$MUC_BENCH" 127.0.0.1 "$cport" b bench $ws "$@"
 rc=$?
 echo "server RSS after the run: $(grep VmRSS /proc/$pid/status | tr -s ' ' | cut -d' ' -f2-)"
 kill -TERM $pid
