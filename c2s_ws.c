@@ -640,10 +640,11 @@ ws_host_meta_json(struct http_exchange *x, const struct http_request *req)
 }
 
 static const struct http_handler ws_handlers[] = {
-	{ "/xmpp-websocket", "GET", 0, ws_handshake, NULL, NULL },
-	{ "/.well-known/host-meta", "GET", 0, ws_host_meta, NULL, NULL },
+	{ "/xmpp-websocket", "GET", 0, ws_handshake, NULL, NULL, NULL, 0 },
+	{ "/.well-known/host-meta", "GET", 0, ws_host_meta, NULL, NULL, NULL,
+	    0 },
 	{ "/.well-known/host-meta.json", "GET", 0, ws_host_meta_json, NULL,
-	    NULL },
+	    NULL, NULL, 0 },
 };
 
 /* See c2s_ws.h. */

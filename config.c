@@ -54,6 +54,8 @@ config_defaults(struct config *c)
 	c->http_upload_max_bytes = DEFAULT_HTTP_UPLOAD_MAX_BYTES;
 	c->http_upload_quota_bytes = DEFAULT_HTTP_UPLOAD_QUOTA_BYTES;
 	c->http_upload_expire_days = DEFAULT_HTTP_UPLOAD_EXPIRE_DAYS;
+	c->http_upload_put_ttl_s = DEFAULT_HTTP_UPLOAD_PUT_TTL_S;
+	c->http_upload_max_concurrent = DEFAULT_HTTP_UPLOAD_MAX_CONCURRENT;
 	c->http_max_body_bytes = DEFAULT_HTTP_MAX_BODY_BYTES;
 	c->http_header_timeout_s = DEFAULT_HTTP_HEADER_TIMEOUT_S;
 	c->http_idle_timeout_s = DEFAULT_HTTP_IDLE_TIMEOUT_S;
@@ -385,6 +387,8 @@ static const struct uint_key uint_keys[] = {
 	UK(http_upload_max_bytes, 1024UL * 1024 * 1024 * 1024),
 	UK(http_upload_quota_bytes, 1024UL * 1024 * 1024 * 1024),
 	UK(http_upload_expire_days, 3650),
+	UK(http_upload_put_ttl_s, 86400),
+	UK(http_upload_max_concurrent, UPLOAD_MAX_CONCURRENT),
 	UK(archive_expires_days, 36500),
 	UK(archive_max_messages, 100000000),
 	UK(http_max_body_bytes, 1UL << 40),

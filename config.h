@@ -100,6 +100,8 @@ struct config {
 	size_t	 http_upload_max_bytes;	/* one file, 10 MiB */
 	size_t	 http_upload_quota_bytes; /* per user, 100 MiB; 0 = none */
 	unsigned http_upload_expire_days; /* 7; 0 = keep forever */
+	unsigned http_upload_put_ttl_s;	/* a PUT URL's validity, 300 */
+	unsigned http_upload_max_concurrent; /* PUTs at once, 16 */
 	char	 http_upload_types[CONFIG_MAX_UPLOAD_TYPES][128];
 	int	 http_upload_type_count; /* 0: every type is allowed */
 	/* HTTP (httpd.c) and XMPP over WebSocket (c2s_ws.c); off unless a

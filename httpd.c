@@ -6,13 +6,20 @@
  * One exchange per connection at a time: the parser hands over one
  * request, its handler answers, and only then is the next pipelined
  * request parsed, so answers leave in request order (RFC 7230 §6.3.2).
+ * A body streamed from a file (http_respond_file) goes out a piece at a
+ * time as the output queue drains (the reactor calls http_conn_writable
+ * on EPOLLOUT); meanwhile the connection's input is paused and the bytes
+ * already read past the request are held, so a pipelined request waits
+ * for the end of the body before it.
  */
 #include "httpd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -22,21 +29,29 @@
 struct http_exchange {
 	struct http_conn	*h;
 	const struct http_handler *handler;	/* NULL: answered already */
+	void			*data;		/* the handler's */
 	unsigned		 head_only:1;	/* HEAD: no body in the answer */
 	unsigned		 keep_alive:1;
 	unsigned		 responded:1;
 	unsigned		 upgrade:1;
+	unsigned		 big_body:1;	/* over HTTP_DISCARD_MAX, or chunked */
+	unsigned		 body_done:1;	/* ... and it is all read */
+	unsigned		 done_called:1;	/* on_done has run */
 };
 
 struct http_conn {
 	struct conn		*conn;
 	struct http_parser	*parser;
 	struct http_exchange	 x;
+	int			 stream_fd;	/* a body being sent, or -1 */
+	uint64_t		 stream_off, stream_left;
+	struct buf		 held;		/* input read while paused */
 	time_t			 head_started;	/* first byte of a head, or 0 */
 	time_t			 last_active;
 	unsigned		 in_request:1;	/* from its head to its end */
 	unsigned		 upgraded:1;
 	unsigned		 done:1;	/* closing: parse nothing more */
+	unsigned		 paused:1;	/* input waits for the stream */
 };
 
 static const struct http_handler *handlers[HTTP_MAX_HANDLERS];
@@ -69,17 +84,29 @@ http_unregister_all(void)
 	nhandlers = 0;
 }
 
+/* The handler for path: an exact match, else the longest prefix one
+ * ("/upload" takes "/upload/..."). */
 static const struct http_handler *
 http_lookup(const char *path)
 {
-	size_t i;
+	const struct http_handler *best = NULL;
+	size_t i, n, best_len = 0;
 
 	for (i = 0; i < nhandlers; i++) {
 		if (strcmp(handlers[i]->path, path) == 0) {
 			return handlers[i];
 		}
 	}
-	return NULL;
+	for (i = 0; i < nhandlers; i++) {
+		n = strlen(handlers[i]->path);
+		if (handlers[i]->prefix && strncmp(handlers[i]->path, path,
+		    n) == 0 && (path[n] == '/' || (n > 0 &&
+		    handlers[i]->path[n - 1] == '/')) && n >= best_len) {
+			best = handlers[i];
+			best_len = n;
+		}
+	}
+	return best;
 }
 
 /* Is method one of the space-separated list? */
@@ -101,39 +128,69 @@ http_method_listed(const char *list, const char *method)
 
 /* ---- answers ---- */
 
+/*
+ * The status line and headers of x's answer into b (caller frees), for a
+ * body of len bytes.  An answer before a large request body is all read
+ * closes the connection after it (the rest is not worth reading); a
+ * small one is read and dropped, keeping the connection.
+ */
+static void
+http_head_out(struct http_exchange *x, struct buf *b, int status,
+    const char *ctype, const char *extra_headers, uint64_t len)
+{
+	char date[64];
+	time_t now = server_now();
+	struct tm tm;
+
+	if (x->big_body && !x->body_done) {
+		x->keep_alive = 0;
+	}
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	buf_init(b, 0);
+	buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: uxmppd\r\n",
+	    status, http_reason(status), date);
+	/* RFC 7230 §3.3.2: none on 1xx and 204 */
+	if (status >= 200 && status != 204) {
+		buf_printf(b, "Content-Length: %llu\r\n",
+		    (unsigned long long)len);
+	}
+	if (ctype != NULL) {
+		buf_printf(b, "Content-Type: %s\r\n", ctype);
+	}
+	if (extra_headers != NULL) {
+		buf_puts(b, extra_headers);
+	}
+	if (!x->keep_alive && status != 101) {
+		buf_puts(b, "Connection: close\r\n");
+	}
+	buf_puts(b, "\r\n");
+}
+
+/* An early answer (the body still coming) ends the connection now. */
+static void
+http_close_if_early(struct http_exchange *x)
+{
+	struct http_conn *h = x->h;
+
+	if (x->big_body && !x->body_done && h->stream_fd < 0) {
+		h->done = 1;
+		conn_close(h->conn, "http answered before the body");
+	}
+}
+
 /* See httpd.h. */
 void
 http_respond(struct http_exchange *x, int status, const char *ctype,
     const char *extra_headers, const void *body, size_t len)
 {
 	struct buf b;
-	char date[64];
-	time_t now = server_now();
-	struct tm tm;
 
 	if (x->responded) {
 		return;
 	}
 	x->responded = 1;
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	buf_init(&b, 0);
-	buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: uxmppd\r\n",
-	    status, http_reason(status), date);
-	/* RFC 7230 §3.3.2: none on 1xx and 204 */
-	if (status >= 200 && status != 204) {
-		buf_printf(&b, "Content-Length: %zu\r\n", len);
-	}
-	if (ctype != NULL) {
-		buf_printf(&b, "Content-Type: %s\r\n", ctype);
-	}
-	if (extra_headers != NULL) {
-		buf_puts(&b, extra_headers);
-	}
-	if (!x->keep_alive && status != 101) {
-		buf_puts(&b, "Connection: close\r\n");
-	}
-	buf_puts(&b, "\r\n");
+	http_head_out(x, &b, status, ctype, extra_headers, len);
 	if (!x->head_only && len > 0) {
 		buf_append(&b, body, len);
 	}
@@ -141,6 +198,105 @@ http_respond(struct http_exchange *x, int status, const char *ctype,
 	buf_free(&b);
 	log_debug("http %lu status=%d bytes=%zu", conn_id(x->h->conn), status,
 	    len);
+	http_close_if_early(x);
+}
+
+/* Queue the next pieces of the streamed body while the output queue is
+ * short of HTTP_STREAM_CHUNK; at its end, close the file.  0, or -1 when
+ * the file failed (the connection is closed: the answer cannot be
+ * mended after its head). */
+static int
+http_stream_fill(struct http_conn *h)
+{
+	char chunk[HTTP_STREAM_CHUNK];
+	size_t want;
+	ssize_t n;
+
+	while (h->stream_fd >= 0 && conn_pending(h->conn) < HTTP_STREAM_CHUNK) {
+		if (h->stream_left == 0) {
+			close(h->stream_fd);
+			h->stream_fd = -1;
+			break;
+		}
+		want = h->stream_left < sizeof(chunk) ? (size_t)h->stream_left :
+		    sizeof(chunk);
+		n = pread(h->stream_fd, chunk, want, (off_t)h->stream_off);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			log_err("http %lu file read failed: %s",
+			    conn_id(h->conn), n < 0 ? strerror(errno) :
+			    "file shorter than its size");
+			close(h->stream_fd);
+			h->stream_fd = -1;
+			h->done = 1;
+			conn_close(h->conn, "http file read failed");
+			return -1;
+		}
+		conn_write(h->conn, chunk, (size_t)n);
+		h->stream_off += (uint64_t)n;
+		h->stream_left -= (uint64_t)n;
+		h->last_active = server_now();
+	}
+	return 0;
+}
+
+/* See httpd.h. */
+void
+http_respond_file(struct http_exchange *x, int status, const char *ctype,
+    const char *extra_headers, int fd, uint64_t off, uint64_t len)
+{
+	struct http_conn *h = x->h;
+	struct buf b;
+
+	if (x->responded) {
+		close(fd);
+		return;
+	}
+	x->responded = 1;
+	http_head_out(x, &b, status, ctype, extra_headers, len);
+	conn_write(h->conn, b.data, b.len);
+	buf_free(&b);
+	log_debug("http %lu status=%d bytes=%llu (file)", conn_id(h->conn),
+	    status, (unsigned long long)len);
+	if (x->head_only || len == 0) {
+		close(fd);
+		http_close_if_early(x);
+		return;
+	}
+	h->stream_fd = fd;
+	h->stream_off = off;
+	h->stream_left = len;
+	http_close_if_early(x);
+	http_stream_fill(h);
+}
+
+/* See httpd.h. */
+void
+http_exchange_set_data(struct http_exchange *x, void *data)
+{
+	x->data = data;
+}
+
+/* See httpd.h. */
+void *
+http_exchange_data(const struct http_exchange *x)
+{
+	return x->data;
+}
+
+/* The exchange is over, however it ended: the handler lets go. */
+static void
+http_exchange_done(struct http_exchange *x)
+{
+	if (x->handler != NULL && !x->done_called) {
+		x->done_called = 1;
+		if (x->handler->on_done != NULL) {
+			x->handler->on_done(x);
+		}
+	}
+	x->data = NULL;
 }
 
 /* See httpd.h. */
@@ -179,6 +335,9 @@ httpd_on_head(void *ud, const struct http_request *req)
 	char allow[128];
 	uint64_t limit;
 
+	if (h->done) {
+		return 1;	/* closing after an early answer */
+	}
 	memset(x, 0, sizeof(*x));
 	x->h = h;
 	x->head_only = strcmp(req->method, "HEAD") == 0;
@@ -218,6 +377,9 @@ httpd_on_head(void *ud, const struct http_request *req)
 		return 0;	/* the parser stops at the same limit */
 	}
 	x->handler = hd;
+	/* httpd's own refusals above drop the body (bounded by the limit);
+	 * a handler's may face a large upload */
+	x->big_body = req->chunked || req->content_length > HTTP_DISCARD_MAX;
 	hd->on_request(x, req);
 	if (x->upgrade) {
 		return 1;
@@ -248,6 +410,10 @@ httpd_on_end(void *ud)
 	struct http_conn *h = ud;
 	struct http_exchange *x = &h->x;
 
+	x->body_done = 1;
+	if (h->done) {
+		return 1;
+	}
 	if (!x->responded && x->handler != NULL &&
 	    x->handler->on_end != NULL) {
 		x->handler->on_end(x);
@@ -257,8 +423,15 @@ httpd_on_end(void *ud)
 		    x->handler != NULL ? x->handler->path : "?");
 		http_error(x, 500, NULL);
 	}
+	http_exchange_done(x);
 	h->last_active = server_now();
 	h->in_request = 0;
+	if (h->stream_fd >= 0) {
+		/* the next request waits for this body to be out */
+		h->paused = 1;
+		conn_pause_input(h->conn, 1);
+		return 1;
+	}
 	if (!x->keep_alive) {
 		h->done = 1;
 		conn_close(h->conn, "http request done");
@@ -282,6 +455,8 @@ http_conn_new(struct conn *c)
 
 	http_limits_default(&lim);
 	h->conn = c;
+	h->stream_fd = -1;
+	buf_init(&h->held, HTTP_HELD_MAX);
 	h->parser = http_parser_new(&lim, &httpd_cbs, h);
 	h->last_active = server_now();
 	/* the first head is timed from the connection */
@@ -299,6 +474,15 @@ http_conn_input(struct http_conn *h, const char *data, size_t len)
 	if (h->done || h->upgraded) {
 		return len;
 	}
+	if (h->paused) {
+		/* read before the pause took effect: kept for later */
+		buf_append(&h->held, data, len);
+		if (h->held.err) {
+			h->done = 1;
+			conn_close(h->conn, "http pipelined too much");
+		}
+		return len;
+	}
 	h->last_active = server_now();
 	if (h->head_started == 0 && http_parser_idle(h->parser)) {
 		h->head_started = h->last_active;
@@ -312,6 +496,10 @@ http_conn_input(struct http_conn *h, const char *data, size_t len)
 		h->parser = NULL;
 		return used;
 	}
+	if (rc == HTTP_STOPPED && h->paused) {
+		buf_append(&h->held, data + used, len - used);
+		return len;
+	}
 	if (rc < 0) {
 		struct http_exchange *x = &h->x;
 
@@ -321,6 +509,8 @@ http_conn_input(struct http_conn *h, const char *data, size_t len)
 			/* in a head: this request gets the error */
 			memset(x, 0, sizeof(*x));
 			x->h = h;
+		} else {
+			http_exchange_done(x);	/* a body cut short */
 		}
 		x->keep_alive = 0;
 		/* in a body already answered, the close is all */
@@ -331,6 +521,40 @@ http_conn_input(struct http_conn *h, const char *data, size_t len)
 		conn_close(h->conn, "http bad request");
 	}
 	return len;
+}
+
+/* See httpd.h. */
+int
+http_conn_streaming(const struct http_conn *h)
+{
+	return h->stream_fd >= 0 && !h->done;
+}
+
+/* See httpd.h. */
+void
+http_conn_writable(struct http_conn *h)
+{
+	struct conn *c = h->conn;
+	struct buf held;
+
+	if (h->stream_fd < 0 || h->done || http_stream_fill(h) != 0 ||
+	    h->stream_fd >= 0 || !h->paused) {
+		return;
+	}
+	/* the body is out: the next request, if one came */
+	h->paused = 0;
+	conn_pause_input(c, 0);
+	if (!h->x.keep_alive) {
+		h->done = 1;
+		conn_close(c, "http request done");
+		return;
+	}
+	held = h->held;
+	buf_init(&h->held, HTTP_HELD_MAX);
+	if (held.len > 0) {
+		conn_feed(c, held.data, held.len);	/* h may be gone now */
+	}
+	buf_free(&held);
 }
 
 /* See httpd.h. */
@@ -379,6 +603,13 @@ http_conn_free(struct http_conn *h)
 	if (h == NULL) {
 		return;
 	}
+	if (h->in_request) {
+		http_exchange_done(&h->x);	/* the peer went mid-request */
+	}
+	if (h->stream_fd >= 0) {
+		close(h->stream_fd);
+	}
+	buf_free(&h->held);
 	http_parser_free(h->parser);
 	free(h);
 }

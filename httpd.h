@@ -35,6 +35,15 @@ struct http_exchange;
  * that grows past it ends the connection.  A handler that has not answered when
  * on_end returns gets a 500.  methods lists the methods allowed ("GET
  * HEAD"): others get 405 with Allow before the handler sees them.
+ *
+ * on_body gets the body piece by piece as it arrives (nothing is
+ * buffered: a large upload goes straight where the handler puts it).
+ * A handler's answer given before a body over HTTP_DISCARD_MAX (or a chunked one)
+ * is complete, an early refusal, closes the connection after it rather
+ * than read the rest.  on_done, if set,
+ * runs exactly once per exchange that reached on_request, however it
+ * ended: after on_end, or when the connection or the request failed
+ * mid-body (then the handler frees what it held, e.g. a partial file).
  */
 struct http_handler {
 	const char	*path;		/* exact match ("/xmpp-websocket") */
@@ -45,6 +54,8 @@ struct http_handler {
 	void	(*on_body)(struct http_exchange *x, const char *data,
 		    size_t len);
 	void	(*on_end)(struct http_exchange *x);
+	void	(*on_done)(struct http_exchange *x);
+	int	 prefix;	/* 1: also every path under "path/" */
 };
 
 /* Register h (borrowed: static storage) at start.  0, or -1 when the
@@ -60,6 +71,20 @@ void	http_unregister_all(void);
  */
 void	http_respond(struct http_exchange *x, int status, const char *ctype,
 	    const char *extra_headers, const void *body, size_t len);
+/*
+ * Answer with len bytes of the open file fd from offset off as the body
+ * (HEAD: none), streamed from disk as the connection's output drains, so
+ * a large download never sits in memory.  fd is the exchange's from now
+ * on (closed when the body is out or the connection goes).  Once per
+ * exchange, instead of http_respond().
+ */
+void	http_respond_file(struct http_exchange *x, int status,
+	    const char *ctype, const char *extra_headers, int fd, uint64_t off,
+	    uint64_t len);
+/* The handler's own state for this exchange (NULL at first); it frees
+ * it in on_done. */
+void	http_exchange_set_data(struct http_exchange *x, void *data);
+void	*http_exchange_data(const struct http_exchange *x);
 /* The connection the exchange is on (to ask the reactor about it). */
 struct conn *http_exchange_conn(const struct http_exchange *x);
 /* Keep the connection for another protocol after this response (the
@@ -75,6 +100,15 @@ struct http_conn *http_conn_new(struct conn *c);
 size_t	http_conn_input(struct http_conn *h, const char *data, size_t len);
 /* Has a request upgraded the connection (see http_exchange_upgrade)? */
 int	http_conn_upgraded(const struct http_conn *h);
+/* Is a response body being streamed (output wanted when writable)? */
+int	http_conn_streaming(const struct http_conn *h);
+/*
+ * The connection's output has room: the next piece of a streamed body
+ * is queued.  When the body is complete, input (held back meanwhile, so
+ * pipelined requests wait their turn) resumes with conn_feed(); the
+ * caller must not use h after this returns (an upgrade frees it).
+ */
+void	http_conn_writable(struct http_conn *h);
 /* Once a second: the header and idle timeouts (slow clients). */
 void	http_conn_tick(struct http_conn *h);
 void	http_conn_free(struct http_conn *h);

@@ -43,6 +43,7 @@
 #include "store.h"
 #include "tls.h"
 #include "upload.h"
+#include "upload_http.h"
 #include "uxlimits.h"
 
 #define SERVER_MAX_EVENTS	256
@@ -76,6 +77,7 @@ struct conn {
 	unsigned	 epollout:1;	/* EPOLLOUT in the interest set */
 	unsigned	 dirty:1;	/* on the dirty list */
 	unsigned	 on_close_list:1;
+	unsigned	 input_paused:1;	/* conn_pause_input */
 	time_t		 close_deadline;
 	struct conn	*prev, *next;	/* all connections */
 	struct conn	*dirty_next;	/* output to write this turn */
@@ -252,7 +254,8 @@ conn_set_epollout(struct conn *c, int on)
 	struct epoll_event ev;
 	uint32_t want;
 
-	want = (c->closing || c->starttls || c->hs_wantw ? 0 : EPOLLIN) |
+	want = (c->closing || c->starttls || c->hs_wantw || c->input_paused ?
+	    0 : EPOLLIN) |
 	    (on ? EPOLLOUT : 0);
 	if (want == c->events) {
 		return;
@@ -264,6 +267,23 @@ conn_set_epollout(struct conn *c, int on)
 		c->events = want;
 		c->epollout = on;
 	}
+}
+
+/* See server.h. */
+void
+conn_pause_input(struct conn *c, int pause)
+{
+	c->input_paused = pause != 0;
+	conn_set_epollout(c, c->epollout);
+}
+
+/* Does the connection want EPOLLOUT: output queued, or a response body
+ * to stream from disk once there is room? */
+static int
+conn_wants_output(const struct conn *c)
+{
+	return c->out.len > 0 || (c->http != NULL && !c->closing &&
+	    http_conn_streaming(c->http));
 }
 
 /* The peer is gone (EOF, error): the stream learns of it. */
@@ -282,6 +302,13 @@ conn_eof(struct conn *c)
  */
 static void
 conn_input(struct conn *c, const char *data, size_t len)
+{
+	conn_feed(c, data, len);
+}
+
+/* See server.h. */
+void
+conn_feed(struct conn *c, const char *data, size_t len)
 {
 	size_t used;
 
@@ -361,7 +388,7 @@ conn_handshake(struct conn *c)
 	if (rc == 0) {
 		log_info("c2s %lu tls version=%s cipher=%s", c->id,
 		    tls_conn_version(c->tls), tls_conn_cipher(c->tls));
-		conn_set_epollout(c, c->out.len > 0);
+		conn_set_epollout(c, conn_wants_output(c));
 		return 0;
 	}
 	if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) {
@@ -405,10 +432,8 @@ conn_flush_tls(struct conn *c)
 	}
 	if (c->out.len == 0) {
 		buf_free(&c->out);
-		conn_set_epollout(c, 0);
-	} else {
-		conn_set_epollout(c, 1);
 	}
+	conn_set_epollout(c, conn_wants_output(c));
 	return 0;
 }
 
@@ -451,10 +476,8 @@ conn_flush(struct conn *c)
 				return 0;
 			}
 		}
-		conn_set_epollout(c, 0);
-	} else {
-		conn_set_epollout(c, 1);
 	}
+	conn_set_epollout(c, conn_wants_output(c));
 	return 0;
 }
 
@@ -473,7 +496,7 @@ conn_read_tls(struct conn *c)
 	if (!tls_conn_established(c->tls) && conn_handshake(c) != 0) {
 		return;
 	}
-	while (!c->closing) {
+	while (!c->closing && !c->input_paused) {
 		if (total >= SERVER_MAX_READ_PER_EVENT &&
 		    tls_conn_pending(c->tls) == 0) {
 			return;
@@ -513,7 +536,7 @@ conn_read(struct conn *c)
 	}
 	/* After STARTTLS nothing more is read in the clear (RFC 6120
 	 * §5.4.3.3: data sent before TLS took effect is discarded). */
-	while (!c->closing && !c->starttls &&
+	while (!c->closing && !c->starttls && !c->input_paused &&
 	    total < SERVER_MAX_READ_PER_EVENT) {
 		n = read(c->fd, chunk, sizeof(chunk));
 		if (n < 0) {
@@ -1021,6 +1044,7 @@ server_tick(void)
 	}
 	sm_tick(srv.now);	/* XEP-0198 resumption windows */
 	archive_compact_step((int64_t)srv.now * 1000000);	/* retention */
+	upload_tick(srv.now);	/* expired files and slots */
 }
 
 /* The HTTP listeners (TLS on https_listen, with the c2s certificate). */
@@ -1107,6 +1131,21 @@ server_setup(void)
 	    cfg->muc_domain);
 }
 
+/*
+ * An HTTP connection can write: the next piece of a streamed body.  When
+ * that ends the stream, held-back input resumes; bytes mbedTLS already
+ * decrypted are not seen by epoll, so they are read now.
+ */
+static void
+server_http_writable(struct conn *c)
+{
+	http_conn_writable(c->http);
+	if (c->http != NULL && !c->closing && !c->input_paused &&
+	    c->tls != NULL && tls_conn_pending(c->tls) > 0) {
+		conn_read(c);
+	}
+}
+
 /* One epoll turn after another until a SIGTERM's connections are gone. */
 static void
 server_loop(void)
@@ -1152,6 +1191,10 @@ server_loop(void)
 				if ((events[i].events & (EPOLLIN | EPOLLHUP |
 				    EPOLLERR)) && !c->closing) {
 					conn_read(c);
+				}
+				if ((events[i].events & EPOLLOUT) &&
+				    c->http != NULL && !c->closing) {
+					server_http_writable(c);
 				}
 				if ((events[i].events & EPOLLOUT) &&
 				    !c->dirty) {
@@ -1261,6 +1304,7 @@ server_main(const char *config_path)
 	}
 	c2s_init();
 	c2s_ws_init();
+	upload_http_init();
 	server_setup();
 	server_loop();
 	server_teardown();

@@ -44,6 +44,12 @@ int	conn_starttls(struct conn *c);
  * binding).  Borrowed, valid while the connection lives. */
 struct tls_conn;
 struct tls_conn *conn_tls(const struct conn *c);
+/* Stop (pause 1) or resume (0) reading from the peer: an HTTP
+ * connection streaming a response holds pipelined requests back. */
+void	conn_pause_input(struct conn *c, int pause);
+/* Hand bytes read earlier and held back while input was paused to the
+ * connection's protocol, as if just read. */
+void	conn_feed(struct conn *c, const char *data, size_t len);
 /* Bytes queued and not yet written. */
 size_t	conn_pending(const struct conn *c);
 

@@ -44,6 +44,9 @@ static unsigned char secret[SECRET_LEN];
 static int have_secret;
 static time_t last_sweep;
 static char prefix[512];
+/* slots with a PUT under way (upload_put_begin); few at a time */
+static char busy[UPLOAD_MAX_CONCURRENT][33];
+static size_t nbusy;
 
 /* A slot record, parsed; the strings point into a copy of the value. */
 struct slot_rec {
@@ -121,6 +124,20 @@ rec_expired(const struct slot_rec *r, time_t now)
 		return now > r->when;
 	}
 	return days != 0 && now - r->when >= (time_t)days * 86400;
+}
+
+/* Is a PUT to slot id under way? */
+static int
+slot_busy(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nbusy; i++) {
+		if (strcmp(busy[i], id) == 0) {
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -469,7 +486,7 @@ sweep(time_t now, const char *owner)
 			    rec_expired(&r, now);
 			rec_free(&r);
 		}
-		if (!drop) {
+		if (!drop || (owner == NULL && slot_busy(keys[i]))) {
 			continue;
 		}
 		slot_paths(keys[i], file, sizeof(file), part, sizeof(part));
@@ -498,6 +515,15 @@ upload_expire(time_t now)
 		log_info("upload: %zu expired slots and files deleted", n);
 	}
 	return n;
+}
+
+/* See upload.h. */
+void
+upload_tick(time_t now)
+{
+	if (have_secret && now - last_sweep >= UPLOAD_SWEEP_S) {
+		upload_expire(now);
+	}
 }
 
 /* See upload.h. */
@@ -560,7 +586,7 @@ upload_slot_new(const char *owner, const char *filename, const char *size,
 		return UPLOAD_ERR_INTERNAL;
 	}
 	hex_encode(rnd, sizeof(rnd), out->id);
-	expiry = (long long)now + UPLOAD_PUT_TTL_S;
+	expiry = (long long)now + config_get()->http_upload_put_ttl_s;
 	if (sign(out->id, n, type, expiry, sig) != 0 ||
 	    rec_put(out->id, owner, n, 0, (time_t)expiry, type,
 	    filename) != 0) {
@@ -653,6 +679,38 @@ upload_put_check(const char *path, unsigned long long content_length,
 	}
 	rec_free(&r);
 	return status;
+}
+
+/* See upload.h. */
+int
+upload_put_begin(const char *slot)
+{
+	unsigned limit = config_get()->http_upload_max_concurrent;
+
+	if (slot_busy(slot)) {
+		return 409;
+	}
+	if (nbusy >= UPLOAD_MAX_CONCURRENT || nbusy >= limit) {
+		return 503;
+	}
+	snprintf(busy[nbusy++], sizeof(busy[0]), "%s", slot);
+	return 0;
+}
+
+/* See upload.h. */
+void
+upload_put_end(const char *slot)
+{
+	size_t i;
+
+	for (i = 0; i < nbusy; i++) {
+		if (strcmp(busy[i], slot) == 0) {
+			memmove(busy[i], busy[i + 1], (nbusy - i - 1) *
+			    sizeof(busy[0]));
+			nbusy--;
+			return;
+		}
+	}
 }
 
 /* See upload.h. */

@@ -15,7 +15,7 @@
  *                                       header "Bearer SLOT.EXPIRY.SIG")
  *
  * NAME is the file name percent-encoded, EXPIRY the unix time the PUT
- * URL stops working (UPLOAD_PUT_TTL_S after the request), SIG the hex
+ * URL stops working (http_upload_put_ttl_s after the request), SIG the hex
  * HMAC-SHA256, under a secret of the server's (data_dir/upload-secret,
  * made at first start), of "SLOT\nSIZE\nTYPE\nEXPIRY": so a PUT needs no
  * session, and a URL cannot be stretched to a larger size, another type
@@ -91,6 +91,16 @@ struct upload_put {
 int	upload_put_check(const char *path, unsigned long long content_length,
 	    const char *content_type, const char *authorization, time_t now,
 	    struct upload_put *out);
+/*
+ * A PUT that passed upload_put_check starts on slot: 0, or the HTTP
+ * status to answer instead: 409 when another PUT to the slot is under
+ * way, 503 when http_upload_max_concurrent PUTs are.  A slot being
+ * uploaded is not swept, even when its PUT URL expires meanwhile.  Every
+ * 0 is followed by one upload_put_end().
+ */
+int	upload_put_begin(const char *slot);
+/* The PUT of slot ended (stored or not). */
+void	upload_put_end(const char *slot);
 /* The PUT of slot is on disk at file_path (synced): the file is served
  * from now on and expires http_upload_expire_days from now.  0, or -1
  * for an unknown or already stored slot, or a failed store write. */
@@ -112,6 +122,9 @@ unsigned long long upload_usage(const char *owner, time_t now);
  * returns how many went.  upload_init and slot requests call it (the
  * latter at most every UPLOAD_SWEEP_S); the reactor may too. */
 size_t	upload_expire(time_t now);
+/* The reactor's housekeeping (once a second): upload_expire() when the
+ * last sweep is UPLOAD_SWEEP_S old. */
+void	upload_tick(time_t now);
 /* Account bare was deleted: delete its slots and files. */
 void	upload_account_removed(const char *bare);
 /* The path prefix of http_upload_url ("" or "/upload"), under which

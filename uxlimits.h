@@ -89,17 +89,26 @@
 #define TLS_KEY_PEM_MAX	2048
 
 /* ---- HTTP file upload (upload.c, XEP-0363) ---- */
-#define UPLOAD_PUT_TTL_S	300	/* a slot's PUT URL is valid this long */
 #define UPLOAD_FILENAME_MAX	255	/* bytes of a requested file name */
 #define UPLOAD_TYPE_MAX		127	/* bytes of a content type */
 #define UPLOAD_URL_MAX		1536	/* a PUT or GET URL */
 #define UPLOAD_SWEEP_S		60	/* expired slots swept at most this often */
+#define UPLOAD_MAX_CONCURRENT	256	/* http_upload_max_concurrent's ceiling */
+/* unsynced bytes of an upload before its writeback is started (so the
+ * fsync before 201 has little left to do) */
+#define UPLOAD_WRITEBACK_BYTES	(4 * 1024 * 1024)
 /* ---- HTTP and WebSocket (http.c, httpd.c, ws.c) ---- */
 #define HTTP_MAX_REQUEST_LINE	8192	/* bytes: 414 past it */
 #define HTTP_MAX_HEADER_BYTES	16384	/* the header section: 431 */
 #define HTTP_MAX_HEADERS	64	/* header lines: 431 */
 #define HTTP_MAX_CHUNK_LINE	256	/* a chunk-size or trailer line: 400 */
 #define HTTP_MAX_HANDLERS	16	/* paths in the dispatch table */
+/* a request body refused before it arrives is read and dropped up to
+ * this size; a larger one closes the connection after the answer */
+#define HTTP_DISCARD_MAX	(64 * 1024)
+#define HTTP_STREAM_CHUNK	(64 * 1024)	/* file body read per piece */
+/* bytes read past a request while its file body streams (one read's worth) */
+#define HTTP_HELD_MAX		(2 * SERVER_MAX_READ_PER_EVENT)
 #define WS_MAX_CONTROL	125	/* control frame payload, RFC 6455 §5.5 */
 
 /* ---- configuration ---- */
@@ -134,6 +143,8 @@
 #define DEFAULT_HTTP_UPLOAD_MAX_BYTES	(10 * 1024 * 1024)	/* one file */
 #define DEFAULT_HTTP_UPLOAD_QUOTA_BYTES	(100 * 1024 * 1024)	/* per user */
 #define DEFAULT_HTTP_UPLOAD_EXPIRE_DAYS	7	/* files kept; 0: forever */
+#define DEFAULT_HTTP_UPLOAD_PUT_TTL_S	300	/* PUT URLs valid (XEP-0363 §8) */
+#define DEFAULT_HTTP_UPLOAD_MAX_CONCURRENT 16	/* PUTs at once; more: 503 */
 #define DEFAULT_HTTP_MAX_BODY_BYTES	(1024 * 1024)	/* 413 past it */
 #define DEFAULT_HTTP_HEADER_TIMEOUT_S	10	/* a head's first to last byte */
 #define DEFAULT_HTTP_IDLE_TIMEOUT_S	60	/* keep-alive between requests */

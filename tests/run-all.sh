@@ -3,11 +3,13 @@
 # replayed through its target, the runner's self-test, our scenarios, the
 # Prosody scenarios uxmppd claims (tests/peer-expected.txt), the TLS
 # checks, the per-connection limits over real sockets, HTTP and XMPP over
-# WebSocket over real sockets (tests/http-test.sh), account commands
-# against a running server, a graceful shutdown with clients connected,
-# a few rounds of the kill -9 crash test and Converse.js in headless
-# Chromium (SKIP without it).  Each step prints "N passed, N
-# failed" (tests/lib.sh's count_step adds it up); the last line is the sum.
+# WebSocket over real sockets (tests/http-test.sh), XEP-0363 uploads over
+# HTTP with curl (tests/upload-test.sh, a 100 MB file with flat RSS),
+# account commands against a running server, a graceful shutdown with
+# clients connected, a few rounds of the kill -9 crash test and
+# Converse.js in headless Chromium (SKIP without it).  Each step prints
+# "N passed, N failed" (tests/lib.sh's count_step adds it up); the last
+# line is the sum.
 #   --unit   only the binaries named as arguments (make unit)
 TEST_NAME=run-all
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +48,7 @@ step sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir "$PEER_DIR"
 step sh tests/tls-test.sh
 step sh tests/limits-test.sh
 step sh tests/http-test.sh
+step sh tests/upload-test.sh
 step sh tests/control-test.sh
 step sh tests/shutdown-test.sh
 step sh tests/store-crash.sh 3

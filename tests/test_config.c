@@ -237,6 +237,9 @@ test_services(void)
 	CHECK_STR(c->http_upload_types[1], "text/plain");
 	CHECK(c->http_upload_max_bytes == 10 * 1024 * 1024);
 	CHECK(c->http_upload_expire_days == 7);
+	CHECK(c->http_upload_put_ttl_s == DEFAULT_HTTP_UPLOAD_PUT_TTL_S);
+	CHECK(c->http_upload_max_concurrent ==
+	    DEFAULT_HTTP_UPLOAD_MAX_CONCURRENT);
 
 	CHECK(load("", err, sizeof(err)) == 0);
 	c = config_get();
