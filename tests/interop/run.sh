@@ -8,8 +8,10 @@
 # or tests/interop/pep/CLIENT.py (the PEP rows: two libraries, one
 # scenario, steps login subscribe caps publish notify fetch; their table
 # comes second) or tests/interop/mam/CLIENT.py (the MAM rows, steps login
-# send page order ids from with; the third table) (all of them when no
-# CLIENT is named), several at once,
+# send page order ids from with; the third table) or
+# tests/interop/upload/CLIENT.py (XEP-0363 rows, steps login disco upload
+# deliver download range; the fourth table) (all of them when no CLIENT
+# is named), several at once,
 # each under timeout(1).  A script prints, in this order,
 #     step NAME ok|FAIL|n/a [reason]
 # for NAME in: login roster presence msg-out msg-in muc-join groupchat-out
@@ -25,6 +27,7 @@
 #   UXMPPD_HOST UXMPPD_PORT       127.0.0.1 and the STARTTLS client port
 #   UXMPPD_TLS_PORT               the direct TLS (XEP-0368) port
 #   UXMPPD_HTTPS_PORT             HTTPS (https_listen): wss://localhost:PORT/xmpp-websocket
+#                                 and the uploads (http_upload_url https://localhost:PORT/upload)
 #   UXMPPD_WEB_PORT               free, for a browser row's page at
 #                                 http://localhost:PORT (websocket_origins)
 #   UXMPPD_DOMAIN UXMPPD_MUC      localhost, conference.localhost
@@ -67,13 +70,15 @@ groupchat-in muc-pm carbons sm-resume direct-tls leave"
 PEP_STEPS="login subscribe caps publish notify fetch"
 # The MAM rows (tests/interop/mam/NAME.py): history fetched by a client.
 MAM_STEPS="login send page order ids from with"
+# The upload rows (tests/interop/upload/NAME.py): XEP-0363 up and down.
+UPLOAD_STEPS="login disco upload deliver download range"
 
 need "$UXMPPD" "$SCANSION"
 
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
 	for f in "$HERE"/clients/*.sh "$HERE"/clients/*.py "$HERE"/clients/*.js \
-	    "$HERE"/pep/*.py "$HERE"/mam/*.py; do
+	    "$HERE"/pep/*.py "$HERE"/mam/*.py "$HERE"/upload/*.py; do
 		[ -f "$f" ] || continue
 		case ${f##*/} in *common.py) continue ;; esac
 		b=${f##*/}
@@ -88,7 +93,7 @@ script_of() {
 			return 0
 		fi
 	done
-	for d in pep mam; do
+	for d in pep mam upload; do
 		if [ -f "$HERE/$d/$1.py" ]; then
 			echo "$HERE/$d/$1.py"
 			return 0
@@ -100,12 +105,13 @@ steps_of() {
 	case $(script_of "$1") in
 	*/pep/*) echo "$PEP_STEPS" ;;
 	*/mam/*) echo "$MAM_STEPS" ;;
+	*/upload/*) echo "$UPLOAD_STEPS" ;;
 	*) echo "$STEPS" ;;
 	esac
 }
 for c in "${clients[@]}"; do
 	if ! script_of "$c" >/dev/null; then
-		echo "interop: no script tests/interop/clients/$c.{sh,py,js}, pep/$c.py or mam/$c.py" >&2
+		echo "interop: no script tests/interop/clients/$c.{sh,py,js}, pep/$c.py, mam/$c.py or upload/$c.py" >&2
 		exit 2
 	fi
 done
@@ -128,6 +134,8 @@ c2s_listen = 127.0.0.1:$port
 c2s_direct_tls_listen = 127.0.0.1:$tport
 https_listen = 127.0.0.1:$hport
 websocket_origins = http://localhost:$wport
+http_upload = yes
+http_upload_url = https://localhost:$hport/upload
 data_dir = $tmp/data
 store_sync = none
 log_level = debug
@@ -260,20 +268,22 @@ table() {
 		echo "$md" >>"$ART/table.md"
 	done
 }
-cl_rows=() pep_rows=() mam_rows=()
+cl_rows=() pep_rows=() mam_rows=() up_rows=()
 for c in "${clients[@]}"; do
 	case $(steps_of "$c") in
 	"$PEP_STEPS") pep_rows+=("$c") ;;
 	"$MAM_STEPS") mam_rows+=("$c") ;;
+	"$UPLOAD_STEPS") up_rows+=("$c") ;;
 	*) cl_rows+=("$c") ;;
 	esac
 done
 tables=0
-for group in cl pep mam; do
+for group in cl pep mam up; do
 	case $group in
 	cl) steps=$STEPS rows=("${cl_rows[@]}") ;;
 	pep) steps=$PEP_STEPS rows=("${pep_rows[@]}") ;;
 	mam) steps=$MAM_STEPS rows=("${mam_rows[@]}") ;;
+	up) steps=$UPLOAD_STEPS rows=("${up_rows[@]}") ;;
 	esac
 	[ ${#rows[@]} -eq 0 ] && continue
 	[ $tables -gt 0 ] && { echo; echo >>"$ART/table.md"; }
