@@ -110,9 +110,21 @@ c2s_write(struct c2s *s, const char *text)
 	conn_write(s->conn, text, strlen(text));
 }
 
+/* stanzas handled from bound clients, and sent to clients */
+static unsigned long long stanzas_in, stanzas_out;
+
+/* See c2s.h. */
+void
+c2s_stanza_counts(unsigned long long *in, unsigned long long *out)
+{
+	*in = stanzas_in;
+	*out = stanzas_out;
+}
+
 static void
 c2s_send(struct c2s *s, const char *data, size_t len)
 {
+	stanzas_out++;
 	/* With stream management a stanza is kept until acked, even when
 	 * the stream is closing or gone (hibernating). */
 	if (s->sm != NULL) {
@@ -678,6 +690,7 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 		log_debug("c2s %lu foreign from overridden", conn_id(s->conn));
 	}
 	xml_set_attr(st, "from", s->jid);
+	stanzas_in++;
 	if (s->route != NULL) {
 		route_from_client(s->route, st);
 	}

@@ -50,5 +50,7 @@ void	c2s_adopt(struct c2s *s, struct c2s *old);
 /* A hibernating session's window is over: end it for real (unavailable
  * presence, unacked stanzas re-routed) and free it. */
 void	c2s_hibernation_end(struct c2s *s);
+/* Stanzas from bound clients and to them since start (metrics). */
+void	c2s_stanza_counts(unsigned long long *in, unsigned long long *out);
 
 #endif

@@ -26,6 +26,7 @@ config_defaults(struct config *c)
 	c->allow_plain_unencrypted = -1;
 	c->scram_iterations = SASL_ITERATIONS_DEFAULT;
 	snprintf(c->store_sync, sizeof(c->store_sync), "always");
+	snprintf(c->http_metrics, sizeof(c->http_metrics), "no");
 	c->store_batch_ms = DEFAULT_STORE_BATCH_MS;
 	c->max_stanza_bytes = DEFAULT_MAX_STANZA_BYTES;
 	c->max_depth = DEFAULT_MAX_DEPTH;
@@ -600,6 +601,14 @@ config_set(struct config *c, const char *key, const char *v)
 		    sizeof(c->http_upload_types[0]), CONFIG_MAX_UPLOAD_TYPES,
 		    &c->http_upload_type_count, v) ? "too many or too long" :
 		    NULL;
+	}
+	if (strcmp(key, "http_metrics") == 0) {
+		if (strcmp(v, "no") && strcmp(v, "loopback") &&
+		    strcmp(v, "any")) {
+			return "expected no, loopback or any";
+		}
+		return set_string(c->http_metrics, sizeof(c->http_metrics),
+		    v) ? "too long" : NULL;
 	}
 	if (strcmp(key, "store_sync") == 0) {
 		if (strcmp(v, "always") && strcmp(v, "batch") &&

@@ -60,6 +60,7 @@ struct config {
 	int	 admin_count;
 	unsigned scram_iterations;	/* 4096 */
 	char	 store_sync[16];	/* "always" | "batch" | "none" */
+	char	 http_metrics[16];	/* "no" | "loopback" | "any" */
 	unsigned store_batch_ms;	/* 50 */
 	size_t	 max_stanza_bytes;	/* 262144 */
 	unsigned max_depth;		/* 32 */

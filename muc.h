@@ -30,5 +30,7 @@ void	muc_session_gone(const char *full_jid);
 /* An account was deleted: remove its affiliations and take it out of
  * rooms as Prosody does (status 321 in members-only rooms). */
 void	muc_account_removed(const char *bare_jid);
+/* Rooms in the table, destroyed ones not yet freed included. */
+size_t	muc_room_count(void);
 
 #endif

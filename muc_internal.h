@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "htab.h"
+#include "muc.h"
 #include "ns.h"
 #include "route.h"
 #include "uxlimits.h"
@@ -163,7 +164,6 @@ void	muc_form_add_option(struct xml_node *f, const char *label,
 /* muc_room.c: the room table, occupants, affiliations, the store,
  * tombstones, history and subject */
 struct muc_room *muc_room_find(const char *jid);
-size_t	muc_room_count(void);
 struct muc_room *muc_room_first(size_t *pos);
 struct muc_room *muc_room_next(struct muc_room *r, size_t *pos);
 struct muc_room *muc_room_new(const char *jid);

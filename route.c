@@ -1267,6 +1267,13 @@ route_session_add(void *owner, const char *full,
 }
 
 /* See route.h. */
+size_t
+route_session_count(void)
+{
+	return rt.nsessions;
+}
+
+/* See route.h. */
 void
 route_session_remove(struct route_sess *rs)
 {

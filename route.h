@@ -96,5 +96,7 @@ int	route_user_available(const char *bare);
 void	route_user_gone(const char *bare, const char *except);
 /* Delete the offline messages kept for account bare (account deletion). */
 void	route_account_removed(const char *bare);
+/* Bound sessions (hibernating ones included). */
+size_t	route_session_count(void);
 
 #endif

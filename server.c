@@ -35,6 +35,7 @@
 #include "control.h"
 #include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "muc.h"
 #include "pep.h"
 #include "pubsub_service.h"
@@ -229,6 +230,12 @@ size_t
 conn_pending(const struct conn *c)
 {
 	return c->out.len;
+}
+
+size_t
+server_conn_count(void)
+{
+	return srv.nconns;
 }
 
 time_t
@@ -1305,6 +1312,7 @@ server_main(const char *config_path)
 	c2s_init();
 	c2s_ws_init();
 	upload_http_init();
+	metrics_init();
 	server_setup();
 	server_loop();
 	server_teardown();

@@ -68,6 +68,8 @@ void	server_cert_paths(char *cert, char *key, size_t cap);
 int	server_cert_generate(const char *cert, const char *key, char *fpr,
 	    char *err, size_t errlen);
 
+/* Open connections (clients, HTTP, WebSocket). */
+size_t	server_conn_count(void);
 /* Seconds since the server started (for XEP-0012 uptime). */
 time_t	server_uptime(void);
 /* Wall clock, refreshed once per reactor turn. */

@@ -34,6 +34,8 @@
 #include "uxlimits.h"
 
 #define TEXT_PLAIN	"text/plain; charset=utf-8"
+
+static unsigned long long bytes_stored, bytes_served;
 #define CORS_MAX	600	/* bytes of the CORS header lines */
 
 /* One PUT under way. */
@@ -233,6 +235,7 @@ put_end(struct http_exchange *x)
 		return;
 	}
 	log_info("upload: stored %s %zu bytes", j->put.slot, j->put.size);
+	bytes_stored += j->put.size;
 	http_respond(x, 201, TEXT_PLAIN, j->cors, "201 Created\n", 12);
 }
 
@@ -346,7 +349,7 @@ get_request(struct http_exchange *x, const struct http_request *req)
 	char cors[CORS_MAX], extra[CORS_MAX + 512];
 	uint64_t first = 0, last = 0;
 	struct stat st;
-	int fd, r;
+	int fd, r, head = strcmp(req->method, "HEAD") == 0;
 
 	cors_headers(req, cors, sizeof(cors));
 	if (upload_get_lookup(req->path, server_now(), &f) != 0) {
@@ -380,12 +383,14 @@ get_request(struct http_exchange *x, const struct http_request *req)
 	    "Cache-Control: public, max-age=31556952, immutable\r\n",
 	    cors, type_is_inline(f.type) ? "inline" : "attachment");
 	if (r == 0) {
+		bytes_served += head ? 0 : f.size;
 		http_respond_file(x, 200, f.type, extra, fd, 0, f.size);
 		return;
 	}
 	snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 	    "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%zu\r\n", first,
 	    last, f.size);
+	bytes_served += head ? 0 : last - first + 1;
 	http_respond_file(x, 206, f.type, extra, fd, first, last - first + 1);
 }
 
@@ -426,6 +431,14 @@ static struct http_handler upload_handler = {
 	NULL, "GET HEAD PUT OPTIONS", 0, upload_request, upload_body,
 	upload_end, put_done, 1
 };
+
+/* See upload_http.h. */
+void
+upload_http_bytes(unsigned long long *stored, unsigned long long *served)
+{
+	*stored = bytes_stored;
+	*served = bytes_served;
+}
 
 /* See upload_http.h. */
 void

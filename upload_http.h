@@ -27,5 +27,9 @@
 
 /* Register the handlers when http_upload is on (after upload_init()). */
 void	upload_http_init(void);
+/* Bytes of files stored by PUTs and of bodies answered to GETs since
+ * start (metrics). */
+void	upload_http_bytes(unsigned long long *stored,
+	    unsigned long long *served);
 
 #endif

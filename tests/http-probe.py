@@ -396,6 +396,62 @@ def case_body_too_large():
                   b"1000\r\n" + b"a" * 4096 + b"\r\n1\r\n", 404, closed=True)
 
 
+def metrics():
+    s = conn()
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n")
+    st, h, rest = read_response(s)
+    body, _ = body_of(s, h, rest)
+    s.close()
+    if st != 200:
+        fail("/metrics: %d" % st)
+    if h.get("content-type") != "text/plain; version=0.0.4; charset=utf-8":
+        fail("/metrics content-type %r" % h.get("content-type"))
+    vals, typed = {}, set()
+    for line in body.decode().splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+        elif line and not line.startswith("#"):
+            name, v = line.split(" ")
+            if name not in typed:
+                fail("%s without # TYPE" % name)
+            vals[name] = int(v)
+    return vals
+
+
+def case_metrics():
+    m0 = metrics()
+    for k in ("uxmppd_connections", "uxmppd_sessions", "uxmppd_muc_rooms",
+              "uxmppd_stanzas_in_total", "uxmppd_stanzas_out_total",
+              "uxmppd_upload_stored_bytes_total", "uxmppd_uptime_seconds",
+              "process_resident_memory_bytes"):
+        if k not in m0:
+            fail("no %s in %r" % (k, m0))
+    if m0["process_resident_memory_bytes"] < 1 << 20:
+        fail("RSS %d" % m0["process_resident_memory_bytes"])
+    s1, until1 = tcp_login("romeo")
+    s2, until2 = tcp_login("juliet")
+    for i in range(3):
+        s1.sendall(b"<message to='juliet@localhost/tcp' type='chat'>"
+                   b"<body>m%d</body></message>" % i)
+    until2(rb"m2</body>")
+    m1 = metrics()
+    if m1["uxmppd_sessions"] - m0["uxmppd_sessions"] != 2:
+        fail("sessions %d -> %d" % (m0["uxmppd_sessions"], m1["uxmppd_sessions"]))
+    # connections: the two clients (the /metrics one is new each time)
+    if m1["uxmppd_connections"] - m0["uxmppd_connections"] != 2:
+        fail("connections %d -> %d" % (m0["uxmppd_connections"],
+                                       m1["uxmppd_connections"]))
+    # bind iqs, presence, three messages in; results and messages out
+    if m1["uxmppd_stanzas_in_total"] - m0["uxmppd_stanzas_in_total"] < 5:
+        fail("stanzas in %d -> %d" % (m0["uxmppd_stanzas_in_total"],
+                                      m1["uxmppd_stanzas_in_total"]))
+    if m1["uxmppd_stanzas_out_total"] - m0["uxmppd_stanzas_out_total"] < 3:
+        fail("stanzas out %d -> %d" % (m0["uxmppd_stanzas_out_total"],
+                                       m1["uxmppd_stanzas_out_total"]))
+    s1.close()
+    s2.close()
+
+
 def case_slowloris():
     s = conn()
     s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n")

@@ -9,7 +9,9 @@
 # exchanging messages with a TCP client, ping/pong, fragmentation,
 # <close/> and the closing handshake, bad frames closed with 1002 and
 # 1009, a wrong <open/> namespace; XEP-0156 host-meta and host-meta.json
-# naming the endpoint.  Prints PASS/FAIL lines and
+# naming the endpoint; /metrics (http_metrics = loopback) in the
+# Prometheus text format, its session, connection and stanza counts
+# following two clients exchanging messages.  Prints PASS/FAIL lines and
 # "N passed, N failed".
 TEST_NAME=http
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +28,7 @@ log_level = debug
 log_file = $tmp/log
 http_header_timeout_s = 2
 http_max_body_bytes = 4096
+http_metrics = loopback
 max_stanza_bytes = 65536
 EOC
 mkdir -p "$tmp/data"
@@ -38,7 +41,7 @@ start_server "$tmp/conf"
 
 for c in not-found method head pipelined bad-request uri-too-long \
     header-too-large body-too-large slowloris ws-no-protocol ws-origin \
-    ws-session ws-bad-frames ws-bad-open host-meta; do
+    ws-session ws-bad-frames ws-bad-open host-meta metrics; do
 	out=$("$PY" "$ROOT/tests/http-probe.py" "$hport" "$port" "$c" 2>&1)
 	check $? "$c" "$out"
 done

@@ -246,6 +246,15 @@ test_services(void)
 	CHECK(c->contact_count == 0 && c->ext_service_count == 0);
 	CHECK(c->http_upload == 0);
 	CHECK_STR(c->http_upload_url, "https://upload.localhost:5281/upload");
+	CHECK_STR(c->http_metrics, "no");
+	CHECK(load("http_metrics = loopback\nhttp_upload_put_ttl_s = 60\n"
+	    "http_upload_max_concurrent = 2\n", err, sizeof(err)) == 0);
+	c = config_get();
+	CHECK_STR(c->http_metrics, "loopback");
+	CHECK(c->http_upload_put_ttl_s == 60);
+	CHECK(c->http_upload_max_concurrent == 2);
+	CHECK(load("http_metrics = maybe\n", err, sizeof(err)) != 0);
+	CHECK(load("http_upload_max_concurrent = 257\n", err, sizeof(err)) != 0);
 }
 
 int

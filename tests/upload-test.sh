@@ -106,6 +106,7 @@ is range-open "$(http r3 -H 'Range: bytes=6-' "$GET")$(cat "$tmp/r3.b")" 206worl
 is range-unsatisfiable "$(http r4 -r 11- "$GET")" 416
 is range-416-header "$(hdr r4 Content-Range)" "bytes */11"
 is range-several-whole "$(http r5 -r 0-1,3-4 "$GET")$(cat "$tmp/r5.b")" "200hello world"
+is metrics-off-by-default "$(http m1 "http://127.0.0.1:$hport/metrics")" 404
 is get-unknown "$(http g2 "${GET%/*/*}/0123456789abcdef0123456789abcdef/x")" 404
 is get-wrong-name "$(http g3 "${GET%/*}/other.txt")" 404
 is options "$(http o1 -X OPTIONS -H 'Origin: https://web.example' \
