@@ -244,6 +244,71 @@ test_account_removed(void)
 	CHECK(upload_usage("stays@localhost", NOW) == 2);
 }
 
+/* PUTs under way: one per slot (409), at most http_upload_max_concurrent
+ * (503), and not swept when their URL expires meanwhile. */
+static void
+test_busy(void)
+{
+	struct upload_slot s, more[DEFAULT_HTTP_UPLOAD_MAX_CONCURRENT];
+	struct upload_put put;
+	char name[32];
+	time_t t = NOW + 20 * 86400;
+	int i;
+
+	CHECK(upload_slot_new("b@localhost", "b.txt", "2", "text/plain", t,
+	    &s) == UPLOAD_OK);
+	CHECK(upload_put_check(path_of(s.put_url), 2, "text/plain", NULL, t,
+	    &put) == 0);
+	CHECK(upload_put_begin(s.id) == 0);
+	CHECK(upload_put_begin(s.id) == 409);
+	for (i = 1; i < DEFAULT_HTTP_UPLOAD_MAX_CONCURRENT; i++) {
+		snprintf(name, sizeof(name), "m%d.txt", i);
+		CHECK(upload_slot_new("b@localhost", name, "1", "text/plain",
+		    t, &more[i]) == UPLOAD_OK);
+		CHECK(upload_put_begin(more[i].id) == 0);
+	}
+	CHECK(upload_slot_new("b@localhost", "last.txt", "1", "text/plain", t,
+	    &more[0]) == UPLOAD_OK);
+	CHECK(upload_put_begin(more[0].id) == 503);
+	for (i = 1; i < DEFAULT_HTTP_UPLOAD_MAX_CONCURRENT; i++) {
+		upload_put_end(more[i].id);
+	}
+	CHECK(upload_put_begin(more[0].id) == 0);
+	upload_put_end(more[0].id);
+	/* the URL expires during the PUT: the slot stays until it ends */
+	CHECK(upload_expire(t + 1000) >= DEFAULT_HTTP_UPLOAD_MAX_CONCURRENT);
+	CHECK(upload_put_done(s.id, t + 1000) == 0);
+	upload_put_end(s.id);
+	CHECK(upload_usage("b@localhost", t + 1000) == 2);
+}
+
+/* The reactor's tick sweeps once UPLOAD_SWEEP_S have passed. */
+static void
+test_tick(void)
+{
+	struct upload_slot s;
+	struct upload_put put;
+	time_t t = NOW + 30 * 86400, gone = t + 2 * 86400;
+	FILE *fp;
+
+	CHECK(upload_slot_new("t@localhost", "t.txt", "2", "text/plain", t,
+	    &s) == UPLOAD_OK);
+	CHECK(upload_put_check(path_of(s.put_url), 2, "text/plain", NULL, t,
+	    &put) == 0);
+	fp = fopen(put.file_path, "w");
+	if (fp != NULL) {
+		fputs("hi", fp);
+		fclose(fp);
+	}
+	CHECK(upload_put_done(s.id, t) == 0);
+	upload_expire(gone - 1);	/* the last sweep, just before */
+	upload_tick(gone + UPLOAD_SWEEP_S - 2);
+	CHECK(access(put.file_path, F_OK) == 0);
+	upload_tick(gone + UPLOAD_SWEEP_S);
+	CHECK(access(put.file_path, F_OK) != 0);
+	CHECK(upload_usage("t@localhost", gone) == 0);
+}
+
 /* The secret outlives a restart: an old URL still verifies. */
 static void
 test_restart(void)
@@ -288,6 +353,8 @@ main(void)
 	test_put_get();
 	test_quota();
 	test_account_removed();
+	test_busy();
+	test_tick();
 	test_restart();
 	upload_shutdown();
 	store_close();

@@ -12,15 +12,20 @@ parts of tests/upload-test.sh (curl does the rest).  Standard library only.
                              start that PUT, send half of its body, print
                              "holding" and keep the connection open until
                              killed (a PUT under way, for the 503 check).
-  pipelined HTTP_PORT PATH   a HEAD and two GETs of PATH in one write on one
+  pipelined HTTP_PORT PATH [tls]
+                             a HEAD and two GETs of PATH in one write on one
                              keep-alive connection: answered in order, the
                              HEAD with no body, the GETs with the whole file
                              (a streamed body holds back the next request);
-                             prints each status and body size.
+                             prints each status and body size.  With tls,
+                             over TLS (certificate not checked): requests
+                             mbedTLS has decrypted but not handed over when
+                             input pauses must still be answered.
 """
 import base64
 import re
 import socket
+import ssl
 import sys
 import time
 import urllib.parse
@@ -127,8 +132,13 @@ def read_response(s, buf, bodiless=False):
     return int(lines[0].split()[1]), rest[:n], rest[n:]
 
 
-def cmd_pipelined(hport, path):
+def cmd_pipelined(hport, path, tls=None):
     s = socket.create_connection((HOST, hport), timeout=10)
+    if tls == "tls":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s, server_hostname="localhost")
     req = " " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n"
     s.sendall(("HEAD" + req + "GET" + req + "GET" + req).encode())
     buf = b""
@@ -150,6 +160,6 @@ if cmd == "slot":
 elif cmd == "hold":
     cmd_hold(int(args[0]), *args[1:])
 elif cmd == "pipelined":
-    cmd_pipelined(int(args[0]), args[1])
+    cmd_pipelined(int(args[0]), *args[1:])
 else:
     fail("unknown command %s" % cmd)

@@ -2,16 +2,16 @@
 # tests/upload-test.sh - XEP-0363 file upload end to end against a real
 # uxmppd: a slot asked for over XMPP (tests/upload-probe.py), then curl:
 # PUT 201 with the CORS headers, GET with type, length and the CSP, HEAD
-# without a body, Range (206 with Content-Range, a suffix range, 416),
-# a HEAD and two GETs pipelined on one connection (the HEAD
-# without a body), the CORS preflight; refusals: a
-# second PUT 409, a wrong signature 403, an expired PUT URL 403, unknown
-# files 404, a body larger than the slot 413, smaller 400, chunked 411,
-# a PUT while http_upload_max_concurrent are under way 503 (and the held
-# slot usable after its connection went, no .part left); then a 100 MB
-# upload and download, SHA-256 compared, with the server's peak RSS
-# (VmHWM) no more than UPLOAD_RSS_SLACK_KB (10240) above its RSS before.
-# UPLOAD_BIG_MB=0 skips the big transfer (visibly).
+# without a body, Range (206 with Content-Range, a suffix range, 416), the
+# CORS preflight, /metrics off by default; refusals: a second PUT 409, a
+# wrong signature 403, an expired PUT URL 403, unknown files 404, a body
+# larger than the slot 413, smaller 400, chunked 411, a PUT while
+# http_upload_max_concurrent are under way 503 (and the held slot usable
+# after its connection went, no .part left); a HEAD and two GETs
+# pipelined on one connection behind a 100 kB streamed body, over HTTP
+# and HTTPS; then a 100 MB upload and download, SHA-256 compared, with the
+# server's peak RSS (VmHWM) no more than UPLOAD_RSS_SLACK_KB (10240) above
+# its RSS before.  UPLOAD_BIG_MB=0 skips the big transfer (visibly).
 TEST_NAME=upload
 . "$(dirname "$0")/lib.sh"
 need "$UXMPPD" "$SCANSION"
@@ -19,6 +19,8 @@ command -v curl >/dev/null 2>&1 || { skip curl "curl not installed"; summary; ex
 new_port port
 new_port hport
 [ "$hport" != "$port" ] || new_port hport
+new_port sport
+while [ "$sport" = "$port" ] || [ "$sport" = "$hport" ]; do new_port sport; done
 BIG_MB=${UPLOAD_BIG_MB:-100}
 SLACK_KB=${UPLOAD_RSS_SLACK_KB:-10240}
 TTL=8
@@ -26,6 +28,7 @@ TTL=8
 cat >"$tmp/conf" <<EOC
 c2s_listen = 127.0.0.1:$port
 http_listen = 127.0.0.1:$hport
+https_listen = 127.0.0.1:$sport
 data_dir = $tmp/data
 store_sync = none
 log_level = debug
@@ -113,13 +116,9 @@ is options "$(http o1 -X OPTIONS -H 'Origin: https://web.example' \
     -H 'Access-Control-Request-Method: PUT' "$PUT")" 200
 is options-methods "$(hdr o1 Access-Control-Allow-Methods)" "OPTIONS, HEAD, GET, PUT"
 is options-headers "$(hdr o1 Access-Control-Allow-Headers)" "Authorization, Content-Type"
-out=$("$PY" "$ROOT/tests/upload-probe.py" "$port" pipelined "$hport" \
-    "${GET#http://localhost:$hport}" 2>&1)
-is pipelined-head-get-get "$(echo $out)" "200 0 200 11 200 11"
-
 # 503: one PUT at a time (http_upload_max_concurrent = 1)
 slot held.bin 100000 application/octet-stream || fail slot-held "$(cat "$tmp/out")"
-HPUT=$PUT HAUTH=$AUTH
+HPUT=$PUT HAUTH=$AUTH HGET=$GET
 "$PY" "$ROOT/tests/upload-probe.py" "$port" hold "$hport" "$HPUT" "$HAUTH" \
     100000 >"$tmp/hold" 2>&1 &
 hold_pid=$!
@@ -146,6 +145,14 @@ is held-slot-after-abort "$st" 201
 is no-part-left "$(ls "$tmp/data/upload" | grep -c part)" 0
 is second-after-busy "$(http b3 -X PUT -H 'Content-Type: text/plain' \
     --data-binary @"$tmp/hello" "$PUT")" 201
+
+# pipelined behind a body larger than one streamed piece
+out=$("$PY" "$ROOT/tests/upload-probe.py" "$port" pipelined "$hport" \
+    "${HGET#http://localhost:$hport}" 2>&1)
+is pipelined-head-get-get "$(echo $out)" "200 0 200 100000 200 100000"
+out=$("$PY" "$ROOT/tests/upload-probe.py" "$port" pipelined "$sport" \
+    "${HGET#http://localhost:$hport}" tls 2>&1)
+is pipelined-over-tls "$(echo $out)" "200 0 200 100000 200 100000"
 
 # the PUT URL expires http_upload_put_ttl_s after the slot request
 slot late.txt 11 text/plain || fail slot-late "$(cat "$tmp/out")"
