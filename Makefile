@@ -121,6 +121,9 @@ bench-idle: all $(BUILD)/idle_bench
 # Not in `make bench`: 10M messages take a few GB of disk (MAM_BENCH_ARGS="-n 1000000 -b 100000").
 bench-mam: all $(BUILD)/mam_bench
 	@MAM_BENCH=$(CURDIR)/$(BUILD)/mam_bench sh bench/mam_bench.sh $(MAM_BENCH_ARGS)
+# XEP-0363 PUT/GET throughput over HTTP and HTTPS beside dd and a static server.
+bench-upload: all
+	@sh bench/upload_bench.sh $(UPLOAD_BENCH_ARGS)
 store-crash: all $(BUILD)/crash_driver
 	@sh tests/store-crash.sh $(STORE_CRASH_ROUNDS)
 
@@ -150,6 +153,6 @@ test-mbedtls3:
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
-	small bench bench-xml bench-store bench-muc bench-pep bench-idle bench-mam \
+	small bench bench-xml bench-store bench-muc bench-pep bench-idle bench-mam bench-upload \
 	store-crash clean interop interop-desktop
 .SECONDARY:
