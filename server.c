@@ -1094,6 +1094,9 @@ server_setup(void)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* past RLIMIT_FSIZE a write fails with EFBIG (an upload gets 503,
+	 * a store write its error) instead of killing the server */
+	signal(SIGXFSZ, SIG_IGN);
 	srv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (srv.sigfd < 0) {
 		fatal("signalfd: %s", strerror(errno));

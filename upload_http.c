@@ -95,8 +95,8 @@ respond_error(struct http_exchange *x, int status, const char *cors,
 static int
 errno_is_unavailable(int e)
 {
-	return e == ENOSPC || e == EDQUOT || e == EACCES || e == EPERM ||
-	    e == EROFS || e == EMFILE || e == ENFILE;
+	return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EACCES ||
+	    e == EPERM || e == EROFS || e == EMFILE || e == ENFILE;
 }
 
 static void

@@ -12,8 +12,8 @@
  *      409 (already uploaded, or a PUT to it under way), 411 (no
  *      Content-Length: chunked), 413 (larger than the slot), 503 with
  *      Retry-After (http_upload_max_concurrent PUTs under way, or the
- *      disk cannot take the file: no space, or the upload directory not
- *      writable).
+ *      disk cannot take the file: no space for its size, over the
+ *      process's file size limit, or the upload directory not writable).
  * GET, HEAD PREFIX/SLOT/NAME: the file streamed from disk with its
  *      Content-Type, Accept-Ranges, one byte range (RFC 7233: 206 with
  *      Content-Range; 416 with the size when unsatisfiable; several

@@ -7,7 +7,8 @@
 # wrong signature 403, an expired PUT URL 403, unknown files 404, a body
 # larger than the slot 413, smaller 400, chunked 411, a PUT while
 # http_upload_max_concurrent are under way 503 (and the held slot usable
-# after its connection went, no .part left); a HEAD and two GETs
+# after its connection went, no .part left), and 503 for a file the disk
+# cannot take (a server under RLIMIT_FSIZE); a HEAD and two GETs
 # pipelined on one connection behind a 100 kB streamed body, over HTTP
 # and HTTPS; then a 100 MB upload and download, SHA-256 compared, with the
 # server's peak RSS (VmHWM) no more than UPLOAD_RSS_SLACK_KB (10240) above
@@ -190,4 +191,27 @@ fi
 stop_server
 rc=$?
 check $rc "clean-exit" "exit status $rc"
+
+# 503 when the disk cannot take the file: the same server under a 16 MB
+# file size limit (RLIMIT_FSIZE) asked to take 20 MB
+"$PY" -c 'import os, resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
+os.execv(sys.argv[1], sys.argv[1:])' "$UXMPPD" -c "$tmp/conf" >>"$tmp/stderr" 2>&1 &
+srv_pid=$!
+"$SCANSION" --wait-port "127.0.0.1:$hport" --wait-pid "$srv_pid" --timeout 10 ||
+    abort "server under a file size limit did not start"
+head -c $((20 << 20)) /dev/zero >"$tmp/twenty"
+slot twenty.bin $((20 << 20)) application/octet-stream || fail slot-twenty "$(cat "$tmp/out")"
+is no-space-503 "$(http n1 -X PUT -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$tmp/twenty" "$PUT")" 503
+is no-space-retry-after "$(hdr n1 Retry-After)" 60
+is no-space-no-part "$(ls "$tmp/data/upload" | grep -c part)" 0
+is no-space-still-serving "$(http n2 "$GET")" 404
+slot small.txt 11 text/plain || fail slot-small "$(cat "$tmp/out")"
+is no-space-small-fits "$(http n3 -X PUT -H 'Content-Type: text/plain' \
+    --data-binary @"$tmp/hello" "$PUT")" 201
+rm -f "$tmp/twenty"
+stop_server
+rc=$?
+check $rc "clean-exit-limited" "exit status $rc"
 finish
