@@ -10,6 +10,7 @@ cd "$(dirname "$0")" || exit 1
 want="python3-slixmpp:the reference peer (peer.py) and the slixmpp row
 python3-nbxmpp:the nbxmpp row (Gajim's XMPP library)
 python3-aioxmpp:the aioxmpp row
+python3-aiohttp:the slixmpp-upload row (slixmpp's XEP-0363 PUT, the HTTPS download)
 libstrophe-dev:the libstrophe row (strophe_client.c, built by make interop)
 pkg-config:finding libstrophe for make interop
 go-sendxmpp:the go-sendxmpp row (go-xmpp)
