@@ -150,8 +150,8 @@ http_head_out(struct http_exchange *x, struct buf *b, int status,
 	buf_init(b, 0);
 	buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: uxmppd\r\n",
 	    status, http_reason(status), date);
-	/* RFC 7230 §3.3.2: none on 1xx and 204 */
-	if (status >= 200 && status != 204) {
+	/* RFC 7230 §3.3.2: none on 1xx and 204 (nor on our 304s) */
+	if (status >= 200 && status != 204 && status != 304) {
 		buf_printf(b, "Content-Length: %llu\r\n",
 		    (unsigned long long)len);
 	}

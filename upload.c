@@ -748,6 +748,7 @@ upload_get_lookup(const char *path, time_t now, struct upload_file *out)
 	if (r.stored && !rec_expired(&r, now) && strcmp(r.name, name) == 0) {
 		out->size = (size_t)r.size;
 		snprintf(out->type, sizeof(out->type), "%s", r.type);
+		snprintf(out->name, sizeof(out->name), "%s", r.name);
 		slot_paths(first, out->path, sizeof(out->path), NULL, 0);
 		status = 0;
 	}

@@ -110,6 +110,7 @@ int	upload_put_done(const char *slot, time_t now);
 struct upload_file {
 	size_t	 size;
 	char	 type[UPLOAD_TYPE_MAX + 1];	/* Content-Type */
+	char	 name[UPLOAD_FILENAME_MAX + 1];	/* as requested, decoded */
 	char	 path[600];			/* the file on disk */
 };
 /* A GET (or HEAD) of path at time now: 0 with out filled, or 404 (no

@@ -332,6 +332,29 @@ parse_range(const char *v, uint64_t size, uint64_t *first, uint64_t *last)
 	return 1;
 }
 
+/* The RFC 5987 ext-value of name ("UTF-8''" and attr-chars, the rest
+ * percent-encoded) for Content-Disposition's filename*. */
+static void
+disposition_name(const char *name, char *out, size_t cap)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	const unsigned char *p;
+	size_t n;
+
+	n = (size_t)snprintf(out, cap, "UTF-8''");
+	for (p = (const unsigned char *)name; *p != '\0' && n + 4 < cap; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p)) {
+			out[n++] = (char)*p;
+		} else {
+			out[n++] = '%';
+			out[n++] = digits[*p >> 4];
+			out[n++] = digits[*p & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
 /* Shown inline by a browser, or saved (anything that could run). */
 static int
 type_is_inline(const char *type)
@@ -346,7 +369,10 @@ static void
 get_request(struct http_exchange *x, const struct http_request *req)
 {
 	struct upload_file f;
-	char cors[CORS_MAX], extra[CORS_MAX + 512];
+	char cors[CORS_MAX], extra[CORS_MAX + 1536], modified[64];
+	char dname[3 * UPLOAD_FILENAME_MAX + 16];
+	const char *ims;
+	struct tm tm;
 	uint64_t first = 0, last = 0;
 	struct stat st;
 	int fd, r, head = strcmp(req->method, "HEAD") == 0;
@@ -365,6 +391,17 @@ get_request(struct http_exchange *x, const struct http_request *req)
 		respond_error(x, 404, cors, NULL);
 		return;
 	}
+	/* RFC 7232 §3.3, as Prosody: an exact If-Modified-Since is a 304 */
+	gmtime_r(&st.st_mtime, &tm);
+	strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	ims = http_header(req, "If-Modified-Since");
+	if (ims != NULL && strcmp(ims, modified) == 0) {
+		close(fd);
+		snprintf(extra, sizeof(extra), "%sLast-Modified: %s\r\n", cors,
+		    modified);
+		http_respond(x, 304, NULL, extra, NULL, 0);
+		return;
+	}
 	/* If-Range: we keep no validators, so the whole file (§3.2) */
 	r = http_header(req, "If-Range") != NULL ? 0 :
 	    parse_range(http_header(req, "Range"), f.size, &first, &last);
@@ -375,13 +412,18 @@ get_request(struct http_exchange *x, const struct http_request *req)
 		respond_error(x, 416, extra, NULL);
 		return;
 	}
-	/* XEP-0363 §9.1: nothing from the upload domain runs or embeds */
+	/* XEP-0363 §9.1: nothing from the upload domain runs or embeds
+	 * (media may play, as Prosody allows) */
+	disposition_name(f.name, dname, sizeof(dname));
 	snprintf(extra, sizeof(extra), "%sAccept-Ranges: bytes\r\n"
-	    "Content-Security-Policy: default-src 'none'; frame-ancestors "
-	    "'none';\r\nX-Content-Type-Options: nosniff\r\n"
-	    "Content-Disposition: %s\r\n"
+	    "Last-Modified: %s\r\n"
+	    "Content-Security-Policy: default-src 'none'; media-src 'self'; "
+	    "frame-ancestors 'none';\r\nX-Content-Type-Options: nosniff\r\n"
+	    "X-Frame-Options: DENY\r\n"
+	    "Content-Disposition: %s; filename*=%s\r\n"
 	    "Cache-Control: public, max-age=31556952, immutable\r\n",
-	    cors, type_is_inline(f.type) ? "inline" : "attachment");
+	    cors, modified, type_is_inline(f.type) ? "inline" : "attachment",
+	    dname);
 	if (r == 0) {
 		bytes_served += head ? 0 : f.size;
 		http_respond_file(x, 200, f.type, extra, fd, 0, f.size);

@@ -18,7 +18,10 @@
  *      Content-Type, Accept-Ranges, one byte range (RFC 7233: 206 with
  *      Content-Range; 416 with the size when unsatisfiable; several
  *      ranges or an If-Range get the whole file), 404 when unknown or
- *      expired; the Content-Security-Policy of XEP-0363 §9.1.
+ *      expired, 304 for an If-Modified-Since equal to its Last-Modified;
+ *      the Content-Security-Policy of XEP-0363 §9.1, Content-Disposition
+ *      inline for images, audio, video and plain text (else attachment)
+ *      with the file name, as Prosody's mod_http_file_share.
  * OPTIONS: the CORS preflight.  Every answer carries the CORS headers of
  *      XEP-0363 §8 (the Origin echoed, with credentials, or "*").
  */

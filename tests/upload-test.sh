@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/upload-test.sh - XEP-0363 file upload end to end against a real
 # uxmppd: a slot asked for over XMPP (tests/upload-probe.py), then curl:
-# PUT 201 with the CORS headers, GET with type, length and the CSP, HEAD
+# PUT 201 with the CORS headers, GET with type, length, the CSP,
+# Content-Disposition and Last-Modified (If-Modified-Since: 304), HEAD
 # without a body, Range (206 with Content-Range, a suffix range, 416), the
 # CORS preflight, /metrics off by default; refusals: a second PUT 409, a
 # wrong signature 403, an expired PUT URL 403, unknown files 404, a body
@@ -99,7 +100,12 @@ is get "$(http g1 "$GET")" 200
 is get-body "$(cat "$tmp/g1.b")" "hello world"
 is get-type "$(hdr g1 Content-Type)" text/plain
 is get-length "$(hdr g1 Content-Length)" 11
-is get-csp "$(hdr g1 Content-Security-Policy)" "default-src 'none'; frame-ancestors 'none';"
+is get-csp "$(hdr g1 Content-Security-Policy)" "default-src 'none'; media-src 'self'; frame-ancestors 'none';"
+is get-disposition "$(hdr g1 Content-Disposition)" "inline; filename*=UTF-8''hello%20world.txt"
+lm=$(hdr g1 Last-Modified)
+is get-not-modified "$(http g4 -H "If-Modified-Since: $lm" "$GET")" 304
+is not-modified-no-length "$(hdr g4 Content-Length)" ""
+is get-modified-since-other "$(http g5 -H "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT" "$GET")" 200
 is get-cors "$(hdr g1 Access-Control-Allow-Origin)" '*'
 is head "$(http h1 -I "$GET")" 200
 is head-length "$(hdr h1 Content-Length)" 11
