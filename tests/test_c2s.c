@@ -184,6 +184,136 @@ test_stream_errors(void)
 	expect_stream_error(HEADER "<message>\xc0\x80</message>",
 	    "not-well-formed", __LINE__);
 	expect_stream_error(HEADER "garbage", "bad-format", __LINE__);
+	/* RFC 6120 §4.8.3: a content namespace we do not support */
+	expect_stream_error("<stream:stream to='localhost' xmlns='jabber:bogus' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+	    "invalid-namespace", __LINE__);
+	expect_stream_error("<stream:stream to='localhost' xmlns='jabber:server' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+	    "invalid-namespace", __LINE__);
+}
+
+/* §4.8.2: prefix-free canonicalization (no default namespace) is fine. */
+static void
+test_prefix_free_header(void)
+{
+	struct client *cl = client_new(1);
+	char *out;
+
+	send_str(cl, "<stream to='localhost' version='1.0' "
+	    "xmlns='http://etherx.jabber.org/streams'>");
+	out = take(cl);
+	CHECK(contains(out, "<stream:features>"));
+	CHECK(!contains(out, "<stream:error>"));
+	CHECK(!cl->conn.closing);
+	free(out);
+	client_free(cl);
+}
+
+/*
+ * RFC 6120 §7.1: before bind, a stanza to another entity closes the stream
+ * with <not-authorized/>; the server and the account may be addressed
+ * (a request other than bind gets a stanza error, a result nothing).
+ */
+static void
+test_prebind_stanzas(void)
+{
+	static const char *const others[] = {
+		"<message to='juliet@localhost'><body>x</body></message>",
+		"<presence to='juliet@localhost'/>",
+		"<iq type='get' id='o1' to='juliet@localhost'>"
+		    "<ping xmlns='urn:xmpp:ping'/></iq>",
+		"<iq type='get' id='o2' to='user@localhost/other'>"
+		    "<ping xmlns='urn:xmpp:ping'/></iq>",
+		"<message to='romeo@example.net'><body>x</body></message>",
+		"<message to='not a jid@@'><body>x</body></message>",
+	};
+	struct client *cl;
+	char *out;
+	size_t i;
+
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		cl = login_auth("user", "password", NULL);
+		send_str(cl, others[i]);
+		out = take(cl);
+		CHECK(contains(out, "<not-authorized xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-streams'/>"));
+		CHECK(!contains(out, "type='error'"));
+		CHECK(cl->conn.closing);
+		free(out);
+		client_free(cl);
+	}
+	cl = login_auth("user", "password", NULL);
+	send_str(cl, "<iq type='get' id='s1' to='localhost'>"
+	    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "id='s1'"));
+	CHECK(contains(out, "<not-allowed"));
+	free(out);
+	send_str(cl, "<iq type='get' id='s2' to='user@localhost'>"
+	    "<query xmlns='jabber:iq:roster'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "id='s2'"));
+	CHECK(contains(out, "<not-allowed"));
+	free(out);
+	/* §8.3.1 / §8.2.3 rule 4: no reply to a result or an error */
+	send_str(cl, "<iq type='result' id='s3'/><iq type='error' id='s4' "
+	    "to='localhost'/><message type='error'/>");
+	out = take(cl);
+	CHECK(strcmp(out, "") == 0);
+	free(out);
+	/* §8.2.3 rule 2 holds before bind too */
+	send_str(cl, "<iq type='fetch' id='s5'><bind xmlns='urn:ietf:"
+	    "params:xml:ns:xmpp-bind'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "id='s5'"));
+	CHECK(contains(out, "<bad-request"));
+	free(out);
+	CHECK(!cl->conn.closing);
+	login_bind(cl, "prebind");
+	CHECK(!cl->conn.closing);
+	client_free(cl);
+}
+
+/* §8.2.3 rule 2: an iq with a missing or unknown type gets <bad-request/>;
+ * §4.8.3: a jabber:server stanza on a client stream <invalid-namespace/>. */
+static void
+test_iq_type_and_content_ns(void)
+{
+	struct client *a = login_plain("user", "password", "types");
+	struct client *b = login_plain("juliet", "password", "types");
+	char *out;
+
+	send_str(a, "<iq type='bogus' id='t1' to='localhost'>"
+	    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "id='t1'"));
+	CHECK(contains(out, "type='error'"));
+	CHECK(contains(out, "<bad-request"));
+	CHECK(contains(out, "to='user@localhost/types'"));
+	free(out);
+	send_str(a, "<iq id='t2' to='juliet@localhost/types'>"
+	    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "id='t2'"));
+	CHECK(contains(out, "<bad-request"));
+	free(out);
+	/* not routed to the peer */
+	out = take(b);
+	CHECK(!contains(out, "t2"));
+	free(out);
+	CHECK(!a->conn.closing);
+	send_str(a, "<message xmlns='jabber:server' to='juliet@localhost'>"
+	    "<body>x</body></message>");
+	out = take(a);
+	CHECK(contains(out, "<invalid-namespace"));
+	CHECK(a->conn.closing);
+	free(out);
+	out = take(b);
+	CHECK(!contains(out, "<body>x</body>"));
+	free(out);
+	client_free(a);
+	client_free(b);
 }
 
 static void
@@ -759,6 +889,9 @@ main(void)
 	test_register_preauth();
 	test_priority_values();
 	test_bind_after_delete();
+	test_prefix_free_header();
+	test_prebind_stanzas();
+	test_iq_type_and_content_ns();
 	test_idle_timeout(conf, dir);
 	test_directed_presence_cap();
 
