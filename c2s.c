@@ -22,6 +22,7 @@
 #include "roster.h"
 #include "route.h"
 #include "sasl.h"
+#include "secret.h"
 #include "server.h"
 #include "services.h"
 #include "sm.h"
@@ -83,6 +84,23 @@ c2s_init(void)
 	c2s_limits.max_attrs = cfg->max_attrs;
 	/* unknown users look like real ones, iteration count included */
 	sasl_set_fake_iterations(cfg->scram_iterations);
+}
+
+/* See c2s.h. */
+int
+c2s_load_secrets(void)
+{
+	unsigned char key[32];
+	char err[700];
+
+	if (secret_load(config_get()->data_dir, C2S_FAKE_SALT_FILE, key,
+	    sizeof(key), err, sizeof(err)) != 0) {
+		log_err("c2s: %s", err);
+		return -1;
+	}
+	sasl_set_fake_salt_key(key, sizeof(key));
+	tls_zeroize(key, sizeof(key));
+	return 0;
 }
 
 static void

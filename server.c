@@ -1260,6 +1260,9 @@ server_main(const char *config_path)
 		fatal("cannot set up TLS");
 	}
 	c2s_init();
+	if (c2s_load_secrets() != 0) {
+		fatal("cannot load the SCRAM salt key");
+	}
 	c2s_ws_init();
 	server_setup();
 	server_loop();

@@ -32,6 +32,7 @@
 #include "ns.h"
 #include "route.h"
 #include "stanza.h"
+#include "secret.h"
 #include "store.h"
 #include "tls.h"
 
@@ -164,64 +165,18 @@ hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-/* Read data_dir/upload-secret, or make it (mode 0600, synced). */
+/* Read data_dir/upload-secret, or make it (secret.h). */
 static int
-secret_load(void)
+secret_load_upload(void)
 {
-	char path[600], hex[2 * SECRET_LEN + 2];
-	ssize_t n;
-	int fd, i;
+	char err[700];
 
-	snprintf(path, sizeof(path), "%s/" SECRET_FILE,
-	    config_get()->data_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, hex, sizeof(hex) - 1);
-		close(fd);
-		if (n < 2 * SECRET_LEN) {
-			log_err("upload: %s: too short", path);
-			return -1;
-		}
-		for (i = 0; i < SECRET_LEN; i++) {
-			int hi = hexval((unsigned char)hex[2 * i]);
-			int lo = hexval((unsigned char)hex[2 * i + 1]);
-
-			if (hi < 0 || lo < 0) {
-				log_err("upload: %s: not hex", path);
-				return -1;
-			}
-			secret[i] = (unsigned char)(hi << 4 | lo);
-		}
-		tls_zeroize(hex, sizeof(hex));
-		have_secret = 1;
-		return 0;
-	}
-	if (errno != ENOENT) {
-		log_err("upload: %s: %s", path, strerror(errno));
+	if (secret_load(config_get()->data_dir, SECRET_FILE, secret,
+	    sizeof(secret), err, sizeof(err)) != 0) {
+		log_err("upload: %s", err);
 		return -1;
 	}
-	if (tls_random(secret, sizeof(secret)) != 0) {
-		log_err("upload: no random bytes for the secret");
-		return -1;
-	}
-	hex_encode(secret, sizeof(secret), hex);
-	hex[2 * SECRET_LEN] = '\n';
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, hex, 2 * SECRET_LEN + 1) !=
-	    2 * SECRET_LEN + 1 || fsync(fd) != 0) {
-		log_err("upload: cannot write %s: %s", path,
-		    strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
-		tls_zeroize(hex, sizeof(hex));
-		return -1;
-	}
-	close(fd);
-	tls_zeroize(hex, sizeof(hex));
 	have_secret = 1;
-	log_info("upload: new secret in %s", path);
 	return 0;
 }
 
@@ -888,7 +843,7 @@ upload_init(void)
 		log_err("upload: cannot make %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (secret_load() != 0) {
+	if (secret_load_upload() != 0) {
 		return -1;
 	}
 	upload_expire(time(NULL));
