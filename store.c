@@ -1807,6 +1807,20 @@ store_get(const char *kind, const char *key)
 	return r ? r->data + r->key_len + 1 : NULL;
 }
 
+static int refuse_changes;	/* store_test_refuse_changes() */
+
+void
+store_test_refuse_changes(int on)
+{
+	refuse_changes = on;
+}
+
+int
+store_writable(void)
+{
+	return db_main.open && !db_main.failed && !refuse_changes;
+}
+
 static int
 store_change(const char *kind, const char *key, const char *value)
 {
@@ -1814,7 +1828,8 @@ store_change(const char *kind, const char *key, const char *value)
 	struct store_kind *k;
 	size_t kl, keyl, vl = 0, start, len;
 
-	if (!db->open || db->failed || kind == NULL || key == NULL) {
+	if (!db->open || db->failed || refuse_changes || kind == NULL ||
+	    key == NULL) {
 		return -1;
 	}
 	kl = strlen(kind);

@@ -41,6 +41,16 @@ const char *store_get(const char *kind, const char *key);
 int	store_put(const char *kind, const char *key, const char *value);
 int	store_del(const char *kind, const char *key);
 
+/* 1 if store_put/store_del accept changes now (open, not failed, not
+ * refusing them after a failed write), else 0.  A record can still be
+ * refused for its size.  For callers about to make several changes that
+ * cannot be taken back one by one. */
+int	store_writable(void);
+/* Test hook: while on is non-zero, store_put and store_del refuse every
+ * change (-1, nothing applied or queued), as a store that cannot write
+ * does; callers' error paths are tested with it. */
+void	store_test_refuse_changes(int on);
+
 /* Call fn for every live record of kind whose key starts with key_prefix
  * (NULL or "" for all), in no particular order.  fn returns non-zero to
  * stop.  fn must not change the store. */

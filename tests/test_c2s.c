@@ -845,6 +845,145 @@ test_directed_presence_cap(void)
 	client_free(a);
 }
 
+/* Send s on cl and expect a stanza error cond in the reply. */
+static void
+expect_stanza_error(struct client *cl, const char *s, const char *cond,
+    int line)
+{
+	char want[80];
+	char *out;
+
+	snprintf(want, sizeof(want), "<%s xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-stanzas'/>", cond);
+	send_str(cl, s);
+	out = take(cl);
+	if (!contains(out, want) || !contains(out, "type='error'")) {
+		fprintf(stderr, "line %d: expected %s, got: %s\n", line, cond,
+		    out);
+	}
+	CHECK(contains(out, want));
+	CHECK(contains(out, "type='error'"));
+	free(out);
+}
+
+/* Send s on cl; the reply must contain want. */
+static void
+expect_reply(struct client *cl, const char *s, const char *want, int line)
+{
+	char *out;
+
+	send_str(cl, s);
+	out = take(cl);
+	if (!contains(out, want)) {
+		fprintf(stderr, "line %d: expected %s, got: %s\n", line, want,
+		    out);
+	}
+	CHECK(contains(out, want));
+	free(out);
+}
+
+/*
+ * A store that refuses changes (a full disk; store_test_refuse_changes):
+ * each change a client asks for gets <resource-constraint/> and nothing
+ * of it stays in memory; once the store writes again, all works.
+ */
+static void
+test_store_refused(void)
+{
+	struct client *a = login_plain("user", "password", "full");
+	char *out;
+
+	CHECK(account_create("away@localhost", "password") == 0);
+	expect_reply(a, "<iq type='set' id='r0'><query xmlns='jabber:iq:"
+	    "roster'><item jid='kept@localhost' name='Old'/></query></iq>",
+	    "type='result'", __LINE__);
+	expect_reply(a, "<iq type='set' id='p0'><query xmlns='jabber:iq:"
+	    "private'><n xmlns='urn:t'>old</n></query></iq>",
+	    "type='result'", __LINE__);
+	expect_reply(a, "<iq type='set' id='v0'><vCard xmlns='vcard-temp'>"
+	    "<FN>Old</FN></vCard></iq>", "type='result'", __LINE__);
+	free(take(a));
+
+	store_test_refuse_changes(1);
+	expect_stanza_error(a, "<iq type='set' id='r1'><query xmlns='jabber:"
+	    "iq:roster'><item jid='new@localhost' name='N'/></query></iq>",
+	    "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='r2'><query xmlns='jabber:"
+	    "iq:roster'><item jid='kept@localhost' name='Renamed'/></query>"
+	    "</iq>", "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='r3'><query xmlns='jabber:"
+	    "iq:roster'><item jid='kept@localhost' subscription='remove'/>"
+	    "</query></iq>", "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<presence to='sub@localhost' "
+	    "type='subscribe'/>", "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='p1'><query xmlns='jabber:"
+	    "iq:private'><n xmlns='urn:t'>new</n></query></iq>",
+	    "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='v1'><vCard xmlns='vcard-"
+	    "temp'><FN>New</FN></vCard></iq>", "resource-constraint",
+	    __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='b1'><block xmlns='urn:"
+	    "xmpp:blocking'><item jid='spam@localhost'/></block></iq>",
+	    "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<message to='away@localhost' type='chat' "
+	    "id='m1'><body>lost?</body></message>", "resource-constraint",
+	    __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='a1'><prefs xmlns='urn:"
+	    "xmpp:mam:2' default='never'/></iq>", "resource-constraint",
+	    __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='pw'><query xmlns='jabber:"
+	    "iq:register'><username>user</username><password>changed"
+	    "</password></query></iq>", "resource-constraint", __LINE__);
+	/* reads keep working while the store refuses */
+	send_str(a, "<iq type='get' id='r4'><query xmlns='jabber:iq:roster'/>"
+	    "</iq>");
+	out = take(a);
+	CHECK(contains(out, "name='Old'"));
+	CHECK(!contains(out, "Renamed"));
+	CHECK(!contains(out, "new@localhost"));
+	CHECK(!contains(out, "sub@localhost"));
+	free(out);
+	store_test_refuse_changes(0);
+
+	/* memory is what was stored */
+	expect_reply(a, "<iq type='get' id='p2'><query xmlns='jabber:iq:"
+	    "private'><n xmlns='urn:t'/></query></iq>", ">old</n>", __LINE__);
+	expect_reply(a, "<iq type='get' id='v2'><vCard xmlns='vcard-temp'/>"
+	    "</iq>", "<FN>Old</FN>", __LINE__);
+	send_str(a, "<iq type='get' id='b2'><blocklist xmlns='urn:xmpp:"
+	    "blocking'/></iq>");
+	out = take(a);
+	CHECK(!contains(out, "spam@localhost"));
+	free(out);
+	send_str(a, "<iq type='get' id='a2'><prefs xmlns='urn:xmpp:mam:2'/>"
+	    "</iq>");
+	out = take(a);
+	CHECK(!contains(out, "default='never'"));
+	free(out);
+	client_free(a);
+	/* the refused offline message was not kept either */
+	a = login_plain("away", "password", "back");
+	send_str(a, "<presence/>");
+	out = take(a);
+	CHECK(!contains(out, "lost?"));
+	free(out);
+	client_free(a);
+	/* the old password still works, and the stored roster item is back */
+	a = login_plain("user", "password", "full2");
+	send_str(a, "<iq type='get' id='r5'><query xmlns='jabber:iq:roster'/>"
+	    "</iq>");
+	out = take(a);
+	CHECK(contains(out, "name='Old'"));
+	free(out);
+	/* writable again: the same requests work */
+	expect_reply(a, "<iq type='set' id='r6'><query xmlns='jabber:iq:"
+	    "roster'><item jid='kept@localhost' subscription='remove'/>"
+	    "</query></iq>", "type='result'", __LINE__);
+	expect_reply(a, "<iq type='set' id='v3'><vCard xmlns='vcard-temp'>"
+	    "<FN>New</FN></vCard></iq>", "type='result'", __LINE__);
+	client_free(a);
+}
+
 int
 main(void)
 {
@@ -892,6 +1031,7 @@ main(void)
 	test_prefix_free_header();
 	test_prebind_stanzas();
 	test_iq_type_and_content_ns();
+	test_store_refused();
 	test_idle_timeout(conf, dir);
 	test_directed_presence_cap();
 
