@@ -806,7 +806,7 @@ deliver_available(const struct xml_node *pres, const char *user)
 
 /* Keep an inbound subscription request; 0, or -1 if the store refused. */
 static int
-store_pending(const struct xml_node *pres, const char *user,
+pending_keep(const struct xml_node *pres, const char *user,
     const char *contact)
 {
 	char key[2 * JID_MAX + 2];
@@ -868,7 +868,7 @@ roster_inbound(const struct xml_node *pres, const char *user,
 			 * presence */
 			send_presence(user, contact, "unavailable");
 			if (!roster_is_pending_in(user, contact)) {
-				if (store_pending(pres, user, contact) != 0) {
+				if (pending_keep(pres, user, contact) != 0) {
 					reply_error(pres,
 					    "resource-constraint");
 					return;

@@ -46,6 +46,7 @@ step sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir "$PEER_DIR"
 step sh tests/tls-test.sh
 step sh tests/limits-test.sh
 step sh tests/enumeration-test.sh
+step sh tests/diskfull-test.sh
 step sh tests/http-test.sh
 step sh tests/control-test.sh
 step sh tests/shutdown-test.sh
