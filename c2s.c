@@ -167,13 +167,22 @@ c2s_jid(const struct c2s *s)
 	return s->jid;
 }
 
-/* Our half of the stream header, once. */
+/*
+ * Our half of the stream header, once; header is the client's (NULL when
+ * an error comes before it).  RFC 6120 §4.7.2: 'to' is the bare JID of the
+ * client's 'from' if it gave one, else absent; §4.7.5: 'version' is the
+ * lower of the client's and ours (1.0), absent when the client gave none.
+ */
 static void
-c2s_send_header(struct c2s *s)
+c2s_send_header(struct c2s *s, const struct xml_node *header)
 {
 	const struct config *cfg = config_get();
+	const char *from = header ? xml_attr(header, "from") : NULL;
+	const char *version = header ? xml_attr(header, "version") : "1.0";
 	unsigned char rnd[8];
-	char id[17];
+	char id[17], canon[JID_MAX + 1], bare[JID_MAX + 1];
+	unsigned long major = 1, minor = 0;
+	char *end;
 	int i;
 
 	if (s->header_sent) {
@@ -192,7 +201,24 @@ c2s_send_header(struct c2s *s)
 	buf_puts(&scratch, id);
 	buf_puts(&scratch, "' from='");
 	xml_escape(&scratch, cfg->domain, strlen(cfg->domain), 1);
-	buf_puts(&scratch, "' version='1.0' xml:lang='en'>");
+	buf_putc(&scratch, '\'');
+	if (from != NULL && jid_canon(from, canon, sizeof(canon)) == 0 &&
+	    jid_bare(canon, bare, sizeof(bare)) == 0) {
+		buf_puts(&scratch, " to='");
+		xml_escape(&scratch, bare, strlen(bare), 1);
+		buf_putc(&scratch, '\'');
+	}
+	if (version != NULL) {
+		/* numbers, not a string match; leading zeros ignored */
+		major = strtoul(version, &end, 10);
+		minor = *end == '.' ? strtoul(end + 1, NULL, 10) : 0;
+		if (major >= 1) {
+			major = 1;
+			minor = 0;
+		}
+		buf_printf(&scratch, " version='%lu.%lu'", major, minor);
+	}
+	buf_puts(&scratch, " xml:lang='en'>");
 	conn_write(s->conn, scratch.data, scratch.len);
 }
 
@@ -221,7 +247,7 @@ c2s_stream_error_app(struct c2s *s, const char *cond, const char *app_xml,
 		conn_close(s->conn, cond);
 		return;
 	}
-	c2s_send_header(s);
+	c2s_send_header(s, NULL);
 	buf_reset(&scratch);
 	buf_printf(&scratch, "<stream:error><%s xmlns='" NS_STREAMS "'/>",
 	    cond);
@@ -357,7 +383,7 @@ c2s_on_header(void *ud, const struct xml_node *header)
 	if (s->state == C2S_CLOSED) {
 		return 1;
 	}
-	c2s_send_header(s);
+	c2s_send_header(s, header);
 	/* RFC 6120 §4.8.1: the header is <stream/> in the stream
 	 * namespace; §4.8.3: a content namespace other than jabber:client
 	 * declared as the default (jabber:server is s2s, not here) gets

@@ -193,6 +193,89 @@ test_stream_errors(void)
 	    "invalid-namespace", __LINE__);
 }
 
+/* The response header for a client header (its attributes inside). */
+static char *
+response_header(const char *attrs)
+{
+	struct client *cl = client_new(1);
+	char in[400], *out, *end;
+
+	snprintf(in, sizeof(in), "<stream:stream to='localhost' %s "
+	    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/"
+	    "streams'>", attrs);
+	send_str(cl, in);
+	out = take(cl);
+	end = strstr(out, "<stream:features>");
+	if (end != NULL) {
+		*end = '\0';
+	}
+	client_free(cl);
+	return out;
+}
+
+/* The id='' of the first stream header in out, into id. */
+static void
+stream_id(const char *out, char *id, size_t cap)
+{
+	const char *p = strstr(out, "<stream:stream");
+
+	id[0] = '\0';
+	if (p != NULL && (p = strstr(p, " id='")) != NULL) {
+		snprintf(id, cap, "%.*s", (int)strcspn(p + 5, "'"), p + 5);
+	}
+}
+
+/*
+ * RFC 6120 §4.7: the response header's 'to' is the bare JID of the
+ * client's 'from' (absent without one, §4.7.2); its version the lower of
+ * the client's and 1.0, none without one (§4.7.5); a new unpredictable
+ * id at every restart (§4.3.3, §4.7.3), whatever id the client sent.
+ */
+static void
+test_header_attributes(void)
+{
+	struct client *cl;
+	char *out, id1[40], id2[40];
+
+	out = response_header("version='1.0' from='user@localhost/res'");
+	CHECK(contains(out, " to='user@localhost'"));
+	CHECK(contains(out, " version='1.0'"));
+	CHECK(contains(out, " xml:lang='en'"));
+	CHECK(contains(out, " from='localhost'"));
+	free(out);
+	out = response_header("version='1.0' id='chosen'");
+	CHECK(!contains(out, " to='"));
+	CHECK(!contains(out, "id='chosen'"));
+	free(out);
+	out = response_header("version='0.9'");
+	CHECK(contains(out, " version='0.9'"));
+	free(out);
+	out = response_header("version='1.5'");
+	CHECK(contains(out, " version='1.0'"));
+	free(out);
+	out = response_header("from='user@localhost'");
+	CHECK(strstr(out, "<stream:stream") != NULL &&
+	    !contains(strstr(out, "<stream:stream"), "version="));
+	CHECK(contains(out, " to='user@localhost'"));
+	free(out);
+	/* a new stream id after SASL's restart */
+	cl = client_new(1);
+	send_str(cl, FAKE_HEADER);
+	out = take(cl);
+	stream_id(out, id1, sizeof(id1));
+	free(out);
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>");
+	free(take(cl));
+	send_str(cl, FAKE_HEADER);
+	out = take(cl);
+	stream_id(out, id2, sizeof(id2));
+	free(out);
+	CHECK(strlen(id1) == 16 && strlen(id2) == 16);
+	CHECK(strcmp(id1, id2) != 0);
+	client_free(cl);
+}
+
 /* §4.8.2: prefix-free canonicalization (no default namespace) is fine. */
 static void
 test_prefix_free_header(void)
@@ -1029,6 +1112,7 @@ main(void)
 	test_priority_values();
 	test_bind_after_delete();
 	test_prefix_free_header();
+	test_header_attributes();
 	test_prebind_stanzas();
 	test_iq_type_and_content_ns();
 	test_store_refused();
