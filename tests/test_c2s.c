@@ -21,6 +21,9 @@
 
 #define HEADER FAKE_HEADER
 
+static void expect_stanza_error(struct client *, const char *, const char *,
+    int);
+
 /* Send the header and expect a stream error with condition cond. */
 static void
 expect_stream_error(const char *input, const char *cond, int line)
@@ -40,6 +43,8 @@ expect_stream_error(const char *input, const char *cond, int line)
 	}
 	CHECK(contains(out, want));
 	CHECK(contains(out, "</stream:stream>"));
+	/* RFC 6120 §4.9.1.2: our header first, even for a bad header */
+	CHECK(strncmp(out, "<?xml version='1.0'?><stream:stream ", 36) == 0);
 	CHECK(cl->conn.closing);
 	free(out);
 	client_free(cl);
@@ -385,6 +390,22 @@ test_iq_type_and_content_ns(void)
 	out = take(b);
 	CHECK(!contains(out, "t2"));
 	free(out);
+	/* §8.2.3 rule 4, §8.3.1: no answer to a result or an error */
+	send_str(a, "<iq type='result' id='t3' to='localhost'/><iq "
+	    "type='error' id='t4' to='nobody@localhost'/><message "
+	    "type='error' to='nobody@localhost'/>");
+	out = take(a);
+	CHECK(strcmp(out, "") == 0);
+	free(out);
+	/* §8.1.5: xml:lang reaches the recipient untouched; §8.1.1.1: so
+	 * does 'to' */
+	send_str(a, "<message to='juliet@localhost/types' xml:lang='de' "
+	    "type='chat'><body>hallo</body></message>");
+	out = take(b);
+	CHECK(contains(out, "xml:lang='de'"));
+	CHECK(contains(out, "to='juliet@localhost/types'"));
+	CHECK(contains(out, "<body>hallo</body>"));
+	free(out);
 	CHECK(!a->conn.closing);
 	send_str(a, "<message xmlns='jabber:server' to='juliet@localhost'>"
 	    "<body>x</body></message>");
@@ -412,6 +433,8 @@ test_features_and_mechanisms(void)
 	CHECK(contains(out, "<mechanism>SCRAM-SHA-256</mechanism>"));
 	CHECK(contains(out, "<mechanism>SCRAM-SHA-1</mechanism>"));
 	CHECK(contains(out, "<mechanism>PLAIN</mechanism>"));
+	/* RFC 6120 §7.4: no bind feature before authentication */
+	CHECK(!contains(out, "urn:ietf:params:xml:ns:xmpp-bind"));
 	free(out);
 	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
 	    "mechanism='X-UNKNOWN'/>");
@@ -428,6 +451,21 @@ test_features_and_mechanisms(void)
 	out = take(cl);
 	CHECK(contains(out, "<aborted/>"));
 	free(out);
+	/* §6.4.2: a new <auth/> during a handshake replaces it */
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='SCRAM-SHA-1'>biwsbj11c2VyLHI9Znlrbytk</auth>");
+	out = take(cl);
+	CHECK(contains(out, "<challenge"));
+	free(out);
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>");
+	out = take(cl);
+	CHECK(contains(out, "<success"));
+	free(out);
+	client_free(cl);
+	cl = client_new(1);
+	send_str(cl, HEADER);
+	free(take(cl));
 	/* whitespace keep-alives are fine */
 	send_str(cl, "   \n  ");
 	out = take(cl);
@@ -653,11 +691,52 @@ test_bind_and_routing(void)
 	client_free(b);
 }
 
+/* The resourcepart bind generated for cl (after its '/'), into res. */
+static void
+bound_resource(struct client *cl, char *res, size_t cap)
+{
+	char *out;
+	const char *p;
+
+	send_str(cl, "<iq type='get' id='w' to='localhost'><ping xmlns="
+	    "'urn:xmpp:ping'/></iq>");
+	out = take(cl);
+	res[0] = '\0';
+	if ((p = strstr(out, "to='user@localhost/")) != NULL) {
+		snprintf(res, cap, "%.*s", (int)strcspn(p + 19, "'"), p + 19);
+	}
+	free(out);
+}
+
 static void
 test_generated_resource_and_close(void)
 {
 	struct client *cl = login_plain("user", "password", NULL);
-	char *out;
+	struct client *other = login_plain("user", "password", NULL);
+	char *out, r1[64], r2[64];
+
+	/* RFC 6120 §7.6: generated, random, so two differ */
+	bound_resource(cl, r1, sizeof(r1));
+	bound_resource(other, r2, sizeof(r2));
+	CHECK(strncmp(r1, "uxmppd-", 7) == 0 && strlen(r1) > 7);
+	CHECK(strncmp(r2, "uxmppd-", 7) == 0 && strcmp(r1, r2) != 0);
+	client_free(other);
+	/* RFC 6120 §7.3.2: no restart after bind: a header is no stanza */
+	other = login_plain("user", "password", NULL);
+	send_str(other, FAKE_HEADER);
+	out = take(other);
+	CHECK(contains(out, "<stream:error>"));
+	CHECK(other->conn.closing);
+	free(out);
+	client_free(other);
+	/* §8.2.3 rule 5: a get or set with no child or two */
+	other = login_plain("user", "password", NULL);
+	expect_stanza_error(other, "<iq type='get' id='e0'/>", "bad-request",
+	    __LINE__);
+	expect_stanza_error(other, "<iq type='get' id='e2'><query xmlns="
+	    "'jabber:iq:roster'/><query xmlns='jabber:iq:roster'/></iq>",
+	    "bad-request", __LINE__);
+	client_free(other);
 
 	send_str(cl, "</stream:stream>");
 	out = take(cl);
