@@ -516,10 +516,12 @@ upload_slot_new(const char *owner, const char *filename, const char *size,
 	}
 	hex_encode(rnd, sizeof(rnd), out->id);
 	expiry = (long long)now + UPLOAD_PUT_TTL_S;
-	if (sign(out->id, n, type, expiry, sig) != 0 ||
-	    rec_put(out->id, owner, n, 0, (time_t)expiry, type,
-	    filename) != 0) {
+	if (sign(out->id, n, type, expiry, sig) != 0) {
 		return UPLOAD_ERR_INTERNAL;
+	}
+	if (rec_put(out->id, owner, n, 0, (time_t)expiry, type,
+	    filename) != 0) {
+		return UPLOAD_ERR_STORE;	/* a full disk, say */
 	}
 	buf_init(&u, 0);
 	buf_printf(&u, "%s/%s/", cfg->http_upload_url, out->id);
@@ -748,6 +750,10 @@ slot_request(const struct xml_node *iq, const struct xml_node *req)
 	case UPLOAD_ERR_QUOTA:
 		send_and_free(stanza_error_reply(iq, "wait",
 		    "resource-constraint", "Quota reached"));
+		return;
+	case UPLOAD_ERR_STORE:
+		send_and_free(stanza_error_reply(iq, "wait",
+		    "resource-constraint", "Cannot store the slot now"));
 		return;
 	case UPLOAD_ERR_INTERNAL:
 	default:
