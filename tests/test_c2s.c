@@ -16,8 +16,10 @@
 #include "fake_reactor.h"
 #include "log.h"
 #include "muc.h"
+#include "route.h"
 #include "services.h"
 #include "store.h"
+#include "uxlimits.h"
 
 #define HEADER FAKE_HEADER
 
@@ -1066,6 +1068,30 @@ test_store_refused(void)
 	    "<FN>Old</FN></vCard></iq>", "type='result'", __LINE__);
 	free(take(a));
 
+	/* an offline message too big for a store record (possible with a
+	 * large max_stanza_bytes; routed here directly): the sender learns
+	 * it was not kept */
+	{
+		size_t n = STORE_MAX_LINE + 4096;
+		char *body = xmalloc(n + 1);
+		struct xml_node *m = xml_new("message", XML_NS_CLIENT);
+
+		memset(body, 'b', n);
+		body[n] = '\0';
+		xml_set_attr(m, "from", "user@localhost/full");
+		xml_set_attr(m, "to", "away@localhost");
+		xml_set_attr(m, "type", "chat");
+		xml_set_attr(m, "id", "big");
+		xml_add_text_child(m, "body", NULL, body);
+		route_stanza(m);
+		xml_free(m);
+		free(body);
+		out = take(a);
+		CHECK(contains(out, "id='big'"));
+		CHECK(contains(out, "<resource-constraint"));
+		CHECK(strlen(out) < 4096);	/* the error, not the message */
+		free(out);
+	}
 	store_test_refuse_changes(1);
 	expect_stanza_error(a, "<iq type='set' id='r1'><query xmlns='jabber:"
 	    "iq:roster'><item jid='new@localhost' name='N'/></query></iq>",
