@@ -103,6 +103,7 @@ static struct {
 	time_t		 now;
 	time_t		 store_failed_since;	/* 0: the store is fine */
 	time_t		 store_retried;		/* last flush tried while failing */
+	int		 archive_failing;	/* its last sync failed */
 	size_t		 nheld;			/* connections with held output */
 	int		 stopping;
 	time_t		 stop_deadline;
@@ -920,7 +921,8 @@ server_control(void)
 /* ---- the loop ---- */
 
 /*
- * Make the turn's store changes durable.  0, or -1 when that failed.
+ * Make the turn's store changes durable.  0; -1 when the store failed,
+ * -2 when the archives could not be synced.
  *
  * A write that fails (ENOSPC, EIO) keeps the records queued and makes the
  * store refuse new changes (clients get resource-constraint); only the
@@ -929,7 +931,9 @@ server_control(void)
  * once a second until it works, which releases the held output.  A store
  * disabled for good (a failed fdatasync) can never make those changes
  * durable: after SERVER_STORE_FAIL_S the server stops rather than run
- * with memory that is not on disk.
+ * with memory that is not on disk.  A failed archive sync (a write that
+ * failed was never archived) holds all of the turn's output, as any of
+ * it may carry a stanza-id; the same SERVER_STORE_FAIL_S applies.
  */
 static int
 server_store_flush(void)
@@ -939,7 +943,7 @@ server_store_flush(void)
 	/* while failing, no new change is accepted: retry once a second
 	 * (each failed write is a log line) */
 	if (srv.store_failed_since != 0 && srv.store_retried == srv.now) {
-		return -1;
+		return srv.archive_failing ? -2 : -1;
 	}
 	/* archive appends too: a delivered message is in the archive */
 	ar = archive_flush();
@@ -955,16 +959,18 @@ server_store_flush(void)
 		return 0;
 	}
 	srv.store_retried = srv.now;
+	srv.archive_failing = ar != 0;
 	if (srv.store_failed_since == 0) {
 		srv.store_failed_since = srv.now;
 		log_err("store flush failed; changes refused, their replies "
 		    "held until the store writes again");
-	} else if (sr == -2 &&
+	} else if ((sr == -2 || ar != 0) &&
 	    srv.now - srv.store_failed_since >= SERVER_STORE_FAIL_S) {
-		fatal("store disabled for %d s; stopping without "
-		    "acknowledging unsaved changes", SERVER_STORE_FAIL_S);
+		fatal("store %s for %d s; stopping without acknowledging "
+		    "unsaved changes", sr == -2 ? "disabled" :
+		    "archives failing", SERVER_STORE_FAIL_S);
 	}
-	return -1;
+	return ar != 0 ? -2 : -1;
 }
 
 /* Write c's queued output unless it is held.  -1 if the socket failed. */
@@ -994,7 +1000,8 @@ server_hold_or_release(int flush_rc)
 				c->dirty_next = srv.dirty;
 				srv.dirty = c;
 			}
-		} else if (flush_rc != 0 && c->after_change && !c->held) {
+		} else if (flush_rc != 0 && (c->after_change ||
+		    flush_rc == -2) && !c->held) {
 			c->held = 1;
 			srv.nheld++;
 		}
