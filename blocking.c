@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "jid.h"
+#include "log.h"
 #include "ns.h"
 #include "roster.h"
 #include "route.h"
@@ -214,6 +215,13 @@ block_set(const struct xml_node *iq, const struct xml_node *el,
 			goto out;
 		}
 	}
+	/* several records, each with its presence side effects: refuse
+	 * the whole request up front when the store cannot write */
+	if (!store_writable()) {
+		reply_and_free(stanza_error_reply(iq, NULL,
+		    "resource-constraint", NULL));
+		goto out;
+	}
 	for (i = 0; i < items.n; i++) {
 		snprintf(key, sizeof(key), "%s %s", user, items.jids[i]);
 		if (jid_bare(items.jids[i], bare, sizeof(bare)) != 0) {
@@ -226,9 +234,14 @@ block_set(const struct xml_node *iq, const struct xml_node *el,
 			} else {
 				roster_drop_pending(user, bare);
 			}
-			store_put(BLOCK_KIND, key, "1");
+			if (store_put(BLOCK_KIND, key, "1") != 0) {
+				log_err("blocking %s: a block not saved", user);
+			}
 		} else if (!block && has_item(user, items.jids[i])) {
-			store_del(BLOCK_KIND, key);
+			if (store_del(BLOCK_KIND, key) != 0) {
+				log_err("blocking %s: an unblock not saved",
+				    user);
+			}
 			/* §3.4: and online again, if it may see presence */
 			if (roster_has_from(user, bare)) {
 				route_presence_of(user, items.jids[i], 0);

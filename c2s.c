@@ -22,6 +22,7 @@
 #include "roster.h"
 #include "route.h"
 #include "sasl.h"
+#include "secret.h"
 #include "server.h"
 #include "services.h"
 #include "sm.h"
@@ -83,6 +84,23 @@ c2s_init(void)
 	c2s_limits.max_attrs = cfg->max_attrs;
 	/* unknown users look like real ones, iteration count included */
 	sasl_set_fake_iterations(cfg->scram_iterations);
+}
+
+/* See c2s.h. */
+int
+c2s_load_secrets(void)
+{
+	unsigned char key[32];
+	char err[700];
+
+	if (secret_load(config_get()->data_dir, C2S_FAKE_SALT_FILE, key,
+	    sizeof(key), err, sizeof(err)) != 0) {
+		log_err("c2s: %s", err);
+		return -1;
+	}
+	sasl_set_fake_salt_key(key, sizeof(key));
+	tls_zeroize(key, sizeof(key));
+	return 0;
 }
 
 static void
@@ -161,13 +179,22 @@ c2s_jid(const struct c2s *s)
 	return s->jid;
 }
 
-/* Our half of the stream header, once. */
+/*
+ * Our half of the stream header, once; header is the client's (NULL when
+ * an error comes before it).  RFC 6120 §4.7.2: 'to' is the bare JID of the
+ * client's 'from' if it gave one, else absent; §4.7.5: 'version' is the
+ * lower of the client's and ours (1.0), absent when the client gave none.
+ */
 static void
-c2s_send_header(struct c2s *s)
+c2s_send_header(struct c2s *s, const struct xml_node *header)
 {
 	const struct config *cfg = config_get();
+	const char *from = header ? xml_attr(header, "from") : NULL;
+	const char *version = header ? xml_attr(header, "version") : "1.0";
 	unsigned char rnd[8];
-	char id[17];
+	char id[17], canon[JID_MAX + 1], bare[JID_MAX + 1];
+	unsigned long major = 1, minor = 0;
+	char *end;
 	int i;
 
 	if (s->header_sent) {
@@ -186,7 +213,24 @@ c2s_send_header(struct c2s *s)
 	buf_puts(&scratch, id);
 	buf_puts(&scratch, "' from='");
 	xml_escape(&scratch, cfg->domain, strlen(cfg->domain), 1);
-	buf_puts(&scratch, "' version='1.0' xml:lang='en'>");
+	buf_putc(&scratch, '\'');
+	if (from != NULL && jid_canon(from, canon, sizeof(canon)) == 0 &&
+	    jid_bare(canon, bare, sizeof(bare)) == 0) {
+		buf_puts(&scratch, " to='");
+		xml_escape(&scratch, bare, strlen(bare), 1);
+		buf_putc(&scratch, '\'');
+	}
+	if (version != NULL) {
+		/* numbers, not a string match; leading zeros ignored */
+		major = strtoul(version, &end, 10);
+		minor = *end == '.' ? strtoul(end + 1, NULL, 10) : 0;
+		if (major >= 1) {
+			major = 1;
+			minor = 0;
+		}
+		buf_printf(&scratch, " version='%lu.%lu'", major, minor);
+	}
+	buf_puts(&scratch, " xml:lang='en'>");
 	conn_write(s->conn, scratch.data, scratch.len);
 }
 
@@ -215,7 +259,7 @@ c2s_stream_error_app(struct c2s *s, const char *cond, const char *app_xml,
 		conn_close(s->conn, cond);
 		return;
 	}
-	c2s_send_header(s);
+	c2s_send_header(s, NULL);
 	buf_reset(&scratch);
 	buf_printf(&scratch, "<stream:error><%s xmlns='" NS_STREAMS "'/>",
 	    cond);
@@ -345,15 +389,22 @@ c2s_on_header(void *ud, const struct xml_node *header)
 	const struct config *cfg = config_get();
 	const char *to = xml_attr(header, "to");
 	const char *version = xml_attr(header, "version");
+	const char *content_ns = xml_attr_ns(header, XML_NS_XMLNS, "xmlns");
 	char dom[JID_MAX + 1];
 
 	if (s->state == C2S_CLOSED) {
 		return 1;
 	}
-	c2s_send_header(s);
-	/* RFC 6120 §4.8.1: the content namespace must be jabber:client. */
+	c2s_send_header(s, header);
+	/* RFC 6120 §4.8.1: the header is <stream/> in the stream
+	 * namespace; §4.8.3: a content namespace other than jabber:client
+	 * declared as the default (jabber:server is s2s, not here) gets
+	 * <invalid-namespace/>.  No default, or the stream namespace as
+	 * the default, is prefix-free canonicalization (§4.8.2): allowed. */
 	if (strcmp(header->name, "stream") != 0 ||
-	    strcmp(header->ns, XML_NS_STREAM) != 0) {
+	    strcmp(header->ns, XML_NS_STREAM) != 0 ||
+	    (content_ns != NULL && strcmp(content_ns, XML_NS_CLIENT) != 0 &&
+	    strcmp(content_ns, XML_NS_STREAM) != 0)) {
 		c2s_stream_error(s, "invalid-namespace", NULL);
 		return 1;
 	}
@@ -648,20 +699,95 @@ c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 	xml_free(reply);
 }
 
-/* Stanzas between SASL success and bind: bind, session, nothing else. */
+/*
+ * A first-level element from an authenticated client that is not a valid
+ * stanza gets its answer here; returns 0 for a stanza to go on with.
+ * RFC 6120 §4.8.3: a stanza in a content namespace we do not speak on this
+ * stream (jabber:server) closes it with <invalid-namespace/>; §4.9.3.24:
+ * any other element is <unsupported-stanza-type/>; §8.2.3 rule 2: an iq
+ * whose type is missing or none of get/set/result/error gets a
+ * <bad-request/> stanza error (not sent again if it claims to be one).
+ */
+static int
+c2s_check_stanza(struct c2s *s, struct xml_node *st)
+{
+	const char *type = xml_attr(st, "type");
+	struct xml_node *reply;
+
+	if (strcmp(st->ns, NS_JABBER_SERVER) == 0) {
+		c2s_stream_error(s, "invalid-namespace", NULL);
+		return -1;
+	}
+	if (strcmp(st->ns, XML_NS_CLIENT) != 0 ||
+	    (strcmp(st->name, "message") != 0 &&
+	    strcmp(st->name, "presence") != 0 &&
+	    strcmp(st->name, "iq") != 0)) {
+		c2s_stream_error(s, "unsupported-stanza-type", NULL);
+		return -1;
+	}
+	if (strcmp(st->name, "iq") == 0 && (type == NULL ||
+	    (strcmp(type, "get") != 0 && strcmp(type, "set") != 0 &&
+	    strcmp(type, "result") != 0 && strcmp(type, "error") != 0))) {
+		reply = stanza_error_reply(st, "modify", "bad-request",
+		    "iq type must be get, set, result or error");
+		c2s_send_stanza(s, reply);
+		xml_free(reply);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * RFC 6120 §7.1: before binding, a client may address only the server
+ * itself or its own account (no 'to', the domain or the bare JID).
+ */
+static int
+c2s_to_self(const struct c2s *s, const struct xml_node *st)
+{
+	const char *to = xml_attr(st, "to");
+	char canon[JID_MAX + 1];
+
+	if (to == NULL) {
+		return 1;
+	}
+	if (jid_canon(to, canon, sizeof(canon)) != 0) {
+		return 0;
+	}
+	return strcmp(canon, config_get()->domain) == 0 ||
+	    strcmp(canon, s->user) == 0;
+}
+
+/*
+ * Stanzas between SASL success and bind.  §7.1: one to any other entity
+ * is not processed and closes the stream with <not-authorized/>.  To the
+ * server or the account: the bind request; any other request or message
+ * gets <not-allowed/> (we serve nothing before bind), and results and
+ * errors are dropped (§8.3.1: no error for an error).
+ */
 static void
 c2s_handle_prebind(struct c2s *s, struct xml_node *st)
 {
 	struct xml_node *bind, *reply;
 	const char *type = xml_attr(st, "type");
 
-	if (strcmp(st->name, "iq") != 0 || strcmp(st->ns, XML_NS_CLIENT) != 0) {
-		c2s_stream_error(s, "not-authorized", NULL);
+	/* replies go back over this stream, to no client-chosen address */
+	xml_set_attr(st, "from", NULL);
+	if (c2s_check_stanza(s, st) != 0) {
+		return;
+	}
+	if (!c2s_to_self(s, st)) {
+		c2s_stream_error(s, "not-authorized",
+		    "Bind a resource before addressing other entities");
 		return;
 	}
 	bind = xml_child(st, "bind", NS_BIND);
-	if (bind != NULL && type != NULL && strcmp(type, "set") == 0) {
+	if (strcmp(st->name, "iq") == 0 && bind != NULL &&
+	    strcmp(type, "set") == 0) {
 		c2s_handle_bind(s, st, bind);
+		return;
+	}
+	if (type != NULL && (strcmp(type, "error") == 0 ||
+	    (strcmp(st->name, "iq") == 0 && strcmp(type, "result") == 0))) {
 		return;
 	}
 	reply = stanza_error_reply(st, "cancel", "not-allowed", NULL);
@@ -676,13 +802,6 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 	const char *from = xml_attr(st, "from");
 	char canon[JID_MAX + 1];
 
-	if (strcmp(st->ns, XML_NS_CLIENT) != 0 ||
-	    (strcmp(st->name, "message") != 0 &&
-	    strcmp(st->name, "presence") != 0 &&
-	    strcmp(st->name, "iq") != 0)) {
-		c2s_stream_error(s, "unsupported-stanza-type", NULL);
-		return;
-	}
 	/* RFC 6120 §8.1.2.1 item 1: the server adds 'from' or overrides
 	 * it with the session's full JID, as Prosody and ejabberd do. */
 	if (from != NULL && (jid_canon(from, canon, sizeof(canon)) != 0 ||
@@ -690,6 +809,9 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 		log_debug("c2s %lu foreign from overridden", conn_id(s->conn));
 	}
 	xml_set_attr(st, "from", s->jid);
+	if (c2s_check_stanza(s, st) != 0) {
+		return;
+	}
 	stanzas_in++;
 	if (s->route != NULL) {
 		route_from_client(s->route, st);

@@ -13,6 +13,14 @@ struct xml_node;
 
 /* Start once at server start, after config and store. */
 void	c2s_init(void);
+/*
+ * Key SCRAM's fake salts for unknown users from a secret in data_dir
+ * (made at first start), so that they stay the same across restarts, as
+ * real users' salts do (no account enumeration).  Without it the key is
+ * random per process.  At start, after c2s_init().  0, or -1 (logged).
+ */
+#define C2S_FAKE_SALT_FILE	"scram-fake-salt-key"
+int	c2s_load_secrets(void);
 /* A new client connection.  Caller (server.c) frees with c2s_free(). */
 struct c2s *c2s_new(struct conn *c);
 /* Bytes from the peer. */

@@ -355,7 +355,7 @@ prefs_iq(const struct xml_node *iq, const struct xml_node *q,
 		}
 		if (b.err || store_put(MAM_PREFS_KIND, bare, b.data) != 0) {
 			buf_free(&b);
-			reply_error(iq, "wait", "internal-server-error", NULL);
+			reply_error(iq, "wait", "resource-constraint", NULL);
 			return;
 		}
 		buf_free(&b);

@@ -13,6 +13,7 @@
 #include "jid.h"
 #include "muc_internal.h"
 #include "ns.h"
+#include "store.h"
 
 /* ---- affiliations and roles (§9, §10) ---- */
 
@@ -98,6 +99,11 @@ muc_admin_set_affiliation(struct muc_room *r, const char *actor,
 
 	if (aff_allowed(r, actor, jid, aff, e) != 0) {
 		return -1;
+	}
+	/* a persistent room's affiliations are in the store: refused, not
+	 * kept in memory only, when it cannot write */
+	if (r->persistent && !store_writable()) {
+		return fail(e, "wait", "resource-constraint");
 	}
 	is_host = strchr(jid, '@') == NULL;
 	muc_aff_store_set(r, jid, aff, aff == AFF_NONE ? NULL : nick,
@@ -796,6 +802,15 @@ muc_admin_owner_set(struct muc_room *r, const struct xml_node *iq,
 	}
 	if (c == NULL) {
 		muc_send_error(iq, "modify", "bad-request", NULL, NULL);
+		return;
+	}
+	/* every change to a persistent room (or one becoming persistent)
+	 * goes to the store: refused whole when it cannot write */
+	if (!store_writable() && (r->persistent ||
+	    muc_str_eq(muc_form_value(c, "muc#roomconfig_persistentroom"),
+	    "1") || muc_str_eq(muc_form_value(c,
+	    "muc#roomconfig_persistentroom"), "true"))) {
+		muc_send_error(iq, "wait", "resource-constraint", NULL, NULL);
 		return;
 	}
 	if (strcmp(c->name, "destroy") == 0) {

@@ -12,6 +12,7 @@
 #include "mam.h"
 #include "muc_internal.h"
 #include "ns.h"
+#include "store.h"
 
 /* ---- messages (§7.4, §7.5, §7.8, §8.6) ---- */
 
@@ -104,6 +105,11 @@ groupchat(struct muc_room *r, const struct xml_node *st, const char *from)
 		if (strlen(xml_text(subj)) > MUC_SUBJECT_MAX) {
 			muc_send_error(st, "modify", "not-acceptable",
 			    "Subject too long", NULL);
+		} else if ((role == ROLE_MODERATOR || r->changesubject) &&
+		    r->persistent && !store_writable()) {
+			/* a persistent room's subject is stored */
+			muc_send_error(st, "wait", "resource-constraint",
+			    NULL, NULL);
 		} else if (role == ROLE_MODERATOR || r->changesubject) {
 			set_subject(r, nj.data, xml_text(subj));
 		} else {

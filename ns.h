@@ -6,6 +6,7 @@
 #define UXMPPD_NS_H
 
 /* RFC 6120: streams, TLS, SASL, binding, stanza errors */
+#define NS_JABBER_SERVER "jabber:server"	/* s2s content, never on c2s */
 #define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
 #define NS_SASL_CB	"urn:xmpp:sasl-cb:0"	/* XEP-0440 */

@@ -117,7 +117,7 @@ pubsub_err_condition(enum pubsub_err e)
 	case PUBSUB_ERR_BAD_REQUEST_XML:	return "bad-request";
 	case PUBSUB_ERR_FEATURE:		return "feature-not-implemented";
 	case PUBSUB_ERR_NOT_SUBSCRIBED:		return "unexpected-request";
-	case PUBSUB_ERR_STORE:			return "internal-server-error";
+	case PUBSUB_ERR_STORE:			return "resource-constraint";
 	}
 	return "internal-server-error";
 }
@@ -678,6 +678,10 @@ pubsub_configure(const char *service, const char *node,
 	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
 		return rc;
 	}
+	/* several records change: refused whole when the store can't write */
+	if (!store_writable()) {
+		return PUBSUB_ERR_STORE;
+	}
 	if (!config_fits(service, cfg)) {
 		return PUBSUB_ERR_BAD_CONFIG;
 	}
@@ -707,18 +711,21 @@ pubsub_delete(const char *service, const char *node, const char *requester)
 	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
 		return rc;
 	}
+	snprintf(key, sizeof(key), "%s %s", service, node);
+	/* the node stays, unannounced, when the store refuses */
+	if (!store_writable() || store_del("ps-node", key) != 0) {
+		return PUBSUB_ERR_STORE;
+	}
 	if (n->cfg.notify_delete) {
 		notify_simple(n, "delete");
 	}
-	snprintf(key, sizeof(key), "%s %s", service, node);
-	rc = store_del("ps-node", key);
 	/* The trailing space keeps node "a" from taking "ab"'s records. */
 	snprintf(key, sizeof(key), "%s %s ", service, node);
 	store_del_prefix("ps-item", key);
 	store_del_prefix("ps-sub", key);
 	store_del_prefix("ps-aff", key);
 	node_unlink_free(n);
-	return rc == 0 ? PUBSUB_OK : PUBSUB_ERR_STORE;
+	return PUBSUB_OK;
 }
 
 int
@@ -729,6 +736,9 @@ pubsub_purge(const char *service, const char *node, const char *requester)
 
 	if ((rc = owner_node(service, node, requester, &n)) != PUBSUB_OK) {
 		return rc;
+	}
+	if (n->cfg.persist_items && !store_writable()) {
+		return PUBSUB_ERR_STORE;
 	}
 	while (n->nitems > 0) {
 		item_remove(n, n->nitems - 1);
@@ -811,17 +821,19 @@ pubsub_publish(const char *service, const char *node, const char *requester,
 		snprintf(gen, sizeof(gen), "%016llx", next_seq);
 		id = gen;
 	}
-	if (item_find(n, id, &idx) != NULL) {
-		item_remove(n, idx);
-	}
 	snprintf(publisher, sizeof(publisher), "%.*s",
 	    (int)strcspn(requester, "/"), requester);
 	item_add_mem(n, id, publisher, payload, next_seq);
 	it = &n->items[n->nitems - 1];
 	if ((rc = item_save(n, it)) != PUBSUB_OK) {
+		/* the store refused it: an item of the same id stays */
 		item_free(it);
 		n->nitems--;
 		return rc;
+	}
+	/* only now replace the item of the same id (not the new one, last) */
+	if (item_find(n, id, &idx) != NULL && idx + 1 < n->nitems) {
+		item_remove(n, idx);
 	}
 	trim(n);
 	it = &n->items[n->nitems - 1];
@@ -861,6 +873,9 @@ pubsub_retract(const char *service, const char *node, const char *requester,
 	}
 	if (item_find(n, id, &idx) == NULL) {
 		return PUBSUB_ERR_ITEM_NOT_FOUND;
+	}
+	if (n->cfg.persist_items && !store_writable()) {
+		return PUBSUB_ERR_STORE;
 	}
 	item_remove(n, idx);
 	if (notify || n->cfg.notify_retract) {
@@ -1040,7 +1055,9 @@ pubsub_unsubscribe(const char *service, const char *node,
 	for (i = 0; i < n->nsubs; i++) {
 		if (strcmp(n->subs[i], jid) == 0) {
 			sub_key(n, jid, key, sizeof(key));
-			store_del("ps-sub", key);
+			if (store_del("ps-sub", key) != 0) {
+				return PUBSUB_ERR_STORE;
+			}
 			free(n->subs[i]);
 			n->subs[i] = n->subs[--n->nsubs];
 			return PUBSUB_OK;

@@ -77,7 +77,8 @@ register_preauth_iq(const struct xml_node *iq)
 		return error(iq, "conflict", NULL);
 	}
 	if (account_create(bare, pass) != 0) {
-		return error(iq, "internal-server-error", NULL);
+		/* the store refused the record (full disk, I/O error) */
+		return error(iq, "resource-constraint", NULL);
 	}
 	log_info("account %s registered in-band", bare);
 	return stanza_result(iq);

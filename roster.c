@@ -282,9 +282,38 @@ ver_bump(struct roster *r)
 	store_put(ROSTER_VER_KIND, r->user, v);
 }
 
-/* Write item it (already in r) to the store. */
+/* Memory back to what the store holds for contact: the stored item, or
+ * none when nothing is stored (the store refused a change). */
 static void
-item_save(struct roster *r, const struct roster_item *it)
+item_reload(struct roster *r, const char *contact)
+{
+	char key[2 * JID_MAX + 2];
+	struct roster_item *old;
+	const char *v;
+	size_t i;
+
+	if (item_find(r, contact, &i) == NULL) {
+		return;
+	}
+	key_of(key, sizeof(key), r->user, contact);
+	v = store_get(ROSTER_KIND, key);
+	old = v != NULL ? item_decode(contact, v) : NULL;
+	item_free(r->items[i]);
+	if (old != NULL) {
+		r->items[i] = old;
+	} else {
+		r->items[i] = r->items[--r->n];
+	}
+}
+
+/*
+ * Write item it (already in r, changed in memory) to the store.  0, or -1
+ * when the store refused it (full disk, I/O error): then it is freed and
+ * r holds what the store holds, so the caller must not use it again and
+ * answers with resource-constraint.
+ */
+static int
+item_save(struct roster *r, struct roster_item *it)
 {
 	char key[2 * JID_MAX + 2];
 
@@ -293,8 +322,15 @@ item_save(struct roster *r, const struct roster_item *it)
 	}
 	item_encode(it, &rc.tmp);
 	key_of(key, sizeof(key), r->user, it->jid);
-	store_put(ROSTER_KIND, key, rc.tmp.data ? rc.tmp.data : "none");
+	if (rc.tmp.err || store_put(ROSTER_KIND, key,
+	    rc.tmp.data ? rc.tmp.data : "none") != 0) {
+		log_warn("roster: item of %s not saved: the store refused it",
+		    r->user);
+		item_reload(r, it->jid);
+		return -1;
+	}
 	ver_bump(r);
+	return 0;
 }
 
 static struct roster_item *
@@ -307,10 +343,20 @@ item_create(struct roster *r, const char *contact)
 	return it;
 }
 
-static void
-item_remove(struct roster *r, const char *contact)
+/* Delete contact's item from the store; 0, or -1 if the store refused
+ * (memory untouched).  item_forget() then drops it from memory. */
+static int
+item_unstore(struct roster *r, const char *contact)
 {
 	char key[2 * JID_MAX + 2];
+
+	key_of(key, sizeof(key), r->user, contact);
+	return store_del(ROSTER_KIND, key);
+}
+
+static void
+item_forget(struct roster *r, const char *contact)
+{
 	size_t i;
 
 	if (item_find(r, contact, &i) == NULL) {
@@ -318,8 +364,6 @@ item_remove(struct roster *r, const char *contact)
 	}
 	item_free(r->items[i]);
 	r->items[i] = r->items[--r->n];
-	key_of(key, sizeof(key), r->user, contact);
-	store_del(ROSTER_KIND, key);
 	ver_bump(r);
 }
 
@@ -556,8 +600,12 @@ roster_set_iq(const struct xml_node *iq, const struct xml_node *q,
 			reply_error(iq, "item-not-found");
 			return;
 		}
+		if (item_unstore(r, contact) != 0) {
+			reply_error(iq, "resource-constraint");
+			return;
+		}
 		item_cancel(r->user, it);
-		item_remove(r, contact);
+		item_forget(r, contact);
 		reply = stanza_result(iq);
 		route_stanza(reply);
 		xml_free(reply);
@@ -599,7 +647,10 @@ roster_set_iq(const struct xml_node *iq, const struct xml_node *q,
 		it->groups = xcalloc(ngroups, sizeof(*it->groups));
 		memcpy(it->groups, groups, ngroups * sizeof(*groups));
 	}
-	item_save(r, it);
+	if (item_save(r, it) != 0) {
+		reply_error(iq, "resource-constraint");
+		return;
+	}
 	reply = stanza_result(iq);
 	route_stanza(reply);
 	xml_free(reply);
@@ -656,7 +707,10 @@ roster_outbound(const struct xml_node *pres, const char *user,
 				it = item_create(r, contact);
 			}
 			it->ask = 1;
-			item_save(r, it);
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			roster_push(r, contact);
 		}
 		route_bare(pres, user, contact);
@@ -664,7 +718,10 @@ roster_outbound(const struct xml_node *pres, const char *user,
 		if (it != NULL && (it->ask || (it->sub & ROSTER_SUB_TO))) {
 			it->ask = 0;
 			it->sub &= ~ROSTER_SUB_TO;
-			item_save(r, it);
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			roster_push(r, contact);
 		}
 		route_bare(pres, user, contact);
@@ -676,8 +733,11 @@ roster_outbound(const struct xml_node *pres, const char *user,
 			}
 			it->sub |= ROSTER_SUB_FROM;
 			it->approved = 0;
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			roster_drop_pending(user, contact);
-			item_save(r, it);
 			roster_push(r, contact);
 		} else if (it == NULL || !(it->sub & ROSTER_SUB_FROM)) {
 			/* §3.4: pre-approval */
@@ -690,7 +750,11 @@ roster_outbound(const struct xml_node *pres, const char *user,
 			}
 			if (!it->approved) {
 				it->approved = 1;
-				item_save(r, it);
+				if (item_save(r, it) != 0) {
+					reply_error(pres,
+					    "resource-constraint");
+					return;
+				}
 				roster_push(r, contact);
 			}
 			return;
@@ -712,7 +776,10 @@ roster_outbound(const struct xml_node *pres, const char *user,
 			changed = (it->sub & ROSTER_SUB_FROM) != 0;
 			it->sub &= ~ROSTER_SUB_FROM;
 			it->approved = 0;
-			item_save(r, it);
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			roster_push(r, contact);
 		}
 		if (pending || changed) {
@@ -737,12 +804,14 @@ deliver_available(const struct xml_node *pres, const char *user)
 	xml_free(copy);
 }
 
-static void
-store_pending(const struct xml_node *pres, const char *user,
+/* Keep an inbound subscription request; 0, or -1 if the store refused. */
+static int
+pending_keep(const struct xml_node *pres, const char *user,
     const char *contact)
 {
 	char key[2 * JID_MAX + 2];
 	struct xml_node *copy = xml_clone(pres);
+	int rc_ = -1;
 
 	xml_set_attr(copy, "from", contact);
 	xml_set_attr(copy, "to", user);
@@ -752,13 +821,14 @@ store_pending(const struct xml_node *pres, const char *user,
 	buf_reset(&rc.tmp);
 	xml_serialize(copy, XML_NS_CLIENT, &rc.tmp);
 	key_of(key, sizeof(key), user, contact);
-	if (!rc.tmp.err) {
-		store_put(SUBIN_KIND, key, rc.tmp.data);
+	if (!rc.tmp.err && store_put(SUBIN_KIND, key, rc.tmp.data) == 0) {
 		/* a pending request is roster state, as Prosody versions it:
 		 * the next push's ver counts it */
 		ver_bump(roster_get(user));
+		rc_ = 0;
 	}
 	xml_free(copy);
+	return rc_;
 }
 
 void
@@ -786,7 +856,10 @@ roster_inbound(const struct xml_node *pres, const char *user,
 			/* §3.4: pre-approved, accept without asking */
 			it->sub |= ROSTER_SUB_FROM;
 			it->approved = 0;
-			item_save(r, it);
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			roster_push(r, contact);
 			send_presence(user, contact, "subscribed");
 			route_presence_of(user, contact, 0);
@@ -795,7 +868,11 @@ roster_inbound(const struct xml_node *pres, const char *user,
 			 * presence */
 			send_presence(user, contact, "unavailable");
 			if (!roster_is_pending_in(user, contact)) {
-				store_pending(pres, user, contact);
+				if (pending_keep(pres, user, contact) != 0) {
+					reply_error(pres,
+					    "resource-constraint");
+					return;
+				}
 				deliver_available(pres, user);
 			}
 		}
@@ -803,7 +880,10 @@ roster_inbound(const struct xml_node *pres, const char *user,
 		if (it != NULL && it->ask) {
 			it->ask = 0;
 			it->sub |= ROSTER_SUB_TO;
-			item_save(r, it);
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			deliver_available(pres, user);
 			roster_push(r, contact);
 		}
@@ -811,7 +891,10 @@ roster_inbound(const struct xml_node *pres, const char *user,
 		if (it != NULL && (it->ask || (it->sub & ROSTER_SUB_TO))) {
 			it->ask = 0;
 			it->sub &= ~ROSTER_SUB_TO;
-			item_save(r, it);
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			deliver_available(pres, user);
 			roster_push(r, contact);
 		}
@@ -820,7 +903,10 @@ roster_inbound(const struct xml_node *pres, const char *user,
 		roster_drop_pending(user, contact);
 		if (it != NULL && (it->sub & ROSTER_SUB_FROM)) {
 			it->sub &= ~ROSTER_SUB_FROM;
-			item_save(r, it);
+			if (item_save(r, it) != 0) {
+				reply_error(pres, "resource-constraint");
+				return;
+			}
 			changed = 2;
 		}
 		if (changed) {

@@ -334,8 +334,12 @@ offline_store(const struct xml_node *msg, const char *bare)
 	snprintf(key, sizeof(key), "%s %016llx", bare, ++rt.offline_seq);
 	buf_reset(&rt.out);
 	xml_serialize(copy, XML_NS_CLIENT, &rt.out);
-	if (!rt.out.err) {
-		store_put(ROUTE_OFFLINE_KIND, key, rt.out.data);
+	/* not kept (store full, failing or the message too big for a
+	 * record): the sender learns it was not delivered */
+	if (rt.out.err ||
+	    store_put(ROUTE_OFFLINE_KIND, key, rt.out.data) != 0) {
+		log_warn("offline message for %s not stored", bare);
+		route_error(msg, "resource-constraint");
 	}
 	xml_free(copy);
 }
@@ -357,7 +361,12 @@ offline_flush(struct route_sess *rs, const char *bare)
 		if (v != NULL && rs != NULL) {
 			rs->ops->send(rs->owner, v, strlen(v));
 		}
-		store_del(ROUTE_OFFLINE_KIND, keys[i]);
+		/* a delete the store refuses keeps the message: sent again
+		 * at the next login rather than lost */
+		if (store_del(ROUTE_OFFLINE_KIND, keys[i]) != 0) {
+			log_warn("offline message of %s kept: the store "
+			    "refused its deletion", bare);
+		}
 	}
 	store_keys_free(keys);
 }

@@ -79,6 +79,10 @@ struct conn {
 	unsigned	 dirty:1;	/* on the dirty list */
 	unsigned	 on_close_list:1;
 	unsigned	 input_paused:1;	/* conn_pause_input */
+	unsigned	 after_change:1; /* output queued after an unflushed
+					  * store change: may acknowledge it */
+	unsigned	 held:1;	/* that change's flush failed: output
+					 * waits until the store writes again */
 	time_t		 close_deadline;
 	struct conn	*prev, *next;	/* all connections */
 	struct conn	*dirty_next;	/* output to write this turn */
@@ -101,6 +105,9 @@ static struct {
 	time_t		 started;
 	time_t		 now;
 	time_t		 store_failed_since;	/* 0: the store is fine */
+	time_t		 store_retried;		/* last flush tried while failing */
+	int		 archive_failing;	/* its last sync failed */
+	size_t		 nheld;			/* connections with held output */
 	int		 stopping;
 	time_t		 stop_deadline;
 	const char	*config_path;
@@ -138,6 +145,11 @@ conn_write_raw(struct conn *c, const void *data, size_t len)
 			conn_close(c, "output overflow");
 		}
 		return;
+	}
+	/* this turn's changes are not on disk yet: if their flush fails,
+	 * this output must wait (it may acknowledge them) */
+	if (store_pending() && store_writable()) {
+		c->after_change = 1;
 	}
 	if (!c->dirty) {
 		c->dirty = 1;
@@ -348,6 +360,9 @@ conn_free(struct conn *c)
 {
 	struct c2s *s = c->c2s;
 
+	if (c->held) {
+		srv.nheld--;
+	}
 	/* Unlink first: c2s_free may route presence to other connections. */
 	if (c->prev != NULL) {
 		c->prev->next = c->next;
@@ -936,30 +951,92 @@ server_control(void)
 /* ---- the loop ---- */
 
 /*
- * Make the turn's store changes durable.  While that fails nothing is
- * written to clients (their replies would acknowledge lost changes); the
- * store retries at every turn, and after SERVER_STORE_FAIL_S of failure
- * the server stops rather than hold everyone's output forever.
+ * Make the turn's store changes durable.  0; -1 when the store failed,
+ * -2 when the archives could not be synced.
+ *
+ * A write that fails (ENOSPC, EIO) keeps the records queued and makes the
+ * store refuse new changes (clients get resource-constraint); only the
+ * output that may acknowledge the queued records is held (conn
+ * after_change), everyone else's is written, and the write is tried again
+ * once a second until it works, which releases the held output.  A store
+ * disabled for good (a failed fdatasync) can never make those changes
+ * durable: after SERVER_STORE_FAIL_S the server stops rather than run
+ * with memory that is not on disk.  A failed archive sync (a write that
+ * failed was never archived) holds all of the turn's output, as any of
+ * it may carry a stanza-id; the same SERVER_STORE_FAIL_S applies.
  */
 static int
 server_store_flush(void)
 {
+	int ar, sr;
+
+	/* while failing, no new change is accepted: retry once a second
+	 * (each failed write is a log line) */
+	if (srv.store_failed_since != 0 && srv.store_retried == srv.now) {
+		return srv.archive_failing ? -2 : -1;
+	}
 	/* archive appends too: a delivered message is in the archive */
-	if (archive_flush() == 0 && store_flush() == 0) {
+	ar = archive_flush();
+	sr = store_flush();
+	if (ar == 0 && sr == 0) {
 		if (srv.store_failed_since != 0) {
-			log_info("store writable again; replies resume");
+			log_info("store writable again after %lld s; %zu "
+			    "held connections resume",
+			    (long long)(srv.now - srv.store_failed_since),
+			    srv.nheld);
 		}
 		srv.store_failed_since = 0;
 		return 0;
 	}
+	srv.store_retried = srv.now;
+	srv.archive_failing = ar != 0;
 	if (srv.store_failed_since == 0) {
 		srv.store_failed_since = srv.now;
-		log_err("store flush failed; holding replies until it works");
-	} else if (srv.now - srv.store_failed_since >= SERVER_STORE_FAIL_S) {
-		fatal("store still failing after %d s; stopping without "
-		    "acknowledging unsaved changes", SERVER_STORE_FAIL_S);
+		log_err("store flush failed; changes refused, their replies "
+		    "held until the store writes again");
+	} else if ((sr == -2 || ar != 0) &&
+	    srv.now - srv.store_failed_since >= SERVER_STORE_FAIL_S) {
+		fatal("store %s for %d s; stopping without acknowledging "
+		    "unsaved changes", sr == -2 ? "disabled" :
+		    "archives failing", SERVER_STORE_FAIL_S);
 	}
-	return -1;
+	return ar != 0 ? -2 : -1;
+}
+
+/* Write c's queued output unless it is held.  -1 if the socket failed. */
+static int
+conn_flush_unheld(struct conn *c)
+{
+	return c->held ? 0 : conn_flush(c);
+}
+
+/* After a flush: on success release every held connection onto the dirty
+ * list; on failure hold those whose output may acknowledge the changes
+ * that were not written.  Either way no output is "after a change" any
+ * more: no new change is accepted until a flush succeeds. */
+static void
+server_hold_or_release(int flush_rc)
+{
+	struct conn *c;
+
+	for (c = flush_rc == 0 && srv.nheld > 0 ? srv.conns : srv.dirty;
+	    c != NULL; c = flush_rc == 0 && srv.nheld > 0 ? c->next :
+	    c->dirty_next) {
+		if (flush_rc == 0 && c->held) {
+			c->held = 0;
+			srv.nheld--;
+			if (!c->dirty) {
+				c->dirty = 1;
+				c->dirty_next = srv.dirty;
+				srv.dirty = c;
+			}
+		} else if (flush_rc != 0 && (c->after_change ||
+		    flush_rc == -2) && !c->held) {
+			c->held = 1;
+			srv.nheld++;
+		}
+		c->after_change = 0;
+	}
 }
 
 static void
@@ -967,15 +1044,14 @@ server_end_turn(void)
 {
 	struct conn *c, *next, *keep;
 
-	/* Group commit: the turn's changes are durable before any reply. */
-	if (server_store_flush() != 0) {
-		return;
-	}
+	/* Group commit: the turn's changes are durable before any reply
+	 * that may acknowledge them. */
+	server_hold_or_release(server_store_flush());
 	while (srv.dirty != NULL) {
 		c = srv.dirty;
 		srv.dirty = c->dirty_next;
 		c->dirty = 0;
-		if (c->fd >= 0 && conn_flush(c) != 0 && !c->closing) {
+		if (c->fd >= 0 && conn_flush_unheld(c) != 0 && !c->closing) {
 			conn_eof(c);
 			conn_close(c, "write error");
 		}
@@ -992,8 +1068,10 @@ server_end_turn(void)
 			next = c->close_next;
 			if (c->out.len == 0 || srv.now >= c->close_deadline ||
 			    srv.stopping) {
+				/* held output goes unsent: it acknowledged
+				 * what is not on disk */
 				if (c->out.len > 0) {
-					conn_flush(c);
+					conn_flush_unheld(c);
 				}
 				conn_free(c);
 				freed = 1;
@@ -1013,15 +1091,13 @@ server_end_turn(void)
 		}
 		if (srv.dirty != NULL) {
 			/* presence from freed sessions: write it now */
-			if (server_store_flush() != 0) {
-				return;
-			}
+			server_hold_or_release(server_store_flush());
 			while (srv.dirty != NULL) {
 				c = srv.dirty;
 				srv.dirty = c->dirty_next;
 				c->dirty = 0;
 				if (c->fd >= 0) {
-					conn_flush(c);
+					conn_flush_unheld(c);
 				}
 			}
 		}
@@ -1171,10 +1247,12 @@ server_loop(void)
 		timeout_ms = 1000 - (int)(ts.tv_nsec / 1000000);
 		/* batch syncs and compaction steps are due without events */
 		due_ms = store_flush_due_ms();
-		if (due_ms >= 0 && due_ms < timeout_ms) {
+		/* a failing store is retried at the second's tick */
+		if (due_ms >= 0 && due_ms < timeout_ms &&
+		    srv.store_failed_since == 0) {
 			timeout_ms = due_ms;
 		}
-		if (srv.stopping || srv.store_failed_since != 0) {
+		if (srv.stopping) {
 			timeout_ms = timeout_ms < 50 ? timeout_ms : 50;
 		}
 		n = epoll_wait(srv.epfd, events, SERVER_MAX_EVENTS,
@@ -1313,6 +1391,9 @@ server_main(const char *config_path)
 		fatal("cannot set up TLS");
 	}
 	c2s_init();
+	if (c2s_load_secrets() != 0) {
+		fatal("cannot load the SCRAM salt key");
+	}
 	c2s_ws_init();
 	upload_http_init();
 	metrics_init();

@@ -336,7 +336,10 @@ services_last_record(const char *bare, const char *status)
 	char v[1100];
 
 	snprintf(v, sizeof(v), "%lld %.1023s", (long long)time(NULL), status);
-	store_put(LAST_KIND, bare, v);
+	/* at logout, nobody to tell: the previous record stays */
+	if (store_put(LAST_KIND, bare, v) != 0) {
+		log_warn("last activity of %s not saved", bare);
+	}
 }
 
 /* §4: own account, or a contact allowed to see presence */
@@ -457,8 +460,10 @@ private_iq(const struct xml_node *iq, const struct xml_node *q,
 	}
 	if (xml_child(el, NULL, NULL) == NULL && *xml_text(el) == '\0') {
 		/* an empty element clears the data */
-		if (store_get(PRIVATE_KIND, key) != NULL) {
-			store_del(PRIVATE_KIND, key);
+		if (store_get(PRIVATE_KIND, key) != NULL &&
+		    store_del(PRIVATE_KIND, key) != 0) {
+			reply_error(iq, "resource-constraint");
+			return;
 		}
 		reply_and_free(stanza_result(iq));
 		return;
@@ -475,7 +480,12 @@ private_iq(const struct xml_node *iq, const struct xml_node *q,
 		reply_error(iq, "not-acceptable");
 		return;
 	}
-	store_put(PRIVATE_KIND, key, sbuf.data);
+	/* the store refuses when it cannot write or the record is too big;
+	 * the old data stays */
+	if (store_put(PRIVATE_KIND, key, sbuf.data) != 0) {
+		reply_error(iq, "resource-constraint");
+		return;
+	}
 	reply_and_free(stanza_result(iq));
 }
 
@@ -516,7 +526,10 @@ vcard_iq(const struct xml_node *iq, const struct xml_node *q,
 		reply_error(iq, "not-acceptable");
 		return;
 	}
-	store_put(VCARD_KIND, bare, sbuf.data);
+	if (store_put(VCARD_KIND, bare, sbuf.data) != 0) {
+		reply_error(iq, "resource-constraint");
+		return;
+	}
 	vcard_photo_update(q, bare);
 	avatar_from_vcard(bare, q);	/* XEP-0398 §3.2 */
 	reply_and_free(stanza_result(iq));
@@ -584,11 +597,11 @@ services_presence_stamp(struct xml_node *pres, const char *bare)
 
 /* ---- XEP-0077 for a logged-in account ---- */
 
-/* Everything kept for a deleted account goes, and its sessions end. */
+/* After the account record is deleted: everything kept for it goes, and
+ * its sessions end. */
 static void
 account_removed_everywhere(const char *bare)
 {
-	account_delete(bare);
 	services_account_removed(bare);
 	muc_account_removed(bare);
 	pep_account_removed(bare);
@@ -598,7 +611,8 @@ account_removed_everywhere(const char *bare)
 int
 services_delete_account(const char *bare)
 {
-	if (!account_exists(bare)) {
+	/* the store may refuse (full disk): then nothing else goes */
+	if (!account_exists(bare) || account_delete(bare) != 0) {
 		return -1;
 	}
 	account_removed_everywhere(bare);
@@ -636,6 +650,10 @@ register_own(const struct xml_node *iq, const struct xml_node *q,
 			reply_error(iq, "internal-server-error");
 			return;
 		}
+		if (account_delete(bare) != 0) {
+			reply_error(iq, "resource-constraint");
+			return;
+		}
 		log_info("account %s removed by its owner", bare);
 		reply_and_free(stanza_result(iq));
 		account_removed_everywhere(bare);
@@ -655,7 +673,8 @@ register_own(const struct xml_node *iq, const struct xml_node *q,
 		return;
 	}
 	if (account_set_password(bare, xml_text(pass_el)) != 0) {
-		reply_error(iq, "internal-server-error");
+		/* the store refused it: the old password stays */
+		reply_error(iq, "resource-constraint");
 		return;
 	}
 	log_info("account %s changed its password", bare);

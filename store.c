@@ -153,6 +153,8 @@ struct store_db {
 	int		 unsynced;
 	uint64_t	 last_sync_ms;
 	int		 failed;	/* sticky: fdatasync failed */
+	int		 write_failing;	/* the last write failed (ENOSPC, EIO):
+					 * changes refused until one works */
 	struct store_compaction comp;
 };
 
@@ -1474,6 +1476,7 @@ write_pending(struct store_db *db)
 	}
 	if (write_all(db->fd, db->pend.data, db->pend.len) != 0) {
 		log_warn_errno("store: write to %s failed", db->log_path);
+		db->write_failing = 1;
 		/* take back a partial write; the next flush tries again */
 		if (ftruncate(db->fd, (off_t)db->file_bytes) != 0) {
 			log_err("store: cannot truncate %s after a failed "
@@ -1486,6 +1489,10 @@ write_pending(struct store_db *db)
 	db->file_bytes += db->pend.len;
 	buf_reset(&db->pend);
 	db->unsynced = 1;
+	if (db->write_failing) {
+		db->write_failing = 0;
+		log_info("store: %s writable again", db->log_path);
+	}
 	return 0;
 }
 
@@ -1807,6 +1814,27 @@ store_get(const char *kind, const char *key)
 	return r ? r->data + r->key_len + 1 : NULL;
 }
 
+static int refuse_changes;	/* store_test_refuse_changes() */
+
+void
+store_test_refuse_changes(int on)
+{
+	refuse_changes = on;
+}
+
+int
+store_writable(void)
+{
+	return db_main.open && !db_main.failed && !db_main.write_failing &&
+	    !refuse_changes;
+}
+
+int
+store_pending(void)
+{
+	return db_main.open && db_main.pend.len > 0;
+}
+
 static int
 store_change(const char *kind, const char *key, const char *value)
 {
@@ -1814,7 +1842,8 @@ store_change(const char *kind, const char *key, const char *value)
 	struct store_kind *k;
 	size_t kl, keyl, vl = 0, start, len;
 
-	if (!db->open || db->failed || kind == NULL || key == NULL) {
+	if (!db->open || db->failed || db->write_failing || refuse_changes ||
+	    kind == NULL || key == NULL) {
 		return -1;
 	}
 	kl = strlen(kind);
@@ -1985,11 +2014,14 @@ store_flush(void)
 	struct store_db *db = &db_main;
 	int rc = 0;
 
-	if (!db->open || db->failed) {
+	if (!db->open) {
 		return -1;
 	}
+	if (db->failed) {
+		return -2;
+	}
 	if (write_pending(db) != 0) {
-		return -1;
+		return db->failed ? -2 : -1;
 	}
 	if (db->unsynced) {
 		switch (db->sync) {
@@ -2007,7 +2039,7 @@ store_flush(void)
 		}
 	}
 	if (rc != 0) {
-		return -1;
+		return -2;	/* do_sync disabled the store */
 	}
 	if (!db->comp.active && comp_due(db)) {
 		(void)comp_start(db);

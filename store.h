@@ -37,9 +37,23 @@ void	store_close(void);
  * key or store_close(). */
 const char *store_get(const char *kind, const char *key);
 /* Record a change (queued for the next flush).  value may hold any bytes
- * except NUL.  Returns 0, or -1 if the store is not open or failed. */
+ * except NUL.  Returns 0, or -1 if the store is not open, failed, cannot
+ * write (the last flush's write failed: a full disk; until a flush
+ * writes again) or the record is over STORE_MAX_LINE. */
 int	store_put(const char *kind, const char *key, const char *value);
 int	store_del(const char *kind, const char *key);
+
+/* 1 if changes are queued for the next flush (not yet written). */
+int	store_pending(void);
+/* 1 if store_put/store_del accept changes now (open, not failed, not
+ * refusing them after a failed write), else 0.  A record can still be
+ * refused for its size.  For callers about to make several changes that
+ * cannot be taken back one by one. */
+int	store_writable(void);
+/* Test hook: while on is non-zero, store_put and store_del refuse every
+ * change (-1, nothing applied or queued), as a store that cannot write
+ * does; callers' error paths are tested with it. */
+void	store_test_refuse_changes(int on);
 
 /* Call fn for every live record of kind whose key starts with key_prefix
  * (NULL or "" for all), in no particular order.  fn returns non-zero to
@@ -58,7 +72,10 @@ void	store_keys_free(char **keys);
 size_t	store_del_prefix(const char *kind, const char *key_prefix);
 
 /* Write queued records and sync per the policy; compact if due.
- * Returns 0, or -1 on an I/O error (logged). */
+ * Returns 0; -1 when the write failed (ENOSPC, EIO; logged): the records
+ * stay queued, changes are refused and the next flush tries again (also
+ * -1 when the store is not open); -2 when the store is disabled for good
+ * (a failed fdatasync: the page cache can't be trusted). */
 int	store_flush(void);
 /* Milliseconds until store_flush() has work to do: 0 when it is due now
  * (queued records, or a compaction in progress, which runs in steps of

@@ -32,6 +32,7 @@
 #include "ns.h"
 #include "route.h"
 #include "stanza.h"
+#include "secret.h"
 #include "store.h"
 #include "tls.h"
 
@@ -181,64 +182,18 @@ hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-/* Read data_dir/upload-secret, or make it (mode 0600, synced). */
+/* Read data_dir/upload-secret, or make it (secret.h). */
 static int
-secret_load(void)
+secret_load_upload(void)
 {
-	char path[600], hex[2 * SECRET_LEN + 2];
-	ssize_t n;
-	int fd, i;
+	char err[700];
 
-	snprintf(path, sizeof(path), "%s/" SECRET_FILE,
-	    config_get()->data_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, hex, sizeof(hex) - 1);
-		close(fd);
-		if (n < 2 * SECRET_LEN) {
-			log_err("upload: %s: too short", path);
-			return -1;
-		}
-		for (i = 0; i < SECRET_LEN; i++) {
-			int hi = hexval((unsigned char)hex[2 * i]);
-			int lo = hexval((unsigned char)hex[2 * i + 1]);
-
-			if (hi < 0 || lo < 0) {
-				log_err("upload: %s: not hex", path);
-				return -1;
-			}
-			secret[i] = (unsigned char)(hi << 4 | lo);
-		}
-		tls_zeroize(hex, sizeof(hex));
-		have_secret = 1;
-		return 0;
-	}
-	if (errno != ENOENT) {
-		log_err("upload: %s: %s", path, strerror(errno));
+	if (secret_load(config_get()->data_dir, SECRET_FILE, secret,
+	    sizeof(secret), err, sizeof(err)) != 0) {
+		log_err("upload: %s", err);
 		return -1;
 	}
-	if (tls_random(secret, sizeof(secret)) != 0) {
-		log_err("upload: no random bytes for the secret");
-		return -1;
-	}
-	hex_encode(secret, sizeof(secret), hex);
-	hex[2 * SECRET_LEN] = '\n';
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, hex, 2 * SECRET_LEN + 1) !=
-	    2 * SECRET_LEN + 1 || fsync(fd) != 0) {
-		log_err("upload: cannot write %s: %s", path,
-		    strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
-		tls_zeroize(hex, sizeof(hex));
-		return -1;
-	}
-	close(fd);
-	tls_zeroize(hex, sizeof(hex));
 	have_secret = 1;
-	log_info("upload: new secret in %s", path);
 	return 0;
 }
 
@@ -587,10 +542,12 @@ upload_slot_new(const char *owner, const char *filename, const char *size,
 	}
 	hex_encode(rnd, sizeof(rnd), out->id);
 	expiry = (long long)now + config_get()->http_upload_put_ttl_s;
-	if (sign(out->id, n, type, expiry, sig) != 0 ||
-	    rec_put(out->id, owner, n, 0, (time_t)expiry, type,
-	    filename) != 0) {
+	if (sign(out->id, n, type, expiry, sig) != 0) {
 		return UPLOAD_ERR_INTERNAL;
+	}
+	if (rec_put(out->id, owner, n, 0, (time_t)expiry, type,
+	    filename) != 0) {
+		return UPLOAD_ERR_STORE;	/* a full disk, say */
 	}
 	buf_init(&u, 0);
 	buf_printf(&u, "%s/%s/", cfg->http_upload_url, out->id);
@@ -853,6 +810,10 @@ slot_request(const struct xml_node *iq, const struct xml_node *req)
 		send_and_free(stanza_error_reply(iq, "wait",
 		    "resource-constraint", "Quota reached"));
 		return;
+	case UPLOAD_ERR_STORE:
+		send_and_free(stanza_error_reply(iq, "wait",
+		    "resource-constraint", "Cannot store the slot now"));
+		return;
 	case UPLOAD_ERR_INTERNAL:
 	default:
 		send_and_free(stanza_error_reply(iq, "wait",
@@ -947,7 +908,7 @@ upload_init(void)
 		log_err("upload: cannot make %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (secret_load() != 0) {
+	if (secret_load_upload() != 0) {
 		return -1;
 	}
 	upload_expire(time(NULL));

@@ -51,7 +51,8 @@ enum upload_err {
 	UPLOAD_ERR_TOO_LARGE,	/* not-acceptable + <file-too-large/> */
 	UPLOAD_ERR_TYPE_NOT_ALLOWED, /* not-acceptable */
 	UPLOAD_ERR_QUOTA,	/* resource-constraint */
-	UPLOAD_ERR_INTERNAL,	/* internal-server-error (store, random) */
+	UPLOAD_ERR_STORE,	/* resource-constraint: the store refused */
+	UPLOAD_ERR_INTERNAL,	/* internal-server-error (random, signing) */
 };
 
 struct upload_slot {

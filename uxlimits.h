@@ -15,7 +15,7 @@
 #define SERVER_MAX_WRITE_PER_TURN	(256 * 1024)
 #define SERVER_CLOSE_GRACE_S	5	/* wait this long for output to drain */
 #define SERVER_SHUTDOWN_GRACE_S	3
-#define SERVER_STORE_FAIL_S	10	/* then stop: see server_store_flush */
+#define SERVER_STORE_FAIL_S	10	/* store disabled for good this long: stop (server_store_flush) */
 
 /* ---- streams ---- */
 #define C2S_MAX_AUTH_FAILURES	3

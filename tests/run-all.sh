@@ -47,6 +47,8 @@ step sh tests/run-scenarios.sh
 step sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir "$PEER_DIR"
 step sh tests/tls-test.sh
 step sh tests/limits-test.sh
+step sh tests/enumeration-test.sh
+step sh tests/diskfull-test.sh
 step sh tests/http-test.sh
 step sh tests/upload-test.sh
 step sh tests/control-test.sh

@@ -16,10 +16,15 @@
 #include "fake_reactor.h"
 #include "log.h"
 #include "muc.h"
+#include "route.h"
 #include "services.h"
 #include "store.h"
+#include "uxlimits.h"
 
 #define HEADER FAKE_HEADER
+
+static void expect_stanza_error(struct client *, const char *, const char *,
+    int);
 
 /* Send the header and expect a stream error with condition cond. */
 static void
@@ -40,6 +45,8 @@ expect_stream_error(const char *input, const char *cond, int line)
 	}
 	CHECK(contains(out, want));
 	CHECK(contains(out, "</stream:stream>"));
+	/* RFC 6120 §4.9.1.2: our header first, even for a bad header */
+	CHECK(strncmp(out, "<?xml version='1.0'?><stream:stream ", 36) == 0);
 	CHECK(cl->conn.closing);
 	free(out);
 	client_free(cl);
@@ -184,6 +191,235 @@ test_stream_errors(void)
 	expect_stream_error(HEADER "<message>\xc0\x80</message>",
 	    "not-well-formed", __LINE__);
 	expect_stream_error(HEADER "garbage", "bad-format", __LINE__);
+	/* RFC 6120 §4.8.3: a content namespace we do not support */
+	expect_stream_error("<stream:stream to='localhost' xmlns='jabber:bogus' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+	    "invalid-namespace", __LINE__);
+	expect_stream_error("<stream:stream to='localhost' xmlns='jabber:server' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+	    "invalid-namespace", __LINE__);
+}
+
+/* The response header for a client header (its attributes inside). */
+static char *
+response_header(const char *attrs)
+{
+	struct client *cl = client_new(1);
+	char in[400], *out, *end;
+
+	snprintf(in, sizeof(in), "<stream:stream to='localhost' %s "
+	    "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/"
+	    "streams'>", attrs);
+	send_str(cl, in);
+	out = take(cl);
+	end = strstr(out, "<stream:features>");
+	if (end != NULL) {
+		*end = '\0';
+	}
+	client_free(cl);
+	return out;
+}
+
+/* The id='' of the first stream header in out, into id. */
+static void
+stream_id(const char *out, char *id, size_t cap)
+{
+	const char *p = strstr(out, "<stream:stream");
+
+	id[0] = '\0';
+	if (p != NULL && (p = strstr(p, " id='")) != NULL) {
+		snprintf(id, cap, "%.*s", (int)strcspn(p + 5, "'"), p + 5);
+	}
+}
+
+/*
+ * RFC 6120 §4.7: the response header's 'to' is the bare JID of the
+ * client's 'from' (absent without one, §4.7.2); its version the lower of
+ * the client's and 1.0, none without one (§4.7.5); a new unpredictable
+ * id at every restart (§4.3.3, §4.7.3), whatever id the client sent.
+ */
+static void
+test_header_attributes(void)
+{
+	struct client *cl;
+	char *out, id1[40], id2[40];
+
+	out = response_header("version='1.0' from='user@localhost/res'");
+	CHECK(contains(out, " to='user@localhost'"));
+	CHECK(contains(out, " version='1.0'"));
+	CHECK(contains(out, " xml:lang='en'"));
+	CHECK(contains(out, " from='localhost'"));
+	free(out);
+	out = response_header("version='1.0' id='chosen'");
+	CHECK(!contains(out, " to='"));
+	CHECK(!contains(out, "id='chosen'"));
+	free(out);
+	out = response_header("version='0.9'");
+	CHECK(contains(out, " version='0.9'"));
+	free(out);
+	out = response_header("version='1.5'");
+	CHECK(contains(out, " version='1.0'"));
+	free(out);
+	out = response_header("from='user@localhost'");
+	CHECK(strstr(out, "<stream:stream") != NULL &&
+	    !contains(strstr(out, "<stream:stream"), "version="));
+	CHECK(contains(out, " to='user@localhost'"));
+	free(out);
+	/* a new stream id after SASL's restart */
+	cl = client_new(1);
+	send_str(cl, FAKE_HEADER);
+	out = take(cl);
+	stream_id(out, id1, sizeof(id1));
+	free(out);
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>");
+	free(take(cl));
+	send_str(cl, FAKE_HEADER);
+	out = take(cl);
+	stream_id(out, id2, sizeof(id2));
+	free(out);
+	CHECK(strlen(id1) == 16 && strlen(id2) == 16);
+	CHECK(strcmp(id1, id2) != 0);
+	client_free(cl);
+}
+
+/* §4.8.2: prefix-free canonicalization (no default namespace) is fine. */
+static void
+test_prefix_free_header(void)
+{
+	struct client *cl = client_new(1);
+	char *out;
+
+	send_str(cl, "<stream to='localhost' version='1.0' "
+	    "xmlns='http://etherx.jabber.org/streams'>");
+	out = take(cl);
+	CHECK(contains(out, "<stream:features>"));
+	CHECK(!contains(out, "<stream:error>"));
+	CHECK(!cl->conn.closing);
+	free(out);
+	client_free(cl);
+}
+
+/*
+ * RFC 6120 §7.1: before bind, a stanza to another entity closes the stream
+ * with <not-authorized/>; the server and the account may be addressed
+ * (a request other than bind gets a stanza error, a result nothing).
+ */
+static void
+test_prebind_stanzas(void)
+{
+	static const char *const others[] = {
+		"<message to='juliet@localhost'><body>x</body></message>",
+		"<presence to='juliet@localhost'/>",
+		"<iq type='get' id='o1' to='juliet@localhost'>"
+		    "<ping xmlns='urn:xmpp:ping'/></iq>",
+		"<iq type='get' id='o2' to='user@localhost/other'>"
+		    "<ping xmlns='urn:xmpp:ping'/></iq>",
+		"<message to='romeo@example.net'><body>x</body></message>",
+		"<message to='not a jid@@'><body>x</body></message>",
+	};
+	struct client *cl;
+	char *out;
+	size_t i;
+
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		cl = login_auth("user", "password", NULL);
+		send_str(cl, others[i]);
+		out = take(cl);
+		CHECK(contains(out, "<not-authorized xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-streams'/>"));
+		CHECK(!contains(out, "type='error'"));
+		CHECK(cl->conn.closing);
+		free(out);
+		client_free(cl);
+	}
+	cl = login_auth("user", "password", NULL);
+	send_str(cl, "<iq type='get' id='s1' to='localhost'>"
+	    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "id='s1'"));
+	CHECK(contains(out, "<not-allowed"));
+	free(out);
+	send_str(cl, "<iq type='get' id='s2' to='user@localhost'>"
+	    "<query xmlns='jabber:iq:roster'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "id='s2'"));
+	CHECK(contains(out, "<not-allowed"));
+	free(out);
+	/* §8.3.1 / §8.2.3 rule 4: no reply to a result or an error */
+	send_str(cl, "<iq type='result' id='s3'/><iq type='error' id='s4' "
+	    "to='localhost'/><message type='error'/>");
+	out = take(cl);
+	CHECK(strcmp(out, "") == 0);
+	free(out);
+	/* §8.2.3 rule 2 holds before bind too */
+	send_str(cl, "<iq type='fetch' id='s5'><bind xmlns='urn:ietf:"
+	    "params:xml:ns:xmpp-bind'/></iq>");
+	out = take(cl);
+	CHECK(contains(out, "id='s5'"));
+	CHECK(contains(out, "<bad-request"));
+	free(out);
+	CHECK(!cl->conn.closing);
+	login_bind(cl, "prebind");
+	CHECK(!cl->conn.closing);
+	client_free(cl);
+}
+
+/* §8.2.3 rule 2: an iq with a missing or unknown type gets <bad-request/>;
+ * §4.8.3: a jabber:server stanza on a client stream <invalid-namespace/>. */
+static void
+test_iq_type_and_content_ns(void)
+{
+	struct client *a = login_plain("user", "password", "types");
+	struct client *b = login_plain("juliet", "password", "types");
+	char *out;
+
+	send_str(a, "<iq type='bogus' id='t1' to='localhost'>"
+	    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "id='t1'"));
+	CHECK(contains(out, "type='error'"));
+	CHECK(contains(out, "<bad-request"));
+	CHECK(contains(out, "to='user@localhost/types'"));
+	free(out);
+	send_str(a, "<iq id='t2' to='juliet@localhost/types'>"
+	    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	out = take(a);
+	CHECK(contains(out, "id='t2'"));
+	CHECK(contains(out, "<bad-request"));
+	free(out);
+	/* not routed to the peer */
+	out = take(b);
+	CHECK(!contains(out, "t2"));
+	free(out);
+	/* §8.2.3 rule 4, §8.3.1: no answer to a result or an error */
+	send_str(a, "<iq type='result' id='t3' to='localhost'/><iq "
+	    "type='error' id='t4' to='nobody@localhost'/><message "
+	    "type='error' to='nobody@localhost'/>");
+	out = take(a);
+	CHECK(strcmp(out, "") == 0);
+	free(out);
+	/* §8.1.5: xml:lang reaches the recipient untouched; §8.1.1.1: so
+	 * does 'to' */
+	send_str(a, "<message to='juliet@localhost/types' xml:lang='de' "
+	    "type='chat'><body>hallo</body></message>");
+	out = take(b);
+	CHECK(contains(out, "xml:lang='de'"));
+	CHECK(contains(out, "to='juliet@localhost/types'"));
+	CHECK(contains(out, "<body>hallo</body>"));
+	free(out);
+	CHECK(!a->conn.closing);
+	send_str(a, "<message xmlns='jabber:server' to='juliet@localhost'>"
+	    "<body>x</body></message>");
+	out = take(a);
+	CHECK(contains(out, "<invalid-namespace"));
+	CHECK(a->conn.closing);
+	free(out);
+	out = take(b);
+	CHECK(!contains(out, "<body>x</body>"));
+	free(out);
+	client_free(a);
+	client_free(b);
 }
 
 static void
@@ -199,6 +435,8 @@ test_features_and_mechanisms(void)
 	CHECK(contains(out, "<mechanism>SCRAM-SHA-256</mechanism>"));
 	CHECK(contains(out, "<mechanism>SCRAM-SHA-1</mechanism>"));
 	CHECK(contains(out, "<mechanism>PLAIN</mechanism>"));
+	/* RFC 6120 §7.4: no bind feature before authentication */
+	CHECK(!contains(out, "urn:ietf:params:xml:ns:xmpp-bind"));
 	free(out);
 	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
 	    "mechanism='X-UNKNOWN'/>");
@@ -215,6 +453,21 @@ test_features_and_mechanisms(void)
 	out = take(cl);
 	CHECK(contains(out, "<aborted/>"));
 	free(out);
+	/* §6.4.2: a new <auth/> during a handshake replaces it */
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='SCRAM-SHA-1'>biwsbj11c2VyLHI9Znlrbytk</auth>");
+	out = take(cl);
+	CHECK(contains(out, "<challenge"));
+	free(out);
+	send_str(cl, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>");
+	out = take(cl);
+	CHECK(contains(out, "<success"));
+	free(out);
+	client_free(cl);
+	cl = client_new(1);
+	send_str(cl, HEADER);
+	free(take(cl));
 	/* whitespace keep-alives are fine */
 	send_str(cl, "   \n  ");
 	out = take(cl);
@@ -440,11 +693,52 @@ test_bind_and_routing(void)
 	client_free(b);
 }
 
+/* The resourcepart bind generated for cl (after its '/'), into res. */
+static void
+bound_resource(struct client *cl, char *res, size_t cap)
+{
+	char *out;
+	const char *p;
+
+	send_str(cl, "<iq type='get' id='w' to='localhost'><ping xmlns="
+	    "'urn:xmpp:ping'/></iq>");
+	out = take(cl);
+	res[0] = '\0';
+	if ((p = strstr(out, "to='user@localhost/")) != NULL) {
+		snprintf(res, cap, "%.*s", (int)strcspn(p + 19, "'"), p + 19);
+	}
+	free(out);
+}
+
 static void
 test_generated_resource_and_close(void)
 {
 	struct client *cl = login_plain("user", "password", NULL);
-	char *out;
+	struct client *other = login_plain("user", "password", NULL);
+	char *out, r1[64], r2[64];
+
+	/* RFC 6120 §7.6: generated, random, so two differ */
+	bound_resource(cl, r1, sizeof(r1));
+	bound_resource(other, r2, sizeof(r2));
+	CHECK(strncmp(r1, "uxmppd-", 7) == 0 && strlen(r1) > 7);
+	CHECK(strncmp(r2, "uxmppd-", 7) == 0 && strcmp(r1, r2) != 0);
+	client_free(other);
+	/* RFC 6120 §7.3.2: no restart after bind: a header is no stanza */
+	other = login_plain("user", "password", NULL);
+	send_str(other, FAKE_HEADER);
+	out = take(other);
+	CHECK(contains(out, "<stream:error>"));
+	CHECK(other->conn.closing);
+	free(out);
+	client_free(other);
+	/* §8.2.3 rule 5: a get or set with no child or two */
+	other = login_plain("user", "password", NULL);
+	expect_stanza_error(other, "<iq type='get' id='e0'/>", "bad-request",
+	    __LINE__);
+	expect_stanza_error(other, "<iq type='get' id='e2'><query xmlns="
+	    "'jabber:iq:roster'/><query xmlns='jabber:iq:roster'/></iq>",
+	    "bad-request", __LINE__);
+	client_free(other);
 
 	send_str(cl, "</stream:stream>");
 	out = take(cl);
@@ -715,6 +1009,169 @@ test_directed_presence_cap(void)
 	client_free(a);
 }
 
+/* Send s on cl and expect a stanza error cond in the reply. */
+static void
+expect_stanza_error(struct client *cl, const char *s, const char *cond,
+    int line)
+{
+	char want[80];
+	char *out;
+
+	snprintf(want, sizeof(want), "<%s xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-stanzas'/>", cond);
+	send_str(cl, s);
+	out = take(cl);
+	if (!contains(out, want) || !contains(out, "type='error'")) {
+		fprintf(stderr, "line %d: expected %s, got: %s\n", line, cond,
+		    out);
+	}
+	CHECK(contains(out, want));
+	CHECK(contains(out, "type='error'"));
+	free(out);
+}
+
+/* Send s on cl; the reply must contain want. */
+static void
+expect_reply(struct client *cl, const char *s, const char *want, int line)
+{
+	char *out;
+
+	send_str(cl, s);
+	out = take(cl);
+	if (!contains(out, want)) {
+		fprintf(stderr, "line %d: expected %s, got: %s\n", line, want,
+		    out);
+	}
+	CHECK(contains(out, want));
+	free(out);
+}
+
+/*
+ * A store that refuses changes (a full disk; store_test_refuse_changes):
+ * each change a client asks for gets <resource-constraint/> and nothing
+ * of it stays in memory; once the store writes again, all works.
+ */
+static void
+test_store_refused(void)
+{
+	struct client *a = login_plain("user", "password", "full");
+	char *out;
+
+	CHECK(account_create("away@localhost", "password") == 0);
+	expect_reply(a, "<iq type='set' id='r0'><query xmlns='jabber:iq:"
+	    "roster'><item jid='kept@localhost' name='Old'/></query></iq>",
+	    "type='result'", __LINE__);
+	expect_reply(a, "<iq type='set' id='p0'><query xmlns='jabber:iq:"
+	    "private'><n xmlns='urn:t'>old</n></query></iq>",
+	    "type='result'", __LINE__);
+	expect_reply(a, "<iq type='set' id='v0'><vCard xmlns='vcard-temp'>"
+	    "<FN>Old</FN></vCard></iq>", "type='result'", __LINE__);
+	free(take(a));
+
+	/* an offline message too big for a store record (possible with a
+	 * large max_stanza_bytes; routed here directly): the sender learns
+	 * it was not kept */
+	{
+		size_t n = STORE_MAX_LINE + 4096;
+		char *body = xmalloc(n + 1);
+		struct xml_node *m = xml_new("message", XML_NS_CLIENT);
+
+		memset(body, 'b', n);
+		body[n] = '\0';
+		xml_set_attr(m, "from", "user@localhost/full");
+		xml_set_attr(m, "to", "away@localhost");
+		xml_set_attr(m, "type", "chat");
+		xml_set_attr(m, "id", "big");
+		xml_add_text_child(m, "body", NULL, body);
+		route_stanza(m);
+		xml_free(m);
+		free(body);
+		out = take(a);
+		CHECK(contains(out, "id='big'"));
+		CHECK(contains(out, "<resource-constraint"));
+		CHECK(strlen(out) < 4096);	/* the error, not the message */
+		free(out);
+	}
+	store_test_refuse_changes(1);
+	expect_stanza_error(a, "<iq type='set' id='r1'><query xmlns='jabber:"
+	    "iq:roster'><item jid='new@localhost' name='N'/></query></iq>",
+	    "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='r2'><query xmlns='jabber:"
+	    "iq:roster'><item jid='kept@localhost' name='Renamed'/></query>"
+	    "</iq>", "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='r3'><query xmlns='jabber:"
+	    "iq:roster'><item jid='kept@localhost' subscription='remove'/>"
+	    "</query></iq>", "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<presence to='sub@localhost' "
+	    "type='subscribe'/>", "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='p1'><query xmlns='jabber:"
+	    "iq:private'><n xmlns='urn:t'>new</n></query></iq>",
+	    "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='v1'><vCard xmlns='vcard-"
+	    "temp'><FN>New</FN></vCard></iq>", "resource-constraint",
+	    __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='b1'><block xmlns='urn:"
+	    "xmpp:blocking'><item jid='spam@localhost'/></block></iq>",
+	    "resource-constraint", __LINE__);
+	expect_stanza_error(a, "<message to='away@localhost' type='chat' "
+	    "id='m1'><body>lost?</body></message>", "resource-constraint",
+	    __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='a1'><prefs xmlns='urn:"
+	    "xmpp:mam:2' default='never'/></iq>", "resource-constraint",
+	    __LINE__);
+	expect_stanza_error(a, "<iq type='set' id='pw'><query xmlns='jabber:"
+	    "iq:register'><username>user</username><password>changed"
+	    "</password></query></iq>", "resource-constraint", __LINE__);
+	/* reads keep working while the store refuses */
+	send_str(a, "<iq type='get' id='r4'><query xmlns='jabber:iq:roster'/>"
+	    "</iq>");
+	out = take(a);
+	CHECK(contains(out, "name='Old'"));
+	CHECK(!contains(out, "Renamed"));
+	CHECK(!contains(out, "new@localhost"));
+	CHECK(!contains(out, "sub@localhost"));
+	free(out);
+	store_test_refuse_changes(0);
+
+	/* memory is what was stored */
+	expect_reply(a, "<iq type='get' id='p2'><query xmlns='jabber:iq:"
+	    "private'><n xmlns='urn:t'/></query></iq>", ">old</n>", __LINE__);
+	expect_reply(a, "<iq type='get' id='v2'><vCard xmlns='vcard-temp'/>"
+	    "</iq>", "<FN>Old</FN>", __LINE__);
+	send_str(a, "<iq type='get' id='b2'><blocklist xmlns='urn:xmpp:"
+	    "blocking'/></iq>");
+	out = take(a);
+	CHECK(!contains(out, "spam@localhost"));
+	free(out);
+	send_str(a, "<iq type='get' id='a2'><prefs xmlns='urn:xmpp:mam:2'/>"
+	    "</iq>");
+	out = take(a);
+	CHECK(!contains(out, "default='never'"));
+	free(out);
+	client_free(a);
+	/* the refused offline message was not kept either */
+	a = login_plain("away", "password", "back");
+	send_str(a, "<presence/>");
+	out = take(a);
+	CHECK(!contains(out, "lost?"));
+	free(out);
+	client_free(a);
+	/* the old password still works, and the stored roster item is back */
+	a = login_plain("user", "password", "full2");
+	send_str(a, "<iq type='get' id='r5'><query xmlns='jabber:iq:roster'/>"
+	    "</iq>");
+	out = take(a);
+	CHECK(contains(out, "name='Old'"));
+	free(out);
+	/* writable again: the same requests work */
+	expect_reply(a, "<iq type='set' id='r6'><query xmlns='jabber:iq:"
+	    "roster'><item jid='kept@localhost' subscription='remove'/>"
+	    "</query></iq>", "type='result'", __LINE__);
+	expect_reply(a, "<iq type='set' id='v3'><vCard xmlns='vcard-temp'>"
+	    "<FN>New</FN></vCard></iq>", "type='result'", __LINE__);
+	client_free(a);
+}
+
 int
 main(void)
 {
@@ -759,6 +1216,11 @@ main(void)
 	test_register_preauth();
 	test_priority_values();
 	test_bind_after_delete();
+	test_prefix_free_header();
+	test_header_attributes();
+	test_prebind_stanzas();
+	test_iq_type_and_content_ns();
+	test_store_refused();
 	test_idle_timeout(conf, dir);
 	test_directed_presence_cap();
 

@@ -323,6 +323,62 @@ test_persistence(void)
 	CHECK(count_out("id='g2'", "item-not-found") == 1);
 }
 
+/* A store that refuses changes (a full disk): a persistent room's
+ * affiliations, configuration, subject and destruction are refused with
+ * resource-constraint and stay as stored, across a restart too. */
+static void
+test_store_refused(void)
+{
+	out_clear();
+	join("full", "Romeo", "romeo@localhost/a", NULL);
+	configure("full", "romeo@localhost/a",
+	    "<field var='muc#roomconfig_persistentroom'><value>1</value>"
+	    "</field><field var='muc#roomconfig_roomname'><value>Before"
+	    "</value></field>");
+	out_clear();
+	store_test_refuse_changes(1);
+	feed("<iq from='romeo@localhost/a' to='full@conference.localhost' "
+	    "type='set' id='m'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member' jid='juliet@localhost'/>"
+	    "</query></iq>");
+	CHECK(count_out("id='m'", "<resource-constraint") == 1);
+	configure("full", "romeo@localhost/a",
+	    "<field var='muc#roomconfig_roomname'><value>After</value>"
+	    "</field>");
+	CHECK(count_out("type='error'", "<resource-constraint") == 2);
+	feed("<message from='romeo@localhost/a' to='full@conference."
+	    "localhost' type='groupchat' id='s'><subject>New</subject>"
+	    "</message>");
+	CHECK(count_out("id='s'", "<resource-constraint") == 1);
+	CHECK(count_out("<subject>New</subject>", "type='groupchat'") == 0);
+	feed("<iq from='romeo@localhost/a' to='full@conference.localhost' "
+	    "type='set' id='x'><query xmlns='http://jabber.org/protocol/"
+	    "muc#owner'><destroy/></query></iq>");
+	CHECK(count_out("id='x'", "<resource-constraint") == 1);
+	store_test_refuse_changes(0);
+	muc_shutdown();
+	CHECK(store_flush() == 0);
+	store_close();
+	store_start();
+	CHECK(muc_init() == 0);
+	out_clear();
+	feed("<iq from='juliet@localhost/b' to='full@conference.localhost' "
+	    "type='get' id='d'><query xmlns='http://jabber.org/protocol/"
+	    "disco#info'/></iq>");
+	CHECK(count_out("id='d'", "name='Before'") == 1);
+	feed("<iq from='romeo@localhost/a' to='full@conference.localhost' "
+	    "type='get' id='ml'><query xmlns='http://jabber.org/protocol/"
+	    "muc#admin'><item affiliation='member'/></query></iq>");
+	CHECK(count_out("id='ml'", "juliet@localhost") == 0);
+	/* writable again: destroy it */
+	join("full", "Romeo", "romeo@localhost/a", NULL);
+	out_clear();
+	feed("<iq from='romeo@localhost/a' to='full@conference.localhost' "
+	    "type='set' id='x2'><query xmlns='http://jabber.org/protocol/"
+	    "muc#owner'><destroy/></query></iq>");
+	CHECK(count_out("id='x2'", "type='result'") == 1);
+}
+
 /* A groupchat message to N occupants is serialized once (plus once for
  * the history) and sent N times; only 'to' differs. */
 static void
@@ -791,6 +847,7 @@ main(void)
 	muc_init();
 
 	test_persistence();
+	test_store_refused();
 	test_fanout();
 	test_history();
 	test_iq_and_account();

@@ -145,7 +145,8 @@ test_errors_map(void)
 	CHECK_STR(pubsub_err_child(PUBSUB_ERR_ITEM_REQUIRED), "item-required");
 	CHECK_STR(pubsub_err_child(PUBSUB_ERR_INVALID_JID), "invalid-jid");
 	CHECK_STR(pubsub_err_condition(PUBSUB_ERR_STORE),
-	    "internal-server-error");
+	    "resource-constraint");
+	CHECK_STR(pubsub_err_type(PUBSUB_ERR_STORE), "wait");
 }
 
 /* Every field set from its form value reads back the same. */
@@ -1016,6 +1017,73 @@ test_config_limits(void)
 	CHECK(pubsub_max_items() == DEFAULT_PUBSUB_MAX_ITEMS);
 }
 
+/*
+ * Store refusals: a record over the store's limit (STORE_MAX_LINE) and a
+ * store that refuses every change (store_test_refuse_changes, as a full
+ * disk does).  Each gets PUBSUB_ERR_STORE, nobody is notified, and memory
+ * is what the store holds: the same after a restart.
+ */
+static void
+test_store_refusals(void)
+{
+	size_t big_len = STORE_MAX_LINE + 1024;
+	char *big = xmalloc(big_len + 16);
+	char id[PUBSUB_ID_BYTES];
+	int rc;
+
+	config_with("pubsub_max_payload_bytes = 8388608\n");
+	memset(big, 'x', big_len + 16);
+	memcpy(big, "<a>", 3);
+	memcpy(big + big_len, "</a>", 5);
+	CHECK(pubsub_create("ps.test", "full", "carol@localhost", NULL) == 0);
+	CHECK(pubsub_subscribe("ps.test", "full", "dave@localhost",
+	    "dave@localhost") == 0);
+	CHECK(pubsub_publish("ps.test", "full", "carol@localhost", "x",
+	    "<a>old</a>", NULL, 0, 0, id) == 0);
+	reset_notes();
+	/* too big for a record: the item of the same id stays */
+	CHECK(pubsub_publish("ps.test", "full", "carol@localhost", "x",
+	    big, NULL, 0, 0, id) == PUBSUB_ERR_STORE);
+	CHECK(pubsub_publish("ps.test", "full", "carol@localhost", "y",
+	    big, NULL, 0, 0, id) == PUBSUB_ERR_STORE);
+	CHECK(nnotes == 0);
+	CHECK_STR(items("ps.test", "full", "carol@localhost", NULL, 0, &rc),
+	    "x=<a>old</a>;");
+	/* a store that refuses every change */
+	store_test_refuse_changes(1);
+	CHECK(pubsub_publish("ps.test", "full", "carol@localhost", "x",
+	    "<a>new</a>", NULL, 0, 0, id) == PUBSUB_ERR_STORE);
+	CHECK(pubsub_retract("ps.test", "full", "carol@localhost", "x", 1) ==
+	    PUBSUB_ERR_STORE);
+	CHECK(pubsub_purge("ps.test", "full", "carol@localhost") ==
+	    PUBSUB_ERR_STORE);
+	CHECK(pubsub_unsubscribe("ps.test", "full", "dave@localhost",
+	    "dave@localhost") == PUBSUB_ERR_STORE);
+	CHECK(pubsub_delete("ps.test", "full", "carol@localhost") ==
+	    PUBSUB_ERR_STORE);
+	CHECK(pubsub_create("ps.test", "other", "carol@localhost", NULL) ==
+	    PUBSUB_ERR_STORE);
+	CHECK(nnotes == 0);
+	CHECK_STR(items("ps.test", "full", "carol@localhost", NULL, 0, &rc),
+	    "x=<a>old</a>;");
+	store_test_refuse_changes(0);
+	store_restart();
+	CHECK_STR(items("ps.test", "full", "carol@localhost", NULL, 0, &rc),
+	    "x=<a>old</a>;");
+	items("ps.test", "other", "carol@localhost", NULL, 0, &rc);
+	CHECK(rc == PUBSUB_ERR_ITEM_NOT_FOUND);
+	/* dave is still subscribed: a publish reaches him */
+	reset_notes();
+	CHECK(pubsub_publish("ps.test", "full", "carol@localhost", "x",
+	    "<a>new</a>", NULL, 0, 0, id) == 0);
+	CHECK(nnotes == 1);
+	CHECK_STR(items("ps.test", "full", "carol@localhost", NULL, 0, &rc),
+	    "x=<a>new</a>;");
+	CHECK(pubsub_delete("ps.test", "full", "carol@localhost") == 0);
+	config_with(NULL);
+	free(big);
+}
+
 static int
 t_is_admin(const char *service, const char *bare)
 {
@@ -1177,6 +1245,7 @@ main(void)
 	test_persistence();
 	test_iq_layer();
 	test_config_limits();
+	test_store_refusals();
 	test_publishers_affiliations();
 	test_limits();
 	test_pep_support();

@@ -239,9 +239,24 @@ test_api_edges(void)
 	CHECK(store_put("account", "", "empty key") == 0);
 	CHECK_STR(store_get("account", ""), "empty key");
 	CHECK(store_flush_due_ms() == 0);		/* queued */
+	CHECK(store_pending());
 	CHECK(store_flush() == 0);
+	CHECK(!store_pending());
 	CHECK(store_flush_due_ms() == -1);
+	/* a store that refuses changes changes nothing */
+	CHECK(store_writable());
+	store_test_refuse_changes(1);
+	CHECK(!store_writable());
+	CHECK(store_put("account", "", "refused") == -1);
+	CHECK(store_put("account", "new", "refused") == -1);
+	CHECK(store_del("account", "") == -1);
+	CHECK(!store_pending());
+	CHECK_STR(store_get("account", ""), "empty key");
+	CHECK(store_get("account", "new") == NULL);
+	store_test_refuse_changes(0);
+	CHECK(store_writable());
 	store_close();
+	CHECK(!store_writable());
 	{
 		enum store_sync s;
 		CHECK(store_sync_parse("always", &s) == 0 &&

@@ -103,6 +103,11 @@ test_requests(void)
 	    "text/plain; charset=utf-8", NOW, &s) == UPLOAD_OK);
 	CHECK(upload_slot_new("a@localhost", "x.txt", "5", "textual/plain",
 	    NOW, &s) == UPLOAD_ERR_TYPE_NOT_ALLOWED);
+	/* a store that cannot write: resource-constraint, no slot */
+	store_test_refuse_changes(1);
+	CHECK(upload_slot_new("a@localhost", "x.txt", "5", "text/plain", NOW,
+	    &s) == UPLOAD_ERR_STORE);
+	store_test_refuse_changes(0);
 }
 
 static void
