@@ -129,7 +129,7 @@ store-crash: all $(BUILD)/crash_driver
 
 # Real client libraries and apps against one server (tests/interop/README.md).
 interop: all tests/interop/strophe_client
-	@[ -d tests/interop/node_modules ] || ! command -v npm >/dev/null || \
+	@[ -d tests/interop/node_modules/converse.js ] || ! command -v npm >/dev/null || \
 	    (cd tests/interop && npm ci --no-audit --no-fund) || true
 	@bash tests/interop/run.sh $(INTEROP_CLIENTS)
 # The desktop apps under Xvfb (sh tests/interop/install-apps.sh desktop); not in CI.
