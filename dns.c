@@ -532,6 +532,8 @@ dns_status_name(enum dns_status status)
 		return "malformed reply";
 	case DNS_ERR_MISMATCH:
 		return "reply to another query";
+	case DNS_TIMEOUT:
+		return "timed out";
 	}
 	return "?";
 }

@@ -41,8 +41,10 @@ enum dns_status {
 	DNS_REFUSED,		/* rcode 5, or another rcode we cannot use */
 	DNS_TRUNCATED,		/* TC set: ask again over TCP */
 	DNS_ERR_FORMAT,		/* malformed message (or rcode 1) */
-	DNS_ERR_MISMATCH	/* not the answer to our question (id, QR,
+	DNS_ERR_MISMATCH,	/* not the answer to our question (id, QR,
 				 * opcode or question differ) */
+	DNS_TIMEOUT		/* no usable answer from any server in time
+				 * (resolver.c) */
 };
 
 struct dns_record {
