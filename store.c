@@ -15,7 +15,9 @@
  * Format (version 1), one line per record, human-readable:
  *   header: "uxmppd-store<TAB>1<TAB>BASE<TAB>CRC\n"
  *   record: "SEQ<TAB>OP<TAB>KIND<TAB>KEY<TAB>VALUE<TAB>CRC\n"
- * OP is "put" or "del" (VALUE empty).  KIND, KEY and VALUE are escaped:
+ * OP is "put" or "del" (VALUE empty), or "put+"/"del+" for a record that
+ * the next one belongs with (see groups below).  KIND, KEY and VALUE are
+ * escaped:
  * \\ \t \n \r and \xHH (lower-case hex) for other bytes below 0x20 and 0x7f;
  * bytes >= 0x80 are written as they are, so UTF-8 reads as text.  CRC is the
  * CRC-32 (IEEE, as zlib) of the line up to and including the tab before it,
@@ -26,6 +28,17 @@
  * BASE must be BASE+1 and each later one the previous plus one.  So numbers
  * stay monotonic across compactions and a lost or repeated line is caught
  * even when its checksum is fine.
+ *
+ * Groups: the records of one store_flush() are written with one write(2),
+ * and a power cut can keep any prefix of it (the pages of an unsynced
+ * write reach the device in no set order).  A reactor turn's changes only
+ * make sense together (a PEP publish deletes the item it replaces and puts
+ * the new one): replaying the delete without the put would lose an item
+ * acknowledged long ago.  So every record of a flush but the last is
+ * written with "put+"/"del+", and replay applies a group only once it has
+ * read its last line; a group cut short at the end of the file is a torn
+ * tail like a torn line.  A log without "+" records reads as before (each
+ * record its own group).
  *
  * Replay: a line that fails its checksum or is incomplete is "torn" when no
  * line with a valid checksum follows it (a power cut in the middle of the
@@ -150,6 +163,7 @@ struct store_db {
 	unsigned	 batch_ms;
 	uint64_t	 file_bytes;	/* written to store.log */
 	struct buf	 pend;		/* queued, not yet written */
+	size_t		 pend_last;	/* offset of its last line */
 	int		 unsynced;
 	uint64_t	 last_sync_ms;
 	int		 failed;	/* sticky: fdatasync failed */
@@ -754,6 +768,8 @@ struct replay {
 	uint64_t	 good_end;	/* offset after the last good line */
 	uint64_t	 file_size;
 	uint64_t	 lines, puts, dels;
+	uint64_t	 group_dropped;	/* records of a group cut short */
+	uint64_t	 group_off;	/* where that group starts */
 	int		 io_errno;
 	int		 header_ok;
 };
@@ -992,9 +1008,11 @@ apply_record(struct replay_ctx *c, struct replay *rp, const char *p, size_t n,
 	if (parse_u64(f[0], fl[0], &seq) != 0 || seq == 0) {
 		return "bad sequence number";
 	}
-	if (fl[1] == 3 && memcmp(f[1], "put", 3) == 0) {
+	if ((fl[1] == 3 || (fl[1] == 4 && f[1][3] == '+')) &&
+	    memcmp(f[1], "put", 3) == 0) {
 		put = 1;
-	} else if (fl[1] == 3 && memcmp(f[1], "del", 3) == 0) {
+	} else if ((fl[1] == 3 || (fl[1] == 4 && f[1][3] == '+')) &&
+	    memcmp(f[1], "del", 3) == 0) {
 		put = 0;
 	} else {
 		return "unknown operation";
@@ -1087,9 +1105,71 @@ quote_line(char *out, size_t outlen, const struct line *ln)
 	buf_free(&b);
 }
 
+/* Is the record line (checksum good) one that the next belongs with? */
+static int
+line_continued(const char *p, size_t n)
+{
+	const char *t = memchr(p, '\t', n);
+
+	return t != NULL && (size_t)(t - p) + 5 < n && t[4] == '+' &&
+	    t[5] == '\t';
+}
+
+/* The lines of a group read so far, applied when its last line comes. */
+struct group {
+	struct buf	 text;		/* the lines, back to back */
+	struct group_line {
+		size_t	 at, n;		/* in text: checksummed part */
+		uint64_t off, total, lineno;
+	}		*v;
+	size_t		 len, cap;
+};
+
+static void
+group_add(struct group *g, const struct line *ln, size_t n, uint64_t lineno)
+{
+	if (g->len == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 16;
+		g->v = xrealloc(g->v, g->cap * sizeof(*g->v));
+	}
+	g->v[g->len].at = g->text.len;
+	g->v[g->len].n = n;
+	g->v[g->len].off = ln->off;
+	g->v[g->len].total = ln->total;
+	g->v[g->len].lineno = lineno;
+	g->len++;
+	buf_append(&g->text, ln->p, ln->n);
+}
+
+/*
+ * Apply the group's buffered lines; NULL, or the reason the first bad one
+ * is bad, with *bad its index.
+ */
+static const char *
+group_apply(struct replay_ctx *c, struct replay *rp, struct group *g,
+    size_t *bad)
+{
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < g->len; i++) {
+		why = apply_record(c, rp, g->text.data + g->v[i].at, g->v[i].n,
+		    g->v[i].total);
+		if (why != NULL) {
+			*bad = i;
+			return why;
+		}
+		rp->lines++;
+	}
+	g->len = 0;
+	buf_reset(&g->text);
+	return NULL;
+}
+
 /*
  * Replay store.log from fd into db (which must be empty).  Fills rp; the
- * database holds exactly the records before rp->good_end.
+ * database holds exactly the records before rp->good_end, which ends a
+ * group (see the top of the file).
  */
 static void
 replay_fd(struct store_db *db, int fd, struct replay *rp)
@@ -1097,9 +1177,11 @@ replay_fd(struct store_db *db, int fd, struct replay *rp)
 	struct lreader r;
 	struct replay_ctx c;
 	struct line ln;
+	struct group g;
 	const char *why;
 	ssize_t tab;
 	uint64_t lineno = 0;
+	size_t gbad;
 	int got, hard = 0;
 	struct stat sb;
 
@@ -1109,6 +1191,8 @@ replay_fd(struct store_db *db, int fd, struct replay *rp)
 	buf_init(&c.kbuf, 0);
 	buf_init(&c.keybuf, 0);
 	buf_init(&c.vbuf, 0);
+	memset(&g, 0, sizeof(g));
+	buf_init(&g.text, 0);
 	db->base_seq = 0;
 	db->next_seq = 1;
 	if (fstat(fd, &sb) == 0) {
@@ -1138,6 +1222,17 @@ replay_fd(struct store_db *db, int fd, struct replay *rp)
 				rp->header_ok = 1;
 				db->hdr_bytes = ln.total;
 			}
+		} else if (line_continued(ln.p, (size_t)tab)) {
+			group_add(&g, &ln, (size_t)tab, lineno);
+			continue;
+		} else if ((why = group_apply(&c, rp, &g, &gbad)) != NULL) {
+			/* report the buffered line that is wrong */
+			hard = 1;
+			ln.p = g.text.data + g.v[gbad].at;
+			ln.n = g.v[gbad].n;
+			ln.off = g.v[gbad].off;
+			ln.total = g.v[gbad].total;
+			lineno = g.v[gbad].lineno;
 		} else {
 			why = apply_record(&c, rp, ln.p, (size_t)tab,
 			    ln.total);
@@ -1153,6 +1248,21 @@ replay_fd(struct store_db *db, int fd, struct replay *rp)
 		}
 		rp->lines++;
 		rp->good_end = ln.off + ln.total;
+	}
+	if (g.len > 0 && !hard) {
+		/* a group cut short: its records are never applied */
+		rp->group_dropped = g.len;
+		rp->group_off = g.v[0].off;
+		if (rp->reason == NULL && got == 0) {
+			rp->reason = "a group of records cut short";
+			rp->bad_off = g.v[0].off;
+			rp->bad_line = g.v[0].lineno;
+			rp->bad_len = rp->file_size - g.v[0].off;
+			snprintf(rp->bad_text, sizeof(rp->bad_text),
+			    "(%zu records without the group's last)", g.len);
+			rp->status = REPLAY_TORN;
+			goto out;
+		}
 	}
 	if (got < 0) {
 		rp->status = REPLAY_IOERR;
@@ -1189,6 +1299,8 @@ replay_fd(struct store_db *db, int fd, struct replay *rp)
 	}
 out:
 	free(r.buf);
+	free(g.v);
+	buf_free(&g.text);
 	buf_free(&c.kbuf);
 	buf_free(&c.keybuf);
 	buf_free(&c.vbuf);
@@ -1334,6 +1446,43 @@ db_release(struct store_db *db)
 	db->open = 0;
 }
 
+/*
+ * Make the data directory's own entry durable: whoever created it (main.c
+ * or the mkdir above), a power cut before its parent is synced can undo
+ * the mkdir and with it every file inside, all of them synced.  Done at
+ * every open, as it cannot be told whether it was ever done; a parent that
+ * cannot be synced (not readable) is only a warning.
+ */
+static void
+sync_parent(const char *dir)
+{
+	char *parent = xstrdup(dir), *slash;
+	size_t n = strlen(parent);
+	int fd;
+
+	while (n > 1 && parent[n - 1] == '/') {
+		parent[--n] = '\0';
+	}
+	slash = strrchr(parent, '/');
+	if (slash == NULL) {
+		parent[0] = '.';
+		parent[1] = '\0';
+	} else if (slash == parent) {
+		parent[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync_retry(fd, 0) != 0) {
+		log_warn("store: cannot sync %s (the parent of the data "
+		    "directory): %s", parent, strerror(errno));
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	free(parent);
+}
+
 /* Config word to policy; 0, or -1 if unknown. */
 int
 store_sync_parse(const char *s, enum store_sync *out)
@@ -1390,6 +1539,9 @@ store_open(const char *dir, enum store_sync sync, unsigned batch_ms,
 		    dir, strerror(errno));
 		goto fail;
 	}
+	if (sync != STORE_SYNC_NONE) {
+		sync_parent(dir);
+	}
 	if (take_lock(db, err, errlen) != 0) {
 		goto fail;
 	}
@@ -1430,6 +1582,12 @@ store_open(const char *dir, enum store_sync sync, unsigned batch_ms,
 		    " (line %" PRIu64 ", %" PRIu64 " bytes, %s): truncated",
 		    db->log_path, rp.bad_off, rp.bad_line,
 		    rp.file_size - rp.bad_off, rp.reason);
+		if (rp.group_dropped > 0) {
+			log_warn("store: %s: %" PRIu64 " records from offset "
+			    "%" PRIu64 " dropped with it: written with it in "
+			    "one flush, never acknowledged", db->log_path,
+			    rp.group_dropped, rp.group_off);
+		}
 		if (ftruncate(db->fd, (off_t)rp.good_end) != 0 ||
 		    (sync != STORE_SYNC_NONE &&
 		    fsync_retry(db->fd, 0) != 0)) {
@@ -1835,6 +1993,31 @@ store_pending(void)
 	return db_main.open && db_main.pend.len > 0;
 }
 
+/*
+ * The queued line before next (pend[pend_last..next)) gets company in the
+ * same flush: turn its "put"/"del" into "put+"/"del+" and redo its
+ * checksum (see groups at the top).  Shifts what follows by one byte.
+ */
+static void
+pend_mark_continued(struct store_db *db, size_t next)
+{
+	struct buf *b = &db->pend;
+	size_t a = db->pend_last, op;
+	char *t;
+	uint32_t crc;
+
+	t = memchr(b->data + a, '\t', next - a);
+	op = (size_t)(t - b->data) + 4;	/* just after "put" or "del" */
+	buf_putc(b, '\0');
+	memmove(b->data + op + 1, b->data + op, b->len - 1 - op);
+	b->data[op] = '+';
+	next++;
+	/* the checksum covers the line up to the tab before it */
+	crc = store_crc32(b->data + a, next - 9 - a);
+	snprintf(b->data + next - 9, 9, "%08" PRIx32, crc);
+	b->data[next - 1] = '\n';
+}
+
 static int
 store_change(const char *kind, const char *key, const char *value)
 {
@@ -1874,6 +2057,11 @@ store_change(const char *kind, const char *key, const char *value)
 		    key, len);
 		return -1;
 	}
+	if (start > 0) {
+		pend_mark_continued(db, start);
+		start++;
+	}
+	db->pend_last = start;
 	if (value != NULL) {
 		apply_put(db, k, key, keyl, value, vl, db->next_seq, len);
 	} else {
@@ -2204,6 +2392,12 @@ store_check_cmd(const char *dir)
 			    rp.bad_off, rp.file_size - rp.bad_off, rp.reason,
 			    rp.good_end);
 			printf("  line: %s\n", rp.bad_text);
+			if (rp.group_dropped > 0) {
+				printf("  with the %" PRIu64 " records from "
+				    "offset %" PRIu64 " written in the same "
+				    "flush\n", rp.group_dropped,
+				    rp.group_off);
+			}
 		}
 		break;
 	case REPLAY_OK:

@@ -406,12 +406,19 @@ test_torn_tail(void)
 	CHECK(nlines >= 2);
 
 	/* Truncate at every byte offset: replay keeps exactly the complete
-	 * lines before the cut and the file is cut back to them. */
+	 * groups before the cut (a flush's records; all but the last of a
+	 * group are "put+"/"del+") and the file is cut back to them. */
 	for (cut = 0; cut <= n; cut++) {
 		size_t keep = 0;
 		int complete = 0, i;
 
 		for (i = 0; i < nlines; i++) {
+			size_t st = i == 0 ? 0 : ends[i - 1];
+			const char *t = memchr(full + st, '\t', ends[i] - st);
+
+			if (i > 0 && t != NULL && t[4] == '+') {
+				continue;	/* not the end of a group */
+			}
 			if (ends[i] <= cut) {
 				keep = ends[i];
 				complete = i + 1;
@@ -491,6 +498,73 @@ test_torn_tail(void)
 	CHECK(state_matches(NOPS));
 	store_close();
 	CHECK((size_t)file_size(log_path) == n);
+	free(full);
+}
+
+/*
+ * A PEP publish that replaces an item is a delete and a put in one flush,
+ * one write(2).  A power cut that keeps only a prefix of that write must
+ * not keep the delete without the put: the old item was acknowledged.
+ */
+static void
+test_torn_group(void)
+{
+	char *full, err[512];
+	size_t n, first, cut;
+	int bad_old = 0, bad_size = 0, bad_open = 0;
+	const char *v;
+
+	new_dir();
+	CHECK(open_store(STORE_SYNC_NONE, 0, NULL, 0) == 0);
+	CHECK(store_put("ps-item", "node old", "<item>acked</item>") == 0);
+	CHECK(store_flush() == 0);
+	first = (size_t)file_size(log_path);
+	CHECK(store_del("ps-item", "node old") == 0);
+	CHECK(store_put("ps-item", "node new", "<item>next</item>") == 0);
+	CHECK(store_put("ps-meta", "node", "new") == 0);
+	CHECK(store_flush() == 0);
+	store_close();
+	full = read_file(log_path, &n);
+	/* all but the group's last record are marked */
+	CHECK(strstr(full + first, "\tdel+\tps-item\t") != NULL);
+	CHECK(strstr(full + first, "\tput+\tps-item\t") != NULL);
+	CHECK(strstr(full + first, "\tput\tps-meta\t") != NULL);
+
+	for (cut = first; cut < n; cut++) {
+		new_dir();
+		mkdir(dir, 0700);
+		write_file(log_path, full, cut);
+		if (open_store(STORE_SYNC_NONE, 0, err, sizeof(err)) != 0) {
+			bad_open++;
+			fprintf(stderr, "group cut %zu: %s\n", cut, err);
+			continue;
+		}
+		v = store_get("ps-item", "node old");
+		if (v == NULL || strcmp(v, "<item>acked</item>") != 0 ||
+		    store_get("ps-item", "node new") != NULL ||
+		    store_get("ps-meta", "node") != NULL) {
+			bad_old++;
+			fprintf(stderr, "group cut %zu: half a group applied\n",
+			    cut);
+		}
+		store_close();
+		if ((size_t)file_size(log_path) != first) {
+			bad_size++;
+		}
+	}
+	CHECK(bad_open == 0);
+	CHECK(bad_old == 0);
+	CHECK(bad_size == 0);
+
+	/* whole, the group is applied */
+	new_dir();
+	mkdir(dir, 0700);
+	write_file(log_path, full, n);
+	CHECK(open_store(STORE_SYNC_NONE, 0, NULL, 0) == 0);
+	CHECK(store_get("ps-item", "node old") == NULL);
+	CHECK_STR(store_get("ps-item", "node new"), "<item>next</item>");
+	CHECK_STR(store_get("ps-meta", "node"), "new");
+	store_close();
 	free(full);
 }
 
@@ -1343,6 +1417,7 @@ main(void)
 	test_api_edges();
 	test_round_trip();
 	test_torn_tail();
+	test_torn_group();
 	test_corrupt_middle();
 	test_long_line();
 	test_kill_writer();
