@@ -93,6 +93,9 @@ struct archive {
 	int		 rd_dat, rd_idx;	/* an older segment, read */
 	uint64_t	 rd_first;
 	int		 dirty;		/* appends not yet synced */
+	int		 misaligned;	/* a failed write could not be cut
+					 * back: the files' ends are not
+					 * dat_size and count entries */
 	int		 dir_dirty;	/* files created: sync the dir */
 	struct hnode	 node;
 	struct archive	*prev, *next;	/* LRU, most recent first */
@@ -340,6 +343,25 @@ lru_front(struct archive *a)
 	}
 }
 
+/* fsync the directory path; 0, or -1 with errno. */
+static int
+sync_dir(const char *path)
+{
+	int fd, rc, e;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	do {
+		rc = fsync(fd);
+	} while (rc != 0 && errno == EINTR);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 static int
 archive_sync(struct archive *a)
 {
@@ -461,10 +483,19 @@ seg_create(struct archive *a, uint64_t first)
 		return -1;
 	}
 	if (a->dat_fd >= 0) {
-		/* the old last segment is complete: make it durable now */
-		if (arc.sync) {
-			fdatasync(a->dat_fd);
-			fdatasync(a->idx_fd);
+		/* the old last segment is complete: make it durable now, as
+		 * only the last one is repaired at open.  If that fails its
+		 * tail may be lost, so keep appending to it instead. */
+		if (arc.sync && (fdatasync(a->dat_fd) != 0 ||
+		    fdatasync(a->idx_fd) != 0)) {
+			log_warn_errno("archive %s: fdatasync of the segment "
+			    "before %016llx", a->key, (unsigned long long)first);
+			close(ifd);
+			unlink(p);
+			close(dfd);
+			seg_path(a, first, "dat", p, sizeof(p));
+			unlink(p);
+			return -1;
 		}
 		close(a->dat_fd);
 		close(a->idx_fd);
@@ -496,6 +527,28 @@ record_ok(int fd, const struct arc_entry *e, uint64_t seq, uint64_t size)
 	}
 	free(b);
 	return ok;
+}
+
+/*
+ * A header of zeros: the file's size reached the device but its first page
+ * did not, so nothing in the file was ever synced (a data file is only
+ * appended to, and a sync covers everything before it).  0 or 1.
+ */
+static int
+header_unwritten(int fd)
+{
+	unsigned char hdr[ARC_HDR_LEN];
+	size_t i;
+
+	if (pread_all(fd, hdr, ARC_HDR_LEN, 0) != 0) {
+		return 0;
+	}
+	for (i = 0; i < ARC_HDR_LEN; i++) {
+		if (hdr[i] != 0) {
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* Rewrite the torn header of the last segment (fd: its data file, O_APPEND)
@@ -554,7 +607,7 @@ seg_open_last(struct archive *a)
 	unsigned char hdr[ARC_HDR_LEN], eb[ARC_ENT_LEN], rh[ARC_REC_HDR];
 	struct stat st;
 	struct arc_entry e;
-	uint64_t n, pos, size;
+	uint64_t n, k, pos, size;
 	unsigned char *rec;
 	int dfd = -1, ifd = -1;
 
@@ -570,9 +623,10 @@ seg_open_last(struct archive *a)
 	if (size < ARC_HDR_LEN && arc.rdonly) {
 		goto fail;
 	}
-	if (size < ARC_HDR_LEN) {
-		/* torn at creation, so it never held a record: write the
-		 * header again (the epoch from the segment before, if any) */
+	if (size < ARC_HDR_LEN || header_unwritten(dfd)) {
+		/* torn at creation, so it never held a synced record: write
+		 * the header again (the epoch from the segment before, if
+		 * any) */
 		if (header_rewrite(a, dfd, ip) != 0) {
 			goto fail;
 		}
@@ -626,6 +680,7 @@ seg_open_last(struct archive *a)
 		a->last_us = e.time_us;
 	}
 	/* index the records written after the last entry */
+	k = n;
 	while (pos + ARC_REC_HDR <= size) {
 		uint32_t len;
 
@@ -671,6 +726,11 @@ seg_open_last(struct archive *a)
 		a->dirty = 1;
 		n++;
 		pos += len;
+	}
+	if (n > k) {
+		log_warn("archive: %s: %llu records after the last index entry "
+		    "(a crash between the data and the index sync) indexed "
+		    "into %s", dp, (unsigned long long)(n - k), ip);
 	}
 	if (pos != size) {
 		log_warn("archive: %s: torn tail at offset %llu, %llu bytes "
@@ -1567,6 +1627,18 @@ archive_append(const char *name, const char *with, const char *xml,
 		return ARCHIVE_EIO;
 	}
 	last = &a->segs[a->nsegs - 1];
+	/* O_APPEND writes at the file's end: after a failed write that could
+	 * not be cut back, the next record would land past dat_size and its
+	 * entry would point at the remains of the failed one */
+	if (a->misaligned) {
+		if (ftruncate(a->dat_fd, (off_t)a->dat_size) != 0 ||
+		    ftruncate(a->idx_fd, (off_t)(last->count * ARC_ENT_LEN))
+		    != 0) {
+			log_warn_errno("archive %s: truncate", a->key);
+			return ARCHIVE_EIO;
+		}
+		a->misaligned = 0;
+	}
 	if ((last->count >= ARCHIVE_SEG_MSGS ||
 	    a->dat_size + total > ARCHIVE_SEG_BYTES) && last->count > 0) {
 		if (seg_create(a, a->next_seq) != 0) {
@@ -1598,6 +1670,7 @@ archive_append(const char *name, const char *with, const char *xml,
 		/* cut what went out, so the next append lines up */
 		if (ftruncate(a->dat_fd, (off_t)a->dat_size) != 0) {
 			log_warn_errno("archive %s: truncate", a->key);
+			a->misaligned = 1;
 		}
 		goto out;
 	}
@@ -1607,6 +1680,7 @@ archive_append(const char *name, const char *with, const char *xml,
 		    ftruncate(a->idx_fd, (off_t)(last->count * ARC_ENT_LEN))
 		    != 0) {
 			log_warn_errno("archive %s: truncate", a->key);
+			a->misaligned = 1;
 		}
 		goto out;
 	}
@@ -1822,6 +1896,16 @@ archive_open(const char *dir, int flags, unsigned keep_days,
 		arc.root = NULL;
 		return -1;
 	}
+	/* DATA_DIR's entry for archive/: without this a power cut can undo
+	 * the mkdir and every (synced) archive with it.  At every open, as
+	 * a crash may have come between the mkdir and a sync. */
+	if (!(flags & ARCHIVE_RDONLY) && (flags & ARCHIVE_SYNC) &&
+	    sync_dir(dir) != 0) {
+		snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
+		free(arc.root);
+		arc.root = NULL;
+		return -1;
+	}
 	arc.sync = (flags & ARCHIVE_SYNC) != 0;
 	arc.rdonly = (flags & ARCHIVE_RDONLY) != 0;
 	arc.keep_days = keep_days;
@@ -1860,6 +1944,17 @@ archive_close(void)
 	arc.open = 0;
 }
 
+/* Is entry k of a segment (first, data file dfd of size bytes) sound? */
+static int
+entry_ok(int ifd, int dfd, uint64_t k, uint64_t first, uint64_t size)
+{
+	unsigned char eb[ARC_ENT_LEN];
+	struct arc_entry e;
+
+	return pread_all(ifd, eb, ARC_ENT_LEN, k * ARC_ENT_LEN) == 0 &&
+	    entry_decode(eb, &e) == 0 && record_ok(dfd, &e, first + k, size);
+}
+
 /*
  * Check one archive directory without changing it: headers, every entry
  * against its record, the numbering across segments.  Returns the number
@@ -1873,9 +1968,9 @@ check_one(const char *root, const char *key, uint64_t *msgs)
 	unsigned char hdr[ARC_HDR_LEN], eb[ARC_ENT_LEN];
 	struct stat st;
 	struct arc_entry e;
-	uint64_t k, n, expect_off;
+	uint64_t k, n, good, expect_off;
 	size_t i;
-	int bad = 0, dfd, ifd;
+	int bad = 0, dfd, ifd, last;
 	DIR *d;
 	struct dirent *de;
 	uint64_t first;
@@ -1899,6 +1994,17 @@ check_one(const char *root, const char *key, uint64_t *msgs)
 	for (i = 0; i < a.nsegs; i++) {
 		seg_path(&a, a.segs[i].first, "dat", p, sizeof(p));
 		dfd = open(p, O_RDONLY | O_CLOEXEC);
+		last = i + 1 == a.nsegs;
+		if (last && dfd >= 0 && fstat(dfd, &st) == 0 &&
+		    ((uint64_t)st.st_size < ARC_HDR_LEN ||
+		    header_unwritten(dfd))) {
+			/* as seg_open_last(): what a power cut leaves of a
+			 * segment created by the last, unsynced write */
+			printf("%s: torn header of the newest segment (never "
+			    "synced; rewritten at the next open)\n", p);
+			close(dfd);
+			continue;
+		}
 		if (dfd < 0 || fstat(dfd, &st) != 0 ||
 		    pread_all(dfd, hdr, ARC_HDR_LEN, 0) != 0 ||
 		    memcmp(hdr, ARC_MAGIC, 8) != 0 ||
@@ -1919,6 +2025,22 @@ check_one(const char *root, const char *key, uint64_t *msgs)
 			continue;
 		}
 		n = (uint64_t)lseek(ifd, 0, SEEK_END) / ARC_ENT_LEN;
+		if (last) {
+			/* trailing entries whose record did not make it are
+			 * dropped at the next open (seg_open_last) */
+			good = n;
+			while (good > 0 && !entry_ok(ifd, dfd, good - 1,
+			    a.segs[i].first, (uint64_t)st.st_size)) {
+				good--;
+			}
+			if (good < n) {
+				printf("%s: %llu trailing entries whose record "
+				    "did not reach the disk (a torn tail, "
+				    "dropped at the next open)\n", p,
+				    (unsigned long long)(n - good));
+				n = good;
+			}
+		}
 		expect_off = ARC_HDR_LEN;
 		for (k = 0; k < n; k++) {
 			if (pread_all(ifd, eb, ARC_ENT_LEN, k * ARC_ENT_LEN)
