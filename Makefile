@@ -64,7 +64,7 @@ run: all
 
 # Unit tests, fuzz corpus replay, runner self-test, our scenarios, the
 # Prosody scenarios in tests/peer-expected.txt, TLS checks; one total.
-test: all $(TEST_BINS) $(FUZZ_REPLAYS) $(BUILD)/crash_driver
+test: all $(TEST_BINS) $(FUZZ_REPLAYS) $(BUILD)/crash_driver $(BUILD)/powercut_shim.so
 	@PEER_DIR=$(PEER_DIR) sh tests/run-all.sh $(TEST_BINS)
 # The unit tests alone; T=sasl runs build/test_sasl only (T="xml jid": two).
 unit: check-deps $(if $(T),$(T:%=$(BUILD)/test_%),$(TEST_BINS))
@@ -126,6 +126,14 @@ bench-upload: all
 	@sh bench/upload_bench.sh $(UPLOAD_BENCH_ARGS)
 store-crash: all $(BUILD)/crash_driver
 	@sh tests/store-crash.sh $(STORE_CRASH_ROUNDS)
+# Power cuts: the LD_PRELOAD trace shim (never sanitized: it is preloaded
+# before the runtime), thousands of crash points (tests/powercut.py).
+$(BUILD)/powercut_shim.so: tests/powercut_shim.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) -O2 -g -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+STORE_CRASH_SIM_ARGS ?= --seed 1 --points 3000 --ops 600
+store-crash-sim: all $(BUILD)/crash_driver $(BUILD)/powercut_shim.so
+	@python3 tests/powercut.py $(STORE_CRASH_SIM_ARGS)
 
 # Real client libraries and apps against one server (tests/interop/README.md).
 interop: all tests/interop/strophe_client
@@ -154,5 +162,5 @@ test-mbedtls3:
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
 	small bench bench-xml bench-store bench-muc bench-pep bench-idle bench-mam bench-upload \
-	store-crash clean interop interop-desktop
+	store-crash store-crash-sim clean interop interop-desktop
 .SECONDARY:

@@ -4,8 +4,8 @@
  * acknowledged, so the script can kill -9 the server at any moment and
  * check afterwards that every acknowledged change survived.
  *
- * usage: crash_driver [-n OPS] [-s SEED] [-t TAG] [-c PEER -w PEERPW]
- *                     HOST:PORT JID PASSWORD ROOM
+ * usage: crash_driver [-m TRACE] [-n OPS] [-s SEED] [-t TAG]
+ *                     [-c PEER -w PEERPW] HOST:PORT JID PASSWORD ROOM
  *
  * Logs in as JID with PLAIN (loopback, no TLS), joins ROOM as its owner
  * (creating it) and submits muc#roomconfig_persistentroom=1; then, until
@@ -41,7 +41,8 @@
  * A change whose "ack" line was printed must be in the store; one that was
  * only "sent" may or may not be.  TAG (default "t") goes into every
  * account name and configuration value, so runs with different tags never
- * collide.
+ * collide.  -m TRACE appends each line, as "0 M LINE", to TRACE too: the
+ * trace of tests/powercut_shim.c, for tests/powercut.py.
  *
  * Without -c the chat messages' share goes to groupchat messages.
  * Exit: 0 after OPS operations, 3 when the connection broke or was
@@ -51,6 +52,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -112,6 +114,7 @@ static int server_port;
 static const char *tag = "t";
 static char domain[256];
 static uint64_t rng_state;
+static int mark_fd = -1;	/* -m: the power-cut trace */
 static unsigned long next_id;
 
 static uint64_t
@@ -133,13 +136,29 @@ rnd(unsigned n)
 	return (unsigned)((rng_state * 0x2545F4914F6CDD1Dull) >> 33) % n;
 }
 
-/* One journal line on stdout, flushed before anything else happens. */
+/* One journal line on stdout, flushed before anything else happens; with
+ * -m, also appended to the power-cut trace as "0 M LINE" in one O_APPEND
+ * write, so its place among the server's traced writes and syncs is the
+ * moment it happened (tests/powercut_shim.c). */
 static void
 journal(const char *verb, const char *kind, const char *obj,
     const char *attr, const char *value)
 {
+	char line[1024];
+	int n;
+
 	printf("%s %s %s %s %s\n", verb, kind, obj, attr, value);
 	fflush(stdout);
+	if (mark_fd >= 0) {
+		n = snprintf(line, sizeof(line), "0 M %s %s %s %s %s\n", verb,
+		    kind, obj, attr, value);
+		if (n > 0 && (size_t)n < sizeof(line) &&
+		    write(mark_fd, line, (size_t)n) != n) {
+			fprintf(stderr, "crash_driver: marker write: %s\n",
+			    strerror(errno));
+			exit(DRIVER_ERROR);
+		}
+	}
 }
 
 /* ---- the connection ---- */
@@ -727,8 +746,9 @@ peer_session(struct peer *r, const char *jid, const char *password)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: crash_driver [-n OPS] [-s SEED] [-t TAG] "
-	    "[-c PEER -w PEERPW] HOST:PORT JID PASSWORD ROOM\n");
+	fprintf(stderr, "usage: crash_driver [-m TRACE] [-n OPS] "
+	    "[-s SEED] [-t TAG] [-c PEER -w PEERPW] HOST:PORT JID "
+	    "PASSWORD ROOM\n");
 	exit(DRIVER_USAGE);
 }
 
@@ -744,13 +764,21 @@ main(int argc, char **argv)
 	int opt, rc;
 
 	rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
-	while ((opt = getopt(argc, argv, "c:n:s:t:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:m:n:s:t:w:")) != -1) {
 		switch (opt) {
 		case 'c':
 			peer = optarg;
 			break;
 		case 'w':
 			peer_pw = optarg;
+			break;
+		case 'm':
+			mark_fd = open(optarg, O_WRONLY | O_APPEND | O_CLOEXEC);
+			if (mark_fd < 0) {
+				fprintf(stderr, "crash_driver: %s: %s\n",
+				    optarg, strerror(errno));
+				exit(DRIVER_USAGE);
+			}
 			break;
 		case 'n':
 			ops = strtoul(optarg, NULL, 10);
