@@ -131,7 +131,7 @@ store-crash: all $(BUILD)/crash_driver
 $(BUILD)/powercut_shim.so: tests/powercut_shim.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(WARN) -O2 -g -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
-STORE_CRASH_SIM_ARGS ?= --seed 1 --points 3000 --ops 600
+STORE_CRASH_SIM_ARGS ?= --seed 1 --points 4000 --ops 2000
 store-crash-sim: all $(BUILD)/crash_driver $(BUILD)/powercut_shim.so
 	@python3 tests/powercut.py $(STORE_CRASH_SIM_ARGS)
 

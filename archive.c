@@ -2018,6 +2018,15 @@ check_one(const char *root, const char *key, uint64_t *msgs)
 		}
 		seg_path(&a, a.segs[i].first, "idx", p, sizeof(p));
 		ifd = open(p, O_RDONLY | O_CLOEXEC);
+		if (ifd < 0 && errno == ENOENT && last) {
+			/* created after the data file by seg_create(), and
+			 * both synced with the directory before any record
+			 * is acknowledged; seg_open_last() makes it again */
+			printf("%s: missing: the newest segment's index was "
+			    "never synced (made again at the next open)\n", p);
+			close(dfd);
+			continue;
+		}
 		if (ifd < 0) {
 			printf("%s: %s\n", p, strerror(errno));
 			bad++;

@@ -7,7 +7,9 @@ Record: adduser and then the server run with tests/powercut_shim.so
 preloaded (every open, write, ftruncate, fsync/fdatasync, rename, unlink,
 mkdir under the directory goes to a trace, with the data written) while
 tests/crash_driver changes the store and the room archive, appending its
-"sent"/"ack" lines to the same trace (-m).  A kill -9 ends the run.
+"sent"/"ack" lines to the same trace (-m).  A kill -9 ends the server's
+run; then an offline store-compact (traced too) and a second server run
+with a second driver run, ended by kill -9 again.
 
 Check, at each of POINTS crash points N (seeded, so reproducible):
 materialize the directory as a power cut just after trace event N could
@@ -115,21 +117,32 @@ def record(tmp, ops, seed):
     with open(trace, "ab") as f:
         f.write(("0 M ack acct %s - yes\n" % OWNER).encode())
     err = open(os.path.join(tmp, "record.stderr"), "wb")
-    srv = subprocess.Popen([UXMPPD, "-c", conf], env=env, stdout=err,
-                           stderr=err)
-    try:
-        if not wait_port(port, srv, 10):
-            sys.exit("powercut: the recording server did not start")
-        d = subprocess.run([DRIVER, "-m", trace, "-n", str(ops), "-s",
-                            str(seed or 1), "-t", "p",
-                            "127.0.0.1:%d" % port, OWNER, "ownerpw", ROOM],
-                           capture_output=True, timeout=300)
-        if d.returncode != 0:
-            sys.exit("powercut: crash_driver exit %d: %r"
-                     % (d.returncode, d.stderr[-300:]))
-    finally:
-        srv.send_signal(signal.SIGKILL)
-        srv.wait()
+    # two runs of the driver (tags p and q), with an offline compaction
+    # between them: its temp file, fsync, rename and directory fsync are
+    # in the trace too
+    for phase, tag in enumerate(("p", "q")):
+        if phase > 0:
+            r = subprocess.run([UXMPPD, "-c", conf, "store-compact"],
+                               env=env, capture_output=True)
+            if r.returncode != 0:
+                sys.exit("powercut: store-compact failed: %r"
+                         % r.stdout[-300:])
+        srv = subprocess.Popen([UXMPPD, "-c", conf], env=env, stdout=err,
+                               stderr=err)
+        try:
+            if not wait_port(port, srv, 10):
+                sys.exit("powercut: the recording server did not start")
+            d = subprocess.run([DRIVER, "-m", trace, "-n",
+                                str((ops + 1) // 2), "-s",
+                                str((seed or 1) + phase), "-t", tag,
+                                "127.0.0.1:%d" % port, OWNER, "ownerpw",
+                                ROOM], capture_output=True, timeout=300)
+            if d.returncode != 0:
+                sys.exit("powercut: crash_driver exit %d: %r"
+                         % (d.returncode, d.stderr[-300:]))
+        finally:
+            srv.send_signal(signal.SIGKILL)
+            srv.wait()
     return root, trace
 
 

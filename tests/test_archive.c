@@ -613,6 +613,15 @@ test_powercut_tail(void)
 	archive_close();
 	CHECK(strstr(slurp(logp), "torn segment header rewritten") != NULL);
 	CHECK(archive_check_cmd(dir) == 0);
+
+	/* the newest index's directory entry did not make it */
+	CHECK(unlink(idx) == 0);
+	CHECK(archive_check_cmd(dir) == 0);
+	CHECK(open_arc(0, 0) == 0);
+	q_init(&q);
+	CHECK(run("p@localhost", &q, &g, &info) == 0 && g.n == 1);
+	archive_close();
+	CHECK(archive_check_cmd(dir) == 0);
 	log_open(NULL, LOG_LEVEL_ERR);
 }
 
