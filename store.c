@@ -43,7 +43,11 @@
  * Replay: a line that fails its checksum or is incomplete is "torn" when no
  * line with a valid checksum follows it (a power cut in the middle of the
  * last group commit): it and everything after it are truncated away with a
- * warning naming file and offset.  A bad line followed by an intact one, or
+ * warning naming file and offset.  So is a bad line holding a run of
+ * zeros up to a page boundary, even with intact lines after it: a page of
+ * an unsynced write that never reached the device while a later one did
+ * (the writer escapes NUL, so zeros are never data).  A bad line followed
+ * by an intact one otherwise, or
  * a line whose checksum is right but whose content is not (a bad sequence
  * number, an unknown op), stops the open with file:line.  Nothing is ever
  * skipped.
@@ -97,6 +101,7 @@
 #define STORE_SHRINK_CHUNK	(16u * 1024 * 1024)	/* per flush */
 #define STORE_READ_CHUNK	(64u * 1024)	/* grows for long lines */
 #define STORE_TABLE_MIN		1024
+#define STORE_PAGE_BYTES	4096	/* the smallest writeback unit */
 
 struct store_kind {
 	char		*name;
@@ -768,6 +773,8 @@ struct replay {
 	uint64_t	 good_end;	/* offset after the last good line */
 	uint64_t	 file_size;
 	uint64_t	 lines, puts, dels;
+	int		 zero_page;	/* the bad line runs into an
+					 * unwritten page (see replay_fd) */
 	uint64_t	 group_dropped;	/* records of a group cut short */
 	uint64_t	 group_off;	/* where that group starts */
 	int		 io_errno;
@@ -1105,6 +1112,37 @@ quote_line(char *out, size_t outlen, const struct line *ln)
 	buf_free(&b);
 }
 
+/*
+ * Does the line hold a run of NUL bytes that ends at a page boundary or at
+ * the end of the file?  The writer never writes a NUL (it is escaped), so
+ * that is a page whose data never reached the device although the file's
+ * size did: a power cut in the middle of an unsynced write, whose later
+ * pages may have been written back first.
+ */
+static int
+line_unwritten_page(const struct line *ln, uint64_t file_size)
+{
+	size_t i, j;
+	uint64_t end;
+
+	if (ln->p == NULL) {
+		return 0;
+	}
+	for (i = 0; i < ln->n; i = j) {
+		if (ln->p[i] != '\0') {
+			j = i + 1;
+			continue;
+		}
+		for (j = i; j < ln->n && ln->p[j] == '\0'; j++) {
+		}
+		end = ln->off + j;
+		if (end % STORE_PAGE_BYTES == 0 || end == file_size) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Is the record line (checksum good) one that the next belongs with? */
 static int
 line_continued(const char *p, size_t n)
@@ -1240,6 +1278,8 @@ replay_fd(struct store_db *db, int fd, struct replay *rp)
 		}
 		if (why != NULL) {
 			rp->reason = why;
+			rp->zero_page = !hard &&
+			    line_unwritten_page(&ln, rp->file_size);
 			rp->bad_off = ln.off;
 			rp->bad_line = lineno;
 			rp->bad_len = ln.total;
@@ -1292,9 +1332,11 @@ replay_fd(struct store_db *db, int fd, struct replay *rp)
 	if (got < 0) {
 		rp->status = REPLAY_IOERR;
 		rp->io_errno = r.err;
-	} else if (hard || rp->valid_after > 0) {
+	} else if (hard || (rp->valid_after > 0 && !rp->zero_page)) {
 		rp->status = REPLAY_CORRUPT;
 	} else {
+		/* intact lines after an unwritten page belong to the same
+		 * unsynced write: nothing after the hole was acknowledged */
 		rp->status = REPLAY_TORN;
 	}
 out:
@@ -1582,6 +1624,12 @@ store_open(const char *dir, enum store_sync sync, unsigned batch_ms,
 		    " (line %" PRIu64 ", %" PRIu64 " bytes, %s): truncated",
 		    db->log_path, rp.bad_off, rp.bad_line,
 		    rp.file_size - rp.bad_off, rp.reason);
+		if (rp.valid_after > 0) {
+			log_warn("store: %s: an unwritten page (zeros) at "
+			    "offset %" PRIu64 "; %" PRIu64 " intact lines after "
+			    "it, of the same unsynced write, dropped",
+			    db->log_path, rp.bad_off, rp.valid_after);
+		}
 		if (rp.group_dropped > 0) {
 			log_warn("store: %s: %" PRIu64 " records from offset "
 			    "%" PRIu64 " dropped with it: written with it in "
@@ -2392,6 +2440,12 @@ store_check_cmd(const char *dir)
 			    rp.bad_off, rp.file_size - rp.bad_off, rp.reason,
 			    rp.good_end);
 			printf("  line: %s\n", rp.bad_text);
+			if (rp.valid_after > 0) {
+				printf("  it runs into an unwritten page "
+				    "(zeros): the %" PRIu64 " intact lines "
+				    "after it are of the same unsynced write "
+				    "and are dropped too\n", rp.valid_after);
+			}
 			if (rp.group_dropped > 0) {
 				printf("  with the %" PRIu64 " records from "
 				    "offset %" PRIu64 " written in the same "
