@@ -143,6 +143,10 @@ def record(tmp, ops, seed):
         finally:
             srv.send_signal(signal.SIGKILL)
             srv.wait()
+    err.close()
+    text = open(os.path.join(tmp, "record.stderr"), errors="replace").read()
+    if re.search(r"Sanitizer|runtime error", text):
+        sys.exit("powercut: sanitizer report from the recording server")
     return root, trace
 
 
@@ -465,6 +469,10 @@ def check_point(tmp, model, n, rng, keep_dir=None):
         bad.append("server exit %d after SIGTERM" % rc)
     logtext = open(log, errors="replace").read() \
         if os.path.exists(log) else ""
+    errtext = open(os.path.join(pt, "server.stderr"),
+                   errors="replace").read()
+    if re.search(r"Sanitizer|runtime error", errtext + logtext):
+        bad.append("sanitizer report from the server")
     # whatever the start changed must be named in the log
     after = snapshot(data)
     for name, old in sorted(before.items()):
