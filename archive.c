@@ -29,7 +29,9 @@
  * Crash safety: records and entries are written at once and fdatasynced
  * in archive_flush() (data before index).  Opening an archive repairs its
  * last segment only, so its cost does not grow with the archive: a partial
- * entry is cut; trailing entries whose record is not intact are dropped;
+ * entry is cut; the index is cut at its first entry, among the last
+ * ARC_TAIL_ENTRIES, that is bad or whose record is not intact (a power cut
+ * can keep a later page of an unsynced write and lose an earlier one);
  * records past the last entry are checked (length, checksum, seq) and
  * indexed, and the first bad one and everything after it are truncated
  * away with a warning naming file and offset (the torn tail of the last
@@ -67,6 +69,7 @@
 #define ARC_REC_HDR	32
 #define ARC_ENT_LEN	32
 #define ARC_SCAN_ENTRIES 512	/* entries read at once by a scan */
+#define ARC_TAIL_ENTRIES 256	/* checked at open: two pages of index */
 
 struct arc_seg {
 	uint64_t	 first;		/* seq of its first message */
@@ -529,6 +532,17 @@ record_ok(int fd, const struct arc_entry *e, uint64_t seq, uint64_t size)
 	return ok;
 }
 
+/* Is entry k of a segment (first, data file dfd of size bytes) sound? */
+static int
+entry_ok(int ifd, int dfd, uint64_t k, uint64_t first, uint64_t size)
+{
+	unsigned char eb[ARC_ENT_LEN];
+	struct arc_entry e;
+
+	return pread_all(ifd, eb, ARC_ENT_LEN, k * ARC_ENT_LEN) == 0 &&
+	    entry_decode(eb, &e) == 0 && record_ok(dfd, &e, first + k, size);
+}
+
 /*
  * A header of zeros: the file's size reached the device but its first page
  * did not, so nothing in the file was ever synced (a data file is only
@@ -645,14 +659,20 @@ seg_open_last(struct archive *a)
 		goto fail;
 	}
 	n = (uint64_t)st.st_size / ARC_ENT_LEN;
-	/* drop trailing entries whose record did not make it */
-	while (n > 0) {
-		if (pread_all(ifd, eb, ARC_ENT_LEN, (n - 1) * ARC_ENT_LEN) == 0 &&
-		    entry_decode(eb, &e) == 0 &&
-		    record_ok(dfd, &e, s->first + n - 1, size)) {
-			break;
-		}
-		n--;
+	/* Cut the index at its first entry, among the last ones, whose
+	 * entry or record did not make it: a power cut can keep a later
+	 * page of the last unsynced write and not an earlier one, and an
+	 * entry is only synced after its record (the records past the cut
+	 * are indexed again below). */
+	k = n > ARC_TAIL_ENTRIES ? n - ARC_TAIL_ENTRIES : 0;
+	while (k < n && entry_ok(ifd, dfd, k, s->first, size)) {
+		k++;
+	}
+	n = k;
+	if (n > 0 && (pread_all(ifd, eb, ARC_ENT_LEN, (n - 1) * ARC_ENT_LEN)
+	    != 0 || entry_decode(eb, &e) != 0)) {
+		log_warn_errno("archive: read %s", ip);
+		goto fail;
 	}
 	if (arc.rdonly) {
 		/* what the server indexed; the rest is its business */
@@ -1944,17 +1964,6 @@ archive_close(void)
 	arc.open = 0;
 }
 
-/* Is entry k of a segment (first, data file dfd of size bytes) sound? */
-static int
-entry_ok(int ifd, int dfd, uint64_t k, uint64_t first, uint64_t size)
-{
-	unsigned char eb[ARC_ENT_LEN];
-	struct arc_entry e;
-
-	return pread_all(ifd, eb, ARC_ENT_LEN, k * ARC_ENT_LEN) == 0 &&
-	    entry_decode(eb, &e) == 0 && record_ok(dfd, &e, first + k, size);
-}
-
 /*
  * Check one archive directory without changing it: headers, every entry
  * against its record, the numbering across segments.  Returns the number
@@ -2035,17 +2044,17 @@ check_one(const char *root, const char *key, uint64_t *msgs)
 		}
 		n = (uint64_t)lseek(ifd, 0, SEEK_END) / ARC_ENT_LEN;
 		if (last) {
-			/* trailing entries whose record did not make it are
-			 * dropped at the next open (seg_open_last) */
-			good = n;
-			while (good > 0 && !entry_ok(ifd, dfd, good - 1,
+			/* as seg_open_last(): the index is cut at its first
+			 * bad entry among the last ones */
+			good = n > ARC_TAIL_ENTRIES ? n - ARC_TAIL_ENTRIES : 0;
+			while (good < n && entry_ok(ifd, dfd, good,
 			    a.segs[i].first, (uint64_t)st.st_size)) {
-				good--;
+				good++;
 			}
 			if (good < n) {
-				printf("%s: %llu trailing entries whose record "
-				    "did not reach the disk (a torn tail, "
-				    "dropped at the next open)\n", p,
+				printf("%s: the last %llu entries are not all "
+				    "intact (a torn tail, cut at the next "
+				    "open)\n", p,
 				    (unsigned long long)(n - good));
 				n = good;
 			}
