@@ -2045,6 +2045,8 @@ store_pending(void)
  * The queued line before next (pend[pend_last..next)) gets company in the
  * same flush: turn its "put"/"del" into "put+"/"del+" and redo its
  * checksum (see groups at the top).  Shifts what follows by one byte.
+ * The record's line_len stays one short: only compaction's estimate of
+ * dead bytes uses it.
  */
 static void
 pend_mark_continued(struct store_db *db, size_t next)
