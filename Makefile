@@ -132,8 +132,13 @@ $(BUILD)/powercut_shim.so: tests/powercut_shim.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(WARN) -O2 -g -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
 STORE_CRASH_SIM_ARGS ?= --seed 1 --points 4000 --ops 2000
+# then again on a build that compacts the store every few KiB of dead records
 store-crash-sim: all $(BUILD)/crash_driver $(BUILD)/powercut_shim.so
 	@python3 tests/powercut.py $(STORE_CRASH_SIM_ARGS)
+	@$(MAKE) --no-print-directory BUILD=build-sim \
+	    CFLAGS="-O2 -g -DSTORE_COMPACT_MIN_DEAD=8192" build-sim/uxmppd
+	@UXMPPD=$(CURDIR)/build-sim/uxmppd python3 tests/powercut.py \
+	    --seed 1 --points 2000 --ops 1500 --expect-compactions
 
 # Real client libraries and apps against one server (tests/interop/README.md).
 interop: all tests/interop/strophe_client

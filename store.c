@@ -93,7 +93,9 @@
 #define STORE_LOCK_NAME		"store.lock"
 #define STORE_MAGIC		"uxmppd-store"
 #define STORE_VERSION		1
+#ifndef STORE_COMPACT_MIN_DEAD	/* make store-crash-sim makes it small */
 #define STORE_COMPACT_MIN_DEAD	(1u * 1024 * 1024)	/* bytes */
+#endif
 #define STORE_COMPACT_STEP_MS	10
 #define STORE_COMPACT_CHUNK	(1u * 1024 * 1024)	/* write size */
 #define STORE_STEP_MIN_BYTES	(64u * 1024)

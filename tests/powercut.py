@@ -539,6 +539,10 @@ def main():
     ap.add_argument("--ops", type=int, default=150)
     ap.add_argument("--point", type=int, help="check only this event")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--expect-compactions", action="store_true",
+                    help="fail unless the server compacted the store "
+                    "while recording (a build with a small "
+                    "STORE_COMPACT_MIN_DEAD)")
     ap.add_argument("--trace", help="a kept run's directory: check its "
                     "trace again instead of recording one")
     o = ap.parse_args()
@@ -556,6 +560,14 @@ def main():
         else:
             root, trace = record(tmp, o.ops, o.seed)
         ev = read_trace(trace)
+        renames = sum(1 for e in ev if e[1] == "R" and e[0] != "0" and
+                      e[2].startswith(os.path.join(root, "data",
+                                                   "store.log.tmp")))
+        if o.expect_compactions and renames < 3:
+            print("FAIL setup: %d compactions in the trace; expected the "
+                  "server's own (STORE_COMPACT_MIN_DEAD)" % renames)
+            print("0 passed, 1 failed")
+            return 1
         acks = sum(1 for e in ev if e[1] == "M" and e[0] == "0" and
                    e[2].startswith("ack "))
         rng = random.Random(o.seed)
@@ -565,7 +577,8 @@ def main():
             points = sorted(set(rng.randrange(len(ev) + 1)
                                 for _ in range(o.points)))
         print("powercut: seed %d, %d trace events, %d acknowledged changes,"
-              " %d crash points" % (o.seed, len(ev), acks, len(points)))
+              " %d store.log renames, %d crash points" % (
+                  o.seed, len(ev), acks, renames, len(points)))
         model = Model(root)
         passed = failed = 0
         done = 0
