@@ -17,6 +17,7 @@
 #include "muc.h"
 #include "route.h"
 #include "server.h"
+#include "store.h"
 #include "upload_http.h"
 
 #define METRICS_TYPE	"text/plain; version=0.0.4; charset=utf-8"
@@ -48,10 +49,33 @@ metric(struct buf *b, const char *name, const char *type, const char *help,
 	    name, type, name, value);
 }
 
+/* The store's fdatasync times as a Prometheus histogram (cumulative
+ * buckets in seconds, then the sum and the count). */
+static void
+sync_histogram(struct buf *b, const struct store_stats *st)
+{
+	const char *name = "uxmppd_store_fsync_seconds";
+	uint64_t cum = 0;
+	size_t i;
+
+	buf_printf(b, "# HELP %s Time of each store flush's fdatasync.\n"
+	    "# TYPE %s histogram\n", name, name);
+	for (i = 0; i < STORE_SYNC_NBUCKETS - 1; i++) {
+		cum += st->sync_buckets[i];
+		buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    store_sync_buckets_ms[i] / 1000.0, (unsigned long long)cum);
+	}
+	buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	    "%s_count %llu\n", name, (unsigned long long)st->sync_count,
+	    name, st->sync_us_total / 1e6, name,
+	    (unsigned long long)st->sync_count);
+}
+
 static void
 metrics_request(struct http_exchange *x, const struct http_request *req)
 {
 	unsigned long long in, out, stored, served;
+	struct store_stats st;
 	struct buf b;
 
 	(void)req;
@@ -63,6 +87,7 @@ metrics_request(struct http_exchange *x, const struct http_request *req)
 	}
 	c2s_stanza_counts(&in, &out);
 	upload_http_bytes(&stored, &served);
+	store_get_stats(&st);
 	buf_init(&b, 0);
 	metric(&b, "uxmppd_connections", "gauge",
 	    "Open connections (XMPP clients, HTTP, WebSocket).",
@@ -76,6 +101,11 @@ metrics_request(struct http_exchange *x, const struct http_request *req)
 	    "Stanzas sent to clients.", out);
 	metric(&b, "uxmppd_muc_rooms", "gauge", "Multi-user chat rooms.",
 	    muc_room_count());
+	metric(&b, "uxmppd_muc_occupants", "gauge",
+	    "Occupants of all rooms.", muc_occupant_count());
+	metric(&b, "uxmppd_store_bytes", "gauge",
+	    "Bytes of the store's log (store.log).", st.file_bytes);
+	sync_histogram(&b, &st);
 	metric(&b, "uxmppd_upload_stored_bytes_total", "counter",
 	    "Bytes of files stored by HTTP upload PUTs.", stored);
 	metric(&b, "uxmppd_upload_served_bytes_total", "counter",

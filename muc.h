@@ -32,5 +32,7 @@ void	muc_session_gone(const char *full_jid);
 void	muc_account_removed(const char *bare_jid);
 /* Rooms in the table, destroyed ones not yet freed included. */
 size_t	muc_room_count(void);
+/* Occupants of all rooms (for /metrics; walks the rooms). */
+size_t	muc_occupant_count(void);
 
 #endif

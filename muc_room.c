@@ -51,6 +51,21 @@ muc_room_count(void)
 	return rooms.count;
 }
 
+/* See muc.h. */
+size_t
+muc_occupant_count(void)
+{
+	struct muc_room *r;
+	size_t pos, n = 0;
+
+	for (r = muc_room_first(&pos); r != NULL; r = muc_room_next(r, &pos)) {
+		if (!r->destroyed) {
+			n += r->nocc;
+		}
+	}
+	return n;
+}
+
 /*
  * Walk the room table: muc_room_first(&pos), then muc_room_next(r, &pos)
  * until NULL.  Destroyed rooms not yet freed are included; fetch the next

@@ -1704,10 +1704,45 @@ write_pending(struct store_db *db)
 	return 0;
 }
 
+/* See store.h. */
+const unsigned store_sync_buckets_ms[STORE_SYNC_NBUCKETS - 1] = {
+	1, 2, 5, 10, 25, 50, 100, 1000
+};
+static struct store_stats sync_stats;
+
+/* See store.h. */
+void
+store_get_stats(struct store_stats *out)
+{
+	*out = sync_stats;
+	out->file_bytes = db_main.file_bytes;
+}
+
+static void
+count_sync(uint64_t us)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_SYNC_NBUCKETS - 1 &&
+	    us > (uint64_t)store_sync_buckets_ms[i] * 1000; i++) {
+	}
+	sync_stats.sync_buckets[i]++;
+	sync_stats.sync_count++;
+	sync_stats.sync_us_total += us;
+}
+
 static int
 do_sync(struct store_db *db)
 {
-	if (fsync_retry(db->fd, 1) != 0) {
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = fsync_retry(db->fd, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	count_sync((uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000));
+	if (rc != 0) {
 		/* after a failed fsync the page cache can't be trusted
 		 * (the pages may be marked clean): stop for good */
 		log_err("store: fdatasync %s failed: %s; store disabled",

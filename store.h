@@ -82,6 +82,18 @@ int	store_flush(void);
  * about 10 ms), the time left in the batch window in STORE_SYNC_BATCH
  * mode, or -1 when nothing waits.  For the reactor's epoll timeout. */
 int	store_flush_due_ms(void);
+/* What /metrics shows of the store: the log's size and how long each
+ * flush's fdatasync took, as a histogram (counts of syncs that took at
+ * most store_sync_buckets_ms[i] ms; the last bucket is everything). */
+#define STORE_SYNC_NBUCKETS	9
+extern const unsigned store_sync_buckets_ms[STORE_SYNC_NBUCKETS - 1];
+struct store_stats {
+	uint64_t file_bytes;		/* store.log */
+	uint64_t sync_count;
+	uint64_t sync_us_total;
+	uint64_t sync_buckets[STORE_SYNC_NBUCKETS];	/* not cumulative */
+};
+void	store_get_stats(struct store_stats *out);
 /* Rewrite the logs to hold only live records (atomic). 0 or -1. */
 int	store_compact(void);
 /* "always", "batch" or "none" to *out; 0, or -1 if s is none of them. */

@@ -406,15 +406,20 @@ def metrics():
         fail("/metrics: %d" % st)
     if h.get("content-type") != "text/plain; version=0.0.4; charset=utf-8":
         fail("/metrics content-type %r" % h.get("content-type"))
-    vals, typed = {}, set()
+    vals, typed = {}, {}
     for line in body.decode().splitlines():
         if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
+            typed[line.split()[2]] = line.split()[3]
         elif line and not line.startswith("#"):
             name, v = line.split(" ")
-            if name not in typed:
+            base = name.split("{")[0]
+            for suffix in ("_bucket", "_sum", "_count"):
+                if (base.endswith(suffix) and
+                        typed.get(base[:-len(suffix)]) == "histogram"):
+                    base = base[:-len(suffix)]
+            if base not in typed:
                 fail("%s without # TYPE" % name)
-            vals[name] = int(v)
+            vals[name] = float(v) if "." in v else int(v)
     return vals
 
 
@@ -423,6 +428,8 @@ def case_metrics():
     for k in ("uxmppd_connections", "uxmppd_sessions", "uxmppd_muc_rooms",
               "uxmppd_stanzas_in_total", "uxmppd_stanzas_out_total",
               "uxmppd_upload_stored_bytes_total", "uxmppd_uptime_seconds",
+              "uxmppd_muc_occupants", "uxmppd_store_bytes",
+              "uxmppd_store_fsync_seconds_count",
               "process_resident_memory_bytes"):
         if k not in m0:
             fail("no %s in %r" % (k, m0))
@@ -448,6 +455,33 @@ def case_metrics():
     if m1["uxmppd_stanzas_out_total"] - m0["uxmppd_stanzas_out_total"] < 3:
         fail("stanzas out %d -> %d" % (m0["uxmppd_stanzas_out_total"],
                                        m1["uxmppd_stanzas_out_total"]))
+    # a stored change (private XML) is one flush: one more fdatasync in
+    # the histogram, a longer store.log
+    s1.sendall(b"<iq type='set' id='px'><query xmlns='jabber:iq:private'>"
+               b"<note xmlns='urn:uxmppd:test'>metrics</note></query></iq>")
+    until1(rb"id='px'")
+    m2 = metrics()
+    fs = "uxmppd_store_fsync_seconds"
+    if m2[fs + "_count"] <= m1.get(fs + "_count", 0):
+        fail("fsync count %r -> %r" % (m1.get(fs + "_count"), m2[fs + "_count"]))
+    if m2[fs + '_bucket{le="+Inf"}'] != m2[fs + "_count"]:
+        fail("+Inf bucket %r, count %r" % (m2[fs + '_bucket{le="+Inf"}'],
+                                          m2[fs + "_count"]))
+    les = [k for k in m2 if k.startswith(fs + "_bucket")]
+    if len(les) != 9 or any(m2[a] > m2[b] for a, b in zip(les, les[1:])):
+        fail("buckets not cumulative: %r" % [(k, m2[k]) for k in les])
+    if m2["uxmppd_store_bytes"] <= m1["uxmppd_store_bytes"]:
+        fail("store bytes %d -> %d" % (m1["uxmppd_store_bytes"],
+                                       m2["uxmppd_store_bytes"]))
+    if m2["uxmppd_muc_occupants"] != 0:
+        fail("occupants %d" % m2["uxmppd_muc_occupants"])
+    s1.sendall(b"<presence to='metrics@conference.localhost/r'>"
+               b"<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+    until1(rb"status code='110'")
+    m3 = metrics()
+    if m3["uxmppd_muc_occupants"] != 1 or m3["uxmppd_muc_rooms"] < 1:
+        fail("occupants %d, rooms %d after a join" %
+             (m3["uxmppd_muc_occupants"], m3["uxmppd_muc_rooms"]))
     s1.close()
     s2.close()
 

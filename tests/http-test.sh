@@ -23,7 +23,7 @@ cat >"$tmp/conf" <<EOC
 c2s_listen = 127.0.0.1:$port
 http_listen = 127.0.0.1:$hport
 data_dir = $tmp/data
-store_sync = none
+store_sync = always
 log_level = debug
 log_file = $tmp/log
 http_header_timeout_s = 2
