@@ -48,6 +48,31 @@ bench_rss_kib(const char *pid)
 	return kib;
 }
 
+double
+bench_cpu_s(const char *pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long long ut, st;
+	FILE *fp;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid != NULL ? pid :
+	    "self");
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		return -1;
+	}
+	ok = fgets(line, sizeof(line), fp) != NULL;
+	fclose(fp);
+	/* after "pid (comm) ": state is field 3, utime 14, stime 15 */
+	p = ok ? strrchr(line, ')') : NULL;
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %llu %llu", &ut, &st) != 2) {
+		return -1;
+	}
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static const char *ws_path;	/* NULL: plain TCP */
 
 void

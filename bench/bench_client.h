@@ -22,6 +22,9 @@ struct bench_tail {
 double	bench_now_s(void);
 /* VmRSS of process pid (a decimal string; NULL: unknown) in KiB, or -1. */
 long	bench_rss_kib(const char *pid);
+/* CPU time (user + system) of process pid (NULL: ourselves) in seconds,
+ * from /proc (10 ms resolution), or -1. */
+double	bench_cpu_s(const char *pid);
 /* A blocking TCP connection to host (IPv4 text) and port, or -1. */
 int	bench_connect(const char *host, int port);
 /* Write all of data to fd (blocking).  0, or -1 when the peer is gone. */
