@@ -10,22 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "tls.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
 
 static int
 secret_read(int fd, const char *path, unsigned char *out, size_t len,
@@ -48,8 +34,8 @@ secret_read(int fd, const char *path, unsigned char *out, size_t len,
 		goto out;
 	}
 	for (i = 0; i < len; i++) {
-		int hi = hexval((unsigned char)hex[2 * i]);
-		int lo = hexval((unsigned char)hex[2 * i + 1]);
+		int hi = hex_digit_value((unsigned char)hex[2 * i]);
+		int lo = hex_digit_value((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			snprintf(err, errlen, "%s: not hex", path);
@@ -87,19 +73,14 @@ static int
 secret_make(const char *dir, const char *path, unsigned char *out,
     size_t len, char *err, size_t errlen)
 {
-	static const char digits[] = "0123456789abcdef";
 	char tmp[600], hex[2 * SECRET_MAX_LEN + 2];
-	size_t i;
 	int fd = -1, dfd = -1, rc = -1;
 
 	if (tls_random(out, len) != 0) {
 		snprintf(err, errlen, "%s: no random bytes", path);
 		return -1;
 	}
-	for (i = 0; i < len; i++) {
-		hex[2 * i] = digits[out[i] >> 4];
-		hex[2 * i + 1] = digits[out[i] & 15];
-	}
+	hex_encode(out, len, hex);
 	hex[2 * len] = '\n';
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
 	    sizeof(tmp)) {

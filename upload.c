@@ -27,6 +27,7 @@
 #include "account.h"
 #include "buf.h"
 #include "config.h"
+#include "hex.h"
 #include "jid.h"
 #include "log.h"
 #include "ns.h"
@@ -153,34 +154,6 @@ slot_paths(const char *id, char *file, size_t fcap, char *part, size_t pcap)
 }
 
 /* ---- the secret and the signature ---- */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-static void
-hex_encode(const unsigned char *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
 
 /* Read data_dir/upload-secret, or make it (secret.h). */
 static int
@@ -324,8 +297,8 @@ url_unescape(const char *s, size_t len, char *out, size_t cap)
 			if (i + 2 >= len) {
 				return -1;
 			}
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = hex_digit_value((unsigned char)s[i + 1]);
+			lo = hex_digit_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				return -1;
 			}

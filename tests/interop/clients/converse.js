@@ -6,12 +6,12 @@
 // Converse's own text areas and read back from what it shows; the roster
 // and room joins go through its API, as its buttons would.  A screenshot
 // of the page ends up in $INTEROP_LOG_PREFIX.png.  See ../README.md.
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
+
+import { startPeer } from "../peerctl.mjs";
 
 const E = process.env;
 const CHROMIUM = E.CHROMIUM || "/usr/bin/chromium";
@@ -35,33 +35,6 @@ const NICK = "conv";
 const log = (...a) => console.error(new Date().toISOString(), ...a);
 const step = (name, ok, why = "") =>
   console.log(`step ${name} ${typeof ok === "string" ? ok : ok ? "ok" : "FAIL"} ${why}`.trimEnd());
-
-// The reference peer as a line controller (as in xmppjs.js).
-function startPeer(jid) {
-  const err = fs.openSync(`${E.INTEROP_LOG_PREFIX}.peer-${jid.replace("/", "_")}.log`, "a");
-  const p = spawn("/usr/bin/python3", [`${E.INTEROP_DIR}/peer.py`, jid, PW],
-    { stdio: ["pipe", "pipe", err] });
-  const lines = [];
-  let waiter = null;
-  createInterface({ input: p.stdout }).on("line", (l) => {
-    if (waiter) { const w = waiter; waiter = null; w(l); } else lines.push(l);
-  });
-  p.on("exit", () => { if (waiter) { const w = waiter; waiter = null; w("fail peer exited"); } });
-  const next = (ms = 60000) => lines.length ? Promise.resolve(lines.shift()) :
-    new Promise((res) => {
-      waiter = res;
-      setTimeout(() => { if (waiter === res) { waiter = null; res("fail no answer"); } }, ms);
-    });
-  return {
-    ready: next(30000).then((l) => l === "ready"),
-    async cmd(line) {
-      p.stdin.write(line + "\n");
-      const l = await next();
-      return l === "ok" || l.startsWith("ok ") ? [true, l.slice(3)] : [false, l.replace(/^fail /, "")];
-    },
-    async quit() { try { p.stdin.write("quit\n"); await next(3000); } catch {} p.kill(); },
-  };
-}
 
 // The page: Converse.js from node_modules, and a plugin that hands the
 // test its _converse object and the events it waits for.
@@ -121,7 +94,7 @@ function serve() {
   return new Promise((res) => srv.listen(Number(E.UXMPPD_WEB_PORT), "127.0.0.1", () => res(srv)));
 }
 
-const peer = startPeer(`${B}/peer`);
+const peer = startPeer(`${B}/peer`, PW);
 const web = await serve();
 const browser = await playwright.chromium.launch({
   executablePath: CHROMIUM, headless: true,

@@ -1,10 +1,10 @@
 // tests/interop/clients/xmppjs.js - xmpp.js (@xmpp/client from npm,
 // tests/interop/package.json) as the client under test on node, peer.py
 // as the other side.  See ../README.md.
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import tls from "node:tls";
 import fs from "node:fs";
+
+import { startPeer } from "../peerctl.mjs";
 
 const E = process.env;
 // Trust the server certificate: xmpp.js hands no CA option down to
@@ -29,33 +29,6 @@ const log = (...a) => console.error(new Date().toISOString(), ...a);
 const step = (name, ok, why = "") =>
   console.log(`step ${name} ${typeof ok === "string" ? ok : ok ? "ok" : "FAIL"} ${why}`.trimEnd());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// The reference peer as a line controller.
-function startPeer(jid) {
-  const err = fs.openSync(`${E.INTEROP_LOG_PREFIX}.peer-${jid.replace("/", "_")}.log`, "a");
-  const p = spawn("/usr/bin/python3", [`${E.INTEROP_DIR}/peer.py`, jid, PW],
-    { stdio: ["pipe", "pipe", err] });
-  const lines = [];
-  let waiter = null;
-  createInterface({ input: p.stdout }).on("line", (l) => {
-    if (waiter) { const w = waiter; waiter = null; w(l); } else lines.push(l);
-  });
-  p.on("exit", () => { if (waiter) { const w = waiter; waiter = null; w("fail peer exited"); } });
-  const next = (ms = 60000) => lines.length ? Promise.resolve(lines.shift()) :
-    new Promise((res) => {
-      waiter = res;
-      setTimeout(() => { if (waiter === res) { waiter = null; res("fail no answer"); } }, ms);
-    });
-  return {
-    ready: next(30000).then((l) => l === "ready"),
-    async cmd(line) {
-      p.stdin.write(line + "\n");
-      const l = await next();
-      return l === "ok" || l.startsWith("ok ") ? [true, l.slice(3)] : [false, l.replace(/^fail /, "")];
-    },
-    async quit() { try { p.stdin.write("quit\n"); await next(3000); } catch {} p.kill(); },
-  };
-}
 
 // A client with a queue of every stanza received.
 function makeClient(resource, service) {
@@ -111,7 +84,7 @@ async function online(x) {
 // XMPPJS_SERVICE (clients/xmppjs-ws.js): the client on a WebSocket URL
 const WS = E.XMPPJS_SERVICE || null;
 const SERVICE = WS || `xmpp://${E.UXMPPD_HOST}:${E.UXMPPD_PORT}`;
-const peer = startPeer(`${B}/peer`);
+const peer = startPeer(`${B}/peer`, PW);
 const a = makeClient("r1", SERVICE);
 let err = await online(a);
 const tlsOn = WS ? (a.socket && a.socket.url && a.socket.url.startsWith("wss:") ? "wss" : null) :
