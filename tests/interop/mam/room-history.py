@@ -13,7 +13,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "pep")]
-from common import E, A, B, log, make_slixmpp, step, wait_until  # noqa: E402
+from common import E, A, B, log, make_slixmpp, run, step, wait_until  # noqa: E402
 
 try:
     import slixmpp  # noqa: F401
@@ -150,8 +150,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.get_event_loop().run_until_complete(
-            asyncio.wait_for(main(), 50))
-    except Exception as e:
-        log("room-history: %s: %s" % (type(e).__name__, e))
+    run(main, "room-history")

@@ -27,6 +27,16 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
+def run(main, name, timeout_s=50):
+    """Run the row's coroutine main() under a timeout; an exception is
+    logged (the steps not printed by then count as failed)."""
+    try:
+        asyncio.get_event_loop().run_until_complete(
+            asyncio.wait_for(main(), timeout_s))
+    except Exception as e:
+        log("%s: %s: %s" % (name, type(e).__name__, e))
+
+
 def missing():
     """The libraries both rows need, or a skip reason."""
     try:

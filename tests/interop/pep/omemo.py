@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (A, B, T, AioClient, caps_learned, log, make_slixmpp,  # noqa: E402
-                    missing, mutual, step, wait_until)
+                    missing, mutual, run, step, wait_until)
 
 why = missing()
 if why:
@@ -278,8 +278,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.get_event_loop().run_until_complete(
-            asyncio.wait_for(main(), 50))
-    except Exception as e:
-        log("omemo: %s: %s" % (type(e).__name__, e))
+    run(main, "omemo")
