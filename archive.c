@@ -1999,7 +1999,11 @@ check_one(const char *root, const char *key, uint64_t *msgs)
 		}
 	}
 	closedir(d);
-	qsort(a.segs, a.nsegs, sizeof(*a.segs), seg_cmp);
+	/* a power cut can leave a new archive's directory without its first
+	 * segment; a.segs is NULL then, and qsort's must not be */
+	if (a.nsegs > 1) {
+		qsort(a.segs, a.nsegs, sizeof(*a.segs), seg_cmp);
+	}
 	for (i = 0; i < a.nsegs; i++) {
 		seg_path(&a, a.segs[i].first, "dat", p, sizeof(p));
 		dfd = open(p, O_RDONLY | O_CLOEXEC);

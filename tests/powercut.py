@@ -455,7 +455,8 @@ def check_point(tmp, model, n, rng, keep_dir=None):
     if c.returncode != 0:
         bad.append("store-check before start exit %d: %s" % (
             c.returncode, c.stdout.decode(errors="replace")
-            .strip().splitlines()[-1:]))
+            .strip().splitlines()[-1:] +
+            c.stderr.decode(errors="replace").strip().splitlines()[:5]))
     before = snapshot(data) if os.path.isdir(data) else {}
     err = open(os.path.join(pt, "server.stderr"), "wb")
     srv = subprocess.Popen([UXMPPD, "-c", conf], stdout=err, stderr=err)
