@@ -8,6 +8,7 @@
  */
 #include "c2s.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "jid.h"
 #include "log.h"
 #include "ns.h"
+#include "ratelimit.h"
 #include "register.h"
 #include "roster.h"
 #include "route.h"
@@ -43,6 +45,13 @@ static const char *const state_names[] = {
 	"header", "auth", "bind", "open", "closed"
 };
 
+/* The per-session buckets, allocated only for sessions that have them
+ * (an idle session from an exempt address pays nothing). */
+struct c2s_rate {
+	struct rl_bucket	 stanzas;	/* max_stanzas_per_s */
+	struct rl_bucket	 bytes;		/* max_bytes_per_s */
+};
+
 struct c2s {
 	struct conn		*conn;
 	struct xml_parser	*parser;
@@ -56,6 +65,13 @@ struct c2s {
 	unsigned		 restart:1;	/* reset the parser after this stanza */
 	unsigned		 drop_rest:1;	/* and discard the rest (STARTTLS) */
 	unsigned		 no_resume:1;	/* closed for good: never hibernate */
+	unsigned		 paused:1;	/* input held until c2s_resume */
+	unsigned		 rate_exempt:1;	/* limits_exempt address */
+	unsigned		 auth_refusal:1; /* due at c2s_resume */
+	struct buf		*held;		/* input not parsed while paused */
+	const char		*mech;		/* the SASL mechanism tried (a
+						   static name), for logs */
+	struct c2s_rate		*rate;		/* NULL: a limits_exempt address */
 	unsigned		 auth_failures;
 	unsigned		 register_attempts;
 	time_t			 started;
@@ -63,6 +79,7 @@ struct c2s {
 };
 
 static struct xml_limits c2s_limits;
+static struct rl_rate stanza_rate, byte_rate;	/* per session */
 static struct buf scratch;	/* serializing, reused; zero is an empty buf */
 
 static int c2s_on_header(void *ud, const struct xml_node *header);
@@ -82,6 +99,12 @@ c2s_init(void)
 	c2s_limits.max_stanza_bytes = cfg->max_stanza_bytes;
 	c2s_limits.max_depth = cfg->max_depth;
 	c2s_limits.max_attrs = cfg->max_attrs;
+	stanza_rate.count = cfg->max_stanzas_per_s;
+	stanza_rate.window_ms = 1000;
+	stanza_rate.burst = cfg->max_stanzas_burst;
+	byte_rate.count = cfg->max_bytes_per_s;
+	byte_rate.window_ms = 1000;
+	byte_rate.burst = cfg->max_bytes_burst;
 	/* unknown users look like real ones, iteration count included */
 	sasl_set_fake_iterations(cfg->scram_iterations);
 }
@@ -119,6 +142,13 @@ c2s_new(struct conn *c)
 	s->conn = c;
 	s->state = C2S_HEADER;
 	s->started = s->last_input = server_now();
+	s->rate_exempt = ratelimit_exempt(conn_addr(c)) ? 1 : 0;
+	if (!s->rate_exempt) {
+		s->rate = xmalloc(sizeof(*s->rate));
+		rl_bucket_init(&s->rate->stanzas, &stanza_rate,
+		    server_now_ms());
+		rl_bucket_init(&s->rate->bytes, &byte_rate, server_now_ms());
+	}
 	return s;
 }
 
@@ -439,7 +469,78 @@ c2s_on_close(void *ud)
 	return 1;
 }
 
+/* ---- pausing input (rate limits) ---- */
+
+/* Hold input back until resume_ms: the stanza being handled is the last
+ * one parsed; the rest waits in s->held for c2s_resume. */
+static void
+c2s_pause(struct c2s *s, int64_t resume_ms)
+{
+	s->paused = 1;
+	conn_pause_input_until(s->conn, resume_ms);
+}
+
+/*
+ * max_stanzas_per_s: a stanza past the bucket is handled (it was read),
+ * and parsing stops there until the bucket is back at zero; what follows
+ * waits in s->held and the socket is not read meanwhile.  Delayed, never
+ * dropped.
+ */
+static void
+c2s_count_stanza(struct c2s *s)
+{
+	int64_t wait_ms;
+
+	if (s->rate == NULL || s->state == C2S_CLOSED || s->conn == NULL) {
+		return;
+	}
+	wait_ms = rl_bucket_take(&s->rate->stanzas, &stanza_rate, 1,
+	    server_now_ms());
+	if (wait_ms > 0) {
+		log_debug("c2s %lu stanza rate: paused %lld ms",
+		    conn_id(s->conn), (long long)wait_ms);
+		c2s_pause(s, server_now_ms() + wait_ms);
+	}
+}
+
 /* ---- SASL ---- */
+
+/* A peer-supplied name for a log line: printable ASCII other than space
+ * and '=' (a fail2ban filter splits on them), at most 64 bytes. */
+static void
+c2s_log_safe(const char *in, char *out, size_t cap)
+{
+	size_t i;
+
+	if (in == NULL || *in == '\0') {
+		in = "-";
+	}
+	for (i = 0; in[i] != '\0' && i + 1 < cap && i < 64; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		out[i] = ch > 0x20 && ch < 0x7f && ch != '=' ? (char)ch : '?';
+	}
+	out[i] = '\0';
+}
+
+/*
+ * A failed authentication: one line a fail2ban filter matches (README
+ * "Rate limits"), counted against the address.  Never the password or
+ * any other SASL payload: the user is the name the mechanism parsed.
+ */
+static void
+c2s_log_auth_failure(struct c2s *s, const char *what, const char *cond)
+{
+	char ip[64], user[80];
+
+	rl_addr_format(conn_addr(s->conn), ip, sizeof(ip));
+	c2s_log_safe(s->sasl != NULL ? sasl_tried_username(s->sasl) : NULL,
+	    user, sizeof(user));
+	log_info("c2s %lu auth %s ip=%s user=%s mechanism=%s reason=%s",
+	    conn_id(s->conn), what, ip, user, s->mech ? s->mech : "-",
+	    cond);
+	ratelimit_auth_failed(conn_addr(s->conn), server_now_ms());
+}
 
 static int
 c2s_lookup_creds(void *ud, const char *username, struct sasl_creds *out)
@@ -489,6 +590,7 @@ c2s_sasl_reply(struct c2s *s, enum sasl_result r, struct buf *out)
 		    out->len ? out->data : "");
 		log_info("c2s %lu authenticated user=%s", conn_id(s->conn),
 		    s->user);
+		conn_authenticated(s->conn);
 		sasl_server_free(s->sasl);
 		s->sasl = NULL;
 		/* RFC 6120 §6.4.6: the client restarts the stream. */
@@ -499,14 +601,14 @@ c2s_sasl_reply(struct c2s *s, enum sasl_result r, struct buf *out)
 	case SASL_FAILURE:
 		buf_printf(&scratch, "<failure xmlns='" NS_SASL "'><%s/>"
 		    "</failure>", sasl_condition(s->sasl));
+		c2s_log_auth_failure(s, "failed", sasl_condition(s->sasl));
 		sasl_server_free(s->sasl);
 		s->sasl = NULL;
-		log_info("c2s %lu authentication failed", conn_id(s->conn));
 		s->auth_failures++;
 		break;
 	}
 	conn_write(s->conn, scratch.data, scratch.len);
-	if (s->auth_failures >= C2S_MAX_AUTH_FAILURES) {
+	if (s->auth_failures >= cfg->max_auth_failures_per_stream) {
 		c2s_stream_error(s, "policy-violation",
 		    "Too many failed authentication attempts");
 	}
@@ -519,6 +621,37 @@ c2s_sasl_failure(struct c2s *s, const char *cond)
 	buf_printf(&scratch, "<failure xmlns='" NS_SASL "'><%s/></failure>",
 	    cond);
 	conn_write(s->conn, scratch.data, scratch.len);
+}
+
+/* The static name of mechanism mech for log lines ("unknown" for one we
+ * do not offer: peer text stays out of the log). */
+static const char *
+c2s_mech_name(const char *mech)
+{
+	const char *const *m;
+
+	for (m = sasl_mechanisms_cb(1, 1); *m != NULL; m++) {
+		if (strcmp(*m, mech) == 0) {
+			return *m;
+		}
+	}
+	return "unknown";
+}
+
+/*
+ * The address has used up max_auth_failures_per_ip: no credentials are
+ * checked; after auth_failure_delay_ms (reading paused, the reactor
+ * free) the answer is <temporary-auth-failure/> (RFC 6120 §6.5.11), as
+ * Prosody's mod_limit_auth tarpit answers.  The refusal counts as a
+ * failure, so a guesser that keeps trying stays refused.
+ */
+static void
+c2s_auth_refuse(struct c2s *s)
+{
+	c2s_log_auth_failure(s, "refused", "max_auth_failures_per_ip");
+	s->auth_failures++;
+	s->auth_refusal = 1;
+	c2s_pause(s, server_now_ms() + config_get()->auth_failure_delay_ms);
 }
 
 static void
@@ -544,6 +677,12 @@ c2s_handle_sasl(struct c2s *s, struct xml_node *el)
 		mech = xml_attr(el, "mechanism");
 		if (mech == NULL) {
 			c2s_sasl_failure(s, "invalid-mechanism");
+			return;
+		}
+		s->mech = c2s_mech_name(mech);
+		if (ratelimit_auth_blocked(conn_addr(s->conn),
+		    server_now_ms())) {
+			c2s_auth_refuse(s);
 			return;
 		}
 		ncb = c2s_channel_bindings(s, cbs);
@@ -665,6 +804,7 @@ c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 	struct xml_node *reply, *res_el, *b;
 	const char *res = NULL;
 	char gen[32], full[JID_MAX + 1], raw[JID_MAX + 2];
+	size_t max;
 
 	/* the account may have been deleted since authentication */
 	if (!account_exists(s->user)) {
@@ -687,9 +827,25 @@ c2s_handle_bind(struct c2s *s, struct xml_node *iq, struct xml_node *bind)
 		xml_free(reply);
 		return;
 	}
+	/* RFC 6120 §7.6.2.1: past the account's resources, <resource-
+	 * constraint/>; binding a resource already bound replaces it
+	 * (§7.7.2.2), so that one does not count.  Exempt addresses (the
+	 * benchmarks bind 19,000 resources of one account) are not held. */
+	max = config_get()->max_resources_per_account;
+	if (max > 0 && !s->rate_exempt &&
+	    route_user_other_sessions(full) >= max) {
+		log_info("c2s %lu bind refused user=%s limit="
+		    "max_resources_per_account", conn_id(s->conn), s->user);
+		reply = stanza_error_reply(iq, "wait", "resource-constraint",
+		    NULL);
+		c2s_send_stanza(s, reply);
+		xml_free(reply);
+		return;
+	}
 	s->jid = xstrdup(full);
 	c2s_enter(s, C2S_OPEN);
 	s->route = route_session_add(s, s->jid, &c2s_route_ops);
+	route_session_set_unlimited(s->route, s->rate_exempt);
 	log_info("c2s %lu bound jid=%s", conn_id(s->conn), s->jid);
 	reply = stanza_result(iq);
 	b = xml_add(reply, "bind", NS_BIND);
@@ -885,17 +1041,44 @@ c2s_on_stanza(void *ud, struct xml_node *st)
 		break;
 	}
 	xml_free(st);
-	stop = s->restart || s->state == C2S_CLOSED;
+	c2s_count_stanza(s);
+	stop = s->restart || s->paused || s->state == C2S_CLOSED;
 	return stop;
 }
 
-void
-c2s_input(struct c2s *s, const char *data, size_t len)
+/* Keep input for c2s_resume; the buffer exists only while paused. */
+static void
+c2s_hold(struct c2s *s, const char *data, size_t len)
+{
+	if (s->held == NULL) {
+		s->held = xmalloc(sizeof(*s->held));
+		buf_init(s->held, 0);
+	}
+	buf_append(s->held, data, len);
+}
+
+static void
+c2s_held_free(struct c2s *s)
+{
+	if (s->held != NULL) {
+		buf_free(s->held);
+		free(s->held);
+		s->held = NULL;
+	}
+}
+
+/* Parse input (new, or held back by a pause). */
+static void
+c2s_feed(struct c2s *s, const char *data, size_t len)
 {
 	size_t used;
 	int rc;
 
-	s->last_input = server_now();
+	if (s->paused) {
+		/* what the reactor read before the pause took effect */
+		c2s_hold(s, data, len);
+		return;
+	}
 	while (len > 0 && s->state != C2S_CLOSED) {
 		if (s->parser == NULL) {
 			s->parser = xml_parser_new(&c2s_limits, &c2s_callbacks,
@@ -919,9 +1102,65 @@ c2s_input(struct c2s *s, const char *data, size_t len)
 				s->drop_rest = 0;
 				return;
 			}
+			if (s->paused && s->state != C2S_CLOSED) {
+				c2s_hold(s, data, len);
+				return;
+			}
 			continue;
 		}
 		break;
+	}
+}
+
+/*
+ * max_bytes_per_s: the bytes read are parsed now; past the bucket the
+ * socket is not read again until the debt is repaid (the kernel's
+ * buffers and TCP's window hold the rest back).
+ */
+void
+c2s_input(struct c2s *s, const char *data, size_t len)
+{
+	int64_t wait_ms = 0;
+
+	s->last_input = server_now();
+	if (s->rate != NULL) {
+		wait_ms = rl_bucket_take(&s->rate->bytes, &byte_rate,
+		    len > UINT32_MAX ? UINT32_MAX : (unsigned)len,
+		    server_now_ms());
+	}
+	c2s_feed(s, data, len);
+	if (wait_ms > 0 && s->conn != NULL && s->state != C2S_CLOSED) {
+		log_debug("c2s %lu byte rate: reading paused %lld ms",
+		    conn_id(s->conn), (long long)wait_ms);
+		conn_pause_input_until(s->conn, server_now_ms() + wait_ms);
+	}
+}
+
+void
+c2s_resume(struct c2s *s)
+{
+	struct buf *held;
+
+	if (!s->paused) {
+		return;
+	}
+	s->paused = 0;
+	if (s->auth_refusal && s->state != C2S_CLOSED) {
+		s->auth_refusal = 0;
+		c2s_sasl_failure(s, "temporary-auth-failure");
+		if (s->auth_failures >=
+		    config_get()->max_auth_failures_per_stream) {
+			c2s_stream_error(s, "policy-violation",
+			    "Too many failed authentication attempts");
+		}
+	}
+	if (s->held != NULL && s->state != C2S_CLOSED) {
+		/* parsing may pause again: that needs a new s->held */
+		held = s->held;
+		s->held = NULL;
+		c2s_feed(s, held->data, held->len);
+		buf_free(held);
+		free(held);
 	}
 }
 
@@ -994,6 +1233,8 @@ c2s_destroy(struct c2s *s)
 	if (s->parser != NULL) {
 		xml_parser_free(s->parser);
 	}
+	c2s_held_free(s);
+	free(s->rate);
 	free(s->user);
 	free(s->jid);
 	free(s);
@@ -1018,6 +1259,8 @@ c2s_free(struct c2s *s)
 			xml_parser_free(s->parser);
 		}
 		s->parser = NULL;
+		c2s_held_free(s);
+		s->paused = 0;
 		return;
 	}
 	c2s_destroy(s);
@@ -1040,6 +1283,7 @@ c2s_adopt(struct c2s *s, struct c2s *old)
 	old->no_resume = 1;
 	if (old->route != NULL) {
 		route_session_rebind(old->route, s, s->jid);
+		route_session_set_unlimited(old->route, s->rate_exempt);
 		s->route = old->route;
 		old->route = NULL;
 	}

@@ -29,6 +29,9 @@ void	c2s_input(struct c2s *s, const char *data, size_t len);
 void	c2s_eof(struct c2s *s);
 /* The output queue passed its cap: a stream error, then close. */
 void	c2s_output_overflow(struct c2s *s);
+/* A pause asked for with conn_pause_input_until() is over: the stream goes on
+ * with the input it held back. */
+void	c2s_resume(struct c2s *s);
 /* Once a second: timeouts. */
 void	c2s_tick(struct c2s *s);
 /* Server shutting down: <system-shutdown/> and the stream close. */

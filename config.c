@@ -35,9 +35,24 @@ config_defaults(struct config *c)
 	c->auth_timeout_s = DEFAULT_AUTH_TIMEOUT_S;
 	c->idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
 	c->max_clients = DEFAULT_MAX_CLIENTS;
+	c->max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP;
+	c->max_connections_per_ipv6_64 = DEFAULT_MAX_CONNECTIONS_PER_IPV6_64;
+	c->max_preauth_per_ip = DEFAULT_MAX_PREAUTH_PER_IP;
+	c->max_auth_failures_per_ip = DEFAULT_MAX_AUTH_FAILURES_PER_IP;
+	c->auth_failure_delay_ms = DEFAULT_AUTH_FAILURE_DELAY_MS;
+	c->max_auth_failures_per_stream =
+	    DEFAULT_MAX_AUTH_FAILURES_PER_STREAM;
+	c->max_resources_per_account = DEFAULT_MAX_RESOURCES_PER_ACCOUNT;
+	c->max_stanzas_per_s = DEFAULT_MAX_STANZAS_PER_S;
+	c->max_stanzas_burst = DEFAULT_MAX_STANZAS_BURST;
+	c->max_bytes_per_s = DEFAULT_MAX_BYTES_PER_S;
+	c->max_bytes_burst = DEFAULT_MAX_BYTES_BURST;
 	c->muc_history_default = DEFAULT_MUC_HISTORY;
 	c->muc_max_rooms = DEFAULT_MUC_MAX_ROOMS;
 	c->muc_max_occupants = DEFAULT_MUC_MAX_OCCUPANTS;
+	c->muc_max_rooms_per_user = DEFAULT_MUC_MAX_ROOMS_PER_USER;
+	c->muc_max_messages_per_s = DEFAULT_MUC_MAX_MESSAGES_PER_S;
+	c->muc_max_presence_per_s = DEFAULT_MUC_MAX_PRESENCE_PER_S;
 	c->allow_registration = 0;
 	c->sm_resume_timeout_s = DEFAULT_SM_RESUME_TIMEOUT_S;
 	c->sm_max_unacked = DEFAULT_SM_MAX_UNACKED;
@@ -62,6 +77,31 @@ config_defaults(struct config *c)
 	c->http_idle_timeout_s = DEFAULT_HTTP_IDLE_TIMEOUT_S;
 }
 
+static int add_words(char *slots, size_t len, int max, int *count,
+    const char *v);
+
+/* limits_exempt: addresses or prefixes ("10.0.0.0/8"), space or comma
+ * separated; the key may repeat.  NULL or the reason it is refused. */
+static const char *
+add_exempt(struct config *c, const char *v)
+{
+	char words[CONFIG_MAX_EXEMPT][64];
+	int i, n = 0;
+
+	if (add_words(words[0], sizeof(words[0]),
+	    CONFIG_MAX_EXEMPT - c->limits_exempt_count, &n, v) != 0) {
+		return "too many or too long";
+	}
+	for (i = 0; i < n; i++) {
+		if (rl_prefix_parse(words[i],
+		    &c->limits_exempt[c->limits_exempt_count + i]) != 0) {
+			return "expected addresses or ADDRESS/BITS prefixes";
+		}
+	}
+	c->limits_exempt_count += n;
+	return NULL;
+}
+
 /* Fill in what depends on other keys once the file is read. */
 static void
 config_finish(struct config *c)
@@ -76,6 +116,9 @@ config_finish(struct config *c)
 	if (c->pubsub_domain[0] == '\0') {
 		snprintf(c->pubsub_domain, sizeof(c->pubsub_domain),
 		    "pubsub.%s", c->domain);
+	}
+	if (!c->limits_exempt_set) {
+		(void)add_exempt(c, DEFAULT_LIMITS_EXEMPT);
 	}
 	if (c->c2s_listen_count == 0) {
 		snprintf(c->c2s_listen[0], sizeof(c->c2s_listen[0]),
@@ -374,9 +417,23 @@ static const struct uint_key uint_keys[] = {
 	UK(auth_timeout_s, 86400),
 	UK(idle_timeout_s, 864000),
 	UK(max_clients, 10000000),
+	UK(max_connections_per_ip, 10000000),
+	UK(max_connections_per_ipv6_64, 10000000),
+	UK(max_preauth_per_ip, 10000000),
+	UK(max_auth_failures_per_ip, 1000000),
+	UK(auth_failure_delay_ms, 60000),
+	UK(max_auth_failures_per_stream, 1000),
+	UK(max_resources_per_account, 10000000),
+	UK(max_stanzas_per_s, 1000000),
+	UK(max_stanzas_burst, 10000000),
+	UK(max_bytes_per_s, 1UL << 30),
+	UK(max_bytes_burst, 1UL << 30),
 	UK(muc_history_default, 1000),
 	UK(muc_max_rooms, 10000000),
 	UK(muc_max_occupants, 1000000),
+	UK(muc_max_rooms_per_user, 10000000),
+	UK(muc_max_messages_per_s, 1000000),
+	UK(muc_max_presence_per_s, 1000000),
 	UK(sm_resume_timeout_s, 86400),
 	UK(sm_max_unacked, 1000000),
 	UK(pubsub_max_items, 100000),
@@ -470,6 +527,11 @@ config_set_uint(struct config *c, const char *key, const char *v)
 		/* RFC 7677 §4: at least 4096 PBKDF2 iterations */
 		if (strcmp(key, "scram_iterations") == 0 && n < 4096) {
 			return "must be at least 4096";
+		}
+		if ((strcmp(key, "max_auth_failures_per_stream") == 0 ||
+		    strcmp(key, "max_stanzas_burst") == 0 ||
+		    strcmp(key, "max_bytes_burst") == 0) && n < 1) {
+			return "must be at least 1";
 		}
 		if ((strncmp(key, "pubsub_max_", 11) == 0 ||
 		    strcmp(key, "pep_max_nodes") == 0) && n < 1) {
@@ -578,6 +640,10 @@ config_set(struct config *c, const char *key, const char *v)
 		}
 		return parse_bool(v, &c->allow_plain_unencrypted) ?
 		    "expected yes, no or loopback" : NULL;
+	}
+	if (strcmp(key, "limits_exempt") == 0) {
+		c->limits_exempt_set = 1;
+		return add_exempt(c, v);
 	}
 	if (strcmp(key, "admins") == 0) {
 		return add_admins(c, v) ? "too many or too long" : NULL;

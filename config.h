@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "ratelimit.h"
 #include "uxlimits.h"
 
 /* XEP-0157 address kinds: key contact_NAME, form field NAME-addresses. */
@@ -69,9 +70,27 @@ struct config {
 	unsigned auth_timeout_s;	/* 30: pre-authentication timeout */
 	unsigned idle_timeout_s;	/* 0 = none */
 	unsigned max_clients;		/* 19000 */
+	/* rate limits (ratelimit.h; README "Rate limits") */
+	struct rl_prefix limits_exempt[CONFIG_MAX_EXEMPT]; /* 127.0.0.1 ::1 */
+	int	 limits_exempt_count;
+	int	 limits_exempt_set;	/* the key was given: no default */
+	unsigned max_connections_per_ip;	/* 100; 0: none */
+	unsigned max_connections_per_ipv6_64;	/* 200; 0: none */
+	unsigned max_preauth_per_ip;	/* 30; 0: none */
+	unsigned max_auth_failures_per_ip;	/* 20 a minute; 0: none */
+	unsigned auth_failure_delay_ms;	/* 2000: before temporary-auth-failure */
+	unsigned max_auth_failures_per_stream;	/* 3 */
+	unsigned max_resources_per_account;	/* 100 bound at once; 0: none */
+	unsigned max_stanzas_per_s;	/* 100 per session; 0: none */
+	unsigned max_stanzas_burst;	/* 1000 */
+	unsigned max_bytes_per_s;	/* 256 KiB per session; 0: none */
+	unsigned max_bytes_burst;	/* 1 MiB */
 	unsigned muc_history_default;	/* 20 messages */
 	unsigned muc_max_rooms;		/* 10000 */
 	unsigned muc_max_occupants;	/* default max users per room, 200 */
+	unsigned muc_max_rooms_per_user;	/* owned, 100; 0: none */
+	unsigned muc_max_messages_per_s;	/* per occupant, 10; 0: none */
+	unsigned muc_max_presence_per_s;	/* per occupant, 5; 0: none */
 	int	 allow_registration;	/* XEP-0077 in-band account creation, 0 */
 	unsigned sm_resume_timeout_s;	/* XEP-0198 resumption window, 300; 0 = off */
 	unsigned sm_max_unacked;	/* XEP-0198 unacked stanzas per session, 1000 */

@@ -21,9 +21,11 @@
  */
 #include "muc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "config.h"
@@ -602,6 +604,73 @@ svc_iq(const struct xml_node *st, const char *from)
 	}
 }
 
+/* ---- rate limits ---- */
+
+static int64_t
+muc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * An occupant's messages (groupchat and private) and presence changes,
+ * each a token bucket of muc_max_*_per_s holding MUC_RATE_BURST_S
+ * seconds of it.  Past one the stanza bounces with <error type='wait'>
+ * <policy-violation/>, as Prosody's mod_muc_limits answers (there per
+ * room); errors and leaving are never held back, and joins are not
+ * occupants' yet (the session's stanza bucket covers them).  Sessions
+ * from limits_exempt addresses are not limited (the benchmarks).
+ * Returns 1 when st was bounced.
+ */
+static int
+muc_rate_limited(struct muc_room *r, const struct xml_node *st,
+    const char *from, const char *type)
+{
+	const struct config *cfg = config_get();
+	struct muc_occupant *o;
+	struct rl_rate rate = { 0, 1000, 0 };
+	struct rl_bucket *b;
+	int64_t now;
+
+	if (route_sender_unlimited() || muc_str_eq(type, "error")) {
+		return 0;
+	}
+	if (strcmp(st->name, "message") == 0) {
+		rate.count = cfg->muc_max_messages_per_s;
+	} else if (strcmp(st->name, "presence") == 0 &&
+	    !muc_str_eq(type, "unavailable")) {
+		rate.count = cfg->muc_max_presence_per_s;
+	}
+	rate.burst = rate.count * MUC_RATE_BURST_S;
+	if (rate.count == 0 || (o = muc_occ_by_real(r, from)) == NULL) {
+		return 0;
+	}
+	now = muc_now_ms();
+	if (!o->buckets_set) {
+		struct rl_rate m = { cfg->muc_max_messages_per_s, 1000,
+		    cfg->muc_max_messages_per_s * MUC_RATE_BURST_S };
+		struct rl_rate p = { cfg->muc_max_presence_per_s, 1000,
+		    cfg->muc_max_presence_per_s * MUC_RATE_BURST_S };
+
+		rl_bucket_init(&o->msg_bucket, &m, now);
+		rl_bucket_init(&o->pres_bucket, &p, now);
+		o->buckets_set = 1;
+	}
+	b = strcmp(st->name, "message") == 0 ? &o->msg_bucket :
+	    &o->pres_bucket;
+	if (rl_bucket_wait_ms(b, &rate, now) == 0) {
+		rl_bucket_take(b, &rate, 1, now);
+		return 0;
+	}
+	log_debug("muc %s rate limit from=%s %s", r->jid, from, st->name);
+	muc_send_error(st, "wait", "policy-violation",
+	    "Too many stanzas to this room; try again later", NULL);
+	return 1;
+}
+
 /* ---- entry points ---- */
 
 /*
@@ -704,7 +773,9 @@ muc_handle(const struct xml_node *st)
 		return;
 	}
 	r->busy++;
-	if (strcmp(st->name, "presence") == 0) {
+	if (muc_rate_limited(r, st, from, type)) {
+		/* bounced */
+	} else if (strcmp(st->name, "presence") == 0) {
 		if (has_res) {
 			muc_pres_handle(r, st, from, resource);
 		} else {

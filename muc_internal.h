@@ -24,6 +24,7 @@
 #include "htab.h"
 #include "muc.h"
 #include "ns.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "uxlimits.h"
 #include "xml.h"
@@ -62,6 +63,9 @@ struct muc_occupant {
 	struct muc_session *sess;
 	size_t	 nsess, capsess;
 	char	 id[48];	/* XEP-0421 occupant-id */
+	unsigned buckets_set:1;	/* the two below are initialized */
+	struct rl_bucket msg_bucket;	/* muc_max_messages_per_s */
+	struct rl_bucket pres_bucket;	/* muc_max_presence_per_s */
 };
 
 struct muc_hist {
@@ -165,6 +169,9 @@ void	muc_form_add_option(struct xml_node *f, const char *label,
  * tombstones, history and subject */
 struct muc_room *muc_room_find(const char *jid);
 struct muc_room *muc_room_first(size_t *pos);
+/* May bare JID not create another room: it owns muc_max_rooms_per_user
+ * rooms already (and its session is not limits_exempt)? */
+int	muc_rooms_limit_reached(const char *bare);
 struct muc_room *muc_room_next(struct muc_room *r, size_t *pos);
 struct muc_room *muc_room_new(const char *jid);
 int	muc_room_archiving(const struct muc_room *r);

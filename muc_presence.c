@@ -537,6 +537,13 @@ muc_pres_create(const char *room_jid, const struct xml_node *st,
 		return;
 	}
 	muc_bare_of(from, bare, sizeof(bare));
+	if (muc_rooms_limit_reached(bare)) {
+		log_info("muc room %s refused for %s limit="
+		    "muc_max_rooms_per_user", room_jid, bare);
+		muc_send_error(st, "cancel", "policy-violation",
+		    "Too many rooms owned", muc_host());
+		return;
+	}
 	if (!muc_pres_nick_visible(nick)) {
 		muc_send_error(st, "modify", "not-allowed",
 		    "Invisible Nicknames are forbidden", NULL);

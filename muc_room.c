@@ -66,6 +66,29 @@ muc_occupant_count(void)
 	return n;
 }
 
+/* See muc_internal.h.  Rooms owned, not rooms created: ownership moves
+ * with the affiliation, and a destroyed room frees its slot. */
+int
+muc_rooms_limit_reached(const char *bare)
+{
+	unsigned max = config_get()->muc_max_rooms_per_user, n = 0;
+	const struct muc_affent *a;
+	struct muc_room *r;
+	size_t pos;
+
+	if (max == 0 || route_sender_unlimited()) {
+		return 0;
+	}
+	for (r = muc_room_first(&pos); r != NULL; r = muc_room_next(r, &pos)) {
+		a = muc_aff_find(r, bare);
+		if (!r->destroyed && a != NULL && a->aff == AFF_OWNER &&
+		    ++n >= max) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Walk the room table: muc_room_first(&pos), then muc_room_next(r, &pos)
  * until NULL.  Destroyed rooms not yet freed are included; fetch the next

@@ -54,6 +54,7 @@ struct route_sess {
 	unsigned		 carbons:1;	/* XEP-0280 enabled */
 	unsigned		 mark:1;	/* got the stanza being delivered */
 	unsigned		 available:1;	/* broadcast presence is available */
+	unsigned		 unlimited:1;	/* from a limits_exempt address */
 	int			 priority;	/* of the last available presence */
 };
 
@@ -76,6 +77,7 @@ static struct {
 	}			 services[ROUTE_MAX_SERVICES];
 	size_t			 nservices;
 	unsigned long long	 offline_seq;
+	int			 sender_unlimited; /* route_sender_unlimited */
 } rt;
 
 static struct route_user *
@@ -1029,8 +1031,34 @@ own_iq(struct route_sess *rs, const struct xml_node *st, const char *bare)
 	return 0;
 }
 
+/* See route.h. */
+void
+route_session_set_unlimited(struct route_sess *rs, int on)
+{
+	rs->unlimited = on ? 1 : 0;
+}
+
+/* See route.h. */
+int
+route_sender_unlimited(void)
+{
+	return rt.sender_unlimited;
+}
+
+static void route_client_stanza(struct route_sess *rs, struct xml_node *st);
+
 void
 route_from_client(struct route_sess *rs, struct xml_node *st)
+{
+	int was = rt.sender_unlimited;
+
+	rt.sender_unlimited = rs->unlimited;
+	route_client_stanza(rs, st);
+	rt.sender_unlimited = was;
+}
+
+static void
+route_client_stanza(struct route_sess *rs, struct xml_node *st)
 {
 	const char *to = xml_attr(st, "to");
 	const char *type = xml_attr(st, "type");
@@ -1280,6 +1308,22 @@ size_t
 route_session_count(void)
 {
 	return rt.nsessions;
+}
+
+/* See route.h. */
+size_t
+route_user_other_sessions(const char *full)
+{
+	struct route_user *u = user_find(full, jid_bare_len(full));
+	struct route_sess *rs;
+	size_t n = 0;
+
+	for (rs = u ? u->sessions : NULL; rs; rs = rs->next) {
+		if (strcmp(rs->jid, full) != 0) {
+			n++;
+		}
+	}
+	return n;
 }
 
 /* See route.h. */

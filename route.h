@@ -64,6 +64,15 @@ struct route_sess *route_session_add(void *owner, const char *full,
 /* The session is going away: unregister it and broadcast unavailable
  * presence for it when it was available.  rs is freed. */
 void	route_session_remove(struct route_sess *rs);
+/* Is the session's stream from a limits_exempt address?  Then the
+ * services apply no rate limit to what it sends (route_sender_unlimited). */
+void	route_session_set_unlimited(struct route_sess *rs, int on);
+/* While route_from_client hands a stanza on: is its session unlimited?
+ * 0 for stanzas from anywhere else. */
+int	route_sender_unlimited(void);
+/* Sessions (hibernating ones too) of full's account other than full
+ * itself: what binding full would add to (max_resources_per_account). */
+size_t	route_user_other_sessions(const char *full);
 /* Stream resumption (XEP-0198): the session now lives on another stream,
  * owner, whose copy of the same full JID it borrows from now on.  No
  * presence is sent; nothing else changes. */

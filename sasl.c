@@ -704,8 +704,7 @@ srv_fail(struct sasl_server *s, const char *cond)
 	s->cond = cond;
 	s->state = SRV_DONE;
 	s->success = 0;
-	free(s->username);
-	s->username = NULL;
+	/* the username stays for sasl_tried_username (log lines) */
 	return SASL_FAILURE;
 }
 
@@ -1203,6 +1202,13 @@ const char *
 sasl_username(const struct sasl_server *s)
 {
 	return s->success ? s->username : NULL;
+}
+
+/* See sasl.h. */
+const char *
+sasl_tried_username(const struct sasl_server *s)
+{
+	return s->username;
 }
 
 /* Free a server exchange and wipe its secrets; NULL is ignored. */

@@ -106,6 +106,10 @@ enum sasl_result sasl_server_step(struct sasl_server *s, const char *in,
 const char *sasl_condition(const struct sasl_server *s);
 /* After SASL_SUCCESS: the authenticated username (localpart). Borrowed. */
 const char *sasl_username(const struct sasl_server *s);
+/* The canonical localpart the client tried, successful or not (NULL
+ * before one was parsed): for log lines of failures.  Borrowed, valid
+ * until sasl_server_free. */
+const char *sasl_tried_username(const struct sasl_server *s);
 void	sasl_server_free(struct sasl_server *s);
 /*
  * The stream's domain (copied), so an authzid "user@domain" naming the

@@ -37,8 +37,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "muc.h"
+#include "ns.h"
 #include "pep.h"
 #include "pubsub_service.h"
+#include "ratelimit.h"
 #include "services.h"
 #include "sm.h"
 #include "store.h"
@@ -46,6 +48,7 @@
 #include "upload.h"
 #include "upload_http.h"
 #include "uxlimits.h"
+#include "xml.h"
 
 #define SERVER_MAX_EVENTS	256
 
@@ -83,6 +86,10 @@ struct conn {
 					  * store change: may acknowledge it */
 	unsigned	 held:1;	/* that change's flush failed: output
 					 * waits until the store writes again */
+	unsigned	 rate_paused:1;	/* a rate limit: no input until its time */
+	unsigned	 rl_counted:1;	/* in ratelimit.c's per-address counts */
+	unsigned	 rl_preauth:1;	/* counted, not yet authenticated */
+	struct rl_addr	 addr;		/* the peer's */
 	time_t		 close_deadline;
 	struct conn	*prev, *next;	/* all connections */
 	struct conn	*dirty_next;	/* output to write this turn */
@@ -101,9 +108,15 @@ static struct {
 	size_t		 nconns;
 	struct conn	*dirty;
 	struct conn	*closing;
+	struct paused {			/* conn_pause_input_until, */
+		struct conn	*c;	/* by no order: few at a time, and */
+		int64_t		 resume_ms; /* idle conns pay nothing */
+	}		*paused;
+	size_t		 npaused, cappaused;
 	unsigned long	 next_id;
 	time_t		 started;
 	time_t		 now;
+	int64_t		 now_ms;	/* CLOCK_MONOTONIC, once per turn */
 	time_t		 store_failed_since;	/* 0: the store is fine */
 	time_t		 store_retried;		/* last flush tried while failing */
 	int		 archive_failing;	/* its last sync failed */
@@ -250,6 +263,83 @@ server_conn_count(void)
 	return srv.nconns;
 }
 
+const struct rl_addr *
+conn_addr(const struct conn *c)
+{
+	return &c->addr;
+}
+
+void
+conn_authenticated(struct conn *c)
+{
+	if (c->rl_preauth) {
+		c->rl_preauth = 0;
+		ratelimit_conn_authenticated(&c->addr);
+	}
+}
+
+int64_t
+server_now_ms(void)
+{
+	return srv.now_ms;
+}
+
+static void conn_set_epollout(struct conn *c, int on);
+
+/* The slot of paused connection c. */
+static struct paused *
+conn_paused_slot(const struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < srv.npaused; i++) {
+		if (srv.paused[i].c == c) {
+			return &srv.paused[i];
+		}
+	}
+	return NULL;
+}
+
+/* See server.h. */
+void
+conn_pause_input_until(struct conn *c, int64_t resume_ms)
+{
+	struct paused *p;
+
+	if (c->closing || c->fd < 0) {
+		return;
+	}
+	if (c->rate_paused) {
+		p = conn_paused_slot(c);
+		if (p != NULL && resume_ms > p->resume_ms) {
+			p->resume_ms = resume_ms;
+		}
+		return;
+	}
+	if (srv.npaused == srv.cappaused) {
+		srv.cappaused = srv.cappaused ? 2 * srv.cappaused : 16;
+		srv.paused = xrealloc(srv.paused, srv.cappaused *
+		    sizeof(*srv.paused));
+	}
+	srv.paused[srv.npaused].c = c;
+	srv.paused[srv.npaused].resume_ms = resume_ms;
+	srv.npaused++;
+	c->rate_paused = 1;
+	conn_set_epollout(c, c->epollout);
+}
+
+/* Off the paused list (resumed or freed). */
+static void
+conn_unpause(struct conn *c)
+{
+	struct paused *p = conn_paused_slot(c);
+
+	if (p != NULL) {
+		*p = srv.paused[--srv.npaused];
+	}
+	c->rate_paused = 0;
+}
+
 time_t
 server_uptime(void)
 {
@@ -264,17 +354,17 @@ server_now(void)
 
 /* ---- connections ---- */
 
-/* Set the interest set: EPOLLOUT when asked, EPOLLIN unless closing or
- * between <proceed/> and the TLS session (nothing is read in the clear
- * after STARTTLS). */
+/* Set the interest set: EPOLLOUT when asked, EPOLLIN unless closing,
+ * paused (a rate limit) or between <proceed/> and the TLS session
+ * (nothing is read in the clear after STARTTLS). */
 static void
 conn_set_epollout(struct conn *c, int on)
 {
 	struct epoll_event ev;
 	uint32_t want;
 
-	want = (c->closing || c->starttls || c->hs_wantw || c->input_paused ?
-	    0 : EPOLLIN) |
+	want = (c->closing || c->starttls || c->hs_wantw || c->input_paused ||
+	    c->rate_paused ? 0 : EPOLLIN) |
 	    (on ? EPOLLOUT : 0);
 	if (want == c->events) {
 		return;
@@ -373,6 +463,12 @@ conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	}
 	srv.nconns--;
+	if (c->rate_paused) {
+		conn_unpause(c);
+	}
+	if (c->rl_counted) {
+		ratelimit_conn_close(&c->addr, c->rl_preauth);
+	}
 	c->c2s = NULL;
 	if (s != NULL) {
 		c2s_free(s);
@@ -518,7 +614,7 @@ conn_read_tls(struct conn *c)
 	if (!tls_conn_established(c->tls) && conn_handshake(c) != 0) {
 		return;
 	}
-	while (!c->closing && !c->input_paused) {
+	while (!c->closing && !c->input_paused && !c->rate_paused) {
 		if (total >= SERVER_MAX_READ_PER_EVENT &&
 		    tls_conn_pending(c->tls) == 0) {
 			return;
@@ -559,6 +655,7 @@ conn_read(struct conn *c)
 	/* After STARTTLS nothing more is read in the clear (RFC 6120
 	 * §5.4.3.3: data sent before TLS took effect is discarded). */
 	while (!c->closing && !c->starttls && !c->input_paused &&
+	    !c->rate_paused &&
 	    total < SERVER_MAX_READ_PER_EVENT) {
 		n = read(c->fd, chunk, sizeof(chunk));
 		if (n < 0) {
@@ -608,6 +705,67 @@ addr_is_loopback(const struct sockaddr_storage *ss)
 }
 
 static void
+addr_from_sockaddr(struct rl_addr *a, const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		rl_addr_set(a, &in->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		rl_addr_set(a, &in6->sin6_addr, 16);
+	} else {
+		memset(a, 0, sizeof(*a));
+	}
+}
+
+/*
+ * A connection over a per-address limit: logged (at most a line a second
+ * per address, with the count of those not logged) and closed.  On an XMPP listener in the clear it first gets a stream
+ * header and <policy-violation/> (RFC 6120 §4.9.1.2: errors during setup
+ * follow our header; §4.9.3.14), as Prosody's limits answer, so a real
+ * client can tell the user why; TLS and HTTP listeners just close.
+ */
+static void
+listener_refuse(const struct listener *l, int fd, const struct rl_addr *a,
+    enum rl_verdict v)
+{
+	char ip[64], drain[4096];
+	struct buf b;
+	const char *dom = config_get()->domain;
+	unsigned unlogged;
+
+	if (ratelimit_refusal_log(a, v, srv.now_ms, &unlogged)) {
+		rl_addr_format(a, ip, sizeof(ip));
+		log_info("refusing connection ip=%s on=%s limit=%s "
+		    "unlogged=%u", ip, l->addr, ratelimit_verdict_name(v),
+		    unlogged);
+	}
+	if (!l->direct_tls && !l->http) {
+		buf_init(&b, 0);
+		buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='"
+		    XML_NS_CLIENT "' xmlns:stream='" XML_NS_STREAM
+		    "' from='");
+		xml_escape(&b, dom, strlen(dom), 1);
+		buf_puts(&b, "' version='1.0'><stream:error><policy-violation "
+		    "xmlns='" NS_STREAMS "'/><text xmlns='" NS_STREAMS
+		    "'>Too many connections from your address</text>"
+		    "</stream:error></stream:stream>");
+		/* unread input would turn our close into a reset that can
+		 * discard the error before the client reads it */
+		while (read(fd, drain, sizeof(drain)) > 0) {
+			;
+		}
+		if (write(fd, b.data, b.len) < 0) {
+			log_debug("refusal not written: %s", strerror(errno));
+		}
+		buf_free(&b);
+	}
+	close(fd);
+}
+
+static void
 listener_pause(struct listener *l, int pause)
 {
 	struct epoll_event ev;
@@ -627,7 +785,9 @@ listener_accept(struct listener *l)
 	socklen_t sslen;
 	struct epoll_event ev;
 	struct conn *c;
-	int fd, one = 1;
+	struct rl_addr addr;
+	enum rl_verdict v;
+	int fd, one = 1, counted;
 
 	for (;;) {
 		sslen = sizeof(ss);
@@ -653,11 +813,19 @@ listener_accept(struct listener *l)
 			close(fd);
 			continue;
 		}
+		addr_from_sockaddr(&addr, &ss);
+		v = ratelimit_conn_open(&addr, &counted);
+		if (v != RL_OK) {
+			listener_refuse(l, fd, &addr, v);
+			continue;
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = xcalloc(1, sizeof(*c));
 		c->kind = EV_CONN;
 		c->fd = fd;
 		c->id = ++srv.next_id;
+		c->addr = addr;
+		c->rl_counted = c->rl_preauth = counted ? 1 : 0;
 		c->loopback = addr_is_loopback(&ss);
 		buf_init(&c->out, cfg->max_output_bytes);
 		c->events = EPOLLIN;
@@ -666,6 +834,9 @@ listener_accept(struct listener *l)
 		ev.data.ptr = c;
 		if (epoll_ctl(srv.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			log_warn_errno("epoll_ctl");
+			if (c->rl_counted) {
+				ratelimit_conn_close(&c->addr, 1);
+			}
 			close(fd);
 			free(c);
 			continue;
@@ -833,6 +1004,26 @@ server_tls_load(void)
 	return 0;
 }
 
+/* ---- rate limits ---- */
+
+/* The per-address limits of the configuration in force (at start and on
+ * SIGHUP; the counts held stay). */
+static void
+server_limits_configure(void)
+{
+	const struct config *cfg = config_get();
+	struct rl_limits l;
+
+	memset(&l, 0, sizeof(l));
+	l.conns_per_ip = cfg->max_connections_per_ip;
+	l.conns_per_ipv6_64 = cfg->max_connections_per_ipv6_64;
+	l.preauth_per_ip = cfg->max_preauth_per_ip;
+	l.auth_failures_per_min = cfg->max_auth_failures_per_ip;
+	l.exempt = cfg->limits_exempt;
+	l.nexempt = (size_t)cfg->limits_exempt_count;
+	ratelimit_configure(&l);
+}
+
 /* ---- signals ---- */
 
 static void
@@ -850,6 +1041,7 @@ server_reload(void)
 		if (log_level_parse(config_get()->log_level, &level) == 0) {
 			log_set_level(level);
 		}
+		server_limits_configure();
 		log_info("configuration reloaded (listeners and data_dir "
 		    "take effect at restart)");
 	}
@@ -1104,6 +1296,58 @@ server_end_turn(void)
 	}
 }
 
+/*
+ * Resume the connections whose pause is over: reading again, and their
+ * stream takes what it held back (it may pause again).  Bytes mbedTLS
+ * already decrypted are invisible to epoll, so they are read here.
+ */
+static void
+server_resume_due(void)
+{
+	struct conn *c;
+	size_t i = 0;
+
+	/* one at a time: c2s_resume may pause others, or close them */
+	while (i < srv.npaused) {
+		if (srv.paused[i].resume_ms > srv.now_ms) {
+			i++;
+			continue;
+		}
+		c = srv.paused[i].c;
+		conn_unpause(c);	/* slot i now holds another: no i++ */
+		if (c->closing) {
+			continue;
+		}
+		conn_set_epollout(c, c->epollout);
+		if (c->c2s != NULL) {
+			c2s_resume(c->c2s);
+		}
+		if (!c->rate_paused && !c->closing && c->tls != NULL &&
+		    tls_conn_established(c->tls) &&
+		    tls_conn_pending(c->tls) > 0) {
+			conn_read(c);
+		}
+	}
+}
+
+/* Milliseconds until the first paused connection is due, or -1. */
+static int
+server_resume_in_ms(void)
+{
+	int64_t first = -1;
+	size_t i;
+
+	for (i = 0; i < srv.npaused; i++) {
+		if (first < 0 || srv.paused[i].resume_ms < first) {
+			first = srv.paused[i].resume_ms;
+		}
+	}
+	if (first < 0) {
+		return -1;
+	}
+	return first <= srv.now_ms ? 0 : (int)(first - srv.now_ms);
+}
+
 static void
 server_tick(void)
 {
@@ -1126,6 +1370,7 @@ server_tick(void)
 		}
 	}
 	sm_tick(srv.now);	/* XEP-0198 resumption windows */
+	ratelimit_expire(srv.now_ms);
 	archive_compact_step((int64_t)srv.now * 1000000);	/* retention */
 	upload_tick(srv.now);	/* expired files and slots */
 }
@@ -1255,12 +1500,18 @@ server_loop(void)
 		if (srv.stopping) {
 			timeout_ms = timeout_ms < 50 ? timeout_ms : 50;
 		}
+		due_ms = server_resume_in_ms();
+		if (due_ms >= 0 && due_ms < timeout_ms) {
+			timeout_ms = due_ms;
+		}
 		n = epoll_wait(srv.epfd, events, SERVER_MAX_EVENTS,
 		    timeout_ms);
 		if (n < 0 && errno != EINTR) {
 			fatal("epoll_wait: %s", strerror(errno));
 		}
 		srv.now = time(NULL);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		srv.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		for (i = 0; i < n; i++) {
 			enum ev_kind *kind = events[i].data.ptr;
 			struct conn *c;
@@ -1276,8 +1527,14 @@ server_loop(void)
 				if (c->fd < 0) {
 					continue;
 				}
-				if ((events[i].events & (EPOLLIN | EPOLLHUP |
-				    EPOLLERR)) && !c->closing) {
+				if ((events[i].events & (EPOLLHUP | EPOLLERR)) &&
+				    c->rate_paused && !c->closing) {
+					/* gone while paused: nothing to read */
+					conn_eof(c);
+					conn_close(c, "eof");
+				} else if ((events[i].events & (EPOLLIN |
+				    EPOLLHUP | EPOLLERR)) && !c->closing &&
+				    !c->rate_paused) {
 					conn_read(c);
 				}
 				if ((events[i].events & EPOLLOUT) &&
@@ -1296,6 +1553,7 @@ server_loop(void)
 				}
 			}
 		}
+		server_resume_due();
 		if (srv.now != last_tick) {
 			last_tick = srv.now;
 			server_tick();
@@ -1337,6 +1595,8 @@ server_teardown(void)
 	store_flush();
 	store_close();
 	tls_server_shutdown();
+	ratelimit_reset();
+	free(srv.paused);
 	close(srv.sigfd);
 	close(srv.epfd);
 	log_info("stopped");
@@ -1361,6 +1621,13 @@ server_main(const char *config_path)
 		return 1;
 	}
 	srv.now = srv.started = time(NULL);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		srv.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	server_limits_configure();
 	if (store_sync_parse(cfg->store_sync, &sync) != 0) {
 		sync = STORE_SYNC_ALWAYS;	/* config.c validated it */
 	}

@@ -10,6 +10,7 @@
 #define UXMPPD_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct conn;
@@ -52,6 +53,16 @@ void	conn_pause_input(struct conn *c, int pause);
 void	conn_feed(struct conn *c, const char *data, size_t len);
 /* Bytes queued and not yet written. */
 size_t	conn_pending(const struct conn *c);
+/* The peer's address (ratelimit.h).  Borrowed, valid while c lives. */
+struct rl_addr;
+const struct rl_addr *conn_addr(const struct conn *c);
+/* Stop reading from the peer until server_now_ms() reaches resume_ms
+ * (a later time extends a pause); then the stream is told with
+ * c2s_resume() and reading goes on.  Input is delayed, never dropped. */
+void	conn_pause_input_until(struct conn *c, int64_t resume_ms);
+/* The stream authenticated: the connection stops counting against its
+ * address's pre-authentication limit (max_preauth_per_ip). */
+void	conn_authenticated(struct conn *c);
 
 /*
  * Run the server in the foreground with the loaded configuration: open
@@ -74,5 +85,8 @@ size_t	server_conn_count(void);
 time_t	server_uptime(void);
 /* Wall clock, refreshed once per reactor turn. */
 time_t	server_now(void);
+/* A monotonic clock in milliseconds, refreshed once per reactor turn
+ * (rate limits). */
+int64_t	server_now_ms(void);
 
 #endif

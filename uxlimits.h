@@ -18,7 +18,6 @@
 #define SERVER_STORE_FAIL_S	10	/* store disabled for good this long: stop (server_store_flush) */
 
 /* ---- streams ---- */
-#define C2S_MAX_AUTH_FAILURES	3
 #define C2S_MAX_REGISTER_ATTEMPTS	5
 
 /* ---- addresses and SASL ---- */
@@ -54,6 +53,7 @@
 #define MUC_TEXT_MAX	1024	/* room name, description, password */
 #define MUC_SUBJECT_MAX	4096	/* bytes of a room subject */
 #define MUC_AFFS_MAX	10000	/* affiliations (with bans) per room */
+#define MUC_RATE_BURST_S	5	/* occupant buckets hold 5 s of their rate */
 
 /* ---- publish-subscribe ---- */
 #define PUBSUB_MAX_NAME_BYTES	256	/* node name, item id */
@@ -111,6 +111,10 @@
 #define HTTP_HELD_MAX		(2 * SERVER_MAX_READ_PER_EVENT)
 #define WS_MAX_CONTROL	125	/* control frame payload, RFC 6455 §5.5 */
 
+/* ---- rate limits (ratelimit.c) ---- */
+#define RATELIMIT_MAX_ADDRS	100000	/* addresses with failures remembered */
+#define CONFIG_MAX_EXEMPT	32	/* limits_exempt entries */
+
 /* ---- configuration ---- */
 #define CONFIG_MAX_LISTEN	8
 #define CONFIG_MAX_ADMINS	32
@@ -127,9 +131,25 @@
 #define DEFAULT_AUTH_TIMEOUT_S	30	/* to authenticate and bind */
 #define DEFAULT_IDLE_TIMEOUT_S	0	/* 0: never */
 #define DEFAULT_MAX_CLIENTS	19000	/* under a 20000 open-file limit */
+/* Rate limits: far above a home network's or a real client's use. */
+#define DEFAULT_LIMITS_EXEMPT	"127.0.0.1 ::1"	/* the benchmarks' address */
+#define DEFAULT_MAX_CONNECTIONS_PER_IP	100	/* a NAT of a few dozen devices */
+#define DEFAULT_MAX_CONNECTIONS_PER_IPV6_64	200	/* one home network */
+#define DEFAULT_MAX_PREAUTH_PER_IP	30	/* connecting at the same time */
+#define DEFAULT_MAX_AUTH_FAILURES_PER_IP	20	/* per minute */
+#define DEFAULT_AUTH_FAILURE_DELAY_MS	2000	/* before a refusal */
+#define DEFAULT_MAX_AUTH_FAILURES_PER_STREAM	3	/* then policy-violation */
+#define DEFAULT_MAX_RESOURCES_PER_ACCOUNT	100	/* bound at once */
+#define DEFAULT_MAX_STANZAS_PER_S	100	/* per session, sustained */
+#define DEFAULT_MAX_STANZAS_BURST	1000	/* a login joining many rooms */
+#define DEFAULT_MAX_BYTES_PER_S	(256 * 1024)	/* per session, sustained */
+#define DEFAULT_MAX_BYTES_BURST	(1024 * 1024)
 #define DEFAULT_MUC_HISTORY	20	/* messages a room keeps */
 #define DEFAULT_MUC_MAX_ROOMS	10000
 #define DEFAULT_MUC_MAX_OCCUPANTS	200	/* per room */
+#define DEFAULT_MUC_MAX_ROOMS_PER_USER	100	/* owned, at creation */
+#define DEFAULT_MUC_MAX_MESSAGES_PER_S	10	/* per occupant */
+#define DEFAULT_MUC_MAX_PRESENCE_PER_S	5	/* changes per occupant */
 #define DEFAULT_SM_RESUME_TIMEOUT_S	300
 #define DEFAULT_SM_MAX_UNACKED	1000
 #define DEFAULT_ARCHIVE_EXPIRES_DAYS	7	/* as Prosody: a week; 0 = keep */

@@ -18,6 +18,7 @@
 #include "c2s.h"
 #include "tests/check.h"
 #include "tests/login.h"
+#include "ratelimit.h"
 #include "sasl.h"
 #include "server.h"
 
@@ -25,10 +26,14 @@ struct conn {
 	struct buf	 out;
 	int		 closing;
 	int		 loopback;
+	int		 authenticated;	/* conn_authenticated was called */
 	unsigned long	 id;
+	struct rl_addr	 addr;		/* ::ffff:0.0.0.0 unless set */
+	int64_t		 paused_ms;	/* conn_pause_input_until's; 0: reading */
 };
 
 static time_t fake_now = 1000000;
+static int64_t fake_ms;	/* added to fake_now for server_now_ms */
 
 void
 conn_write(struct conn *c, const void *data, size_t len)
@@ -110,6 +115,31 @@ conn_feed(struct conn *c, const char *data, size_t len)
 	(void)c;
 	(void)data;
 	(void)len;
+}
+
+const struct rl_addr *
+conn_addr(const struct conn *c)
+{
+	return &c->addr;
+}
+
+void
+conn_authenticated(struct conn *c)
+{
+	c->authenticated = 1;
+}
+
+/* The test plays the timer: it moves the clock and calls c2s_resume. */
+void
+conn_pause_input_until(struct conn *c, int64_t resume_ms)
+{
+	c->paused_ms = resume_ms;
+}
+
+int64_t
+server_now_ms(void)
+{
+	return (int64_t)fake_now * 1000 + fake_ms;
 }
 
 time_t

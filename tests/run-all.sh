@@ -2,7 +2,8 @@
 # make test: the unit test binaries named as arguments, every fuzz corpus
 # replayed through its target, the runner's self-test, our scenarios, the
 # Prosody scenarios uxmppd claims (tests/peer-expected.txt), the TLS
-# checks, the per-connection limits over real sockets, HTTP and XMPP over
+# checks, the per-connection limits and the rate limits over real
+# sockets, HTTP and XMPP over
 # WebSocket over real sockets (tests/http-test.sh), XEP-0363 uploads over
 # HTTP with curl (tests/upload-test.sh, a 100 MB file with flat RSS),
 # account commands against a running server, a graceful shutdown with
@@ -50,6 +51,7 @@ step sh tests/tls-test.sh
 step sh tests/limits-test.sh
 step sh tests/enumeration-test.sh
 step sh tests/diskfull-test.sh
+step sh tests/ratelimit-test.sh
 step sh tests/http-test.sh
 step sh tests/upload-test.sh
 step sh tests/control-test.sh

@@ -519,6 +519,130 @@ test_plain_failures(void)
 	client_free(cl);
 }
 
+/*
+ * max_auth_failures_per_ip: past it an <auth/> (even a right one) gets no
+ * answer and pauses the input until auth_failure_delay_ms; at the resume
+ * <temporary-auth-failure/>, and what was pipelined behind it is parsed
+ * only then (here: refused again).  A minute later all is forgiven.
+ */
+static void
+test_auth_rate_limit(void)
+{
+	struct rl_limits l;
+	struct client *a = client_new(1), *b = client_new(1);
+	const char *bad = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAd3Jvbmc=</auth>";	/* user/wrong */
+	const char *good = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AHVzZXIAcGFzc3dvcmQ=</auth>"; /* user/password */
+	char *out;
+
+	memset(&l, 0, sizeof(l));
+	l.auth_failures_per_min = 2;
+	ratelimit_configure(&l);
+	send_str(a, HEADER);
+	send_str(a, bad);
+	send_str(a, bad);
+	out = take(a);
+	CHECK(count_of(out, "<not-authorized/>") == 2);
+	free(out);
+	send_str(b, HEADER);
+	free(take(b));
+	send_str(b, good);
+	send_str(b, good);
+	out = take(b);
+	CHECK(out[0] == '\0');
+	CHECK(b->conn.paused_ms == server_now_ms() + 2000);
+	free(out);
+	b->conn.paused_ms = 0;
+	fake_ms += 2000;
+	c2s_resume(b->s);
+	out = take(b);
+	CHECK(count_of(out, "<temporary-auth-failure/>") == 1);
+	CHECK(!contains(out, "<success"));
+	free(out);
+	/* the second, held back, is refused in turn after its own delay */
+	CHECK(b->conn.paused_ms == server_now_ms() + 2000);
+	fake_ms += 2000;
+	c2s_resume(b->s);
+	out = take(b);
+	CHECK(count_of(out, "<temporary-auth-failure/>") == 1);
+	CHECK(!b->conn.closing);
+	free(out);
+	client_free(b);
+	/* a minute on, the address may try again */
+	fake_now += 120;
+	b = client_new(1);
+	send_str(b, HEADER);
+	free(take(b));
+	send_str(b, good);
+	out = take(b);
+	CHECK(contains(out, "<success"));
+	CHECK(b->conn.authenticated);
+	free(out);
+	client_free(b);
+	client_free(a);
+	memset(&l, 0, sizeof(l));
+	ratelimit_configure(&l);
+	ratelimit_reset();
+}
+
+/*
+ * max_stanzas_per_s 10, burst 5: of eight pings sent at once six are
+ * answered (the sixth emptied the bucket), the rest wait unparsed until
+ * the resume, one per 100 ms; nothing is lost.
+ */
+static void
+test_stanza_rate(const char *conf_path)
+{
+	char path[700], err[600], ping[128];
+	struct buf in;
+	struct client *cl;
+	char *out;
+	FILE *fp;
+	int i;
+
+	snprintf(path, sizeof(path), "%s.rate", conf_path);
+	fp = fopen(path, "w");
+	fprintf(fp, "data_dir = %s\nstore_sync = none\n"
+	    "max_stanzas_per_s = 10\nmax_stanzas_burst = 5\n",
+	    config_get()->data_dir);
+	fclose(fp);
+	CHECK(config_load(path, err, sizeof(err)) == 0);
+	c2s_init();
+	cl = login_plain("user", "password", "rate");
+	/* the login took three of the five tokens; refill them */
+	fake_ms += 1000;
+	buf_init(&in, 0);
+	for (i = 0; i < 8; i++) {
+		snprintf(ping, sizeof(ping), "<iq type='get' id='p%d' to="
+		    "'localhost'><ping xmlns='urn:xmpp:ping'/></iq>", i);
+		buf_puts(&in, ping);
+	}
+	cl->conn.paused_ms = 0;
+	send_str(cl, in.data);
+	out = take(cl);
+	CHECK(count_of(out, "type='result'") == 6);
+	CHECK(contains(out, "id='p5'") && !contains(out, "id='p6'"));
+	CHECK(cl->conn.paused_ms == server_now_ms() + 100);
+	free(out);
+	fake_ms += 100;
+	c2s_resume(cl->s);
+	out = take(cl);
+	CHECK(count_of(out, "type='result'") == 1 && contains(out, "id='p6'"));
+	free(out);
+	fake_ms += 100;
+	c2s_resume(cl->s);
+	out = take(cl);
+	CHECK(count_of(out, "type='result'") == 1 && contains(out, "id='p7'"));
+	CHECK(!cl->conn.closing);
+	free(out);
+	buf_free(&in);
+	client_free(cl);
+	CHECK(config_load(conf_path, err, sizeof(err)) == 0);
+	c2s_init();
+	unlink(path);
+}
+
 /* RFC 4616: an authzid naming the user's own JID is fine, another not. */
 static void
 test_plain_authzid(void)
@@ -1184,8 +1308,11 @@ main(void)
 	}
 	snprintf(conf, sizeof(conf), "%s/uxmppd.conf", dir);
 	fp = fopen(conf, "w");
+	/* the fake clients have no address on limits_exempt: the tests
+	 * that send thousands of stanzas run without the buckets */
 	fprintf(fp, "data_dir = %s\nscram_iterations = 4096\n"
-	    "store_sync = none\nallow_registration = yes\n", dir);
+	    "store_sync = none\nallow_registration = yes\n"
+	    "max_stanzas_per_s = 0\nmax_bytes_per_s = 0\n", dir);
 	fclose(fp);
 	if (config_load(conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
@@ -1206,6 +1333,7 @@ main(void)
 	test_features_and_mechanisms();
 	test_restart_and_features();
 	test_plain_failures();
+	test_auth_rate_limit();
 	test_plain_authzid();
 	scram_login("SCRAM-SHA-1");
 	scram_login("SCRAM-SHA-256");
@@ -1223,6 +1351,7 @@ main(void)
 	test_store_refused();
 	test_idle_timeout(conf, dir);
 	test_directed_presence_cap();
+	test_stanza_rate(conf);
 
 	muc_shutdown();
 	store_close();

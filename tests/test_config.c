@@ -52,6 +52,40 @@ test_defaults(void)
 	CHECK(c->pep_max_nodes == DEFAULT_PEP_MAX_NODES);
 }
 
+/* limits_exempt: loopback by default; given, it replaces the default */
+static void
+test_limits(void)
+{
+	char err[600];
+	const struct config *c;
+	struct rl_addr a;
+	unsigned char lo2[4] = { 127, 0, 0, 2 }, v6[16] = { 0x20, 0x01,
+	    0x0d, 0xb8 };
+
+	CHECK(config_load(NULL, err, sizeof(err)) == 0);
+	c = config_get();
+	CHECK(c->limits_exempt_count == 2);
+	CHECK(c->max_connections_per_ip == DEFAULT_MAX_CONNECTIONS_PER_IP);
+	CHECK(c->max_auth_failures_per_stream == 3);
+	CHECK(load("limits_exempt = 127.0.0.0/8, 2001:db8::/32\n"
+	    "limits_exempt = 192.0.2.1\nmax_preauth_per_ip = 7\n", err,
+	    sizeof(err)) == 0);
+	c = config_get();
+	CHECK(c->limits_exempt_count == 3);
+	CHECK(c->max_preauth_per_ip == 7);
+	rl_addr_set(&a, lo2, 4);
+	CHECK(rl_prefix_match(&c->limits_exempt[0], &a));
+	rl_addr_set(&a, v6, 16);
+	CHECK(rl_prefix_match(&c->limits_exempt[1], &a));
+	CHECK(load("limits_exempt =\n", err, sizeof(err)) == 0);
+	CHECK(config_get()->limits_exempt_count == 0);
+	CHECK(load("limits_exempt = localhost\n", err, sizeof(err)) != 0);
+	CHECK(strstr(err, ":1: expected addresses") != NULL);
+	CHECK(load("limits_exempt = 10.0.0.0/40\n", err, sizeof(err)) != 0);
+	CHECK(load("max_auth_failures_per_stream = 0\n", err,
+	    sizeof(err)) != 0);
+}
+
 static void
 test_file(void)
 {
@@ -263,6 +297,7 @@ main(void)
 	snprintf(path, sizeof(path), "/tmp/uxmppd-test-config.%ld",
 	    (long)getpid());
 	test_defaults();
+	test_limits();
 	test_file();
 	test_http();
 	test_errors();

@@ -96,6 +96,16 @@ route_prepared_free(struct route_prepared *p)
 	buf_free(&p->bytes);
 }
 
+/* route.h: the senders are exempt from the rate limits unless a test
+ * says otherwise (test_rate_limits). */
+static int sender_unlimited = 1;
+
+int
+route_sender_unlimited(void)
+{
+	return sender_unlimited;
+}
+
 /* muc_init registers the MUC domain; here muc_handle is called directly. */
 int
 route_register_domain(const char *domain,
@@ -424,6 +434,72 @@ test_fanout(void)
 		    "jabber.org/protocol/disco#info'/></iq>");
 		CHECK(count_out("id='g'", "item-not-found") == 1);
 	}
+}
+
+/*
+ * muc_max_messages_per_s and muc_max_presence_per_s at their defaults
+ * (10 and 5, buckets of 5 s): 55 messages at once, 50 go out and the
+ * rest bounce with a wait policy-violation to the sender alone; another
+ * occupant is not held back; presence changes likewise, leaving never.
+ */
+static void
+test_rate_limits(void)
+{
+	char body[32], st[256];
+	int i;
+
+	join("rl", "owner", "owner@localhost/o", NULL);
+	configure("rl", "owner@localhost/o", "");
+	join("rl", "bob", "bob@localhost/b", "<history maxstanzas='0'/>");
+	sender_unlimited = 0;
+	out_clear();
+	for (i = 0; i < 55; i++) {
+		snprintf(body, sizeof(body), "m%d", i);
+		say("rl", "owner@localhost/o", body);
+	}
+	/* a refill of 100 ms may let one more through */
+	CHECK(count_out("to='bob@localhost/b'", "type='groupchat'") >= 50);
+	CHECK(count_out("to='bob@localhost/b'", "type='groupchat'") <= 51);
+	CHECK(count_out("to='owner@localhost/o'", "<policy-violation") >= 4);
+	CHECK(count_out("type='error'", "type='wait'") >= 4);
+	CHECK(count_out("to='bob@localhost/b'", "policy-violation") == 0);
+	out_clear();
+	say("rl", "bob@localhost/b", "still here");
+	CHECK(count_out("to='owner@localhost/o'", "still here") == 1);
+	CHECK(count_out("policy-violation", NULL) == 0);
+	out_clear();
+	for (i = 0; i < 30; i++) {
+		snprintf(st, sizeof(st), "<presence from='bob@localhost/b' "
+		    "to='rl@conference.localhost/bob'><status>s%d</status>"
+		    "</presence>", i);
+		feed(st);
+	}
+	CHECK(count_out("to='bob@localhost/b'", "<policy-violation") >= 4);
+	CHECK(count_out("to='bob@localhost/b'", "<policy-violation") <= 5);
+	out_clear();
+	feed("<presence from='bob@localhost/b' to='rl@conference.localhost/"
+	    "bob' type='unavailable'/>");
+	CHECK(count_out("policy-violation", NULL) == 0);
+	CHECK(count_out("to='owner@localhost/o'", "unavailable") == 1);
+	/* muc_max_rooms_per_user (100): the 101st room is refused, and
+	 * an exempt sender is not */
+	out_clear();
+	for (i = 0; i < 100; i++) {
+		snprintf(body, sizeof(body), "own%d", i);
+		join(body, "m", "maker@localhost/m", NULL);
+	}
+	CHECK(count_out("status code='201'", NULL) == 100);
+	out_clear();
+	join("own100", "m", "maker@localhost/m", NULL);
+	CHECK(count_out("to='maker@localhost/m'", "<policy-violation") == 1);
+	CHECK(count_out("status code='201'", NULL) == 0);
+	sender_unlimited = 1;
+	out_clear();
+	join("own100", "m", "maker@localhost/m", NULL);
+	CHECK(count_out("status code='201'", NULL) == 1);
+	muc_session_gone("maker@localhost/m");
+	muc_session_gone("owner@localhost/o");
+	out_clear();
 }
 
 /* History limits on join (§7.2.15). */
@@ -849,6 +925,7 @@ main(void)
 	test_persistence();
 	test_store_refused();
 	test_fanout();
+	test_rate_limits();
 	test_history();
 	test_iq_and_account();
 	test_hostile();
