@@ -79,7 +79,27 @@ struct c2s {
 };
 
 static struct xml_limits c2s_limits;
-static struct rl_rate stanza_rate, byte_rate;	/* per session */
+/* The per-session rates of the configuration in force (a SIGHUP's new
+ * values apply to every session's next take). */
+static struct rl_rate
+c2s_stanza_rate(void)
+{
+	const struct config *cfg = config_get();
+	struct rl_rate r = { cfg->max_stanzas_per_s, 1000,
+	    cfg->max_stanzas_burst };
+
+	return r;
+}
+
+static struct rl_rate
+c2s_byte_rate(void)
+{
+	const struct config *cfg = config_get();
+	struct rl_rate r = { cfg->max_bytes_per_s, 1000,
+	    cfg->max_bytes_burst };
+
+	return r;
+}
 static struct buf scratch;	/* serializing, reused; zero is an empty buf */
 
 static int c2s_on_header(void *ud, const struct xml_node *header);
@@ -99,12 +119,6 @@ c2s_init(void)
 	c2s_limits.max_stanza_bytes = cfg->max_stanza_bytes;
 	c2s_limits.max_depth = cfg->max_depth;
 	c2s_limits.max_attrs = cfg->max_attrs;
-	stanza_rate.count = cfg->max_stanzas_per_s;
-	stanza_rate.window_ms = 1000;
-	stanza_rate.burst = cfg->max_stanzas_burst;
-	byte_rate.count = cfg->max_bytes_per_s;
-	byte_rate.window_ms = 1000;
-	byte_rate.burst = cfg->max_bytes_burst;
 	/* unknown users look like real ones, iteration count included */
 	sasl_set_fake_iterations(cfg->scram_iterations);
 }
@@ -144,10 +158,11 @@ c2s_new(struct conn *c)
 	s->started = s->last_input = server_now();
 	s->rate_exempt = ratelimit_exempt(conn_addr(c)) ? 1 : 0;
 	if (!s->rate_exempt) {
+		struct rl_rate sr = c2s_stanza_rate(), br = c2s_byte_rate();
+
 		s->rate = xmalloc(sizeof(*s->rate));
-		rl_bucket_init(&s->rate->stanzas, &stanza_rate,
-		    server_now_ms());
-		rl_bucket_init(&s->rate->bytes, &byte_rate, server_now_ms());
+		rl_bucket_init(&s->rate->stanzas, &sr, server_now_ms());
+		rl_bucket_init(&s->rate->bytes, &br, server_now_ms());
 	}
 	return s;
 }
@@ -489,13 +504,13 @@ c2s_pause(struct c2s *s, int64_t resume_ms)
 static void
 c2s_count_stanza(struct c2s *s)
 {
+	struct rl_rate r = c2s_stanza_rate();
 	int64_t wait_ms;
 
 	if (s->rate == NULL || s->state == C2S_CLOSED || s->conn == NULL) {
 		return;
 	}
-	wait_ms = rl_bucket_take(&s->rate->stanzas, &stanza_rate, 1,
-	    server_now_ms());
+	wait_ms = rl_bucket_take(&s->rate->stanzas, &r, 1, server_now_ms());
 	if (wait_ms > 0) {
 		log_debug("c2s %lu stanza rate: paused %lld ms",
 		    conn_id(s->conn), (long long)wait_ms);
@@ -1124,7 +1139,9 @@ c2s_input(struct c2s *s, const char *data, size_t len)
 
 	s->last_input = server_now();
 	if (s->rate != NULL) {
-		wait_ms = rl_bucket_take(&s->rate->bytes, &byte_rate,
+		struct rl_rate r = c2s_byte_rate();
+
+		wait_ms = rl_bucket_take(&s->rate->bytes, &r,
 		    len > UINT32_MAX ? UINT32_MAX : (unsigned)len,
 		    server_now_ms());
 	}

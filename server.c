@@ -309,6 +309,9 @@ conn_pause_input_until(struct conn *c, int64_t resume_ms)
 	if (c->closing || c->fd < 0) {
 		return;
 	}
+	if (resume_ms <= srv.now_ms) {
+		resume_ms = srv.now_ms + 1;	/* never due in the same turn */
+	}
 	if (c->rate_paused) {
 		p = conn_paused_slot(c);
 		if (p != NULL && resume_ms > p->resume_ms) {

@@ -970,7 +970,8 @@ test_idle_timeout(const char *conf, const char *dir)
 
 	fp = fopen(conf, "w");
 	fprintf(fp, "data_dir = %s\nstore_sync = none\n"
-	    "allow_registration = yes\nidle_timeout_s = 60\n", dir);
+	    "allow_registration = yes\nidle_timeout_s = 60\n"
+	    "max_stanzas_per_s = 0\nmax_bytes_per_s = 0\n", dir);
 	fclose(fp);
 	CHECK(config_load(conf, err, sizeof(err)) == 0);
 	cl = login_plain("user", "password", "idle");
@@ -991,7 +992,8 @@ test_idle_timeout(const char *conf, const char *dir)
 	/* back to the suite's configuration: no idle timeout */
 	fp = fopen(conf, "w");
 	fprintf(fp, "data_dir = %s\nstore_sync = none\n"
-	    "allow_registration = yes\n", dir);
+	    "allow_registration = yes\n"
+	    "max_stanzas_per_s = 0\nmax_bytes_per_s = 0\n", dir);
 	fclose(fp);
 	CHECK(config_load(conf, err, sizeof(err)) == 0);
 }
