@@ -1,5 +1,6 @@
 /* account.c - accounts as SCRAM credentials in the store. */
 #include "account.h"
+#include "invite.h"
 
 #include <string.h>
 
@@ -68,6 +69,11 @@ int
 account_delete(const char *bare_jid)
 {
 	if (!account_exists(bare_jid)) {
+		return -1;
+	}
+	/* a role from an admin invite (invite.h) goes with the account */
+	if (store_get(INVITE_ROLE_KIND, bare_jid) != NULL &&
+	    store_del(INVITE_ROLE_KIND, bare_jid) != 0) {
 		return -1;
 	}
 	return store_del(ACCOUNT_KIND, bare_jid);

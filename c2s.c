@@ -74,6 +74,7 @@ struct c2s {
 	struct c2s_rate		*rate;		/* NULL: a limits_exempt address */
 	unsigned		 auth_failures;
 	unsigned		 register_attempts;
+	char			*invite_token;	/* presented, or NULL */
 	time_t			 started;
 	time_t			 last_input;
 };
@@ -415,6 +416,9 @@ c2s_send_features(struct c2s *s)
 		buf_puts(&scratch, "</mechanisms>");
 		if (register_enabled()) {
 			buf_puts(&scratch, REGISTER_FEATURE);
+		}
+		if (!c2s_tls_required(s)) {
+			buf_puts(&scratch, REGISTER_INVITE_FEATURES);
 		}
 	} else {
 		/* RFC 6121 §2.6.1: roster versioning is a stream feature */
@@ -993,10 +997,12 @@ c2s_handle_stanza(struct c2s *s, struct xml_node *st)
 static int
 c2s_is_register_iq(const struct c2s *s, const struct xml_node *st)
 {
-	return register_enabled() && !c2s_tls_required(s) &&
+	/* with registration off too: an invite's token allows it */
+	return !c2s_tls_required(s) &&
 	    strcmp(st->name, "iq") == 0 &&
 	    strcmp(st->ns, XML_NS_CLIENT) == 0 &&
-	    xml_child(st, "query", NS_REGISTER) != NULL;
+	    (xml_child(st, "query", NS_REGISTER) != NULL ||
+	    register_is_token_iq(st));
 }
 
 static void
@@ -1010,7 +1016,22 @@ c2s_handle_register(struct c2s *s, struct xml_node *st)
 		    "Too many registration attempts");
 		return;
 	}
-	reply = register_preauth_iq(st);
+	if (register_is_token_iq(st)) {
+		int valid;
+
+		reply = register_token_iq(st, &valid);
+		free(s->invite_token);
+		s->invite_token = valid ? xstrdup(xml_attr(xml_child(st,
+		    "preauth", NS_PARS), "token")) : NULL;
+	} else {
+		int used;
+
+		reply = register_preauth_iq(st, s->invite_token, &used);
+		if (used) {
+			free(s->invite_token);
+			s->invite_token = NULL;
+		}
+	}
 	if (reply != NULL) {
 		c2s_send_stanza(s, reply);
 		xml_free(reply);
@@ -1254,6 +1275,7 @@ c2s_destroy(struct c2s *s)
 	free(s->rate);
 	free(s->user);
 	free(s->jid);
+	free(s->invite_token);
 	free(s);
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "buf.h"
 #include "config.h"
+#include "invite.h"
 #include "jid.h"
 #include "log.h"
 #include "services.h"
@@ -89,6 +92,92 @@ account_jid(const char *arg, char *out, size_t cap, const char **why)
 	return 0;
 }
 
+/*
+ * The invitation commands (invite.h), each answered with one "ok" line
+ * and, for a list, the invites after it:
+ *   invite<TAB>INVITER|-<TAB>USERNAME|-<TAB>TTL_S<TAB>0|1  -> ok TOKEN URI
+ *   invite-list<TAB>-                                   -> ok N, N lines
+ *   invite-revoke<TAB>TOKEN                             -> ok
+ */
+static void
+control_invite(const char *cmd, char *arg, char *reply, size_t cap)
+{
+	char *f[4], token[INVITE_TOKEN_LEN + 1], inviter[JID_MAX + 1];
+	char local[JID_PART_MAX + 1], uri[JID_MAX + 128];
+	const char *why = NULL;
+	struct invite inv;
+	size_t i, n;
+	long ttl;
+
+	if (strcmp(cmd, "invite-list") == 0) {
+		char *list = xmalloc(cap);
+
+		n = invite_list(list, cap);
+		snprintf(reply, cap, "ok %zu\n%s", n, list);
+		free(list);
+		return;
+	}
+	if (strcmp(cmd, "invite-revoke") == 0) {
+		if (invite_revoke(arg) != 0) {
+			snprintf(reply, cap, "error no such invite: %s\n", arg);
+		} else if (store_flush() != 0) {
+			snprintf(reply, cap, "error could not store the "
+			    "change\n");
+		} else {
+			log_info("control: invite revoked");
+			snprintf(reply, cap, "ok\n");
+		}
+		return;
+	}
+	f[0] = arg;
+	for (i = 1; i < 4; i++) {
+		f[i] = f[i - 1] != NULL ? strchr(f[i - 1], '\t') : NULL;
+		if (f[i] != NULL) {
+			*f[i]++ = '\0';
+		}
+	}
+	if (f[3] == NULL || invite_parse_duration(f[2], &ttl) != 0) {
+		snprintf(reply, cap, "error malformed invite request\n");
+		return;
+	}
+	if (strcmp(f[0], "-") != 0) {
+		if (account_jid(f[0], inviter, sizeof(inviter), &why) != 0) {
+			snprintf(reply, cap, "error %s: %s\n", why, f[0]);
+			return;
+		}
+		if (!account_exists(inviter)) {
+			snprintf(reply, cap, "error no such account: %s\n",
+			    inviter);
+			return;
+		}
+	}
+	if (strcmp(f[1], "-") != 0 &&
+	    jid_local_canon(f[1], local, sizeof(local)) != 0) {
+		snprintf(reply, cap, "error not a valid username: %s\n", f[1]);
+		return;
+	}
+	if (strcmp(f[1], "-") != 0) {
+		snprintf(uri, sizeof(uri), "%s@%s", local,
+		    config_get()->domain);
+		if (account_exists(uri)) {
+			snprintf(reply, cap, "error account exists: %s\n", uri);
+			return;
+		}
+	}
+	if (invite_create(strcmp(f[0], "-") != 0 ? inviter : NULL,
+	    strcmp(f[1], "-") != 0 ? local : NULL, strcmp(f[3], "1") == 0,
+	    ttl, token, sizeof(token)) != 0 || store_flush() != 0 ||
+	    invite_get(token, &inv) != 0) {
+		snprintf(reply, cap, "error could not store the invite\n");
+		return;
+	}
+	invite_uri(token, &inv, uri, sizeof(uri));
+	log_info("control: invite created%s%s", inv.inviter[0] ?
+	    " by " : "", inv.inviter);
+	snprintf(reply, cap, "ok %s %lld %s\n", token,
+	    (long long)inv.expires, uri);
+}
+
 void
 control_execute(const char *request, char *reply, size_t cap)
 {
@@ -113,6 +202,10 @@ control_execute(const char *request, char *reply, size_t cap)
 		return;
 	}
 	*arg++ = '\0';
+	if (strncmp(cmd, "invite", 6) == 0) {
+		control_invite(cmd, arg, reply, cap);
+		goto out;
+	}
 	password = strchr(arg, '\t');
 	if (password != NULL) {
 		*password++ = '\0';

@@ -6,14 +6,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive.h"
 #include "config.h"
 #include "control.h"
+#include "invite.h"
 #include "log.h"
 #include "muc.h"
 #include "pep.h"
@@ -31,6 +34,15 @@ usage(void)
 	    "  adduser JID [PWFILE]      create an account\n"
 	    "  passwd JID [PWFILE]       change an account's password\n"
 	    "  deluser JID               delete an account\n"
+	    "  invite [--admin] [--expires 7d] [--user NAME] [--username NAME]\n"
+	    "                            an invitation URI (XEP-0401): the new\n"
+	    "                            account registers with its token;\n"
+	    "                            --user: NAME's contact invite (both\n"
+	    "                            subscribe); --username: the only name\n"
+	    "                            it may register; --admin: the account\n"
+	    "                            becomes an administrator\n"
+	    "  invite list               the unused, unexpired invitations\n"
+	    "  invite revoke TOKEN       cancel an invitation\n"
 	    "  store-check               verify the data files\n"
 	    "  store-compact             rewrite the data files compactly\n"
 	    "  store-dump                print the stored records\n"
@@ -174,6 +186,156 @@ command_account(const char *cmd, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * One control request, run by the server on this data directory or, when
+ * none is running, here on the store opened directly.  0 with the answer
+ * in reply, or -1 (printed).
+ */
+static int
+control_run(const char *request, char *reply, size_t cap)
+{
+	const struct config *cfg = config_get();
+	char err[600];
+	int rc;
+
+	rc = control_request(cfg->data_dir, request, reply, cap, err,
+	    sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "uxmppd: the running server: %s\n", err);
+		return -1;
+	}
+	if (rc == 0) {
+		if (open_store_or_die() != 0) {
+			return -1;
+		}
+		control_execute(request, reply, cap);
+		store_close();
+	}
+	if (strncmp(reply, "ok", 2) != 0) {
+		fprintf(stderr, "uxmppd: %s", reply + (strncmp(reply, "error ",
+		    6) == 0 ? 6 : 0));
+		return -1;
+	}
+	return 0;
+}
+
+/* The URI as a QR code on the terminal, through qrencode when it is
+ * installed (exec'd, no shell: the URI is ours but stays an argument). */
+static void
+show_qr(const char *uri)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		return;
+	}
+	if (pid == 0) {
+		execlp("qrencode", "qrencode", "-t", "UTF8", "-m", "2", uri,
+		    (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 127) {
+		printf("(no QR code: install qrencode to get one here)\n");
+	}
+}
+
+/* uxmppd invite [options] | invite list | invite revoke TOKEN */
+static int
+command_invite(int argc, char **argv)
+{
+	char request[CONTROL_MAX_REQUEST + 1], reply[CONTROL_MAX_REPLY];
+	const char *inviter = "-", *username = "-", *expires = "7d";
+	char *token, *uri, *nl, when[64];
+	time_t expiry;
+	long ttl;
+	int admin = 0, i;
+
+	if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1) {
+		if (control_run("invite-list\t-\n", reply, sizeof(reply)) != 0) {
+			return 1;
+		}
+		/* "ok N\n" then "TOKEN EXPIRES ROLE INVITER USERNAME" lines */
+		nl = strchr(reply, '\n');
+		if (nl == NULL) {
+			fprintf(stderr, "uxmppd: unexpected answer: %s", reply);
+			return 1;
+		}
+		*nl = '\0';
+		printf("%s invitation(s)\n%s", reply + 3, nl + 1);
+		return 0;
+	}
+	if (argc >= 1 && strcmp(argv[0], "revoke") == 0) {
+		if (argc != 2 || strchr(argv[1], '\t') != NULL ||
+		    (size_t)snprintf(request, sizeof(request),
+		    "invite-revoke\t%s\n", argv[1]) >= sizeof(request)) {
+			usage();
+		}
+		if (control_run(request, reply, sizeof(reply)) != 0) {
+			return 1;
+		}
+		printf("invitation %s revoked\n", argv[1]);
+		return 0;
+	}
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--admin") == 0) {
+			admin = 1;
+		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
+			expires = argv[++i];
+		} else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+			inviter = argv[++i];
+		} else if (strcmp(argv[i], "--username") == 0 &&
+		    i + 1 < argc) {
+			username = argv[++i];
+		} else {
+			usage();
+		}
+	}
+	if (invite_parse_duration(expires, &ttl) != 0) {
+		fprintf(stderr, "uxmppd: --expires %s: expected a number "
+		    "with d, h, m or s\n", expires);
+		return 1;
+	}
+	/* a bare name for --user is an account on this domain */
+	if (strcmp(inviter, "-") != 0 && strchr(inviter, '@') == NULL) {
+		static char jid[JID_MAX + 1];
+
+		snprintf(jid, sizeof(jid), "%s@%s", inviter,
+		    config_get()->domain);
+		inviter = jid;
+	}
+	if (strchr(inviter, '\t') != NULL || strchr(username, '\t') != NULL ||
+	    (size_t)snprintf(request, sizeof(request),
+	    "invite\t%s\t%s\t%lds\t%d\n", inviter, username, ttl, admin) >=
+	    sizeof(request)) {
+		fprintf(stderr, "uxmppd: name not acceptable\n");
+		return 1;
+	}
+	if (control_run(request, reply, sizeof(reply)) != 0) {
+		return 1;
+	}
+	/* "ok TOKEN EXPIRES URI" */
+	token = reply + 3;
+	uri = strchr(token, ' ');
+	uri = uri != NULL ? strchr(uri + 1, ' ') : NULL;
+	if (uri == NULL) {
+		fprintf(stderr, "uxmppd: unexpected answer: %s", reply);
+		return 1;
+	}
+	expiry = (time_t)strtoll(strchr(token, ' ') + 1, NULL, 10);
+	uri++;
+	uri[strcspn(uri, "\n")] = '\0';
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&expiry));
+	printf("%s\nexpires %s, usable once\n", uri, when);
+	if (isatty(STDOUT_FILENO)) {
+		show_qr(uri);
+	}
+	return 0;
+}
+
 /* uxmppd cert-generate: a new self-signed certificate in data_dir. */
 static int
 command_cert_generate(void)
@@ -209,6 +371,9 @@ command_run(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "adduser") == 0 || strcmp(cmd, "passwd") == 0 ||
 	    strcmp(cmd, "deluser") == 0) {
 		return command_account(cmd, argc, argv);
+	}
+	if (strcmp(cmd, "invite") == 0) {
+		return command_invite(argc, argv);
 	}
 	if (strcmp(cmd, "archive-dump") == 0 && argc == 1) {
 		return archive_dump_cmd(cfg->data_dir, argv[0]);

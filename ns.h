@@ -61,6 +61,7 @@
 #define NS_VCARD	"vcard-temp"
 #define NS_VCARD_UPDATE	"vcard-temp:x:update"
 #define NS_REGISTER	"jabber:iq:register"
+#define NS_PARS		"urn:xmpp:pars:0"	/* XEP-0379 pre-auth tokens */
 #define NS_SERVERINFO	"http://jabber.org/network/serverinfo"	/* XEP-0157 */
 #define NS_EXTDISCO	"urn:xmpp:extdisco:2"	/* XEP-0215 */
 #define NS_EXTDISCO_1	"urn:xmpp:extdisco:1"	/* XEP-0215 before 0.7 */

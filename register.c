@@ -8,6 +8,7 @@
 
 #include "account.h"
 #include "config.h"
+#include "invite.h"
 #include "jid.h"
 #include "log.h"
 #include "ns.h"
@@ -25,9 +26,37 @@ error(const struct xml_node *iq, const char *cond, const char *text)
 	return stanza_error_reply(iq, NULL, cond, text);
 }
 
-struct xml_node *
-register_preauth_iq(const struct xml_node *iq)
+int
+register_is_token_iq(const struct xml_node *iq)
 {
+	const char *type = xml_attr(iq, "type");
+
+	return strcmp(iq->name, "iq") == 0 && type != NULL &&
+	    strcmp(type, "set") == 0 &&
+	    xml_child(iq, "preauth", NS_PARS) != NULL;
+}
+
+struct xml_node *
+register_token_iq(const struct xml_node *iq, int *valid)
+{
+	const struct xml_node *p = xml_child(iq, "preauth", NS_PARS);
+	struct invite inv;
+
+	*valid = p != NULL && invite_get(xml_attr(p, "token"), &inv) == 0;
+	if (!*valid) {
+		/* as Prosody: the same answer for unknown, used, expired */
+		return error(iq, "forbidden",
+		    "The invite token is invalid or expired");
+	}
+	return stanza_result(iq);
+}
+
+struct xml_node *
+register_preauth_iq(const struct xml_node *iq, const char *token,
+    int *used)
+{
+	struct invite inv;
+	int invited;
 	const char *type = xml_attr(iq, "type");
 	const struct xml_node *q = xml_child(iq, "query", NS_REGISTER);
 	const struct xml_node *user_el, *pass_el;
@@ -35,15 +64,23 @@ register_preauth_iq(const struct xml_node *iq)
 	char local[JID_PART_MAX + 1], bare[JID_MAX + 1];
 	struct xml_node *reply, *query;
 
+	*used = 0;
+	/* the token is checked again: it may have expired or been revoked
+	 * since the stream presented it */
+	invited = token != NULL && invite_get(token, &inv) == 0;
 	if (type == NULL || (strcmp(type, "get") != 0 &&
 	    strcmp(type, "set") != 0)) {
 		return NULL;
 	}
-	if (!register_enabled()) {
-		return error(iq, "service-unavailable", NULL);
-	}
 	if (q == NULL || xml_child_count(iq) != 1) {
 		return error(iq, "bad-request", NULL);
+	}
+	/* Off, the form is still given (as Prosody's invite-only mode):
+	 * clients such as slixmpp ask for it before they present the
+	 * invite's token; only creating the account needs one. */
+	if (!register_enabled() && !invited && strcmp(type, "set") == 0) {
+		return error(iq, "service-unavailable",
+		    "Registration on this server is by invitation only");
 	}
 	if (strcmp(type, "get") == 0) {
 		/* §3.1: the fields we need */
@@ -51,7 +88,12 @@ register_preauth_iq(const struct xml_node *iq)
 		query = xml_add(reply, "query", NS_REGISTER);
 		xml_add_text_child(query, "instructions", NULL,
 		    "Choose a username and password to register.");
-		xml_add(query, "username", NULL);
+		if (invited && inv.username[0] != '\0') {
+			xml_add_text_child(query, "username", NULL,
+			    inv.username);
+		} else {
+			xml_add(query, "username", NULL);
+		}
 		xml_add(query, "password", NULL);
 		return reply;
 	}
@@ -73,13 +115,21 @@ register_preauth_iq(const struct xml_node *iq)
 	    config_get()->domain) >= sizeof(bare)) {
 		return error(iq, "not-acceptable", "Invalid username");
 	}
+	if (invited && inv.username[0] != '\0' &&
+	    strcmp(inv.username, local) != 0) {
+		return error(iq, "not-acceptable",
+		    "The chosen username is not valid with this invitation");
+	}
 	if (account_exists(bare)) {
 		return error(iq, "conflict", NULL);
 	}
-	if (account_create(bare, pass) != 0) {
+	if (account_create(bare, pass) != 0 ||
+	    (invited && invite_use(token, bare) != 0)) {
 		/* the store refused the record (full disk, I/O error) */
 		return error(iq, "resource-constraint", NULL);
 	}
-	log_info("account %s registered in-band", bare);
+	*used = invited;
+	log_info("account %s registered in-band%s", bare,
+	    invited ? " with an invite" : "");
 	return stanza_result(iq);
 }

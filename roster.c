@@ -979,3 +979,34 @@ roster_account_removed(const char *user)
 	}
 	roster_uncache(user);
 }
+
+/* One side of roster_subscribe_mutual(): contact in user's roster with
+ * subscription both, no pending request, pushed to user's sessions. */
+static int
+subscribe_both_side(const char *user, const char *contact)
+{
+	struct roster *r = roster_get(user);
+	struct roster_item *it = item_find(r, contact, NULL);
+
+	if (it == NULL) {
+		it = item_create(r, contact);
+	}
+	it->sub = ROSTER_SUB_TO | ROSTER_SUB_FROM;
+	it->ask = 0;
+	it->approved = 0;
+	if (item_save(r, it) != 0) {
+		return -1;
+	}
+	roster_drop_pending(user, contact);
+	roster_push(r, contact);
+	return 0;
+}
+
+int
+roster_subscribe_mutual(const char *a, const char *b)
+{
+	if (subscribe_both_side(a, b) != 0 || subscribe_both_side(b, a) != 0) {
+		return -1;
+	}
+	return 0;
+}

@@ -78,6 +78,13 @@ void	roster_drop_pending(const char *user, const char *contact);
 int	roster_is_pending_in(const char *user, const char *contact);
 
 /*
+ * Local accounts a and b (canonical bare JIDs) subscribe to each other
+ * (subscription both in both rosters, pushed) without the usual
+ * requests: a contact invite was used (XEP-0401 §5, as Prosody's
+ * mod_invites_register).  0, or -1 when the store refused a change.
+ */
+int	roster_subscribe_mutual(const char *a, const char *b);
+/*
  * user's account is being deleted: cancel its subscriptions with every
  * contact (unsubscribe/unsubscribed routed as if user had removed each
  * item) and delete its roster, version and pending requests.

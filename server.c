@@ -1109,7 +1109,7 @@ static void
 server_control(void)
 {
 	struct timeval tv = { 0, 200 * 1000 };
-	char req[CONTROL_MAX_REQUEST + 1], reply[512];
+	char req[CONTROL_MAX_REQUEST + 1], reply[CONTROL_MAX_REPLY];
 	size_t len = 0;
 	ssize_t n;
 	int fd, flags;

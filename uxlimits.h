@@ -122,6 +122,7 @@
 #define CONFIG_MAX_EXT_SERVICES	16	/* XEP-0215 external services */
 #define CONFIG_MAX_UPLOAD_TYPES	32	/* http_upload_allowed_types */
 #define CONTROL_MAX_REQUEST	2048
+#define CONTROL_MAX_REPLY	16384	/* bytes: invite list, status */
 
 /* ---- configurable: the defaults of the config keys of the same name ---- */
 #define DEFAULT_MAX_STANZA_BYTES	(256 * 1024)

@@ -6,7 +6,7 @@
 # sockets, HTTP and XMPP over
 # WebSocket over real sockets (tests/http-test.sh), XEP-0363 uploads over
 # HTTP with curl (tests/upload-test.sh, a 100 MB file with flat RSS),
-# account commands against a running server, a graceful shutdown with
+# account commands against a running server, invitations, a graceful shutdown with
 # clients connected, a few rounds of the kill -9 crash test, a few
 # hundred power-cut crash points (tests/powercut.py) and Converse.js in
 # headless Chromium (SKIP without it).  Each step prints
@@ -55,6 +55,7 @@ step sh tests/ratelimit-test.sh
 step sh tests/http-test.sh
 step sh tests/upload-test.sh
 step sh tests/control-test.sh
+step sh tests/invite-test.sh
 step sh tests/shutdown-test.sh
 step sh tests/store-crash.sh 3
 step python3 tests/powercut.py --seed 1 --points 300 --ops 150
