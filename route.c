@@ -1389,3 +1389,20 @@ route_session_rebind(struct route_sess *rs, void *owner, const char *full)
 	rs->owner = owner;
 	rs->jid = full;
 }
+
+/* See route.h. */
+void
+route_foreach_session(void (*fn)(void *ud, const char *full), void *ud)
+{
+	struct hnode *n;
+	const struct route_sess *rs;
+	size_t pos;
+
+	for (n = htab_first(&rt.users, &pos); n != NULL;
+	    n = htab_next(&rt.users, n, &pos)) {
+		for (rs = HTAB_ENTRY(n, struct route_user, node)->sessions;
+		    rs != NULL; rs = rs->next) {
+			fn(ud, rs->jid);
+		}
+	}
+}

@@ -107,5 +107,9 @@ void	route_user_gone(const char *bare, const char *except);
 void	route_account_removed(const char *bare);
 /* Bound sessions (hibernating ones included). */
 size_t	route_session_count(void);
+/* Call fn with the full JID of every session (borrowed for the call);
+ * fn must not add or end sessions. */
+void	route_foreach_session(void (*fn)(void *ud, const char *full),
+	    void *ud);
 
 #endif

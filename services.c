@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "adhoc.h"
 #include "avatar.h"
 #include "base64.h"
 #include "blocking.h"
@@ -54,7 +55,7 @@
 static const char *const server_features[] = {
 	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION, NS_LAST, NS_TIME,
 	NS_ROSTER, NS_ROSTERVER, NS_BLOCKING, NS_CARBONS,
-	NS_PRIVATE, NS_VCARD, NS_REGISTER, "msgoffline", NULL
+	NS_PRIVATE, NS_VCARD, NS_REGISTER, "msgoffline", NS_COMMANDS, NULL
 };
 
 static const char *const account_features[] = {
@@ -267,6 +268,20 @@ services_server_iq(const struct xml_node *iq)
 	if (is_get(iq) && strcmp(q->ns, NS_DISCO_INFO) == 0) {
 		disco_info(iq, q, SERVER_CATEGORY, SERVER_TYPE, SERVER_NAME,
 		    server_features, 1, server_info_more);
+	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0 &&
+	    xml_attr(q, "node") != NULL &&
+	    strcmp(xml_attr(q, "node"), NS_COMMANDS) == 0) {
+		/* XEP-0050 §2.2: the commands this requester may run */
+		reply = stanza_result(iq);
+		query = xml_add(reply, "query", NS_DISCO_ITEMS);
+		xml_set_attr(query, "node", NS_COMMANDS);
+		adhoc_items(query, from_local_account(iq, bare, sizeof(bare)) ?
+		    bare : NULL);
+		reply_and_free(reply);
+	} else if (!is_get(iq) && strcmp(q->ns, NS_COMMANDS) == 0 &&
+	    strcmp(q->name, "command") == 0) {
+		adhoc_command(iq, q, from_local_account(iq, bare,
+		    sizeof(bare)) ? bare : NULL);
 	} else if (is_get(iq) && strcmp(q->ns, NS_DISCO_ITEMS) == 0) {
 		if (xml_attr(q, "node") != NULL) {
 			reply_error(iq, "item-not-found");

@@ -6,10 +6,11 @@
 # sockets, HTTP and XMPP over
 # WebSocket over real sockets (tests/http-test.sh), XEP-0363 uploads over
 # HTTP with curl (tests/upload-test.sh, a 100 MB file with flat RSS),
-# account commands against a running server, invitations, a graceful shutdown with
-# clients connected, a few rounds of the kill -9 crash test, a few
-# hundred power-cut crash points (tests/powercut.py) and Converse.js in
-# headless Chromium (SKIP without it).  Each step prints
+# account commands against a running server, invitations, the admin
+# ad-hoc commands, a graceful shutdown with clients connected, a few
+# rounds of the kill -9 crash test, a few hundred power-cut crash points
+# (tests/powercut.py) and Converse.js in headless Chromium (SKIP without
+# it).  Each step prints
 # "N passed, N failed" (tests/lib.sh's count_step adds it up); the last
 # line is the sum.
 #   --unit   only the binaries named as arguments (make unit)
@@ -56,6 +57,7 @@ step sh tests/http-test.sh
 step sh tests/upload-test.sh
 step sh tests/control-test.sh
 step sh tests/invite-test.sh
+step sh tests/adhoc-test.sh
 step sh tests/shutdown-test.sh
 step sh tests/store-crash.sh 3
 step python3 tests/powercut.py --seed 1 --points 300 --ops 150
