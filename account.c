@@ -65,6 +65,16 @@ account_set_password(const char *bare_jid, const char *password)
 	return account_store(bare_jid, password);
 }
 
+size_t
+account_count(void)
+{
+	size_t n = 0;
+	char **keys = store_keys(ACCOUNT_KIND, NULL, &n);
+
+	store_keys_free(keys);
+	return n;
+}
+
 int
 account_delete(const char *bare_jid)
 {

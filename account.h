@@ -5,6 +5,8 @@
 #ifndef UXMPPD_ACCOUNT_H
 #define UXMPPD_ACCOUNT_H
 
+#include <stddef.h>
+
 #include "sasl.h"
 
 /* Does bare_jid (canonical) have an account? */
@@ -15,6 +17,8 @@ int	account_creds(const char *bare_jid, struct sasl_creds *out);
  * exists; set: fails if it does not).  0 on success. */
 int	account_create(const char *bare_jid, const char *password);
 int	account_set_password(const char *bare_jid, const char *password);
+/* How many accounts there are. */
+size_t	account_count(void);
 /* Remove the account and the data kept for it.  0, or -1 if absent. */
 int	account_delete(const char *bare_jid);
 

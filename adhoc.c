@@ -14,6 +14,7 @@
 #include "account.h"
 #include "buf.h"
 #include "config.h"
+#include "hex.h"
 #include "invite.h"
 #include "jid.h"
 #include "log.h"
@@ -458,9 +459,7 @@ adhoc_command(const struct xml_node *iq, const struct xml_node *cmd,
 			send_error(iq, "internal-server-error", NULL);
 			return;
 		}
-		for (i = 0; i < sizeof(raw); i++) {
-			snprintf(sid + 2 * i, 3, "%02x", raw[i]);
-		}
+		hex_encode(raw, sizeof(raw), sid);
 	}
 	reply = stanza_result(iq);
 	rc = xml_add(reply, "command", NS_COMMANDS);

@@ -5,7 +5,11 @@
  * server's user and root reach it) instead of opening the store.
  *
  * Protocol: one request line "COMMAND<TAB>JID[<TAB>PASSWORD]\n", one
- * answer line "ok\n" or "error REASON\n", then the server closes.
+ * answer line "ok\n" or "error REASON\n", then the server closes.  The
+ * invite commands (control.c) answer "ok ..." with their data, and
+ * "status<TAB>-" (answered by server.c itself: it owns the connections
+ * and listeners) "ok\n" then "name: value" lines; answers are at most
+ * CONTROL_MAX_REPLY bytes.
  */
 #ifndef UXMPPD_CONTROL_H
 #define UXMPPD_CONTROL_H
@@ -22,9 +26,9 @@ int	control_path(const char *data_dir, char *out, size_t cap);
 /* Server side: bind and listen (non-blocking).  Returns the fd, or -1
  * (logged) when the socket cannot be made. */
 int	control_listen(const char *data_dir);
-/* Server side: run one complete request line; the answer line (with its
- * newline) is written to reply.  The store is flushed before an "ok" for
- * a change is produced. */
+/* Server side: run one complete request line (not status); the answer
+ * (with its newline) is written to reply.  The store is flushed before
+ * an "ok" for a change is produced. */
 void	control_execute(const char *request, char *reply, size_t cap);
 
 /*

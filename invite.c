@@ -17,6 +17,7 @@
 
 #include "account.h"
 #include "config.h"
+#include "hex.h"
 #include "log.h"
 #include "roster.h"
 #include "store.h"
@@ -44,15 +45,12 @@ invite_create(const char *inviter, const char *username, int admin,
 {
 	unsigned char raw[INVITE_TOKEN_BYTES];
 	char value[JID_MAX + JID_PART_MAX + 64];
-	size_t i;
 
 	if (cap < INVITE_TOKEN_LEN + 1 || ttl_s <= 0 ||
 	    tls_random(raw, sizeof(raw)) != 0) {
 		return -1;
 	}
-	for (i = 0; i < sizeof(raw); i++) {
-		snprintf(token + 2 * i, 3, "%02x", raw[i]);
-	}
+	hex_encode(raw, sizeof(raw), token);
 	snprintf(value, sizeof(value), "%lld\t%s\t%s\t%s",
 	    (long long)time(NULL) + ttl_s, admin ? "a" : "-",
 	    inviter != NULL ? inviter : "", username != NULL ? username : "");

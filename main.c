@@ -23,14 +23,18 @@
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+#include "version.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: uxmppd [-c FILE] [-t] [COMMAND ARGS]\n"
+	    "usage: uxmppd [-c FILE] [-t] [COMMAND ARGS] | uxmppd --version\n"
 	    "  (no command)              run the server in the foreground\n"
 	    "  -t                        check the configuration and exit\n"
+	    "  status                    the running server: uptime, version,\n"
+	    "                            connections, sessions, rooms, accounts,\n"
+	    "                            store size, memory, listeners\n"
 	    "  adduser JID [PWFILE]      create an account\n"
 	    "  passwd JID [PWFILE]       change an account's password\n"
 	    "  deluser JID               delete an account\n"
@@ -336,6 +340,32 @@ command_invite(int argc, char **argv)
 	return 0;
 }
 
+/* uxmppd status: asked of the running server over its control socket. */
+static int
+command_status(void)
+{
+	const struct config *cfg = config_get();
+	char reply[CONTROL_MAX_REPLY], err[600];
+	int rc = control_request(cfg->data_dir, "status\t-\n", reply,
+	    sizeof(reply), err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(stderr, "uxmppd: the running server: %s\n", err);
+		return 1;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "uxmppd: no server running on %s (no answer on "
+		    "its control socket)\n", cfg->data_dir);
+		return 3;
+	}
+	if (strncmp(reply, "ok\n", 3) != 0) {
+		fprintf(stderr, "uxmppd: %s", reply);
+		return 1;
+	}
+	printf("%s", reply + 3);
+	return 0;
+}
+
 /* uxmppd cert-generate: a new self-signed certificate in data_dir. */
 static int
 command_cert_generate(void)
@@ -381,6 +411,9 @@ command_run(const char *cmd, int argc, char **argv)
 	if (argc != 0) {
 		usage();
 	}
+	if (strcmp(cmd, "status") == 0) {
+		return command_status();
+	}
 	if (strcmp(cmd, "store-check") == 0) {
 		rc = store_check_cmd(cfg->data_dir);
 		/* and the message archives beside it */
@@ -418,6 +451,11 @@ main(int argc, char **argv)
 	char err[600];
 	int opt, check_only = 0;
 
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-V") == 0)) {
+		printf("uxmppd %s\n", UXMPPD_VERSION);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "+c:th")) != -1) {
 		switch (opt) {
 		case 'c':

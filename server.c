@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "archive.h"
 #include "buf.h"
 #include "c2s.h"
@@ -41,6 +42,7 @@
 #include "pep.h"
 #include "pubsub_service.h"
 #include "ratelimit.h"
+#include "route.h"
 #include "services.h"
 #include "sm.h"
 #include "store.h"
@@ -48,6 +50,7 @@
 #include "upload.h"
 #include "upload_http.h"
 #include "uxlimits.h"
+#include "version.h"
 #include "xml.h"
 
 #define SERVER_MAX_EVENTS	256
@@ -1100,6 +1103,80 @@ server_signal(void)
 
 /* ---- the control socket ---- */
 
+/* The server's resident set size in KiB (Linux /proc), or -1. */
+static long
+server_rss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *fp = fopen("/proc/self/status", "r");
+
+	if (fp == NULL) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(fp);
+	return kb;
+}
+
+/*
+ * The answer to the control request "status" (`uxmppd status`): "ok",
+ * then one "name: value" line each, written to out (truncated to cap).
+ */
+static void
+server_status(char *out, size_t cap)
+{
+	struct store_stats st;
+	struct buf b;
+	const struct conn *c;
+	size_t tls = 0, plain = 0, http = 0;
+	time_t up = server_uptime();
+	int i;
+
+	for (c = srv.conns; c != NULL; c = c->next) {
+		if (c->c2s == NULL || c->ws != NULL) {
+			http++;
+		} else if (c->tls != NULL) {
+			tls++;
+		} else {
+			plain++;
+		}
+	}
+	store_get_stats(&st);
+	buf_init(&b, cap - 1);
+	buf_printf(&b, "ok\nversion: uxmppd %s\n", UXMPPD_VERSION);
+	buf_printf(&b, "domain: %s\n", config_get()->domain);
+	buf_printf(&b, "uptime: %lldd %02lld:%02lld:%02lld (%lld s)\n",
+	    (long long)up / 86400, (long long)up / 3600 % 24,
+	    (long long)up / 60 % 60, (long long)up % 60, (long long)up);
+	buf_printf(&b, "connections: %zu (XMPP over TLS %zu, plain %zu, "
+	    "HTTP and WebSocket %zu)\n", server_conn_count(), tls, plain,
+	    http);
+	buf_printf(&b, "sessions: %zu\n", route_session_count());
+	buf_printf(&b, "rooms: %zu (occupants %zu)\n", muc_room_count(),
+	    muc_occupant_count());
+	buf_printf(&b, "accounts: %zu\n", account_count());
+	buf_printf(&b, "store: %llu bytes in %s/store.log%s\n",
+	    (unsigned long long)st.file_bytes, config_get()->data_dir,
+	    store_writable() ? "" : " (refusing changes: see the log)");
+	buf_printf(&b, "memory: RSS %ld KiB\n", server_rss_kb());
+	for (i = 0; i < srv.nlisteners; i++) {
+		const struct listener *l = &srv.listeners[i];
+
+		buf_printf(&b, "listener: %s %s%s\n", l->http ? (l->direct_tls ?
+		    "https" : "http") : (l->direct_tls ? "c2s-direct-tls" :
+		    "c2s"), l->addr, l->paused ? " (accept paused)" : "");
+	}
+	snprintf(out, cap, "%s", b.err || b.data == NULL ? "error status "
+	    "too long\n" : b.data);
+	buf_free(&b);
+}
+
 /*
  * One administration request (control.h): a local client of the server's
  * own user, so a short blocking read is acceptable; the timeout bounds
@@ -1129,7 +1206,9 @@ server_control(void)
 			len += (size_t)n;
 		}
 		req[len] = '\0';
-		if (memchr(req, '\n', len) != NULL) {
+		if (strncmp(req, "status\t", 7) == 0) {
+			server_status(reply, sizeof(reply));
+		} else if (memchr(req, '\n', len) != NULL) {
 			control_execute(req, reply, sizeof(reply));
 		} else {
 			snprintf(reply, sizeof(reply), "error incomplete "

@@ -38,8 +38,8 @@
 #include "tls.h"
 #include "upload.h"
 #include "uxlimits.h"
+#include "version.h"
 
-#define UXMPPD_VERSION	"0.1"
 /* XEP-0115 §4: a URI naming the software; .invalid (RFC 2606) since
  * uxmppd has no web site of its own. */
 #define CAPS_NODE	"https://uxmppd.invalid/caps"
