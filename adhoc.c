@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "account.h"
 #include "buf.h"
@@ -32,13 +33,15 @@
 struct adhoc_cmd {
 	const char	*node;
 	const char	*name;
-	/* the form's fields, after FORM_TYPE */
+	int		 admin_only;
+	/* the form's fields, after FORM_TYPE; NULL: one step, run at
+	 * once (x is then NULL) */
 	void		(*form)(struct xml_node *x);
-	/* run the submitted form x: NULL with a note for the user, or an
-	 * error condition with the text in note; may add a result form
-	 * to cmd */
+	/* run the submitted form x for bare: NULL with a note for the
+	 * user, or an error condition with the text in note; may add a
+	 * result form to cmd */
 	const char	*(*run)(const struct xml_node *x, struct xml_node *cmd,
-			    char *note, size_t cap);
+			    const char *bare, char *note, size_t cap);
 };
 
 int
@@ -123,14 +126,15 @@ form_add_user(struct xml_node *x)
 }
 
 static const char *
-run_add_user(const struct xml_node *x, struct xml_node *cmd, char *note,
-    size_t cap)
+run_add_user(const struct xml_node *x, struct xml_node *cmd,
+    const char *bare, char *note, size_t cap)
 {
 	const char *pw = form_value(x, "password");
 	const char *again = form_value(x, "password-verify");
 	char jid[JID_MAX + 1];
 
 	(void)cmd;
+	(void)bare;
 	if (local_jid(form_value(x, "accountjid"), jid, sizeof(jid)) != 0) {
 		snprintf(note, cap, "Not an account JID of this server");
 		return "bad-request";
@@ -192,10 +196,11 @@ each_account(const struct xml_node *x, const char *what,
 }
 
 static const char *
-run_delete_user(const struct xml_node *x, struct xml_node *cmd, char *note,
-    size_t cap)
+run_delete_user(const struct xml_node *x, struct xml_node *cmd,
+    const char *bare, char *note, size_t cap)
 {
 	(void)cmd;
+	(void)bare;
 	/* services_delete_account also ends the account's sessions */
 	return each_account(x, "deleted", services_delete_account, note, cap);
 }
@@ -208,10 +213,11 @@ end_sessions(const char *jid)
 }
 
 static const char *
-run_end_session(const struct xml_node *x, struct xml_node *cmd, char *note,
-    size_t cap)
+run_end_session(const struct xml_node *x, struct xml_node *cmd,
+    const char *bare, char *note, size_t cap)
 {
 	(void)cmd;
+	(void)bare;
 	return each_account(x, "sessions ended", end_sessions, note, cap);
 }
 
@@ -226,12 +232,13 @@ form_change_password(struct xml_node *x)
 
 static const char *
 run_change_password(const struct xml_node *x, struct xml_node *cmd,
-    char *note, size_t cap)
+    const char *bare, char *note, size_t cap)
 {
 	const char *pw = form_value(x, "password");
 	char jid[JID_MAX + 1];
 
 	(void)cmd;
+	(void)bare;
 	if (local_jid(form_value(x, "accountjid"), jid, sizeof(jid)) != 0 ||
 	    !account_exists(jid)) {
 		snprintf(note, cap, "No such account");
@@ -291,14 +298,15 @@ online_cb(void *ud, const char *full)
 }
 
 static const char *
-run_online(const struct xml_node *x, struct xml_node *cmd, char *note,
-    size_t cap)
+run_online(const struct xml_node *x, struct xml_node *cmd,
+    const char *bare, char *note, size_t cap)
 {
 	const char *max = form_value(x, "max_items");
 	struct online_ctx c = { NULL, 0, ADHOC_MAX_LISTED };
 	struct xml_node *rx, *f;
 	size_t i;
 
+	(void)bare;
 	if (max != NULL && strcmp(max, "none") != 0 && atoi(max) > 0 &&
 	    (size_t)atoi(max) < c.max) {
 		c.max = (size_t)atoi(max);
@@ -343,8 +351,8 @@ announce_cb(void *ud, const char *full)
 }
 
 static const char *
-run_announce(const struct xml_node *x, struct xml_node *cmd, char *note,
-    size_t cap)
+run_announce(const struct xml_node *x, struct xml_node *cmd,
+    const char *bare, char *note, size_t cap)
 {
 	const struct xml_node *f = form_field(x, "announcement"), *v;
 	const char *subject = form_value(x, "subject");
@@ -353,6 +361,7 @@ run_announce(const struct xml_node *x, struct xml_node *cmd, char *note,
 	struct buf body;
 
 	(void)cmd;
+	(void)bare;
 	buf_init(&body, 0);
 	/* text-multi: one <value/> a line (XEP-0004 §3.3) */
 	for (v = f != NULL ? xml_child(f, "value", NS_DATA) : NULL; v != NULL;
@@ -383,32 +392,105 @@ run_announce(const struct xml_node *x, struct xml_node *cmd, char *note,
 	return NULL;
 }
 
+/* ---- invitations (as Prosody's mod_invites_adhoc, which
+ * Conversations' "invite" button runs) ---- */
+
+#define INVITE_ADHOC_TTL_S	(7L * 86400)
+
+/* A result form with the new invite's uri and expire (XEP-0082). */
+static const char *
+invite_result(const char *inviter, struct xml_node *cmd, char *note,
+    size_t cap)
+{
+	char token[INVITE_TOKEN_LEN + 1], uri[JID_MAX + 128], when[32];
+	struct invite inv;
+	struct xml_node *rx, *f;
+	struct tm tm;
+
+	if (invite_create(inviter, NULL, 0, INVITE_ADHOC_TTL_S, token,
+	    sizeof(token)) != 0 || invite_get(token, &inv) != 0) {
+		snprintf(note, cap, "Could not store the invitation");
+		return "resource-constraint";
+	}
+	invite_uri(token, &inv, uri, sizeof(uri));
+	gmtime_r(&inv.expires, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rx = xml_add(cmd, "x", NS_DATA);
+	xml_set_attr(rx, "type", "result");
+	f = add_field(rx, "uri", "text-single", "Invite URI", 0);
+	xml_add_text_child(f, "value", NULL, uri);
+	f = add_field(rx, "expire", "text-single", "Expires", 0);
+	xml_add_text_child(f, "value", NULL, when);
+	log_info("adhoc: invite created%s%s", inviter ? " by " : "",
+	    inviter ? inviter : "");
+	snprintf(note, cap, "Invitation valid until %s", when);
+	return NULL;
+}
+
+/* urn:xmpp:invite#invite: the requester's contact invite */
+static const char *
+run_user_invite(const struct xml_node *x, struct xml_node *cmd,
+    const char *bare, char *note, size_t cap)
+{
+	(void)x;
+	return invite_result(bare, cmd, note, cap);
+}
+
+/* urn:xmpp:invite#create-account: an account invite (admins) */
+static const char *
+run_account_invite(const struct xml_node *x, struct xml_node *cmd,
+    const char *bare, char *note, size_t cap)
+{
+	(void)x;
+	(void)bare;
+	return invite_result(NULL, cmd, note, cap);
+}
+
 static const struct adhoc_cmd commands[] = {
-	{ ADMIN_NODE("add-user"), "Add User", form_add_user, run_add_user },
-	{ ADMIN_NODE("delete-user"), "Delete User", form_accounts,
+	{ ADMIN_NODE("add-user"), "Add User", 1, form_add_user,
+	    run_add_user },
+	{ ADMIN_NODE("delete-user"), "Delete User", 1, form_accounts,
 	    run_delete_user },
-	{ ADMIN_NODE("change-user-password"), "Change User Password",
+	{ ADMIN_NODE("change-user-password"), "Change User Password", 1,
 	    form_change_password, run_change_password },
-	{ ADMIN_NODE("get-online-users-list"), "Get List of Online Users",
+	{ ADMIN_NODE("get-online-users-list"), "Get List of Online Users", 1,
 	    form_online, run_online },
-	{ ADMIN_NODE("announce"), "Send Announcement to Online Users",
+	{ ADMIN_NODE("announce"), "Send Announcement to Online Users", 1,
 	    form_announce, run_announce },
-	{ ADMIN_NODE("end-user-session"), "End User Session", form_accounts,
-	    run_end_session },
+	{ ADMIN_NODE("end-user-session"), "End User Session", 1,
+	    form_accounts, run_end_session },
+	{ "urn:xmpp:invite#invite", "Invite someone", 0, NULL,
+	    run_user_invite },
+	{ "urn:xmpp:invite#create-account", "Create an account invitation",
+	    1, NULL, run_account_invite },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+/* May bare (a local account, or NULL) run c? */
+static int
+adhoc_allowed(const struct adhoc_cmd *c, const char *bare)
+{
+	if (bare == NULL) {
+		return 0;
+	}
+	if (adhoc_is_admin(bare)) {
+		return 1;
+	}
+	return !c->admin_only && config_get()->allow_user_invites > 0;
+}
 
 void
 adhoc_items(struct xml_node *query, const char *bare)
 {
 	size_t i;
 
-	if (bare == NULL || !adhoc_is_admin(bare)) {
-		return;
-	}
 	for (i = 0; i < NCOMMANDS; i++) {
-		struct xml_node *it = xml_add(query, "item", NULL);
+		struct xml_node *it;
 
+		if (!adhoc_allowed(&commands[i], bare)) {
+			continue;
+		}
+		it = xml_add(query, "item", NULL);
 		xml_set_attr(it, "jid", config_get()->domain);
 		xml_set_attr(it, "node", commands[i].node);
 		xml_set_attr(it, "name", commands[i].name);
@@ -448,7 +530,7 @@ adhoc_command(const struct xml_node *iq, const struct xml_node *cmd,
 		return;
 	}
 	/* XEP-0133 §3: only the service's administrators */
-	if (bare == NULL || !adhoc_is_admin(bare)) {
+	if (!adhoc_allowed(c, bare)) {
 		send_error(iq, "forbidden", NULL);
 		return;
 	}
@@ -468,8 +550,9 @@ adhoc_command(const struct xml_node *iq, const struct xml_node *cmd,
 	if (action != NULL && strcmp(action, "cancel") == 0) {
 		/* XEP-0050 §3.4.3 */
 		xml_set_attr(rc, "status", "canceled");
-	} else if (x == NULL || xml_attr(x, "type") == NULL ||
-	    strcmp(xml_attr(x, "type"), "submit") != 0) {
+	} else if (c->form != NULL && (x == NULL ||
+	    xml_attr(x, "type") == NULL ||
+	    strcmp(xml_attr(x, "type"), "submit") != 0)) {
 		/* the first step: the form */
 		xml_set_attr(rc, "status", "executing");
 		n = xml_add(rc, "actions", NULL);
@@ -483,7 +566,7 @@ adhoc_command(const struct xml_node *iq, const struct xml_node *cmd,
 		c->form(fx);
 	} else {
 		note[0] = '\0';
-		cond = c->run(x, rc, note, sizeof(note));
+		cond = c->run(x, rc, bare, note, sizeof(note));
 		if (cond != NULL) {
 			xml_free(reply);
 			send_error(iq, cond, note);

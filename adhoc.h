@@ -2,8 +2,11 @@
  * adhoc.h - the server's ad-hoc commands (XEP-0050) for service
  * administrators: the XEP-0133 service administration set (add user,
  * delete user, change password, list online users, announce, end a
- * user's sessions).  Administrators are the config key `admins` and
- * accounts made by an admin invite (invite.h).  services.c hands over
+ * user's sessions), and invitations as Prosody's mod_invites_adhoc:
+ * urn:xmpp:invite#invite (the requester's contact invite: admins, and
+ * every account with allow_user_invites) and
+ * urn:xmpp:invite#create-account (admins).  Administrators are the
+ * config key `admins` and accounts made by an admin invite (invite.h).  services.c hands over
  * the commands and the disco#items of their node; replies leave through
  * route.h.
  */

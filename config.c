@@ -54,6 +54,7 @@ config_defaults(struct config *c)
 	c->muc_max_messages_per_s = DEFAULT_MUC_MAX_MESSAGES_PER_S;
 	c->muc_max_presence_per_s = DEFAULT_MUC_MAX_PRESENCE_PER_S;
 	c->allow_registration = 0;
+	c->allow_user_invites = 0;
 	c->sm_resume_timeout_s = DEFAULT_SM_RESUME_TIMEOUT_S;
 	c->sm_max_unacked = DEFAULT_SM_MAX_UNACKED;
 	c->archive_expires_days = DEFAULT_ARCHIVE_EXPIRES_DAYS;
@@ -479,6 +480,7 @@ static const struct field_key field_keys[] = {
 	BK("pubsub", pubsub),
 	BK("pubsub_expose_publisher", pubsub_expose_publisher),
 	BK("allow_registration", allow_registration),
+	BK("allow_user_invites", allow_user_invites),
 	BK("http_upload", http_upload),
 };
 

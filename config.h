@@ -92,6 +92,7 @@ struct config {
 	unsigned muc_max_messages_per_s;	/* per occupant, 10; 0: none */
 	unsigned muc_max_presence_per_s;	/* per occupant, 5; 0: none */
 	int	 allow_registration;	/* XEP-0077 in-band account creation, 0 */
+	int	 allow_user_invites;	/* accounts make contact invites, 0 */
 	unsigned sm_resume_timeout_s;	/* XEP-0198 resumption window, 300; 0 = off */
 	unsigned sm_max_unacked;	/* XEP-0198 unacked stanzas per session, 1000 */
 	unsigned archive_expires_days;	/* XEP-0313 archives keep 7 days; 0 = all */

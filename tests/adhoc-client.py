@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/adhoc-client.py PORT
+# tests/adhoc-client.py PORT [user-invites]
 #
 # The XEP-0133 admin commands (XEP-0050 ad-hoc) from a client written by
 # someone else (slixmpp): admin@localhost (in `admins`) runs each one in
@@ -7,7 +7,11 @@
 # bob@localhost, not an admin, is refused with forbidden and sees no
 # commands.  Checks the effect of each: a login with the new account and
 # the changed password, bob in the online list, bob receiving the
-# announcement, bob's session ended, the deleted account's login refused.
+# announcement, bob's session ended, the deleted account's login refused;
+# urn:xmpp:invite#invite refused to bob (allow_user_invites is off) and
+# giving the admin a contact invite (printed as "URI ...").  With
+# user-invites (the server has allow_user_invites = yes): bob gets his
+# contact invite and sees that command only.
 # One "PASS name" or "FAIL name: why" line each; exit 0 when all passed,
 # 77 without slixmpp.  Used by tests/adhoc-test.sh (plain TCP, loopback).
 import asyncio
@@ -110,7 +114,41 @@ async def run(c, node, fields):
     return form, done
 
 
+async def user_invites():
+    """With allow_user_invites: bob, no admin, gets his contact invite
+    but still no admin command."""
+    bob, ok = await login("bob@localhost/b", "bobpw")
+    if not ok:
+        print("FAIL setup: bob could not log in")
+        return 1
+    r = await command_iq(bob, "urn:xmpp:invite#invite").send(
+        timeout=TIMEOUT_S)
+    done = r.xml.find("{%s}command" % CMD)
+    uris = [v.text for f in done.iter("{%s}field" % DATA)
+            if f.get("var") == "uri" for v in f.iter("{%s}value" % DATA)]
+    result("user-invite-on", done.get("status") == "completed" and
+           len(uris) == 1 and
+           uris[0].startswith("xmpp:bob@localhost?roster;preauth="),
+           str(uris))
+    items = await bob["xep_0030"].get_items(jid="localhost", node=CMD)
+    nodes = {i[1] for i in items["disco_items"]["items"]}
+    result("user-invite-items", nodes == {"urn:xmpp:invite#invite"},
+           str(nodes))
+    try:
+        await command_iq(bob, ADMIN + "add-user").send(timeout=TIMEOUT_S)
+        result("user-invite-not-admin", False, "add-user answered")
+    except IqError as e:
+        result("user-invite-not-admin",
+               e.iq["error"]["condition"] == "forbidden",
+               e.iq["error"]["condition"])
+    bob.disconnect()
+    await asyncio.sleep(0.2)
+    return 1 if failures else 0
+
+
 async def main():
+    if len(sys.argv) > 2 and sys.argv[2] == "user-invites":
+        return await user_invites()
     admin, ok = await login("admin@localhost/a", "adminpw")
     bob, ok2 = await login("bob@localhost/b", "bobpw")
     if not (ok and ok2):
@@ -192,6 +230,28 @@ async def main():
         result("delete-unknown-refused",
                e.iq["error"]["condition"] == "item-not-found",
                e.iq["error"]["condition"])
+
+    # invitations by ad-hoc command (urn:xmpp:invite, one step); bob
+    # again, his first session was ended above
+    bob, ok = await login("bob@localhost/b2", "bobpw")
+    try:
+        await command_iq(bob, "urn:xmpp:invite#invite").send(
+            timeout=TIMEOUT_S)
+        result("user-invite-off", False, "bob got an invite")
+    except IqError as e:
+        result("user-invite-off",
+               e.iq["error"]["condition"] == "forbidden",
+               e.iq["error"]["condition"])
+    r = await command_iq(admin, "urn:xmpp:invite#invite").send(
+        timeout=TIMEOUT_S)
+    done = r.xml.find("{%s}command" % CMD)
+    uris = [v.text for f in done.iter("{%s}field" % DATA)
+            if f.get("var") == "uri" for v in f.iter("{%s}value" % DATA)]
+    ok = done.get("status") == "completed" and len(uris) == 1 and \
+        uris[0].startswith("xmpp:admin@localhost?roster;preauth=")
+    result("adhoc-invite", ok, str(uris))
+    if ok:
+        print("URI %s" % uris[0])
 
     admin.disconnect()
     await asyncio.sleep(0.2)

@@ -40,6 +40,7 @@ test_defaults(void)
 	CHECK(c->allow_plain_unencrypted == -1);
 	CHECK(c->scram_iterations == 4096);
 	CHECK(c->allow_registration == 0);
+	CHECK(c->allow_user_invites == 0);
 	CHECK_STR(c->store_sync, "always");
 	CHECK(c->max_stanza_bytes == 256 * 1024);
 	CHECK(c->pubsub == 1);
