@@ -125,6 +125,20 @@ invite_use(const char *token, const char *bare_jid)
 }
 
 int
+invite_use_contact(const char *token, const char *inviter)
+{
+	struct invite inv;
+
+	if (invite_get(token, &inv) != 0 ||
+	    strcmp(inv.inviter, inviter) != 0 ||
+	    store_del(INVITE_KIND, token) != 0) {
+		return -1;
+	}
+	log_info("invite of %s used by an existing account", inviter);
+	return 0;
+}
+
+int
 invite_revoke(const char *token)
 {
 	if (!token_valid(token) || store_get(INVITE_KIND, token) == NULL) {

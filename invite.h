@@ -49,6 +49,13 @@ int	invite_get(const char *token, struct invite *out);
  * for a contact invite (roster.h).  0, or -1 when the store refused.
  */
 int	invite_use(const char *token, const char *bare_jid);
+/*
+ * XEP-0379 §3: an existing account sent inviter a subscription request
+ * carrying token.  When token is inviter's unexpired contact invite it
+ * is used up (deleted) and 0 is returned: the request is pre-approved.
+ * Else -1, nothing changed.
+ */
+int	invite_use_contact(const char *token, const char *inviter);
 /* Delete token: 0, or -1 when there is no such invite. */
 int	invite_revoke(const char *token);
 /* One line per unexpired invite, "TOKEN EXPIRES admin|- INVITER|- USER|-",

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "config.h"
 #include "htab.h"
+#include "invite.h"
 #include "jid.h"
 #include "log.h"
 #include "ns.h"
@@ -831,6 +832,17 @@ pending_keep(const struct xml_node *pres, const char *user,
 	return rc_;
 }
 
+/* Does pres carry <preauth xmlns='urn:xmpp:pars:0'/> with one of user's
+ * contact invites?  It is used up then. */
+static int
+preauth_used(const struct xml_node *pres, const char *user)
+{
+	const struct xml_node *p = xml_child(pres, "preauth", NS_PARS);
+
+	return p != NULL && xml_attr(p, "token") != NULL &&
+	    invite_use_contact(xml_attr(p, "token"), user) == 0;
+}
+
 void
 roster_inbound(const struct xml_node *pres, const char *user,
     const char *contact)
@@ -838,7 +850,7 @@ roster_inbound(const struct xml_node *pres, const char *user,
 	const char *type = xml_attr(pres, "type");
 	struct roster *r;
 	struct roster_item *it;
-	int changed;
+	int changed, invited = 0;
 
 	if (strcmp(user, contact) == 0) {
 		return;
@@ -846,6 +858,15 @@ roster_inbound(const struct xml_node *pres, const char *user,
 	r = roster_get(user);
 	it = item_find(r, contact, NULL);
 	if (strcmp(type, "subscribe") == 0) {
+		if ((it == NULL || !(it->sub & ROSTER_SUB_FROM)) &&
+		    preauth_used(pres, user)) {
+			/* XEP-0379 §3: the token user handed out approves */
+			if (it == NULL) {
+				it = item_create(r, contact);
+			}
+			it->approved = 1;
+			invited = 1;
+		}
 		if (it != NULL && (it->sub & ROSTER_SUB_FROM)) {
 			/* already subscribed: answer for the user */
 			send_presence(user, contact, "subscribed");
@@ -863,6 +884,16 @@ roster_inbound(const struct xml_node *pres, const char *user,
 			roster_push(r, contact);
 			send_presence(user, contact, "subscribed");
 			route_presence_of(user, contact, 0);
+			if (invited && !(it->sub & ROSTER_SUB_TO) && !it->ask) {
+				/* and back: the goal is a mutual
+				 * subscription (as Prosody) */
+				it->ask = 1;
+				if (item_save(r, it) == 0) {
+					roster_push(r, contact);
+					send_presence(user, contact,
+					    "subscribe");
+				}
+			}
 		} else {
 			/* acknowledge, as Prosody does, without revealing
 			 * presence */

@@ -5,7 +5,9 @@
 # stopped one; a real client (slixmpp, tests/invite-client.py) registers
 # with the token; the token is refused a second time, after expiry and
 # after `invite revoke`; a contact invite (--user) gives the new account
-# and the inviter a subscription both ways; `invite list`; the QR line
+# and the inviter a subscription both ways, and an existing account that
+# sends the inviter a subscription request with it (XEP-0379,
+# tests/invite-subscribe.py) ends the same; `invite list`; the QR line
 # on a terminal.  Prints PASS/FAIL/SKIP lines and "N passed, N failed".
 TEST_NAME=invite
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +60,15 @@ else
 	check $? "contact-invite-uri" "$(cat "$tmp/cmd")"
 	use_invite "$(token_of)" carol secret bob@localhost
 	check $? "contact-invite-mutual" "$(cat "$tmp/out")"
+
+	# XEP-0379: an existing account (alice) uses bob's contact invite
+	"$UXMPPD" -c "$tmp/conf" invite --user bob >"$tmp/cmd" 2>&1
+	existing=$(token_of)
+	"$CLIENT_PY" "$ROOT/tests/invite-subscribe.py" "$port" "$existing" \
+	    alice secret bob@localhost >"$tmp/out" 2>/dev/null
+	check $? "contact-invite-existing-account" "$(cat "$tmp/out")"
+	! "$UXMPPD" -c "$tmp/conf" invite list 2>&1 | grep -q "$existing"
+	check $? "contact-invite-existing-used" "token still listed"
 
 	"$UXMPPD" -c "$tmp/conf" invite --expires 1s >"$tmp/cmd" 2>&1
 	short=$(token_of)
