@@ -1,6 +1,5 @@
 /* account.c - accounts as SCRAM credentials in the store. */
 #include "account.h"
-#include "invite.h"
 
 #include <string.h>
 
@@ -65,6 +64,15 @@ account_set_password(const char *bare_jid, const char *password)
 	return account_store(bare_jid, password);
 }
 
+int
+account_is_admin(const char *bare_jid)
+{
+	const char *role = store_get(ACCOUNT_ROLE_KIND, bare_jid);
+
+	return config_is_admin(bare_jid) ||
+	    (role != NULL && strcmp(role, "admin") == 0);
+}
+
 size_t
 account_count(void)
 {
@@ -82,8 +90,8 @@ account_delete(const char *bare_jid)
 		return -1;
 	}
 	/* a role from an admin invite (invite.h) goes with the account */
-	if (store_get(INVITE_ROLE_KIND, bare_jid) != NULL &&
-	    store_del(INVITE_ROLE_KIND, bare_jid) != 0) {
+	if (store_get(ACCOUNT_ROLE_KIND, bare_jid) != NULL &&
+	    store_del(ACCOUNT_ROLE_KIND, bare_jid) != 0) {
 		return -1;
 	}
 	return store_del(ACCOUNT_KIND, bare_jid);

@@ -47,7 +47,7 @@ struct adhoc_cmd {
 int
 adhoc_is_admin(const char *bare_jid)
 {
-	return config_is_admin(bare_jid) || invite_is_admin_role(bare_jid);
+	return account_is_admin(bare_jid);
 }
 
 static struct xml_node *

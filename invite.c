@@ -111,7 +111,7 @@ invite_use(const char *token, const char *bare_jid)
 	if (store_del(INVITE_KIND, token) != 0) {
 		return -1;
 	}
-	if (inv.admin && store_put(INVITE_ROLE_KIND, bare_jid, "admin") != 0) {
+	if (inv.admin && store_put(ACCOUNT_ROLE_KIND, bare_jid, "admin") != 0) {
 		rc = -1;
 	}
 	if (inv.inviter[0] != '\0' && account_exists(inv.inviter) &&
@@ -204,14 +204,6 @@ invite_uri(const char *token, const struct invite *inv, char *out,
 		snprintf(out, cap, "xmpp:%s?register;preauth=%s", domain,
 		    token);
 	}
-}
-
-int
-invite_is_admin_role(const char *bare_jid)
-{
-	const char *v = store_get(INVITE_ROLE_KIND, bare_jid);
-
-	return v != NULL && strcmp(v, "admin") == 0;
 }
 
 int

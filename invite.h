@@ -6,7 +6,7 @@
  *   ("invite", TOKEN) -> "EXPIRES\tFLAGS\tINVITER\tUSERNAME"
  *
  * EXPIRES is a unix time; FLAGS "a" makes the new account a service
- * administrator (stored as ("role", JID) -> "admin"), "-" does not;
+ * administrator (account.h's role record), "-" does not;
  * INVITER is the bare JID of the account whose contact invite it is
  * (empty for an account invite); USERNAME the only local part the
  * invite may register (empty: any).  A token is used once: registering
@@ -21,7 +21,6 @@
 #include "uxlimits.h"
 
 #define INVITE_KIND		"invite"
-#define INVITE_ROLE_KIND	"role"
 #define INVITE_TOKEN_BYTES	12	/* random bytes; hex in the URI */
 #define INVITE_TOKEN_LEN	(2 * INVITE_TOKEN_BYTES)
 
@@ -64,8 +63,6 @@ size_t	invite_list(char *out, size_t cap);
 /* The xmpp: URI for token (XEP-0401 §4, XEP-0379 §2) into out. */
 void	invite_uri(const char *token, const struct invite *inv, char *out,
 	    size_t cap);
-/* Is bare_jid an administrator by an admin invite (role "admin")? */
-int	invite_is_admin_role(const char *bare_jid);
 /* "7d", "12h", "30m", "90s" or plain seconds: 0 with *out, else -1. */
 int	invite_parse_duration(const char *s, long *out);
 

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
 #include "buf.h"
 #include "config.h"
 #include "jid.h"
@@ -439,7 +440,7 @@ svc_command(const struct xml_node *iq, const char *from,
 		muc_send_error(iq, "cancel", "item-not-found", NULL, NULL);
 		return;
 	}
-	if (!config_is_admin(bare)) {
+	if (!account_is_admin(bare)) {
 		muc_send_error(iq, "auth", "forbidden", NULL, NULL);
 		return;
 	}
@@ -559,7 +560,7 @@ svc_iq(const struct xml_node *st, const char *from)
 			xml_set_attr(rq, "node", node);
 		}
 		muc_bare_of(from, bare, sizeof(bare));
-		if (muc_str_eq(node, NS_COMMANDS) && config_is_admin(bare)) {
+		if (muc_str_eq(node, NS_COMMANDS) && account_is_admin(bare)) {
 			it = xml_add(rq, "item", NULL);
 			xml_set_attr(it, "jid", muc_host());
 			xml_set_attr(it, "node", NODE_DESTROY);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "buf.h"
 #include "config.h"
 #include "jid.h"
@@ -42,7 +43,7 @@ aff_allowed(const struct muc_room *r, const char *actor, const char *jid,
 	char abare[JID_MAX + 1];
 	size_t i;
 
-	if (aff != AFF_OWNER && config_is_admin(jid)) {
+	if (aff != AFF_OWNER && account_is_admin(jid)) {
 		return fail(e, "modify", "not-acceptable");
 	}
 	if (cur == NULL && aff != AFF_NONE && r->naffs >= MUC_AFFS_MAX) {

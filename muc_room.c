@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
 #include "base64.h"
 #include "buf.h"
 #include "config.h"
@@ -266,7 +267,7 @@ muc_aff_get(const struct muc_room *r, const char *jid)
 	const struct muc_affent *a;
 
 	muc_bare_of(jid, bare, sizeof(bare));
-	if (config_is_admin(bare)) {
+	if (account_is_admin(bare)) {
 		return AFF_OWNER;
 	}
 	a = muc_aff_find(r, bare);
@@ -822,7 +823,7 @@ muc_tomb_gone(const struct xml_node *st, const char *from, const char *room_jid)
 		return 0;
 	}
 	muc_bare_of(from, bare, sizeof(bare));
-	if (time(NULL) >= t->expires || (config_is_admin(bare) &&
+	if (time(NULL) >= t->expires || (account_is_admin(bare) &&
 	    strcmp(st->name, "presence") == 0 && type == NULL)) {
 		tomb_remove(t);
 		return 0;

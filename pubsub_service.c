@@ -45,7 +45,7 @@ domain(void)
 static int
 policy_is_admin(const char *service, const char *bare)
 {
-	return strcmp(service, domain()) == 0 && config_is_admin(bare);
+	return strcmp(service, domain()) == 0 && account_is_admin(bare);
 }
 
 static int
@@ -85,7 +85,7 @@ may_create(const char *from)
 	if (jid_bare(from, bare, sizeof(bare)) != 0) {
 		return 0;
 	}
-	if (config_is_admin(bare)) {
+	if (account_is_admin(bare)) {
 		return 1;
 	}
 	return config_get()->pubsub_create_nodes &&

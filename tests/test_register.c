@@ -155,7 +155,7 @@ check_invites(const char *dir)
 	    "<password>pw</password>"), "type='result'", __LINE__);
 	CHECK(run_used == 1);
 	CHECK(account_exists("juliet@localhost"));
-	CHECK(!invite_is_admin_role("juliet@localhost"));
+	CHECK(!account_is_admin("juliet@localhost"));
 	/* used up: neither the stream's copy nor a new presentation work */
 	check_reply(FORM_SET("<username>juliet2</username>",
 	    "<password>pw</password>"), "<service-unavailable", __LINE__);
@@ -175,9 +175,9 @@ check_invites(const char *dir)
 	    __LINE__);
 	check_reply(FORM_SET("<username>nurse</username>",
 	    "<password>pw</password>"), "type='result'", __LINE__);
-	CHECK(invite_is_admin_role("nurse@localhost"));
+	CHECK(account_is_admin("nurse@localhost"));
 	CHECK(account_delete("nurse@localhost") == 0);
-	CHECK(!invite_is_admin_role("nurse@localhost"));
+	CHECK(!account_is_admin("nurse@localhost"));
 
 	/* expired and revoked tokens */
 	CHECK(invite_create(NULL, NULL, 0, 3600, tok, sizeof(tok)) == 0);
