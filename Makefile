@@ -108,6 +108,11 @@ bench: bench-xml bench-store bench-muc bench-idle bench-pep
 # The idle and MUC clients log in with tests/login.h.
 $(BUILD)/%_bench: $(BUILD)/bench/%_bench.o $(BUILD)/bench/bench_client.o $(TEST_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lexpat
+# One load generator for uxmppd, Prosody and ejabberd (bench/compare.sh).
+$(BUILD)/load: $(BUILD)/bench/load.o $(BUILD)/bench/bench_client.o $(LIB)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-compare: all $(BUILD)/load
+	@LOAD=$(CURDIR)/$(BUILD)/load sh bench/compare.sh $(COMPARE_ARGS)
 bench-xml: $(BUILD)/xml_bench
 	@$(BUILD)/xml_bench
 bench-store: $(BUILD)/store_bench
@@ -166,6 +171,6 @@ test-mbedtls3:
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 .PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
-	small bench bench-xml bench-store bench-muc bench-pep bench-idle bench-mam bench-upload \
+	small bench bench-compare bench-xml bench-store bench-muc bench-pep bench-idle bench-mam bench-upload \
 	store-crash store-crash-sim clean interop interop-desktop
 .SECONDARY:
