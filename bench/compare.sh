@@ -17,7 +17,7 @@
 # TCP + STARTTLS on one port and direct TLS on another, SCRAM-SHA-1 with
 # stored keys (no PBKDF2 on the server at login), accounts created in
 # bulk by in-band registration (XEP-0077) from bench/load, no stream
-# compression, no rate limits or traffic shapers, no message archive,
+# compression, listen backlogs of 1024, no rate limits or traffic shapers, no message archive,
 # rooms made instant by the owner's configuration form with the occupant
 # limit raised and presence broadcast to moderators where supported.
 # Each idle figure is taken on a freshly started server (RSS is a high
@@ -105,6 +105,7 @@ plugin_paths = { }
 c2s_ports = { $port }
 c2s_direct_tls_ports = { $tport }
 c2s_interfaces = { "127.0.0.1" }
+tcp_backlog = 1024
 c2s_direct_tls_interfaces = { "127.0.0.1" }
 s2s_ports = { }
 http_ports = { }
@@ -144,12 +145,15 @@ listen:
     starttls: true
     shaper: none
     max_stanza_size: 262144
+    backlog: 1024
   - port: $tport
     ip: "127.0.0.1"
     module: ejabberd_c2s
     tls: true
     shaper: none
     max_stanza_size: 262144
+    backlog: 1024
+registration_timeout: infinity
 auth_method: internal
 auth_password_format: scram
 auth_scram_hash: sha
@@ -171,7 +175,6 @@ modules:
   mod_register:
     ip_access: all
     access: register
-    registration_timeout: infinity
   mod_muc:
     host: conference.localhost
     access_create: muc_create
