@@ -460,6 +460,9 @@ client_open(struct client *c, int idx)
 		return -1;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* our closed connections' TIME_WAIT entries must not keep the next
+	 * server from binding a listener to the same loopback port */
+	setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (opt.srcs > 1) {
 		memset(&src, 0, sizeof(src));
 		src.sin_family = AF_INET;
