@@ -10,6 +10,8 @@
 #   RUN_S     seconds each login/fan-out/1:1 phase sends (default 3)
 #   LIMIT_S   time bound of every phase (default 120)
 #   LOAD, UXMPPD, SCANSION: the binaries (defaults from the tree)
+#   RESULTS   a file of earlier result lines: print their table, run nothing
+#   KEEP=1    keep the temporary directory (configurations, logs, results)
 # Each server runs on loopback, on free ports, with its own data dir in a
 # temporary directory, in the foreground of this script (never as a system
 # service), pinned with all its threads to CPU 0; the client to CPU 1.
@@ -188,9 +190,13 @@ EOC
 	echo 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"' >"$d/ejabberdctl.cfg"
 	chown -R ejabberd "$d"
 	ejnode=ejbench$$@localhost
-	$PIN_SERVER ejabberdctl --node "$ejnode" --config "$d/ejabberd.yml" \
-	    --ctl-config "$d/ejabberdctl.cfg" --spool "$d/spool" \
-	    --logs "$d/logs" foreground >"$d/server.out" 2>&1 &
+	# as its user, so ejabberdctl needs no su: su's pam_limits would give
+	# the VM a soft limit of 1024 files, and it refuses connections past
+	# about 1000 ("too many open files")
+	$PIN_SERVER su -s /bin/sh ejabberd -c "ulimit -n $(ulimit -n); exec \
+	    ejabberdctl --node $ejnode --config $d/ejabberd.yml \
+	    --ctl-config $d/ejabberdctl.cfg --spool $d/spool --logs $d/logs \
+	    foreground" >"$d/server.out" 2>&1 &
 	pid=$!
 	# the process doing the work: beam.smp, a descendant of the launcher
 	spid=
@@ -269,7 +275,10 @@ load() {
 	sed -n "s/^RESULT /$srv /p" "$tmp/out" >>"$results"
 }
 
+# RESULTS=FILE: no runs, the table of FILE's lines ("SERVER workload ...").
+[ -n "${RESULTS:-}" ] && cp "$RESULTS" "$results"
 for srv in $SERVERS; do
+	[ -n "${RESULTS:-}" ] && break
 	if ! installed "$srv"; then
 		echo "SKIP $srv: not installed"
 		continue

@@ -1026,6 +1026,22 @@ total_msgs(int n)
 	return t;
 }
 
+/* An occupant limit above n from the list servers offer (ejabberd
+ * refuses the form with any other value). */
+static int
+room_max_users(int n)
+{
+	static const int sizes[] = { 20, 50, 100, 200, 500, 1000, 2000, 5000 };
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (sizes[i] > n) {
+			return sizes[i];
+		}
+	}
+	return sizes[i - 1];
+}
+
 static void
 run_muc(void)
 {
@@ -1049,7 +1065,7 @@ run_muc(void)
 	    "muc#roomconfig_maxusers'><value>%d</value></field><field var='"
 	    "muc#roomconfig_presencebroadcast'><value>moderator</value>"
 	    "</field><field var='muc#roomconfig_historylength'><value>0"
-	    "</value></field></x></query></iq>", room, n + 10);
+	    "</value></field></x></query></iq>", room, room_max_users(n));
 	cl[0].state = S_ROSTER;	/* wait for the result's marker below */
 	cl[0].in_len = 0;
 	buf_puts(&cl[0].out, el);
@@ -1057,12 +1073,25 @@ run_muc(void)
 	while (1) {
 		check_time(deadline, "room configuration");
 		pump(100);
-		if (memmem(cl[0].in, cl[0].in_len, "id='cfg'", 8) != NULL ||
-		    memmem(cl[0].in, cl[0].in_len, "id=\"cfg\"", 8) != NULL) {
-			if (memmem(cl[0].in, cl[0].in_len, "error", 5) != NULL) {
+		const char *id = memmem(cl[0].in, cl[0].in_len, "id='cfg'", 8);
+
+		if (id == NULL) {
+			id = memmem(cl[0].in, cl[0].in_len, "id=\"cfg\"", 8);
+		}
+		if (id != NULL) {
+			/* the start tag of the answer: <iq ... id='cfg' ...> */
+			const char *end = memchr(id, '>', (size_t)(cl[0].in +
+			    cl[0].in_len - id));
+			const char *start = id;
+
+			while (start > cl[0].in && *start != '<') {
+				start--;
+			}
+			if (end != NULL && memmem(start, (size_t)(end - start),
+			    "error", 5) != NULL) {
 				fprintf(stderr, "load: room configuration "
-				    "refused: %.*s\n", (int)cl[0].in_len,
-				    cl[0].in);
+				    "refused: %.*s\n", (int)(cl[0].in_len -
+				    (size_t)(start - cl[0].in)), start);
 			}
 			break;
 		}
