@@ -41,8 +41,13 @@ chmod 755 "$tmp"
 results=$tmp/results
 : >"$results"
 pid=
+# ejabberd starts Erlang's epmd daemon when none runs: stop the one it
+# started for us (by its PID), never one that was there before
+epmd_before=$(pgrep -x -u ejabberd epmd)
 cleanup() {
 	[ -n "$pid" ] && stop_server
+	e=$(pgrep -x -u ejabberd epmd)
+	[ -z "$epmd_before" ] && [ -n "$e" ] && kill $e 2>/dev/null
 	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
