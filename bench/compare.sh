@@ -62,7 +62,7 @@ else
 	echo "note: no pinning ($ncpu CPUs or no taskset)"
 fi
 max=$IDLE_N
-for n in $ROOMS $MSG_N $LOGIN_N; do [ "$n" -gt "$max" ] && max=$n; done
+for n in $ROOMS $MSG_N $LOGIN_N 100; do [ "$n" -gt "$max" ] && max=$n; done
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || ulimit -n 4096
 
 # one certificate for every server
