@@ -81,6 +81,12 @@ peer-test: all
 	@sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir $(PEER_DIR)
 compliance: all
 	@sh tests/compliance/run.sh
+# Our scenarios and the Prosody ones against a server under valgrind
+# memcheck: any error or leak at exit fails (VALGRIND_PEER=no: ours only).
+valgrind: all
+	@VALGRIND=yes sh tests/run-scenarios.sh
+	@[ "$(VALGRIND_PEER)" = no ] || VALGRIND=yes sh tests/run-scenarios.sh \
+	    --list tests/peer-expected.txt --dir $(PEER_DIR)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" test
@@ -170,7 +176,7 @@ test-mbedtls3:
 # --- end mbedtls3 ---
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
-.PHONY: all check-deps run test unit test-tls scenarios peer-test compliance asan ubsan fuzz \
+.PHONY: all check-deps run test unit test-tls scenarios peer-test compliance valgrind asan ubsan fuzz \
 	small bench bench-compare bench-xml bench-store bench-muc bench-pep bench-idle bench-mam bench-upload \
 	store-crash store-crash-sim clean interop interop-desktop
 .SECONDARY:

@@ -42,6 +42,7 @@
 #include "pep.h"
 #include "pubsub_service.h"
 #include "ratelimit.h"
+#include "roster.h"
 #include "route.h"
 #include "services.h"
 #include "sm.h"
@@ -1671,6 +1672,7 @@ server_teardown(void)
 	}
 	sm_shutdown();	/* hibernating sessions end: unacked to offline */
 	muc_shutdown();
+	roster_cache_clear();
 	pep_shutdown();
 	upload_shutdown();
 	archive_close();

@@ -34,7 +34,10 @@
 # "--timeout 5" or "-v"), START_TIMEOUT (seconds to wait for the port, 10),
 # STOP_TIMEOUT (seconds to wait for a graceful exit, 10), SCANSION_TLS
 # (starttls: every client negotiates STARTTLS and the server requires
-# encryption; direct: every client uses a direct-TLS port, XEP-0368).
+# encryption; direct: every client uses a direct-TLS port, XEP-0368),
+# VALGRIND (yes: the server runs under valgrind memcheck, make valgrind;
+# any error it reports, or a definite or indirect leak at the exit after
+# SIGTERM, fails the scenario, with the report in the output).
 
 TEST_NAME=scs
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +49,19 @@ case $SCANSION_TLS in
 ''|starttls|direct) ;;
 *) echo "run-scenarios: SCANSION_TLS must be starttls or direct" >&2; exit 2 ;;
 esac
+VALGRIND=${VALGRIND:-}
+if [ -n "$VALGRIND" ]; then
+	command -v valgrind >/dev/null 2>&1 || {
+		echo "SKIP valgrind: valgrind not installed"
+		echo "0 passed, 0 failed"
+		exit 0
+	}
+	# Everything is slower under memcheck (about 20x), the leak check at
+	# exit too.
+	START_TIMEOUT=${START_TIMEOUT_VG:-60}
+	STOP_TIMEOUT=${STOP_TIMEOUT_VG:-60}
+	SCANSION_OPTS="--timeout 15 $SCANSION_OPTS"
+fi
 PROSODY_CFG=${PROSODY_CFG:-$ROOT/../shared/peer-scenarios/prosody-0.12.cfg.lua}
 
 selftest=0
@@ -134,8 +150,21 @@ EOF
 	return 0
 }
 
+# Memcheck's own status 99 marks its errors; the server's own failures
+# keep theirs.  Still-reachable blocks at exit are not leaks: what the
+# process holds when it exits (the config, the listeners) is not lost.
+VG_STATUS=99
 uxmppd_start() {
-	"$UXMPPD" -c "$sdir/uxmppd.conf" >"$sdir/server.out" 2>&1 &
+	if [ -n "$VALGRIND" ]; then
+		valgrind --tool=memcheck --error-exitcode=$VG_STATUS \
+		    --leak-check=full --show-leak-kinds=definite,indirect,possible \
+		    --errors-for-leak-kinds=definite,indirect,possible \
+		    --track-origins=yes --num-callers=30 \
+		    --log-file="$sdir/valgrind.log" \
+		    "$UXMPPD" -c "$sdir/uxmppd.conf" >"$sdir/server.out" 2>&1 &
+	else
+		"$UXMPPD" -c "$sdir/uxmppd.conf" >"$sdir/server.out" 2>&1 &
+	fi
 	srv_pid=$!
 }
 
@@ -240,7 +269,11 @@ run_one() {
 		[ -n "$reason" ] || reason="runner exit $scs_rc: $(head -n 1 "$sdir/scansion.out")"
 		res=1
 	fi
-	if [ "$srv_st" = timeout ]; then
+	if [ -n "$VALGRIND" ] && [ "$srv_st" = $VG_STATUS ]; then
+		reason="${reason:+$reason; }valgrind: $(grep -m 1 'ERROR SUMMARY' \
+		    "$sdir/valgrind.log" | sed 's/^==[0-9]*== //')"
+		res=1
+	elif [ "$srv_st" = timeout ]; then
 		reason="${reason:+$reason; }server did not exit within ${STOP_TIMEOUT}s of SIGTERM"
 		res=1
 	elif [ "$srv_st" -ne 0 ]; then
@@ -283,6 +316,12 @@ for file in "$@"; do
 		failed=$((failed + 1))
 		if [ -s "$sdir/scansion.out" ]; then
 			sed 's/^/    | /' "$sdir/scansion.out" | head -n 40
+		fi
+		if [ -n "$VALGRIND" ] && grep -q 'ERROR SUMMARY: [1-9]' \
+		    "$sdir/valgrind.log" 2>/dev/null; then
+			echo "    --- valgrind.log:"
+			sed -e '1,/^==[0-9]*== Parent PID/d' -e '/LEAK SUMMARY/,$d' \
+			    "$sdir/valgrind.log" | head -n 120 | sed 's/^/    | /'
 		fi
 		log=$(server_log)
 		for f in "$sdir/server.out" "$log"; do
