@@ -54,6 +54,11 @@ $(SCANSION_BIN): $(BUILD)/tests/scansion.o $(TEST_OBJS) $(LIB)
 $(BUILD)/crash_driver: $(BUILD)/tests/crash_driver.o $(TEST_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The load of tests/soak-test.sh.
+$(BUILD)/soak_client: $(BUILD)/tests/soak_client.o $(BUILD)/bench/bench_client.o \
+    $(TEST_OBJS) $(LIB)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Fuzz targets, replayed over their corpora by make test with a plain main.
 $(BUILD)/fuzz_%_replay: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
     $(TEST_OBJS) $(LIB)
@@ -64,7 +69,7 @@ run: all
 
 # Unit tests, fuzz corpus replay, runner self-test, our scenarios, the
 # Prosody scenarios in tests/peer-expected.txt, TLS checks; one total.
-test: all $(TEST_BINS) $(FUZZ_REPLAYS) $(BUILD)/crash_driver $(BUILD)/powercut_shim.so
+test: all $(TEST_BINS) $(FUZZ_REPLAYS) $(BUILD)/crash_driver $(BUILD)/powercut_shim.so $(BUILD)/soak_client
 	@PEER_DIR=$(PEER_DIR) sh tests/run-all.sh $(TEST_BINS)
 # The unit tests alone; T=sasl runs build/test_sasl only (T="xml jid": two).
 unit: check-deps $(if $(T),$(T:%=$(BUILD)/test_%),$(TEST_BINS))
@@ -90,6 +95,13 @@ valgrind: all
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" test
+# The soak test (tests/soak-test.sh) against the ASan build.
+SOAK_SECONDS ?= 600
+soak:
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" \
+	    all build-asan/soak_client
+	@BUILD=build-asan UXMPPD=$(CURDIR)/build-asan/uxmppd \
+	    SCANSION=$(CURDIR)/build-asan/scansion sh tests/soak-test.sh $(SOAK_SECONDS)
 ubsan:
 	@$(MAKE) --no-print-directory BUILD=build-ubsan \
 	    CFLAGS="-O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined" test
@@ -176,7 +188,7 @@ test-mbedtls3:
 # --- end mbedtls3 ---
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
-.PHONY: all check-deps run test unit test-tls scenarios peer-test compliance valgrind asan ubsan fuzz \
+.PHONY: all check-deps run test unit test-tls scenarios peer-test compliance valgrind soak asan ubsan fuzz \
 	small bench bench-compare bench-xml bench-store bench-muc bench-pep bench-idle bench-mam bench-upload \
 	store-crash store-crash-sim clean interop interop-desktop
 .SECONDARY:
