@@ -72,6 +72,8 @@ struct c2s {
 	const char		*mech;		/* the SASL mechanism tried (a
 						   static name), for logs */
 	struct c2s_rate		*rate;		/* NULL: a limits_exempt address */
+	const char		*refuse_cond;	/* c2s_refuse(): static string */
+	const char		*refuse_text;
 	unsigned		 auth_failures;
 	unsigned		 register_attempts;
 	char			*invite_token;	/* presented, or NULL */
@@ -166,6 +168,14 @@ c2s_new(struct conn *c)
 		rl_bucket_init(&s->rate->bytes, &br, server_now_ms());
 	}
 	return s;
+}
+
+/* See c2s.h. */
+void
+c2s_refuse(struct c2s *s, const char *cond, const char *text)
+{
+	s->refuse_cond = cond;
+	s->refuse_text = text;
 }
 
 static void
@@ -464,6 +474,10 @@ c2s_on_header(void *ud, const struct xml_node *header)
 	}
 	if (version != NULL && strtoul(version, NULL, 10) > 1) {
 		c2s_stream_error(s, "unsupported-version", NULL);
+		return 1;
+	}
+	if (s->refuse_cond != NULL) {
+		c2s_stream_error(s, s->refuse_cond, s->refuse_text);
 		return 1;
 	}
 	if (s->state == C2S_HEADER) {

@@ -23,6 +23,10 @@ void	c2s_init(void);
 int	c2s_load_secrets(void);
 /* A new client connection.  Caller (server.c) frees with c2s_free(). */
 struct c2s *c2s_new(struct conn *c);
+/* Refuse the stream: its header is answered with ours and a stream error
+ * cond (text may be NULL; both static strings), then the close, as
+ * RFC 6120 §4.9.1.1 wants an error sent after the header. */
+void	c2s_refuse(struct c2s *s, const char *cond, const char *text);
 /* Bytes from the peer. */
 void	c2s_input(struct c2s *s, const char *data, size_t len);
 /* The peer closed its side (EOF) or the socket failed. */

@@ -47,6 +47,7 @@ config_defaults(struct config *c)
 	c->max_stanzas_burst = DEFAULT_MAX_STANZAS_BURST;
 	c->max_bytes_per_s = DEFAULT_MAX_BYTES_PER_S;
 	c->max_bytes_burst = DEFAULT_MAX_BYTES_BURST;
+	c->max_memory_mb = DEFAULT_MAX_MEMORY_MB;
 	c->muc_history_default = DEFAULT_MUC_HISTORY;
 	c->muc_max_rooms = DEFAULT_MUC_MAX_ROOMS;
 	c->muc_max_occupants = DEFAULT_MUC_MAX_OCCUPANTS;
@@ -429,6 +430,7 @@ static const struct uint_key uint_keys[] = {
 	UK(max_stanzas_burst, 10000000),
 	UK(max_bytes_per_s, 1UL << 30),
 	UK(max_bytes_burst, 1UL << 30),
+	UK(max_memory_mb, 1024 * 1024),
 	UK(muc_history_default, 1000),
 	UK(muc_max_rooms, 10000000),
 	UK(muc_max_occupants, 1000000),

@@ -85,6 +85,7 @@ struct config {
 	unsigned max_stanzas_burst;	/* 1000 */
 	unsigned max_bytes_per_s;	/* 256 KiB per session; 0: none */
 	unsigned max_bytes_burst;	/* 1 MiB */
+	unsigned max_memory_mb;		/* 0 = no memory budget (mem.h) */
 	unsigned muc_history_default;	/* 20 messages */
 	unsigned muc_max_rooms;		/* 10000 */
 	unsigned muc_max_occupants;	/* default max users per room, 200 */

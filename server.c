@@ -36,6 +36,7 @@
 #include "control.h"
 #include "httpd.h"
 #include "log.h"
+#include "mem.h"
 #include "metrics.h"
 #include "muc.h"
 #include "ns.h"
@@ -110,6 +111,8 @@ static struct {
 	int		 nlisteners;
 	struct conn	*conns;
 	size_t		 nconns;
+	unsigned long	 mem_refused;	/* connections refused by the memory budget */
+	time_t		 mem_refused_logged;
 	struct conn	*dirty;
 	struct conn	*closing;
 	struct paused {			/* conn_pause_input_until, */
@@ -784,6 +787,70 @@ listener_pause(struct listener *l, int pause)
 	l->paused = pause;
 }
 
+/*
+ * Near the memory budget a new client stream's header gets ours and
+ * <resource-constraint/> (RFC 6120 §4.9.3.17: the server lacks the
+ * resources to service the stream); direct TLS (no XML before the
+ * handshake) and HTTP are just closed.  One log line a second at most.
+ */
+static void
+mem_refuse(struct conn *c)
+{
+	srv.mem_refused++;
+	if (srv.now != srv.mem_refused_logged) {
+		log_warn("memory budget: %zu of %zu bytes in use; refusing "
+		    "new connections (%lu so far)", mem_used_bytes(),
+		    mem_budget(), srv.mem_refused);
+		srv.mem_refused_logged = srv.now;
+	}
+	if (c->c2s != NULL && c->tls == NULL) {
+		c2s_refuse(c->c2s, "resource-constraint",
+		    "Server memory budget reached");
+	} else {
+		conn_eof(c);
+		conn_close(c, "memory budget");
+	}
+}
+
+/*
+ * Over the memory budget: close the slow readers with the most output
+ * queued, dropping that output at once, until what they held would bring
+ * the use back below MEM_NEAR_PERCENT (the rest is freed with them).
+ * Connections with little queued are left alone: they are not what
+ * fills memory.
+ */
+static void
+mem_trim(void)
+{
+	size_t used = mem_used_bytes(), goal, freed = 0;
+	int n;
+
+	goal = mem_budget() / 100 * MEM_NEAR_PERCENT;
+	for (n = 0; n < MEM_TRIM_PER_TURN && used > goal + freed; n++) {
+		struct conn *c, *big = NULL;
+
+		for (c = srv.conns; c != NULL; c = c->next) {
+			if (!c->closing && c->out.len >= MEM_TRIM_MIN_QUEUED &&
+			    (big == NULL || c->out.len > big->out.len)) {
+				big = c;
+			}
+		}
+		if (big == NULL) {
+			break;
+		}
+		log_warn("c2s %lu memory budget: %zu of %zu bytes in use; "
+		    "closing it with %zu bytes queued", big->id, used,
+		    mem_budget(), big->out.len);
+		freed += big->out.cap;
+		buf_free(&big->out);
+		if (big->c2s != NULL) {
+			c2s_stream_error_app(big->c2s, "resource-constraint",
+			    NULL, "Server memory budget: output dropped");
+		}
+		conn_close(big, "memory budget");
+	}
+}
+
 static void
 listener_accept(struct listener *l)
 {
@@ -867,6 +934,8 @@ listener_accept(struct listener *l)
 			log_err("c2s %lu cannot start TLS", c->id);
 			conn_eof(c);
 			conn_close(c, "tls setup failed");
+		} else if (mem_state() != MEM_OK) {
+			mem_refuse(c);
 		}
 	}
 }
@@ -1641,6 +1710,11 @@ server_loop(void)
 			last_tick = srv.now;
 			server_tick();
 		}
+		/* every turn: a flood fills memory faster than a second
+		 * (mem_state() measures at most every 10 ms) */
+		if (mem_state() == MEM_OVER) {
+			mem_trim();
+		}
 		server_end_turn();
 		if (srv.stopping && (srv.nconns == 0 ||
 		    srv.now >= srv.stop_deadline)) {
@@ -1748,6 +1822,11 @@ server_main(const char *config_path)
 	c2s_ws_init();
 	upload_http_init();
 	metrics_init();
+	mem_set_budget((size_t)cfg->max_memory_mb * 1024 * 1024);
+	if (cfg->max_memory_mb > 0) {
+		log_info("memory budget %u MiB, %zu KiB in use at start",
+		    cfg->max_memory_mb, mem_used_bytes() / 1024);
+	}
 	server_setup();
 	server_loop();
 	server_teardown();

@@ -145,6 +145,12 @@
 #define DEFAULT_MAX_STANZAS_BURST	1000	/* a login joining many rooms */
 #define DEFAULT_MAX_BYTES_PER_S	(256 * 1024)	/* per session, sustained */
 #define DEFAULT_MAX_BYTES_BURST	(1024 * 1024)
+#define DEFAULT_MAX_MEMORY_MB	0	/* no budget; 40 on a 64 MB router */
+/* The memory budget (mem.h): new connections are refused from this share
+ * of max_memory_mb, slow readers closed above all of it. */
+#define MEM_NEAR_PERCENT	90
+#define MEM_TRIM_MIN_QUEUED	4096	/* a queue this small is no slow reader */
+#define MEM_TRIM_PER_TURN	16	/* closed per loop turn at most */
 #define DEFAULT_MUC_HISTORY	20	/* messages a room keeps */
 #define DEFAULT_MUC_MAX_ROOMS	10000
 #define DEFAULT_MUC_MAX_OCCUPANTS	200	/* per room */

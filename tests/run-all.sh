@@ -50,6 +50,7 @@ step sh tests/run-scenarios.sh
 step sh tests/run-scenarios.sh --list tests/peer-expected.txt --dir "$PEER_DIR"
 step sh tests/tls-test.sh
 step sh tests/limits-test.sh
+step sh tests/membudget-test.sh
 step sh tests/enumeration-test.sh
 step sh tests/diskfull-test.sh
 step sh tests/ratelimit-test.sh
