@@ -15,7 +15,9 @@
 #define MEM_ASAN 1
 #endif
 #ifdef MEM_ASAN
-#include <sanitizer/allocator_interface.h>
+/* The sanitizer runtime's (sanitizer/allocator_interface.h, which gcc
+ * does not ship). */
+size_t	__sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #define MEM_CACHE_MS	10
