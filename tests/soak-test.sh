@@ -23,7 +23,7 @@ slow=${SOAK_SLOW:-3}
 SOAK_CLIENT=${SOAK_CLIENT:-$ROOT/${BUILD:-build}/soak_client}
 need "$UXMPPD" "$SCANSION" "$SOAK_CLIENT"
 # ASan: a small quarantine, or freed memory held there looks like growth.
-ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8:detect_leaks=1}
+ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=1:detect_leaks=1}
 export ASAN_OPTIONS
 new_port port
 

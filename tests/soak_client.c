@@ -19,17 +19,19 @@
  *    stanza it parsed), or a clean logout and a fresh login;
  *  - every PRESENCE_STORM_S seconds every joined client changes its
  *    presence in its room three times at once (a presence storm);
- *  - the slow readers join every room and read 512 bytes a second;
- *    the server cuts them off at max_output_bytes and they log in again.
+ *  - the slow readers join every room, get 64 KB headlines from the
+ *    others now and then, and read 512 bytes a second; the server cuts
+ *    them off at max_output_bytes and they log in again.
  *
  * With SERVER_PID set it samples the server's RSS each second: the plateau
  * is the highest sample between 25% and 50% of the run, "late" the highest
  * in its last quarter; after the load, every connection closed and
  * SETTLE_S seconds, the final sample.  It fails (exit 1) when late or
  * final is more than 10% above the plateau, when a probe goes
- * unanswered, when a resumption never succeeded, when a normal client gets
- * a stream error, or when nothing was delivered; it prints what it did
- * and why it failed.
+ * unanswered, when a resumption never succeeded, when no slow reader was
+ * ever cut off, when a normal client gets a stream error or is closed by
+ * the server, or when nothing was delivered; it prints what it did and
+ * why it failed.
  *
  * Each normal client parses its stream with xml.c (the counting of 'h'
  * must be exact); the slow readers only count "</message>" markers
@@ -57,6 +59,7 @@
 #define SETTLE_S		3
 #define PROBE_TIMEOUT_S		5.0
 #define RSS_SLACK		1.10
+#define BIG_BODY_BYTES		65536	/* the headlines to slow readers */
 #define MUC_HOST		"conference.localhost"
 #define NS_SM			"urn:xmpp:sm:3"
 #define NS_SASL			"urn:ietf:params:xml:ns:xmpp-sasl"
@@ -92,7 +95,8 @@ struct client {
 };
 
 static struct client *cl;
-static int ncl, epfd, nusers;
+static int ncl, epfd, nusers, nslow;
+static char big_body[BIG_BODY_BYTES + 1];
 static const char *host;
 static int port;
 static double t_start, t_end;
@@ -273,9 +277,17 @@ client_connect(struct client *c)
 		    " h='%u'/>", c->sm_id, (unsigned)c->in_h);
 		bench_put_el(&out, s);
 	} else {
-		snprintf(s, sizeof(s), "<iq type='set' id='bind'><bind xmlns='"
-		    "urn:ietf:params:xml:ns:xmpp-bind'><resource>r%u</resource>"
-		    "</bind></iq>", c->seq++);
+		/* a slow reader's resource is known: big headlines go
+		 * to it */
+		if (c->role == ROLE_SLOW) {
+			snprintf(s, sizeof(s), "<iq type='set' id='bind'><bind "
+			    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>"
+			    "slow</resource></bind></iq>");
+		} else {
+			snprintf(s, sizeof(s), "<iq type='set' id='bind'><bind "
+			    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>"
+			    "r%u</resource></bind></iq>", c->seq++);
+		}
 		bench_put_el(&out, s);
 		if (c->role == ROLE_NORMAL) {
 			bench_put_el(&out, "<enable xmlns='" NS_SM "' "
@@ -593,6 +605,21 @@ client_act(struct client *c, double now)
 		st.drops++;
 	} else if (x < 0.88 && now < t_end - WIND_DOWN_S) {
 		client_logout(c);
+	} else if (x < 0.93 && nslow > 0) {
+		/* A big headline to a slow reader: the kernel's socket
+		 * buffers take megabytes before the server's own queue
+		 * grows.  A headline to a resource that is gone is dropped
+		 * (RFC 6121 §8.5.3.2.1), never stored offline. */
+		buf_reset(&out);
+		buf_printf(&out, "<message to='slow%d@localhost/slow' type="
+		    "'headline'><body>", (int)(rnd() * nslow));
+		buf_puts(&out, big_body);
+		buf_puts(&out, "</body></message>");
+		if (send_out(c) != 0) {
+			client_lost(c, 1);
+		} else {
+			st.sent++;
+		}
 	} else {
 		snprintf(s, sizeof(s), "<presence><status>%u</status>"
 		    "</presence>", c->seq++);
@@ -661,7 +688,7 @@ main(int argc, char **argv)
 	const char *pid = getenv("SERVER_PID");
 	long rss, plateau = 0, late = 0, final_rss;
 	double seconds, now, next_sample, next_storm;
-	int i, nslow, bad = 0;
+	int i, bad = 0;
 
 	if (argc != 6) {
 		fprintf(stderr, "usage: soak_client HOST PORT SECONDS NUSERS "
@@ -678,6 +705,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	srandom(1);
+	for (i = 0; i < BIG_BODY_BYTES; i++) {
+		big_body[i] = filler[(size_t)i % (sizeof(filler) - 1)];
+	}
 	ncl = nusers + nslow;
 	cl = calloc((size_t)ncl, sizeof(*cl));
 	epfd = epoll_create1(0);
@@ -794,7 +824,8 @@ main(int argc, char **argv)
 		bad = 1;
 	}
 	if (st.resumed == 0 || st.msgs_in == 0 || st.probes == 0 ||
-	    st.storms == 0 || (nslow > 0 && st.slow_msgs == 0)) {
+	    st.storms == 0 || (nslow > 0 && (st.slow_msgs == 0 ||
+	    st.slow_cut == 0))) {
 		printf("FAIL workload: some part of it never happened\n");
 		bad = 1;
 	}
