@@ -952,7 +952,7 @@ static enum sasl_result
 scram_first(struct sasl_server *s, const char *msg, size_t len,
     struct buf *out)
 {
-	const char *p, *end = msg + len, *val, *bare;
+	const char *p, *end, *val, *bare;
 	const char *cbname = NULL, *cnonce;
 	size_t vlen, cbname_len = 0, cnonce_len;
 	char name, flag, *authcid = NULL, *snonce = NULL;
@@ -960,10 +960,12 @@ scram_first(struct sasl_server *s, const char *msg, size_t len,
 	enum sasl_result r = SASL_FAILURE;
 
 	buf_init(&sf, SASL_MSG_MAX);
+	/* an empty message may come as NULL: no pointer arithmetic on it */
 	if (len == 0 || memchr(msg, '\0', len) != NULL) {
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
 	}
+	end = msg + len;
 	if (scram_gs2_header(s, msg, len, &flag, &cbname, &cbname_len) != 0) {
 		r = srv_fail(s, COND_MALFORMED);
 		goto out;
